@@ -1,0 +1,1 @@
+//! Datasets: annotation lists, class indexes and clip samplers.

@@ -1,0 +1,13 @@
+//! motus: an edge video action classifier.
+//!
+//! This library holds everything the trainer, the evaluator and the device share, so that a
+//! clip is built from the same pixels by the same code wherever it is used: media I/O,
+//! preprocessing, datasets and clip sampling, and the synthetic motion benchmark.
+
+pub mod dataset;
+pub mod frame;
+pub mod media;
+pub mod preprocess;
+pub mod synth;
+
+pub use frame::Frame;

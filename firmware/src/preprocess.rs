@@ -1,0 +1,1 @@
+//! Resize, crop, flip and normalise.

@@ -1,0 +1,12 @@
+//! The model contract: everything a model needs to know about how its inputs were made.
+//!
+//! Train/serve skew is the classic silent accuracy killer in video models: a model trained on
+//! clips of 16 frames at stride 2, resized to 112 px and normalised with ImageNet statistics,
+//! gives plausible-looking garbage when the device feeds it anything else. These types are the
+//! single description of that contract. The trainer writes them into the model card, and the
+//! evaluator and the device read them back and configure their preprocessing from them, so the
+//! same numbers flow through every stage.
+
+mod input;
+
+pub use input::{ClipSpec, ContractError, InputSpec, Normalization};
