@@ -125,3 +125,54 @@ impl ClassIndex {
         &self.names
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<ClassIndex, DatasetError> {
+        ClassIndex::parse(text, Path::new("classInd.txt"))
+    }
+
+    #[test]
+    fn reads_crlf_blank_lines_any_order_and_round_trips() {
+        let c = parse("\r\n2 ApplyLipstick\r\n\r\n1 ApplyEyeMakeup\r\n3 Archery").unwrap();
+        assert_eq!(c.names(), ["ApplyEyeMakeup", "ApplyLipstick", "Archery"]);
+        assert_eq!((c.len(), c.name(2), c.get(3), c.index_of("ApplyLipstick"), c.index_of("x")), (3, "Archery", None, Some(1), None));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("classInd.txt");
+        c.save(&path).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "1 ApplyEyeMakeup\n2 ApplyLipstick\n3 Archery\n");
+        assert_eq!(ClassIndex::load(&path).unwrap(), c);
+    }
+
+    #[test]
+    fn from_names_refuses_unwritable_or_repeated_names() {
+        assert_eq!(ClassIndex::from_names(["a", "b"]).unwrap().index_of("b"), Some(1));
+        assert!(ClassIndex::from_names(["a", "a"]).is_none());
+        assert!(ClassIndex::from_names(["a b"]).is_none());
+        assert!(ClassIndex::from_names([""]).is_none());
+    }
+
+    #[test]
+    fn rejects_bad_files_naming_file_and_line() {
+        let cases: Vec<(&str, fn(&DatasetError) -> bool, &str)> = vec![
+            ("1 a\n2\n", |e| matches!(e, DatasetError::Malformed { line: 2, .. }), "two columns"),
+            ("1 a b\n", |e| matches!(e, DatasetError::Malformed { line: 1, .. }), "two columns"),
+            ("x a\n", |e| matches!(e, DatasetError::Malformed { line: 1, .. }), "whole number"),
+            ("0 a\n", |e| matches!(e, DatasetError::Malformed { line: 1, .. }), "1-based"),
+            ("1 a\n\n1 b\n", |e| matches!(e, DatasetError::DuplicateClass { line: 3, first: 1, what: "index", .. }), "already on line 1"),
+            ("1 a\n2 a\n", |e| matches!(e, DatasetError::DuplicateClass { line: 2, what: "name", .. }), "duplicate class name"),
+            ("1 a\n3 b\n", |e| matches!(e, DatasetError::NonContiguous { missing: 2, count: 2, .. }), "1..=2"),
+            ("2 a\n", |e| matches!(e, DatasetError::NonContiguous { missing: 1, .. }), "index 1 is missing"),
+            ("\r\n\r\n", |e| matches!(e, DatasetError::Empty { .. }), "no entries"),
+        ];
+        for (text, is, needle) in cases {
+            let err = parse(text).unwrap_err();
+            let msg = err.to_string();
+            assert!(is(&err) && msg.contains(needle) && msg.contains("classInd.txt"), "{text:?}: {msg}");
+        }
+        let err = ClassIndex::load(Path::new("/nonexistent/classInd.txt")).unwrap_err();
+        assert!(matches!(err, DatasetError::Io { .. }) && err.to_string().contains("/nonexistent/classInd.txt"));
+    }
+}

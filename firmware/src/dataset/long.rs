@@ -55,3 +55,63 @@ pub fn load_long_split(dir: &Path, split: &str) -> Result<Vec<LongVideo>, Datase
     }
     Ok(videos)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dataset::segments::Segment;
+
+    fn gt(frames: u64) -> GroundTruth {
+        GroundTruth {
+            width: 32,
+            height: 24,
+            fps: 25.0,
+            frames,
+            segments: vec![Segment { start_frame: 5, end_frame: 20, class_index: 0, class_name: "wave".into() }],
+        }
+    }
+
+    #[test]
+    fn ground_truth_sits_next_to_the_video() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("long/long_0000");
+        std::fs::create_dir_all(&folder).unwrap();
+        assert_eq!(ground_truth_path(&folder), dir.path().join("long/long_0000.json"));
+        assert_eq!(ground_truth_path(Path::new("long/a.y4m")), Path::new("long/a.json"));
+    }
+
+    #[test]
+    fn loads_a_long_split() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("long/long_0000")).unwrap();
+        gt(100).save(&dir.path().join("long/long_0000.json")).unwrap();
+        gt(50).save(&dir.path().join("long/long_0001.json")).unwrap();
+        std::fs::write(dir.path().join("test.txt"), "long/long_0000\r\n\r\nlong/long_0001.y4m\r\n").unwrap();
+        let v = load_long_split(dir.path(), "test").unwrap();
+        assert_eq!(v.len(), 2);
+        assert_eq!(v[0].path, dir.path().join("long/long_0000"));
+        assert_eq!(v[0].ground_truth.frames, 100);
+        assert_eq!(v[1].ground_truth.frames, 50);
+    }
+
+    #[test]
+    fn rejects_bad_long_splits() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = load_long_split(dir.path(), "dev").unwrap_err();
+        assert!(matches!(err, DatasetError::UnknownSplit { .. }) && err.to_string().contains("train, val, test"), "{err}");
+        std::fs::write(dir.path().join("val.txt"), "\n").unwrap();
+        assert!(matches!(load_long_split(dir.path(), "val").unwrap_err(), DatasetError::Empty { .. }));
+        std::fs::write(dir.path().join("val.txt"), "a.y4m 3\n").unwrap();
+        let err = load_long_split(dir.path(), "val").unwrap_err();
+        assert!(matches!(err, DatasetError::Malformed { line: 1, .. }) && err.to_string().contains("val.txt:1:"), "{err}");
+        std::fs::write(dir.path().join("val.txt"), "a.y4m\nb.y4m\n").unwrap();
+        gt(100).save(&dir.path().join("a.json")).unwrap();
+        let err = load_long_split(dir.path(), "val").unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, DatasetError::GroundTruth { line: 2, .. }) && msg.contains("val.txt:2:") && msg.contains("b.json"), "{msg}");
+        gt(10).save(&dir.path().join("b.json")).unwrap();
+        let err = load_long_split(dir.path(), "val").unwrap_err();
+        assert!(matches!(err, DatasetError::GroundTruth { line: 2, .. }) && err.to_string().contains("the video has 10 frames"), "{err}");
+        assert!(matches!(load_long_split(dir.path(), "train").unwrap_err(), DatasetError::Io { .. }));
+    }
+}
