@@ -6,9 +6,13 @@ pub mod kinetics;
 pub mod lists;
 pub mod long;
 pub mod sampler;
+#[cfg(test)]
+mod sampler_tests;
 pub mod segments;
 mod text;
 pub mod ucf101;
+#[cfg(test)]
+mod tests;
 
 use std::path::{Path, PathBuf};
 
