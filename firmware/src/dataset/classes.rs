@@ -130,6 +130,9 @@ impl ClassIndex {
 mod tests {
     use super::*;
 
+    /// Input, the error it must give, and a phrase its message must contain.
+    type Case = (&'static str, fn(&DatasetError) -> bool, &'static str);
+
     fn parse(text: &str) -> Result<ClassIndex, DatasetError> {
         ClassIndex::parse(text, Path::new("classInd.txt"))
     }
@@ -156,7 +159,7 @@ mod tests {
 
     #[test]
     fn rejects_bad_files_naming_file_and_line() {
-        let cases: Vec<(&str, fn(&DatasetError) -> bool, &str)> = vec![
+        let cases: Vec<Case> = vec![
             ("1 a\n2\n", |e| matches!(e, DatasetError::Malformed { line: 2, .. }), "two columns"),
             ("1 a b\n", |e| matches!(e, DatasetError::Malformed { line: 1, .. }), "two columns"),
             ("x a\n", |e| matches!(e, DatasetError::Malformed { line: 1, .. }), "whole number"),

@@ -115,6 +115,9 @@ fn split_csv(line: &str) -> Vec<String> {
 mod tests {
     use super::*;
 
+    /// Input, the error it must give, and a phrase its message must contain.
+    type Case = (String, fn(&DatasetError) -> bool, &'static str);
+
     const HEAD: &str = "label,youtube_id,time_start,time_end,split,is_cc\r\n";
 
     fn write(dir: &Path, text: &str) -> PathBuf {
@@ -162,7 +165,7 @@ mod tests {
     #[test]
     fn rejects_bad_headers_rows_times_and_splits() {
         let dir = tempfile::tempdir().unwrap();
-        let cases: Vec<(String, fn(&DatasetError) -> bool, &str)> = vec![
+        let cases: Vec<Case> = vec![
             ("label,id,start,end,split\na,b,0,1,train\n".into(), |e| matches!(e, DatasetError::BadHeader { .. }), "expected the header"),
             ("label,youtube_id,time_start\n".into(), |e| matches!(e, DatasetError::BadHeader { .. }), "k.csv:1:"),
             (format!("{HEAD}a,b,5,5,train\n"), |e| matches!(e, DatasetError::BadTimes { line: 2, .. }), "0 <= start < end"),

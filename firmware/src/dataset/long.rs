@@ -11,6 +11,7 @@ use super::{text, DatasetError};
 pub struct LongVideo {
     /// Video file or frame folder, resolved against the dataset folder.
     pub path: PathBuf,
+    /// The labelled segments the detector is scored against.
     pub ground_truth: GroundTruth,
 }
 

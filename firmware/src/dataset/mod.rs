@@ -39,6 +39,7 @@ pub const SPLITS: [&str; 3] = ["train", "val", "test"];
 pub struct Dataset {
     /// Folder the list's relative paths were resolved against.
     pub root: PathBuf,
+    /// What each label means; every entry's label indexes it.
     pub classes: ClassIndex,
     /// Videos in list order; every `label` is `< classes.len()`.
     pub entries: Vec<VideoEntry>,

@@ -14,7 +14,9 @@ use serde::{Deserialize, Serialize};
 /// repeated, so evaluation can report how many predictions saw padding.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClipIndices {
+    /// Source frame of each clip position.
     pub frames: Vec<u64>,
+    /// True when the clip ran past the end and repeats the last frame.
     pub padded: bool,
 }
 
@@ -38,7 +40,9 @@ pub enum SampleError {
 /// The generator is borrowed so a training loop owns one seeded generator and runs are
 /// repeatable.
 pub enum SampleMode<'a> {
+    /// Random offsets drawn from this generator (augmentation).
     Train(&'a mut dyn RngCore),
+    /// Fixed, centred positions: the same views on every run.
     Test,
 }
 
@@ -57,8 +61,11 @@ pub enum CropMode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CropPosition {
+    /// Left or top edge.
     Start,
+    /// Middle of the longer side.
     Center,
+    /// Right or bottom edge.
     End,
 }
 
@@ -78,7 +85,9 @@ impl CropPosition {
 /// One clip and one crop of a multi-view test: predictions are averaged over all views.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TestView {
+    /// Which frames this view sees.
     pub clip: ClipIndices,
+    /// Where along the longer side its square crop sits.
     pub crop: CropPosition,
 }
 

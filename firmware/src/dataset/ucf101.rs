@@ -64,6 +64,9 @@ pub fn read_ucf101_list(list: &Path, videos_root: &Path, classes: &ClassIndex) -
 mod tests {
     use super::*;
 
+    /// Input, the error it must give, and a phrase its message must contain.
+    type Case = (&'static str, fn(&DatasetError) -> bool, &'static str);
+
     fn classes() -> ClassIndex {
         ClassIndex::from_names(["ApplyEyeMakeup", "ApplyLipstick", "Archery"]).unwrap()
     }
@@ -90,7 +93,7 @@ mod tests {
     #[test]
     fn rejects_bad_lines() {
         let dir = tempfile::tempdir().unwrap();
-        let cases: Vec<(&str, fn(&DatasetError) -> bool, &str)> = vec![
+        let cases: Vec<Case> = vec![
             ("Archery/v.avi 1\n", |e| matches!(e, DatasetError::LabelMismatch { line: 1, expected: 3, .. }), "expected label 3"),
             ("Archery/v.avi 0\n", |e| matches!(e, DatasetError::LabelOutOfRange { line: 1, label: 0, .. }), "1..=3"),
             ("Archery/v.avi 4\n", |e| matches!(e, DatasetError::LabelOutOfRange { label: 4, .. }), "out of range"),
