@@ -20,11 +20,27 @@ pub struct CropBox {
 /// Where along a frame's longer side a test-time crop is taken; three crops
 /// (start, centre, end) are the usual test protocol of the literature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum CropPosition {
+    /// Left or top edge.
     Start,
+    /// Middle of the longer side.
     Center,
+    /// Right or bottom edge.
     End,
+}
+
+impl CropPosition {
+    /// Offset of a crop of `crop` pixels along a side of `side` pixels (0 when the crop does
+    /// not fit): the one rounding rule for crop placement.
+    pub fn offset(self, side: u32, crop: u32) -> u32 {
+        let room = side.saturating_sub(crop);
+        match self {
+            CropPosition::Start => 0,
+            CropPosition::Center => room / 2,
+            CropPosition::End => room,
+        }
+    }
 }
 
 /// Why a preprocessing request cannot be met.
@@ -58,12 +74,11 @@ pub fn square_crop(width: u32, height: u32, size: u32, position: CropPosition) -
     if size > width || size > height {
         return Err(PreprocessError::CropTooLarge { crop_w: size, crop_h: size, frame_w: width, frame_h: height });
     }
-    let along = |extent: u32| match position {
-        CropPosition::Start => 0,
-        CropPosition::Center => (extent - size) / 2,
-        CropPosition::End => extent - size,
+    let (x, y) = if width >= height {
+        (position.offset(width, size), CropPosition::Center.offset(height, size))
+    } else {
+        (CropPosition::Center.offset(width, size), position.offset(height, size))
     };
-    let (x, y) = if width >= height { (along(width), (height - size) / 2) } else { ((width - size) / 2, along(height)) };
     Ok(CropBox { x, y, width: size, height: size })
 }
 

@@ -57,30 +57,9 @@ pub enum CropMode {
     Three,
 }
 
-/// Where a square crop sits along the longer side of the frame.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CropPosition {
-    /// Left or top edge.
-    Start,
-    /// Middle of the longer side.
-    Center,
-    /// Right or bottom edge.
-    End,
-}
-
-impl CropPosition {
-    /// Offset of a crop of `crop` pixels along a side of `side` pixels (0 when the crop does
-    /// not fit), so preprocessing can place the crop without its own rounding rule.
-    pub fn offset(self, side: u32, crop: u32) -> u32 {
-        let room = side.saturating_sub(crop);
-        match self {
-            CropPosition::Start => 0,
-            CropPosition::Center => room / 2,
-            CropPosition::End => room,
-        }
-    }
-}
+/// Where a square crop sits along the longer side; shared with the preprocessing that
+/// places the crop.
+pub use crate::preprocess::CropPosition;
 
 /// One clip and one crop of a multi-view test: predictions are averaged over all views.
 #[derive(Debug, Clone, PartialEq, Eq)]
