@@ -94,6 +94,10 @@ pub const MAX_SIDE: u32 = 4096;
 pub const MIN_FRAMES: u32 = 16;
 /// Fewest frames of a long video: enough for several actions with idle gaps.
 pub const MIN_LONG_FRAMES: u32 = 200;
+/// Most frames per video (over 11 hours at 25 fps): bounds the memory of a long video's plan.
+pub const MAX_FRAMES: u32 = 1_000_000;
+/// Most videos per class: bounds list sizes and keeps counts far from overflow.
+pub const MAX_VIDEOS_PER_CLASS: usize = 1_000_000;
 
 impl SynthConfig {
     /// Checks every field so that generation never fails half-way for a config reason.
@@ -114,14 +118,20 @@ impl SynthConfig {
             let what = if long { "a long video" } else { "a clip" };
             return Err(SynthError::Config(format!("{what} needs at least {min_frames} frames, got {}", self.frames)));
         }
+        if self.frames > MAX_FRAMES {
+            return Err(SynthError::Config(format!("frames must be at most {MAX_FRAMES}, got {}", self.frames)));
+        }
         if !(self.fps.is_finite() && self.fps > 0.0 && self.fps <= 1000.0) {
             return Err(SynthError::Config(format!("fps must be a finite number in (0, 1000], got {}", self.fps)));
         }
         if self.splits.iter().map(|&s| s as u64).sum::<u64>() == 0 {
             return Err(SynthError::Config("splits must not all be zero (e.g. 70,15,15)".into()));
         }
-        if self.videos_per_class == 0 {
-            return Err(SynthError::Config("videos_per_class must be at least 1".into()));
+        if self.videos_per_class == 0 || self.videos_per_class > MAX_VIDEOS_PER_CLASS {
+            return Err(SynthError::Config(format!(
+                "videos_per_class must be between 1 and {MAX_VIDEOS_PER_CLASS}, got {}",
+                self.videos_per_class
+            )));
         }
         Ok(())
     }

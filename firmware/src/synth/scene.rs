@@ -40,7 +40,7 @@ fn bounce(p: f32, lo: f32, hi: f32) -> f32 {
 }
 
 /// One video's surroundings.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct Scene {
     w: usize,
     h: usize,
@@ -57,6 +57,20 @@ pub(crate) struct Scene {
     noise: i32,
     /// Mean brightness of the background, for picking a visible actor palette.
     pub bright: bool,
+}
+
+impl std::fmt::Debug for Scene {
+    /// Everything but the tile's pixels, which would flood a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scene")
+            .field("size", &(self.w, self.h))
+            .field("pad", &self.pad)
+            .field("pan_v", &self.pan_v)
+            .field("shake", &self.shake)
+            .field("distractors", &self.distractors.len())
+            .field("noise", &self.noise)
+            .finish_non_exhaustive()
+    }
 }
 
 fn rand_colour(rng: &mut impl Rng) -> [u8; 3] {
@@ -190,27 +204,55 @@ impl Scene {
     }
 }
 
-/// Value noise from a hashed lattice, bilinear with smoothstep: cheap and seedable.
-fn value_noise(x: f32, y: f32, cell: f32, seed: u32) -> f32 {
-    let (fx, fy) = (x / cell, y / cell);
-    let (ix, iy) = (fx.floor(), fy.floor());
-    let (tx, ty) = (smooth(fx - ix), smooth(fy - iy));
-    let (ix, iy) = (ix as i32 as u32, iy as i32 as u32);
-    let at = |a: u32, b: u32| (hash32(a.wrapping_mul(0x8DA6_B343) ^ b.wrapping_mul(0xD816_3841) ^ seed) & 0xffff) as f32 / 65535.0;
-    let top = at(ix, iy) + (at(ix + 1, iy) - at(ix, iy)) * tx;
-    let bot = at(ix, iy + 1) + (at(ix + 1, iy + 1) - at(ix, iy + 1)) * tx;
-    top + (bot - top) * ty
+/// Value noise: random values on a lattice of `cell`-pixel squares, interpolated bilinearly
+/// with smoothstep. The lattice is precomputed so a pixel costs four loads, not four hashes.
+struct Lattice {
+    cell: f32,
+    cols: usize,
+    values: Vec<f32>,
+}
+
+impl Lattice {
+    fn new(w: usize, h: usize, cell: f32, seed: u32) -> Self {
+        let cell = cell.max(1.0);
+        let cols = (w as f32 / cell) as usize + 2;
+        let rows = (h as f32 / cell) as usize + 2;
+        let values = (0..rows * cols)
+            .map(|i| (hash32(i as u32 ^ hash32(seed)) & 0xffff) as f32 / 65535.0)
+            .collect();
+        Lattice { cell, cols, values }
+    }
+
+    #[inline]
+    fn at(&self, x: f32, y: f32) -> f32 {
+        let (fx, fy) = (x / self.cell, y / self.cell);
+        let (ix, iy) = (fx as usize, fy as usize);
+        let (tx, ty) = (smooth(fx - ix as f32), smooth(fy - iy as f32));
+        let i = iy * self.cols + ix;
+        let v = &self.values;
+        let top = v[i] + (v[i + 1] - v[i]) * tx;
+        let bot = v[i + self.cols] + (v[i + self.cols + 1] - v[i + self.cols]) * tx;
+        top + (bot - top) * ty
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
 fn make_tile(tw: usize, th: usize, texture: Texture, c1: [u8; 3], c2: [u8; 3], grain: f32, grain_cell: f32, seed: u32) -> Vec<u8> {
     let mut tile = vec![0u8; tw * th * 3];
     let (cw, ch) = (tw as f32, th as f32);
+    let (coarse, fine) = match texture {
+        Texture::ValueNoise { cell } => (Some(Lattice::new(tw, th, cell, seed)), Some(Lattice::new(tw, th, cell * 0.4, seed ^ 0x5bd1))),
+        _ => (None, None),
+    };
+    let grain_lattice = (grain > 0.0).then(|| Lattice::new(tw, th, grain_cell, seed ^ 0x9e37));
     for y in 0..th {
         for x in 0..tw {
             let (xf, yf) = (x as f32, y as f32);
             let mut v = match texture {
-                Texture::ValueNoise { cell } => value_noise(xf, yf, cell, seed) * 0.7 + value_noise(xf, yf, cell * 0.4, seed ^ 0x5bd1) * 0.3,
+                Texture::ValueNoise { .. } => match (&coarse, &fine) {
+                    (Some(c), Some(f)) => c.at(xf, yf) * 0.7 + f.at(xf, yf) * 0.3,
+                    _ => 0.5,
+                },
                 Texture::Stripes { angle, period } => {
                     let u = xf * angle.cos() + yf * angle.sin();
                     (0.5 + 0.5 * (std::f32::consts::TAU * u / period).sin() * 1.6).clamp(0.0, 1.0)
@@ -221,8 +263,8 @@ fn make_tile(tw: usize, th: usize, texture: Texture, c1: [u8; 3], c2: [u8; 3], g
                     u.clamp(0.0, 1.0)
                 }
             };
-            if grain > 0.0 {
-                v = (v + grain * (value_noise(xf, yf, grain_cell, seed ^ 0x9e37) - 0.5)).clamp(0.0, 1.0);
+            if let Some(g) = &grain_lattice {
+                v = (v + grain * (g.at(xf, yf) - 0.5)).clamp(0.0, 1.0);
             }
             let i = (y * tw + x) * 3;
             for c in 0..3 {

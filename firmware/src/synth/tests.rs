@@ -62,6 +62,9 @@ fn config_errors_are_clear() {
         (SynthConfig { fps: 0.0, ..ok.clone() }, "fps"),
         (SynthConfig { splits: [0, 0, 0], ..ok.clone() }, "splits"),
         (SynthConfig { videos_per_class: 0, ..ok.clone() }, "videos_per_class"),
+        (SynthConfig { videos_per_class: usize::MAX, ..ok.clone() }, "videos_per_class"),
+        (SynthConfig { frames: u32::MAX, ..ok.clone() }, "at most"),
+        (SynthConfig { width: 0, ..ok.clone() }, "width"),
     ];
     for (cfg, needle) in cases {
         let err = cfg.validate().unwrap_err().to_string();
@@ -318,4 +321,14 @@ fn render_speed() {
             live_ms
         );
     }
+}
+
+/// Writes a contact sheet to the temp dir for a look by eye (`--ignored --nocapture`).
+#[test]
+#[ignore]
+fn contact_sheet_for_review() {
+    let path = std::env::temp_dir().join("motus_synth_sheet.png");
+    let cfg = SynthConfig { width: 96, height: 96, frames: 48, ..SynthConfig::default() };
+    contact_sheet(&cfg, 8, &path).unwrap();
+    println!("contact sheet: {}", path.display());
 }
