@@ -13,8 +13,9 @@ const GAP: u32 = 2;
 const MAX_SHEET_SIDE: u64 = 32768;
 
 /// Writes a PNG grid with one row per class, in [`CLASS_NAMES`] order (row 0 = `idle`,
-/// row 11 = `fall_down`; no text is drawn), and `frames_per_class` frames per row sampled
-/// evenly from first to last frame of clip 0 of that class.
+/// row 11 = `fall_down`), each row labelled with its class name in a tiny built-in font, and
+/// `frames_per_class` frames per row sampled evenly from first to last frame of clip 0 of
+/// that class.
 pub fn contact_sheet(cfg: &SynthConfig, frames_per_class: usize, out_png: &Path) -> Result<(), SynthError> {
     let mut short = cfg.clone();
     short.long = false;
@@ -46,9 +47,80 @@ pub fn contact_sheet(cfg: &SynthConfig, frames_per_class: usize, out_png: &Path)
                 }
             }
         }
+        let y0 = GAP + class as u32 * (cfg.height + GAP);
+        label(&mut sheet, GAP + 1, y0 + 1, CLASS_NAMES[class], (cfg.width / 64).max(1));
     }
     let name = out_png.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = out_png.with_file_name(format!(".{name}.tmp"));
     sheet.save_with_format(&tmp, image::ImageFormat::Png).map_err(|source| SynthError::Image { path: tmp.clone(), source })?;
     std::fs::rename(&tmp, out_png).map_err(|e| SynthError::io(out_png, e))
+}
+
+/// 3x5 glyphs for the characters of class names (rows top to bottom, `#` = ink). Written here
+/// so the sheet needs no font file or font crate.
+fn glyph(c: char) -> Option<[&'static str; 5]> {
+    Some(match c {
+        'a' => [".#.", "#.#", "###", "#.#", "#.#"],
+        'b' => ["##.", "#.#", "##.", "#.#", "##."],
+        'c' => [".##", "#..", "#..", "#..", ".##"],
+        'd' => ["##.", "#.#", "#.#", "#.#", "##."],
+        'e' => ["###", "#..", "##.", "#..", "###"],
+        'f' => ["###", "#..", "##.", "#..", "#.."],
+        'g' => [".##", "#..", "#.#", "#.#", ".##"],
+        'h' => ["#.#", "#.#", "###", "#.#", "#.#"],
+        'i' => ["###", ".#.", ".#.", ".#.", "###"],
+        'j' => ["..#", "..#", "..#", "#.#", ".#."],
+        'k' => ["#.#", "#.#", "##.", "#.#", "#.#"],
+        'l' => ["#..", "#..", "#..", "#..", "###"],
+        'm' => ["#.#", "###", "###", "#.#", "#.#"],
+        'n' => ["##.", "#.#", "#.#", "#.#", "#.#"],
+        'o' => [".#.", "#.#", "#.#", "#.#", ".#."],
+        'p' => ["##.", "#.#", "##.", "#..", "#.."],
+        'q' => [".#.", "#.#", "#.#", "##.", ".##"],
+        'r' => ["##.", "#.#", "##.", "#.#", "#.#"],
+        's' => [".##", "#..", ".#.", "..#", "##."],
+        't' => ["###", ".#.", ".#.", ".#.", ".#."],
+        'u' => ["#.#", "#.#", "#.#", "#.#", "###"],
+        'v' => ["#.#", "#.#", "#.#", "#.#", ".#."],
+        'w' => ["#.#", "#.#", "###", "###", "#.#"],
+        'x' => ["#.#", "#.#", ".#.", "#.#", "#.#"],
+        'y' => ["#.#", "#.#", ".#.", ".#.", ".#."],
+        'z' => ["###", "..#", ".#.", "#..", "###"],
+        '_' => ["...", "...", "...", "...", "###"],
+        _ => return None,
+    })
+}
+
+/// Draws `text` in white on a black box at `(x, y)`, each font pixel `scale` pixels wide;
+/// anything past the sheet's edge is clipped.
+fn label(img: &mut image::RgbImage, x: u32, y: u32, text: &str, scale: u32) {
+    let (w, h) = img.dimensions();
+    let mut put = |px: u32, py: u32, c: [u8; 3]| {
+        if px < w && py < h {
+            img.put_pixel(px, py, image::Rgb(c));
+        }
+    };
+    let chars = text.chars().count() as u32;
+    for py in 0..(7 * scale) {
+        for px in 0..((chars * 4 + 1) * scale) {
+            put(x + px, y + py, [0, 0, 0]);
+        }
+    }
+    for (i, c) in text.chars().enumerate() {
+        let Some(rows) = glyph(c) else { continue };
+        for (r, row) in rows.iter().enumerate() {
+            for (k, b) in row.bytes().enumerate() {
+                if b != b'#' {
+                    continue;
+                }
+                for dy in 0..scale {
+                    for dx in 0..scale {
+                        let gx = x + (1 + i as u32 * 4 + k as u32) * scale + dx;
+                        let gy = y + (1 + r as u32) * scale + dy;
+                        put(gx, gy, [255, 255, 255]);
+                    }
+                }
+            }
+        }
+    }
 }
