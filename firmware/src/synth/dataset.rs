@@ -138,8 +138,7 @@ pub fn write_dataset(cfg: &SynthConfig, out: &Path, progress: &mut dyn FnMut(usi
     let mut frame = Frame::new(cfg.width, cfg.height);
     let n = cfg.videos_per_class;
     let counts = split_counts(n, cfg.splits);
-    let videos;
-    if cfg.long {
+    let videos = if cfg.long {
         let dir = out.join("long");
         create_dir(&dir)?;
         for i in 0..n {
@@ -159,7 +158,7 @@ pub fn write_dataset(cfg: &SynthConfig, out: &Path, progress: &mut dyn FnMut(usi
             per_split[split] += 1;
             progress(i + 1, n);
         }
-        videos = n;
+        n
     } else {
         let total = n * CLASS_NAMES.len();
         let mut done = 0;
@@ -190,8 +189,8 @@ pub fn write_dataset(cfg: &SynthConfig, out: &Path, progress: &mut dyn FnMut(usi
                 progress(done, total);
             }
         }
-        videos = total;
-    }
+        total
+    };
     for (file, text) in SPLIT_FILES.iter().zip(lists.iter()) {
         write_atomic(&out.join(file), text)?;
     }

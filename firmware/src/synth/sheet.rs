@@ -33,7 +33,7 @@ pub fn contact_sheet(cfg: &SynthConfig, frames_per_class: usize, out_png: &Path)
     let mut sheet = image::RgbImage::from_pixel(sw as u32, sh as u32, image::Rgb([40, 40, 40]));
     let mut frame = Frame::new(cfg.width, cfg.height);
     let n = cfg.frames as u64;
-    for class in 0..CLASS_NAMES.len() {
+    for (class, name) in CLASS_NAMES.iter().enumerate() {
         let mut video = SynthVideo::new(&short, class, 0)?;
         for col in 0..cols {
             let f = if cols == 1 { n / 2 } else { col * (n - 1) / (cols - 1) };
@@ -48,7 +48,7 @@ pub fn contact_sheet(cfg: &SynthConfig, frames_per_class: usize, out_png: &Path)
             }
         }
         let y0 = GAP + class as u32 * (cfg.height + GAP);
-        label(&mut sheet, GAP + 1, y0 + 1, CLASS_NAMES[class], (cfg.width / 64).max(1));
+        label(&mut sheet, GAP + 1, y0 + 1, name, (cfg.width / 64).max(1));
     }
     let name = out_png.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = out_png.with_file_name(format!(".{name}.tmp"));
