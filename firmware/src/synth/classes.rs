@@ -341,29 +341,37 @@ impl Planner {
         let (smin, smax) = st.scale_range();
         let m = st.margin(s.scale);
         let min_walk = 0.5 * s.scale;
-        let mut options: Vec<usize> = Vec::with_capacity(12);
+        // A fixed array, not a Vec: the live camera plans without allocating.
+        let mut options = [0usize; 12];
+        let mut len = 0;
+        let mut push = |c: usize| {
+            options[len] = c;
+            len += 1;
+        };
         if s.posture == Posture::Sitting {
-            options.push(STAND_UP);
+            push(STAND_UP);
         } else {
             if s.x - m >= min_walk {
-                options.push(WALK_LEFT);
+                push(WALK_LEFT);
             }
             if st.w - m - s.x >= min_walk {
-                options.push(WALK_RIGHT);
+                push(WALK_RIGHT);
             }
             let step = 0.15 * st.base;
             if s.scale + step <= smax && st.w >= 2.0 * st.margin(s.scale + step) {
-                options.push(APPROACH);
+                push(APPROACH);
             }
             if s.scale - step >= smin {
-                options.push(RECEDE);
+                push(RECEDE);
             }
-            options.extend_from_slice(&[SPIN_CW, SPIN_CCW, SIT_DOWN, WAVE, JUMP]);
+            for c in [SPIN_CW, SPIN_CCW, SIT_DOWN, WAVE, JUMP] {
+                push(c);
+            }
             if allow_fall {
-                options.push(FALL_DOWN);
+                push(FALL_DOWN);
             }
         }
-        let class = options[rng.random_range(0..options.len())];
+        let class = options[rng.random_range(0..len)];
         let secs = |rng: &mut dyn rand::RngCore, lo: f32, hi: f32| st.frames(rng.random_range(lo..hi), 6);
         let (d, motion) = match class {
             WALK_LEFT | WALK_RIGHT => {
