@@ -332,3 +332,20 @@ fn contact_sheet_for_review() {
     contact_sheet(&cfg, 8, &path).unwrap();
     println!("contact sheet: {}", path.display());
 }
+
+#[test]
+fn odd_and_extreme_sizes_render() {
+    for (w, h) in [(33, 47), (4096, 32), (32, 4096), (32, 32)] {
+        let cfg = SynthConfig { width: w, height: h, frames: 16, fps: 7.5, ..SynthConfig::default() };
+        let mut frame = Frame::new(1, 1);
+        for class in 0..CLASS_NAMES.len() {
+            let mut v = SynthVideo::new(&cfg, class, 0).unwrap();
+            for f in [0, 8, 15] {
+                v.render(f, &mut frame);
+                assert_eq!((frame.width, frame.height, frame.data.len()), (w, h, (w * h * 3) as usize));
+            }
+        }
+        let long = SynthVideo::long(&SynthConfig { frames: 200, ..cfg }, 0).unwrap();
+        assert!(!long.ground_truth().segments.is_empty());
+    }
+}
