@@ -1,0 +1,216 @@
+//! Writing a whole synthetic dataset: videos, `classInd.txt` and MMAction2 split lists.
+//!
+//! The layout is what the trainer and evaluator already read for real datasets, so the
+//! synthetic benchmark exercises the same loading code. Every file is written under a
+//! temporary name and renamed when complete, so an interrupted run never leaves a half video
+//! that looks whole.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use super::classes::CLASS_NAMES;
+use super::video::SynthVideo;
+use super::{StorageFormat, SynthConfig, SynthError};
+use crate::frame::Frame;
+use crate::media::frames_dir::{FramesDirWriter, ImageKind};
+use crate::media::y4m::{Chroma, Y4mWriter};
+use crate::media::{VideoReader, VideoWriter};
+
+/// What `write_dataset` produced, for the CLI's report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SynthSummary {
+    /// Videos written (short clips, or long videos in long mode).
+    pub videos: usize,
+    /// Frames written over all videos.
+    pub frames: u64,
+    /// Videos in train, val and test.
+    pub per_split: [usize; 3],
+    /// Classes in `classInd.txt`.
+    pub classes: usize,
+}
+
+const SPLIT_FILES: [&str; 3] = ["train.txt", "val.txt", "test.txt"];
+
+/// Splits `n` items by `weights` with the largest-remainder rule, so the counts always add up
+/// to `n` and follow the percentages as closely as whole numbers allow.
+pub(crate) fn split_counts(n: usize, weights: [u32; 3]) -> [usize; 3] {
+    let total: u64 = weights.iter().map(|&w| w as u64).sum();
+    if total == 0 {
+        return [0, 0, n];
+    }
+    let mut counts = [0usize; 3];
+    let mut rems = [(0u128, 0usize); 3];
+    for k in 0..3 {
+        let q = n as u128 * weights[k] as u128;
+        counts[k] = (q / total as u128) as usize;
+        rems[k] = (q % total as u128, k);
+    }
+    let mut left = n - counts.iter().sum::<usize>();
+    rems.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    for &(_, k) in rems.iter() {
+        if left == 0 {
+            break;
+        }
+        counts[k] += 1;
+        left -= 1;
+    }
+    counts
+}
+
+/// Split of item `i` of `n`: the first `counts[0]` go to train, the next to val, the rest to
+/// test. Items are independent draws, so a fixed order is as good as a shuffle and is
+/// deterministic.
+fn split_of(i: usize, counts: [usize; 3]) -> usize {
+    if i < counts[0] {
+        0
+    } else if i < counts[0] + counts[1] {
+        1
+    } else {
+        2
+    }
+}
+
+fn create_dir(path: &Path) -> Result<(), SynthError> {
+    std::fs::create_dir_all(path).map_err(|e| SynthError::io(path, e))
+}
+
+/// Writes `text` to `path` through a temporary file and a rename.
+fn write_atomic(path: &Path, text: &str) -> Result<(), SynthError> {
+    let tmp = tmp_path(path);
+    std::fs::write(&tmp, text).map_err(|e| SynthError::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| SynthError::io(path, e))
+}
+
+/// `dir/.name.tmp`: hidden, and never matched by readers looking for `*.y4m` or `img_*`.
+fn tmp_path(path: &Path) -> PathBuf {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    path.with_file_name(format!(".{name}.tmp"))
+}
+
+/// Renders `video` to `path` (a `.y4m` file or a frame folder) and returns its frame count.
+fn write_video(video: &mut SynthVideo, path: &Path, format: StorageFormat, frame: &mut Frame) -> Result<u64, SynthError> {
+    let tmp = tmp_path(path);
+    if tmp.is_dir() {
+        std::fs::remove_dir_all(&tmp).map_err(|e| SynthError::io(&tmp, e))?;
+    }
+    let info = video.info();
+    let mut writer: Box<dyn VideoWriter> = match format {
+        StorageFormat::Y4m => Box::new(Y4mWriter::create(&tmp, info.width, info.height, info.fps, Chroma::C420)?),
+        StorageFormat::Frames => Box::new(FramesDirWriter::create(&tmp, ImageKind::Jpeg)?),
+    };
+    let mut n = 0u64;
+    while video.read_into(frame)? {
+        writer.write_frame(frame)?;
+        n += 1;
+    }
+    writer.finish()?;
+    if path.is_dir() {
+        std::fs::remove_dir_all(path).map_err(|e| SynthError::io(path, e))?;
+    }
+    std::fs::rename(&tmp, path).map_err(|e| SynthError::io(path, e))?;
+    Ok(n)
+}
+
+fn class_index_text() -> String {
+    CLASS_NAMES.iter().enumerate().fold(String::new(), |mut s, (i, n)| {
+        let _ = writeln!(s, "{} {n}", i + 1);
+        s
+    })
+}
+
+/// Writes a dataset under `out` and reports `progress(done, total)` after each video.
+///
+/// Short mode: `cfg.videos_per_class` clips per class as `videos/<class>/<class>_<nnnn>.y4m`
+/// (or `rawframes/<class>/<class>_<nnnn>/img_00001.jpg …`), `classInd.txt` (`1 idle`, …) and
+/// `train.txt`/`val.txt`/`test.txt` with paths relative to `out`: `path label` for videos,
+/// `dir total_frames label` for rawframes (labels 0-based). Splits are per class.
+///
+/// Long mode (`cfg.long`): `cfg.videos_per_class` is the number of long videos, written as
+/// `long/long_<nnnn>.y4m` (or frame folders) with `long/long_<nnnn>.json` ground truth, and the
+/// split lists hold one relative video path per line.
+pub fn write_dataset(cfg: &SynthConfig, out: &Path, progress: &mut dyn FnMut(usize, usize)) -> Result<SynthSummary, SynthError> {
+    cfg.validate()?;
+    create_dir(out)?;
+    write_atomic(&out.join("classInd.txt"), &class_index_text())?;
+    let mut lists = [String::new(), String::new(), String::new()];
+    let mut per_split = [0usize; 3];
+    let mut frames_total = 0u64;
+    let mut frame = Frame::new(cfg.width, cfg.height);
+    let n = cfg.videos_per_class;
+    let counts = split_counts(n, cfg.splits);
+    let videos = if cfg.long {
+        let dir = out.join("long");
+        create_dir(&dir)?;
+        for i in 0..n {
+            let stem = format!("long_{i:04}");
+            let mut video = SynthVideo::long(cfg, i as u64)?;
+            let (rel, path) = match cfg.format {
+                StorageFormat::Y4m => (format!("long/{stem}.y4m"), dir.join(format!("{stem}.y4m"))),
+                StorageFormat::Frames => (format!("long/{stem}"), dir.join(&stem)),
+            };
+            frames_total += write_video(&mut video, &path, cfg.format, &mut frame)?;
+            let gt_path = dir.join(format!("{stem}.json"));
+            let tmp = tmp_path(&gt_path);
+            video.ground_truth().save(&tmp)?;
+            std::fs::rename(&tmp, &gt_path).map_err(|e| SynthError::io(&gt_path, e))?;
+            let split = split_of(i, counts);
+            let _ = writeln!(lists[split], "{rel}");
+            per_split[split] += 1;
+            progress(i + 1, n);
+        }
+        n
+    } else {
+        let total = n * CLASS_NAMES.len();
+        let mut done = 0;
+        for (c, name) in CLASS_NAMES.iter().enumerate() {
+            let dir = match cfg.format {
+                StorageFormat::Y4m => out.join("videos").join(name),
+                StorageFormat::Frames => out.join("rawframes").join(name),
+            };
+            create_dir(&dir)?;
+            for i in 0..n {
+                let stem = format!("{name}_{i:04}");
+                let mut video = SynthVideo::new(cfg, c, i as u64)?;
+                let split = split_of(i, counts);
+                match cfg.format {
+                    StorageFormat::Y4m => {
+                        let written = write_video(&mut video, &dir.join(format!("{stem}.y4m")), cfg.format, &mut frame)?;
+                        frames_total += written;
+                        let _ = writeln!(lists[split], "videos/{name}/{stem}.y4m {c}");
+                    }
+                    StorageFormat::Frames => {
+                        let written = write_video(&mut video, &dir.join(&stem), cfg.format, &mut frame)?;
+                        frames_total += written;
+                        let _ = writeln!(lists[split], "rawframes/{name}/{stem} {written} {c}");
+                    }
+                }
+                per_split[split] += 1;
+                done += 1;
+                progress(done, total);
+            }
+        }
+        total
+    };
+    for (file, text) in SPLIT_FILES.iter().zip(lists.iter()) {
+        write_atomic(&out.join(file), text)?;
+    }
+    Ok(SynthSummary { videos, frames: frames_total, per_split, classes: CLASS_NAMES.len() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_counts_add_up() {
+        assert_eq!(split_counts(10, [70, 15, 15]), [7, 2, 1]);
+        assert_eq!(split_counts(2, [70, 15, 15]), [2, 0, 0]);
+        assert_eq!(split_counts(5, [0, 0, 100]), [0, 0, 5]);
+        assert_eq!(split_counts(3, [1, 1, 1]), [1, 1, 1]);
+        for n in 0..40 {
+            for w in [[70, 15, 15], [1, 2, 3], [u32::MAX, u32::MAX, 1], [0, 1, 0]] {
+                assert_eq!(split_counts(n, w).iter().sum::<usize>(), n);
+            }
+        }
+    }
+}
