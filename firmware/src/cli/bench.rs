@@ -1,0 +1,142 @@
+//! `motus bench`: speed measurements printed as JSON. Benchmarks, not tests: this machine is
+//! shared and noisy, so each figure is the median of several repetitions.
+
+use std::path::Path;
+use std::time::Instant;
+
+use clap::{Args, Subcommand};
+use motus::media::{self, VideoReader};
+use motus::synth::{SynthConfig, SynthVideo};
+use motus::Frame;
+use serde_json::json;
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Synthetic-scene generation speed and decode speed per reader (Y4M, PNG and JPEG
+    /// frame folders, mp4 through ffmpeg).
+    Media(MediaArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MediaArgs {
+    /// Repetitions per measurement; the median is reported.
+    #[arg(long, default_value_t = 5)]
+    reps: usize,
+    /// Frames per test video.
+    #[arg(long, default_value_t = 48)]
+    frames: u32,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
+    match cmd {
+        BenchCommand::Media(args) => media_bench(args),
+    }
+}
+
+/// Median of the samples (upper median for even counts).
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(|a, b| a.total_cmp(b));
+    xs[xs.len() / 2]
+}
+
+/// Times `reps` runs of `f`, each producing `frames` frames; returns (median frames/s, median ms/frame).
+fn time_frames(reps: usize, frames: u64, mut f: impl FnMut() -> anyhow::Result<u64>) -> anyhow::Result<serde_json::Value> {
+    let mut secs = Vec::with_capacity(reps);
+    for _ in 0..reps {
+        let t = Instant::now();
+        let n = f()?;
+        secs.push(t.elapsed().as_secs_f64());
+        anyhow::ensure!(n == frames, "expected {frames} frames, got {n}");
+    }
+    let m = median(secs);
+    Ok(json!({"frames_per_s": frames as f64 / m, "ms_per_frame": 1000.0 * m / frames as f64, "reps": reps}))
+}
+
+fn drain(mut r: Box<dyn VideoReader>) -> anyhow::Result<u64> {
+    let info = r.info();
+    let mut f = Frame::new(info.width, info.height);
+    let mut n = 0;
+    while r.read_into(&mut f)? {
+        n += 1;
+    }
+    Ok(n)
+}
+
+fn write_clip(frames: &[Frame], path: &Path) -> anyhow::Result<()> {
+    let mut w = media::create_video(path, frames[0].width, frames[0].height, 25.0)?;
+    for f in frames {
+        w.write_frame(f)?;
+    }
+    w.finish()?;
+    Ok(())
+}
+
+fn media_bench(args: MediaArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(args.reps >= 1 && args.frames >= 16, "--reps must be >= 1 and --frames >= 16");
+    let reps = args.reps;
+    let mut generate = serde_json::Map::new();
+    for (w, h) in [(128u32, 128u32), (640, 480)] {
+        let cfg = SynthConfig { width: w, height: h, frames: args.frames, ..SynthConfig::default() };
+        let r = time_frames(reps, args.frames as u64, || drain(Box::new(SynthVideo::new(&cfg, 1, 0)?)))?;
+        generate.insert(format!("{w}x{h}"), r);
+    }
+
+    let cfg = SynthConfig { frames: args.frames, ..SynthConfig::default() };
+    let clip = SynthVideo::new(&cfg, 1, 0)?.read_all()?;
+    let dir = tempdir()?;
+    let mut decode = serde_json::Map::new();
+    let y4m = dir.join("clip.y4m");
+    write_clip(&clip, &y4m)?;
+    decode.insert("y4m".into(), time_frames(reps, args.frames as u64, || drain(media::open_video(&y4m)?))?);
+    for (name, kind) in [("png_frames", media::frames_dir::ImageKind::Png), ("jpeg_frames", media::frames_dir::ImageKind::Jpeg)] {
+        let folder = dir.join(name);
+        let mut w: Box<dyn media::VideoWriter> = Box::new(media::frames_dir::FramesDirWriter::create(&folder, kind)?);
+        for f in &clip {
+            w.write_frame(f)?;
+        }
+        w.finish()?;
+        decode.insert(name.into(), time_frames(reps, args.frames as u64, || drain(media::open_video(&folder)?))?);
+    }
+    let mp4 = dir.join("clip.mp4");
+    match write_clip(&clip, &mp4) {
+        Ok(()) => {
+            decode.insert("mp4_ffmpeg".into(), time_frames(reps, args.frames as u64, || drain(media::open_video(&mp4)?))?);
+        }
+        Err(e) => {
+            log::warn!("mp4 decode not measured: {e:#}");
+            decode.insert("mp4_ffmpeg".into(), json!({"error": format!("{e:#}")}));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let report = json!({
+        "generate": generate,
+        "decode": decode,
+        "decode_size": format!("{}x{}", cfg.width, cfg.height),
+        "frames_per_video": args.frames,
+        "threads": 1,
+    });
+    if args.json {
+        super::print_json(&report);
+    } else {
+        println!("{:<22} {:>12} {:>12}", "measurement", "frames/s", "ms/frame");
+        for (group, map) in [("generate", &generate), ("decode", &decode)] {
+            for (k, v) in map {
+                if let (Some(fps), Some(ms)) = (v["frames_per_s"].as_f64(), v["ms_per_frame"].as_f64()) {
+                    println!("{:<22} {fps:>12.1} {ms:>12.3}", format!("{group} {k}"));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A scratch folder under the system temp dir, removed by the caller.
+fn tempdir() -> anyhow::Result<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!("motus-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}

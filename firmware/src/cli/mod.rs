@@ -1,0 +1,44 @@
+//! Command-line front end. Each subcommand lives in its own module; with `--json` a
+//! subcommand prints exactly one JSON object on stdout and keeps progress on stderr, so its
+//! output can be piped into other tools.
+
+mod bench;
+mod dataset;
+mod progress;
+mod synth;
+
+use clap::{Parser, Subcommand};
+
+/// motus: edge video action classification.
+#[derive(Debug, Parser)]
+#[command(name = "motus", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Generate the synthetic motion benchmark (labelled action videos) or a contact sheet.
+    Synth(synth::SynthArgs),
+    /// Inspect a dataset: class counts per split, and that every video decodes.
+    #[command(subcommand)]
+    Dataset(dataset::DatasetCommand),
+    /// Benchmarks that print JSON.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+/// Runs the parsed command.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Synth(args) => synth::run(args),
+        Command::Dataset(cmd) => dataset::run(cmd),
+        Command::Bench(cmd) => bench::run(cmd),
+    }
+}
+
+/// Prints one JSON value on stdout (the `--json` contract).
+pub(crate) fn print_json(value: &serde_json::Value) {
+    println!("{}", serde_json::to_string_pretty(value).expect("JSON values serialise"));
+}

@@ -1,0 +1,113 @@
+//! `motus-train inspect`: a dataset as training will see it, before spending hours on it.
+//!
+//! Class imbalance, videos shorter than one clip (padded by repeating their last frame) and
+//! the number of clips one epoch draws decide whether a training budget is sensible; this
+//! reports them from the same dataset and sampler code the trainer uses.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use motus::dataset::{sampler, Dataset, VideoEntry};
+use motus_models::ClipSpec;
+use serde_json::json;
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Dataset folder with classInd.txt and the split lists (as `motus synth` writes).
+    #[arg(long)]
+    data: PathBuf,
+    /// Split to inspect.
+    #[arg(long, default_value = "train")]
+    split: String,
+    /// Frames per clip.
+    #[arg(long, default_value_t = 16)]
+    clip_len: u32,
+    /// Source frames between clip frames.
+    #[arg(long, default_value_t = 2)]
+    frame_stride: u32,
+    /// TSN segments per video.
+    #[arg(long, default_value_t = 3)]
+    segments: u32,
+    /// Dense sampling: frames between window starts.
+    #[arg(long, default_value_t = 8)]
+    window_stride: u64,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Frames in one video: from the list when it says (rawframes), else from the container's
+/// header, else by decoding.
+fn frame_count(ds: &Dataset, entry: &VideoEntry) -> anyhow::Result<u64> {
+    if let Some(n) = entry.total_frames {
+        return Ok(n);
+    }
+    let mut reader = ds.open_entry(entry)?;
+    if let Some(n) = reader.info().frame_count {
+        return Ok(n);
+    }
+    let info = reader.info();
+    let mut frame = motus::Frame::new(info.width, info.height);
+    let mut n = 0;
+    while reader.read_into(&mut frame)? {
+        n += 1;
+    }
+    Ok(n)
+}
+
+pub fn run(args: InspectArgs) -> anyhow::Result<()> {
+    let clip = ClipSpec { clip_len: args.clip_len, frame_stride: args.frame_stride };
+    clip.validate().context("clip settings")?;
+    let ds = Dataset::open_split(&args.data, &args.split)?.verified()?;
+    let counts = ds.class_counts();
+    let present: Vec<usize> = counts.iter().copied().filter(|&c| c > 0).collect();
+    let empty_classes: Vec<&str> = counts.iter().enumerate().filter(|(_, &c)| c == 0).map(|(i, _)| ds.classes.name(i)).collect();
+    let imbalance = match (present.iter().max(), present.iter().min()) {
+        (Some(&max), Some(&min)) => max as f64 / min as f64,
+        _ => f64::NAN,
+    };
+
+    let mut short = Vec::new();
+    let (mut tsn_clips, mut dense_clips, mut frames_total) = (0usize, 0usize, 0u64);
+    for entry in &ds.entries {
+        let n = frame_count(&ds, entry).with_context(|| format!("reading {}", entry.path.display()))?;
+        frames_total += n;
+        if n < clip.span() as u64 {
+            short.push(json!({"path": entry.path, "frames": n}));
+        }
+        tsn_clips += sampler::tsn(n, args.segments, clip, sampler::SampleMode::Test)?.len();
+        dense_clips += sampler::dense(n, clip, args.window_stride)?.len();
+    }
+
+    let per_class: serde_json::Map<String, serde_json::Value> =
+        ds.classes.names().iter().cloned().zip(counts.iter().map(|&c| json!(c))).collect();
+    let report = json!({
+        "data": args.data,
+        "split": args.split,
+        "videos": ds.entries.len(),
+        "classes": ds.classes.len(),
+        "per_class": per_class,
+        "empty_classes": empty_classes,
+        "imbalance_ratio": if imbalance.is_finite() { json!(imbalance) } else { json!(null) },
+        "frames": frames_total,
+        "clip_span": clip.span(),
+        "short_videos": short,
+        "clips_per_epoch": {"tsn": tsn_clips, "dense": dense_clips},
+    });
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    println!("{} split: {} videos, {} classes, {} frames", args.split, ds.entries.len(), ds.classes.len(), frames_total);
+    for (name, c) in ds.classes.names().iter().zip(&counts) {
+        println!("  {name:<24} {c}");
+    }
+    println!("imbalance (largest / smallest class): {imbalance:.2}");
+    if !empty_classes.is_empty() {
+        println!("classes with no videos: {}", empty_classes.join(", "));
+    }
+    println!("videos shorter than one clip ({} frames, padded): {}", clip.span(), short.len());
+    println!("clips per epoch: TSN ({} segments) {tsn_clips}, dense (window stride {}) {dense_clips}", args.segments, args.window_stride);
+    Ok(())
+}
