@@ -1,0 +1,184 @@
+//! A GPU compute device for motus's kernels (optical flow today): Vulkan through wgpu.
+//!
+//! On a Jetson this is the board's GPU; on a workstation without one, and in CI, Mesa's
+//! lavapipe provides a real Vulkan device on the CPU, so the same shaders are exercised
+//! everywhere. One device per process is shared ([`GpuContext::shared`]): creating a Vulkan
+//! device costs tens of milliseconds and some drivers limit how many can exist.
+
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// Why no GPU device could be used.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum GpuError {
+    /// No Vulkan adapter: no GPU driver and no software Vulkan installed.
+    #[error("no GPU (Vulkan) adapter found: {0}; install the board's Vulkan driver, or Mesa's lavapipe (Debian: apt-get install mesa-vulkan-drivers), or use the CPU backend")]
+    NoAdapter(String),
+    /// An adapter exists but refused a device with the limits motus needs.
+    #[error("GPU adapter {adapter} refused a device: {reason}")]
+    Device { adapter: String, reason: String },
+    /// Waiting for GPU work failed (device lost, timeout).
+    #[error("GPU work failed: {0}")]
+    Poll(String),
+    /// A buffer could not be read back.
+    #[error("GPU readback failed: {0}")]
+    Readback(String),
+}
+
+/// One opened GPU device and its queue.
+pub struct GpuContext {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    info: wgpu::AdapterInfo,
+}
+
+impl std::fmt::Debug for GpuContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GpuContext").field("adapter", &self.info.name).field("backend", &self.info.backend).finish()
+    }
+}
+
+impl GpuContext {
+    /// Opens the best Vulkan adapter (a discrete or integrated GPU before a software one).
+    pub fn new() -> Result<Self, GpuError> {
+        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
+            backends: wgpu::Backends::VULKAN,
+            ..wgpu::InstanceDescriptor::new_without_display_handle()
+        });
+        let adapter = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
+            power_preference: wgpu::PowerPreference::HighPerformance,
+            ..Default::default()
+        }))
+        .map_err(|e| GpuError::NoAdapter(e.to_string()))?;
+        let info = adapter.get_info();
+        let limits = adapter.limits();
+        // Ask for the adapter's own storage limits: flow keeps many full-size buffers bound.
+        let required_limits = wgpu::Limits {
+            max_storage_buffers_per_shader_stage: limits.max_storage_buffers_per_shader_stage.min(16),
+            max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size,
+            max_buffer_size: limits.max_buffer_size,
+            ..wgpu::Limits::downlevel_defaults()
+        };
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("motus"),
+            required_limits,
+            ..Default::default()
+        }))
+        .map_err(|e| GpuError::Device { adapter: info.name.clone(), reason: e.to_string() })?;
+        log::info!("GPU: {} ({:?}, {})", info.name, info.device_type, info.driver_info);
+        Ok(GpuContext { device, queue, info })
+    }
+
+    /// The process-wide device, opened on first use. A failure is remembered, so callers that
+    /// fall back to the CPU do not retry the driver on every frame.
+    pub fn shared() -> Result<Arc<GpuContext>, GpuError> {
+        static SHARED: OnceLock<Mutex<Option<Result<Arc<GpuContext>, GpuError>>>> = OnceLock::new();
+        let cell = SHARED.get_or_init(|| Mutex::new(None));
+        let mut slot = cell.lock().unwrap_or_else(|p| p.into_inner());
+        slot.get_or_insert_with(|| GpuContext::new().map(Arc::new)).clone()
+    }
+
+    /// The adapter's name, as drivers report it (e.g. "NVIDIA Tegra Orin", "llvmpipe").
+    pub fn adapter_name(&self) -> &str {
+        &self.info.name
+    }
+
+    /// True for software rasterisers (lavapipe): correct, but no faster than the CPU path.
+    pub fn is_software(&self) -> bool {
+        self.info.device_type == wgpu::DeviceType::Cpu
+    }
+
+    /// Compiles a WGSL compute entry point with an inferred layout.
+    pub fn compute_pipeline(&self, label: &str, module: &wgpu::ShaderModule, entry: &str) -> wgpu::ComputePipeline {
+        self.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(label),
+            layout: None,
+            module,
+            entry_point: Some(entry),
+            compilation_options: Default::default(),
+            cache: None,
+        })
+    }
+
+    /// Blocks until all submitted work is done.
+    pub fn wait(&self) -> Result<(), GpuError> {
+        self.device.poll(wgpu::PollType::wait_indefinitely()).map(|_| ()).map_err(|e| GpuError::Poll(e.to_string()))
+    }
+
+    /// Copies `src` (a `COPY_SRC` buffer) into `staging` (a `MAP_READ | COPY_DST` buffer of at
+    /// least the same size) and reads it back as f32.
+    pub fn read_f32(&self, staging: &wgpu::Buffer, out: &mut [f32]) -> Result<(), GpuError> {
+        let bytes = (out.len() * 4) as u64;
+        let slice = staging.slice(..bytes);
+        let (tx, rx) = std::sync::mpsc::channel();
+        slice.map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        self.wait()?;
+        rx.recv().map_err(|e| GpuError::Readback(e.to_string()))?.map_err(|e| GpuError::Readback(e.to_string()))?;
+        {
+            let view = slice.get_mapped_range().map_err(|e| GpuError::Readback(e.to_string()))?;
+            out.copy_from_slice(bytemuck::cast_slice(&view));
+        }
+        staging.unmap();
+        Ok(())
+    }
+}
+
+/// Whether GPU tests were explicitly told to skip (`MOTUS_SKIP_GPU_TESTS=1`). GPU tests never
+/// skip silently: without this variable, a missing adapter fails them.
+pub fn gpu_tests_skipped() -> bool {
+    std::env::var("MOTUS_SKIP_GPU_TESTS").is_ok_and(|v| v == "1")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_vulkan_device_runs_a_kernel() {
+        if gpu_tests_skipped() {
+            eprintln!("MOTUS_SKIP_GPU_TESTS=1: skipping");
+            return;
+        }
+        let gpu = GpuContext::shared().expect("a Vulkan adapter (lavapipe in CI); set MOTUS_SKIP_GPU_TESTS=1 to skip explicitly");
+        let module = gpu.device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: None,
+            source: wgpu::ShaderSource::Wgsl(
+                "@group(0) @binding(0) var<storage, read_write> a: array<f32>;
+                 @compute @workgroup_size(64) fn main(@builtin(global_invocation_id) id: vec3<u32>) {
+                     if (id.x < arrayLength(&a)) { a[id.x] = a[id.x] * 2.0 + 1.0; }
+                 }"
+                .into(),
+            ),
+        });
+        let pipeline = gpu.compute_pipeline("double", &module, "main");
+        let data: Vec<f32> = (0..100).map(|i| i as f32).collect();
+        let usage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::COPY_SRC;
+        let buf = gpu.device.create_buffer(&wgpu::BufferDescriptor { label: None, size: 400, usage, mapped_at_creation: false });
+        let staging = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+            label: None,
+            size: 400,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        gpu.queue.write_buffer(&buf, 0, bytemuck::cast_slice(&data));
+        let bind = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: None,
+            layout: &pipeline.get_bind_group_layout(0),
+            entries: &[wgpu::BindGroupEntry { binding: 0, resource: buf.as_entire_binding() }],
+        });
+        let mut enc = gpu.device.create_command_encoder(&Default::default());
+        {
+            let mut pass = enc.begin_compute_pass(&Default::default());
+            pass.set_pipeline(&pipeline);
+            pass.set_bind_group(0, &bind, &[]);
+            pass.dispatch_workgroups(2, 1, 1);
+        }
+        enc.copy_buffer_to_buffer(&buf, 0, &staging, 0, 400);
+        gpu.queue.submit([enc.finish()]);
+        let mut out = vec![0.0; 100];
+        gpu.read_f32(&staging, &mut out).unwrap();
+        assert_eq!(out[0], 1.0);
+        assert_eq!(out[99], 199.0);
+    }
+}
