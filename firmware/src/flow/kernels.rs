@@ -184,19 +184,17 @@ pub(crate) struct WarpInputs<'a> {
     pub u1: &'a [f32],
     pub u2: &'a [f32],
     pub bicubic: bool,
-    /// `lambda * theta`.
-    pub lt: f32,
 }
 
 /// Warp kernel: samples `i1`, `i1x`, `i1y` at `(x + u1, y + u2)` (coordinates clamped to
 /// `[-2, w + 1]` first; taps clamped into the image = replicate boundary), then
-/// `g2 = gx*gx + gy*gy`, `rho_c = ((i1w - gx*u1) - gy*u2) - i0`, `ltg = lt * g2`,
+/// `g2 = gx*gx + gy*gy`, `rho_c = ((i1w - gx*u1) - gy*u2) - i0`,
 /// `inv_g2 = g2 > 1e-10 ? 1 / g2 : 0`. Bicubic: weights from [`cubic_weights`], each of the
 /// 4 rows interpolated horizontally (taps summed left to right), then the 4 row values
 /// vertically (top to bottom). Bilinear: same formulas as [`resample`].
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn warp(inp: &WarpInputs, w: usize, h: usize, y0: usize, y1: usize, outs: [&mut [f32]; 5]) {
-    let [gxo, gyo, rho, ltg, inv] = outs;
+pub(crate) fn warp(inp: &WarpInputs, w: usize, h: usize, y0: usize, y1: usize, outs: [&mut [f32]; 4]) {
+    let [gxo, gyo, rho, inv] = outs;
     let (wf, hf) = (w as f32, h as f32);
     for y in y0..y1 {
         for x in 0..w {
@@ -241,7 +239,6 @@ pub(crate) fn warp(inp: &WarpInputs, w: usize, h: usize, y0: usize, y1: usize, o
             gxo[o] = gx;
             gyo[o] = gy;
             rho[o] = ((iw - gx * u1) - gy * u2) - inp.i0[i];
-            ltg[o] = inp.lt * g2;
             inv[o] = if g2 > 1e-10 { 1.0 / g2 } else { 0.0 };
         }
     }
@@ -252,7 +249,6 @@ pub(crate) struct PrimalInputs<'a> {
     pub gx: &'a [f32],
     pub gy: &'a [f32],
     pub rho_c: &'a [f32],
-    pub ltg: &'a [f32],
     pub inv_g2: &'a [f32],
     pub p11: &'a [f32],
     pub p12: &'a [f32],
@@ -264,38 +260,47 @@ pub(crate) struct PrimalInputs<'a> {
 }
 
 /// Primal kernel (data-term thresholding + divergence step), in place on `u1`, `u2`:
-/// `rho = (rho_c + gx*u1) + gy*u2`;
-/// `f = rho < -ltg ? lt : (rho > ltg ? -lt : -rho * inv_g2)`;
+/// `rho = (rho_c + gx*u1) + gy*u2`; `f = -rho * inv_g2`; `f = f < -lt ? -lt : f`;
+/// `f = f > lt ? lt : f` (the three-case threshold of Zach et al. as a clamp);
 /// `v1 = u1 + f*gx`, `v2 = u2 + f*gy`; `u1 = v1 + theta * div(p11, p12)`,
 /// `u2 = v2 + theta * div(p21, p22)` (divergence as in `div_row`).
 pub(crate) fn primal(inp: &PrimalInputs, w: usize, y0: usize, y1: usize, u1: &mut [f32], u2: &mut [f32]) {
     let (lt, theta) = (inp.lt, inp.theta);
     for y in y0..y1 {
         let g = y * w..y * w + w;
-        let (gx, gy, rc, ltg, inv) = (&inp.gx[g.clone()], &inp.gy[g.clone()], &inp.rho_c[g.clone()], &inp.ltg[g.clone()], &inp.inv_g2[g.clone()]);
+        let (gx, gy, rc, inv) = (&inp.gx[g.clone()], &inp.gy[g.clone()], &inp.rho_c[g.clone()], &inp.inv_g2[g.clone()]);
         let (p11, p12, p21, p22) = (&inp.p11[g.clone()], &inp.p12[g.clone()], &inp.p21[g.clone()], &inp.p22[g]);
         let up = if y == 0 { 0..w } else { (y - 1) * w..y * w };
         let (p12u, p22u) = if y == 0 { (&inp.zeros[..w], &inp.zeros[..w]) } else { (&inp.p12[up.clone()], &inp.p22[up]) };
         let r = (y - y0) * w..(y - y0 + 1) * w;
         let u1 = &mut u1[r.clone()];
         let u2 = &mut u2[r];
-        let step = |x: usize, a: f32, b: f32, d1: f32, d2: f32| -> (f32, f32) {
-            let rho = (rc[x] + gx[x] * a) + gy[x] * b;
-            let mid = -rho * inv[x];
-            let f = if rho < -ltg[x] { lt } else if rho > ltg[x] { -lt } else { mid };
-            let v1 = a + f * gx[x];
-            let v2 = b + f * gy[x];
-            (v1 + theta * d1, v2 + theta * d2)
-        };
+        // Equal lengths let the compiler drop the bounds checks and vectorise the loop.
+        let (gx, gy, rc, inv) = (&gx[..w], &gy[..w], &rc[..w], &inv[..w]);
+        let (p11, p12, p21, p22, p12u, p22u) = (&p11[..w], &p12[..w], &p21[..w], &p22[..w], &p12u[..w], &p22u[..w]);
+        let (u1, u2) = (&mut u1[..w], &mut u2[..w]);
+        // Column 0 has no left neighbour (p[-1] = 0); the rest runs branch-free.
         let d1 = p11[0] + (p12[0] - p12u[0]);
         let d2 = p21[0] + (p22[0] - p22u[0]);
-        (u1[0], u2[0]) = step(0, u1[0], u2[0], d1, d2);
+        (u1[0], u2[0]) = primal_px(u1[0], u2[0], gx[0], gy[0], rc[0], inv[0], d1, d2, lt, theta);
         for x in 1..w {
             let d1 = (p11[x] - p11[x - 1]) + (p12[x] - p12u[x]);
             let d2 = (p21[x] - p21[x - 1]) + (p22[x] - p22u[x]);
-            (u1[x], u2[x]) = step(x, u1[x], u2[x], d1, d2);
+            (u1[x], u2[x]) = primal_px(u1[x], u2[x], gx[x], gy[x], rc[x], inv[x], d1, d2, lt, theta);
         }
     }
+}
+
+/// One pixel of [`primal`]; the thresholding written as a clamp (equivalent to the three-case
+/// rule of Zach et al.: `|rho| > lt*g2` saturates the step at `±lt`).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn primal_px(a: f32, b: f32, gx: f32, gy: f32, rc: f32, inv: f32, d1: f32, d2: f32, lt: f32, theta: f32) -> (f32, f32) {
+    let rho = (rc + gx * a) + gy * b;
+    let f = -rho * inv;
+    let f = if f < -lt { -lt } else { f };
+    let f = if f > lt { lt } else { f };
+    ((a + f * gx) + theta * d1, (b + f * gy) + theta * d2)
 }
 
 /// Dual kernel: projections of `(p11, p12)` with the gradient of `u1` and of `(p21, p22)`
@@ -375,9 +380,14 @@ pub(crate) fn median(src: &[f32], net: &MedianNet, w: usize, h: usize, y0: usize
                 let row = &src[yy * w..yy * w + w];
                 for dx in 0..net.size {
                     let v = &mut vals[idx];
-                    for (l, slot) in v.iter_mut().enumerate() {
-                        let xx = (x0 + l.min(lanes - 1) + dx).saturating_sub(r).min(w - 1);
-                        *slot = row[xx];
+                    if x0 + dx >= r && x0 + dx + LANES <= w + r {
+                        let s = x0 + dx - r;
+                        v.copy_from_slice(&row[s..s + LANES]);
+                    } else {
+                        for (l, slot) in v.iter_mut().enumerate() {
+                            let xx = (x0 + l.min(lanes - 1) + dx).saturating_sub(r).min(w - 1);
+                            *slot = row[xx];
+                        }
                     }
                     idx += 1;
                 }

@@ -25,10 +25,9 @@
 //!    a. `gradient` of `I1` (central differences) → `I1x`, `I1y`.
 //!    b. duals `p11 = p12 = p21 = p22 = 0`.
 //!    c. `warps` times:
-//!       - `warp`: sample `I1, I1x, I1y` at `x + u` → `gx, gy, rho_c, ltg, inv_g2`
-//!         (`lt = λθ` computed in `f32`).
-//!       - `iterations` times { `primal` (in place on `u1, u2`), `dual` (step `τ/θ` computed
-//!         in `f32`) }.
+//!       - `warp`: sample `I1, I1x, I1y` at `x + u` → `gx, gy, rho_c, inv_g2`.
+//!       - `iterations` times { `primal` (in place on `u1, u2`; `lt = λθ` computed in `f32`),
+//!         `dual` (step `τ/θ` computed in `f32`) }.
 //!       - if `median > 0`: `median` of `u1` and of `u2` (out of place, window `median`²).
 //!    d. If not the finest level: `resample` `u1` to the next finer size with
 //!       `mul = w_fine / w_coarse` and `u2` with `mul = h_fine / h_coarse`
@@ -61,7 +60,6 @@ struct Workspace {
     gx: Vec<f32>,
     gy: Vec<f32>,
     rho_c: Vec<f32>,
-    ltg: Vec<f32>,
     inv_g2: Vec<f32>,
     u1: Vec<f32>,
     u2: Vec<f32>,
@@ -92,7 +90,6 @@ impl Workspace {
             gx: z(),
             gy: z(),
             rho_c: z(),
-            ltg: z(),
             inv_g2: z(),
             u1: z(),
             u2: z(),
@@ -235,9 +232,8 @@ impl TvL1Cpu {
                     u1: &ws.u1,
                     u2: &ws.u2,
                     bicubic: p.interpolation == Interpolation::Bicubic,
-                    lt,
                 };
-                for_bands(t, w, h, [&mut ws.gx, &mut ws.gy, &mut ws.rho_c, &mut ws.ltg, &mut ws.inv_g2], |y0, y1, o| {
+                for_bands(t, w, h, [&mut ws.gx, &mut ws.gy, &mut ws.rho_c, &mut ws.inv_g2], |y0, y1, o| {
                     kernels::warp(&wi, w, h, y0, y1, o)
                 });
                 for _ in 0..p.iterations {
@@ -245,7 +241,6 @@ impl TvL1Cpu {
                         gx: &ws.gx,
                         gy: &ws.gy,
                         rho_c: &ws.rho_c,
-                        ltg: &ws.ltg,
                         inv_g2: &ws.inv_g2,
                         p11: &ws.p11,
                         p12: &ws.p12,
