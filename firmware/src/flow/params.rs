@@ -70,7 +70,7 @@ impl TvL1Params {
     pub fn accurate() -> Self {
         TvL1Params {
             tau: 0.25,
-            lambda: 0.15,
+            lambda: 0.5,
             theta: 0.3,
             gamma: 0.0,
             scales: 100,
