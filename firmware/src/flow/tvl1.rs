@@ -38,7 +38,7 @@
 //! same pixel, so the result is bit-identical for any thread count.
 
 use super::kernels::{self, MedianNet, PrimalInputs, WarpInputs};
-use super::par::for_bands;
+use super::par::{for_bands, Team};
 use super::{check_frames, FlowEngine, FlowError, FlowField, Interpolation, TvL1Params};
 use crate::frame::Frame;
 
@@ -133,7 +133,7 @@ fn blur_kernel(eta: f32) -> Vec<f32> {
 /// same size (no allocation per pair after the first, apart from the returned field).
 pub struct TvL1Cpu {
     params: TvL1Params,
-    threads: usize,
+    team: Team,
     name: String,
     blur: Vec<f32>,
     net: Option<MedianNet>,
@@ -151,7 +151,7 @@ impl TvL1Cpu {
             blur: blur_kernel(params.scale_factor),
             net: (params.median > 0).then(|| MedianNet::new(params.median as usize)),
             params,
-            threads,
+            team: Team::new(threads),
             ws: None,
         })
     }
@@ -162,7 +162,7 @@ impl TvL1Cpu {
     }
 
     /// Step 2: structure–texture decomposition of `f` (read from `ws.tmp`) into `out`.
-    fn structure_texture(ws: &mut Workspace, t: usize, p: &TvL1Params, which: usize) {
+    fn structure_texture(ws: &mut Workspace, t: &Team, p: &TvL1Params, which: usize) {
         let (w, h) = (ws.w, ws.h);
         let st = p.structure_texture.expect("checked by caller");
         let n = w * h;
@@ -182,7 +182,7 @@ impl TvL1Cpu {
     }
 
     /// Steps 1–3 for one frame.
-    fn prepare(ws: &mut Workspace, t: usize, p: &TvL1Params, blur: &[f32], frame: &Frame, which: usize) {
+    fn prepare(ws: &mut Workspace, t: &Team, p: &TvL1Params, blur: &[f32], frame: &Frame, which: usize) {
         let (w, h) = (ws.w, ws.h);
         let rgb = &frame.data;
         if p.structure_texture.is_some() {
@@ -209,7 +209,7 @@ impl TvL1Cpu {
     fn solve(&mut self) {
         let ws = self.ws.as_mut().expect("workspace prepared");
         let p = &self.params;
-        let t = self.threads;
+        let t = &self.team;
         let lt = p.lambda * p.theta;
         let dual_step = p.tau / p.theta;
         let nl = ws.sizes.len();
@@ -291,8 +291,8 @@ impl FlowEngine for TvL1Cpu {
             self.ws = Some(Workspace::new(w, h, &self.params));
         }
         let ws = self.ws.as_mut().expect("just set");
-        Self::prepare(ws, self.threads, &self.params, &self.blur, a, 0);
-        Self::prepare(ws, self.threads, &self.params, &self.blur, b, 1);
+        Self::prepare(ws, &self.team, &self.params, &self.blur, a, 0);
+        Self::prepare(ws, &self.team, &self.params, &self.blur, b, 1);
         self.solve();
         let ws = self.ws.as_ref().expect("just set");
         out.reshape(a.width, a.height);
