@@ -188,6 +188,8 @@ pub(crate) struct WarpInputs<'a> {
 
 /// Warp kernel: samples `i1`, `i1x`, `i1y` at `(x + u1, y + u2)` (coordinates clamped to
 /// `[-2, w + 1]` first; taps clamped into the image = replicate boundary), then
+/// if the (clamped) sample point is outside `[0, w-1] × [0, h-1]` then `gx = gy = 0` (no data
+/// term where the second image has no data; the TV term fills in),
 /// `g2 = gx*gx + gy*gy`, `rho_c = ((i1w - gx*u1) - gy*u2) - i0`,
 /// `inv_g2 = g2 > 1e-10 ? 1 / g2 : 0`. Bicubic: weights from [`cubic_weights`], each of the
 /// 4 rows interpolated horizontally (taps summed left to right), then the 4 row values
@@ -234,7 +236,13 @@ pub(crate) fn warp(inp: &WarpInputs, w: usize, h: usize, y0: usize, y1: usize, o
                     s[c] = top + ty * (bot - top);
                 }
             }
-            let [iw, gx, gy] = s;
+            let [iw, mut gx, mut gy] = s;
+            // Outside the image the data term is unknown: switch it off (pure TV fill-in).
+            let inside = sx >= 0.0 && sx <= wf - 1.0 && sy >= 0.0 && sy <= hf - 1.0;
+            if !inside {
+                gx = 0.0;
+                gy = 0.0;
+            }
             let g2 = gx * gx + gy * gy;
             gxo[o] = gx;
             gyo[o] = gy;

@@ -49,7 +49,8 @@ fn synthetic_translation_is_recovered() {
     let (dx, dy) = (2.5f32, -1.25f32);
     let a = synth_frame(w, h, 0.0, 0.0);
     let b = synth_frame(w, h, dx, dy);
-    for params in [TvL1Params::accurate(), TvL1Params::edge()] {
+    let st = Some(StructureTexture { alpha: 0.8, theta: 16.0, iterations: 50 });
+    for params in [TvL1Params::accurate(), TvL1Params::edge(), TvL1Params { structure_texture: st, ..TvL1Params::accurate() }] {
         let mut e = TvL1Cpu::new(params.clone(), 1).unwrap();
         let f = e.compute(&a, &b).unwrap();
         let (mut sum, mut n) = (0.0f64, 0);
@@ -94,7 +95,8 @@ fn deterministic_and_thread_invariant() {
     let (w, h) = (176, 120);
     let a = synth_frame(w, h, 0.0, 0.0);
     let b = synth_frame(w, h, 1.5, 0.75);
-    for params in [TvL1Params { warps: 2, iterations: 10, ..TvL1Params::accurate() }, TvL1Params::edge()] {
+    let st = Some(StructureTexture { alpha: 0.8, theta: 16.0, iterations: 20 });
+    for params in [TvL1Params { warps: 2, iterations: 10, structure_texture: st, ..TvL1Params::accurate() }, TvL1Params::edge()] {
         let mut e1 = TvL1Cpu::new(params.clone(), 1).unwrap();
         let mut e2 = TvL1Cpu::new(params.clone(), 2).unwrap();
         let r1 = e1.compute(&a, &b).unwrap();
