@@ -43,7 +43,8 @@ pub(crate) fn rof_residual(f: &[f32], p1: &[f32], p2: &[f32], zeros: &[f32], inv
 
 /// Dual projection shared by ROF and TV-L1: with forward differences `gx = a[x+1] - a[x]`
 /// (0 in the last column), `gy = a[y+1][x] - a[y][x]` (0 in the last row),
-/// `n = 1 + step * sqrt(gx*gx + gy*gy)`, `p1 = (p1 + step * gx) / n`, `p2 = (p2 + step * gy) / n`.
+/// `r = 1 / (1 + step * sqrt(gx*gx + gy*gy))`, `p1 = (p1 + step * gx) * r`,
+/// `p2 = (p2 + step * gy) * r` (in the last column `gx = 0`, so `p1` stays 0 there).
 #[inline(always)]
 fn dual_row(a: &[f32], w: usize, h: usize, y: usize, step: f32, p1: &mut [f32], p2: &mut [f32]) {
     let ar = &a[y * w..y * w + w];
@@ -53,15 +54,15 @@ fn dual_row(a: &[f32], w: usize, h: usize, y: usize, step: f32, p1: &mut [f32], 
     for x in 0..w - 1 {
         let gx = ar[x + 1] - ar[x];
         let gy = ad[x] - ar[x];
-        let n = 1.0 + step * (gx * gx + gy * gy).sqrt();
-        p1[x] = (p1[x] + step * gx) / n;
-        p2[x] = (p2[x] + step * gy) / n;
+        let r = 1.0 / (1.0 + step * (gx * gx + gy * gy).sqrt());
+        p1[x] = (p1[x] + step * gx) * r;
+        p2[x] = (p2[x] + step * gy) * r;
     }
     let x = w - 1;
     let gy = ad[x] - ar[x];
-    let n = 1.0 + step * (gy * gy).sqrt();
-    p1[x] = p1[x] / n;
-    p2[x] = (p2[x] + step * gy) / n;
+    let r = 1.0 / (1.0 + step * (gy * gy).sqrt());
+    p1[x] = p1[x] * r;
+    p2[x] = (p2[x] + step * gy) * r;
 }
 
 /// ROF step B: dual projection of `p` with the gradient of `d` (see `dual_row`), step `tau`.
@@ -354,6 +355,20 @@ impl MedianNet {
             }
             p *= 2;
         }
+        // Forward pruning: a comparator whose upper wire still holds the +inf padding is a
+        // no-op (min goes low, inf stays high).
+        let mut is_inf: Vec<bool> = (0..n).map(|i| i >= k).collect();
+        pairs.retain(|&(a, b)| {
+            let (a, b) = (a as usize, b as usize);
+            if is_inf[b] {
+                return false;
+            }
+            if is_inf[a] {
+                is_inf[a] = false;
+                is_inf[b] = true;
+            }
+            true
+        });
         // Backward pruning: keep comparators touching a wire that still matters for the median.
         let mut needed = vec![false; n];
         needed[k / 2] = true;
@@ -424,6 +439,12 @@ pub(crate) fn median(src: &[f32], net: &MedianNet, w: usize, h: usize, y0: usize
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn median_net_sizes() {
+        let counts: Vec<usize> = [3, 5, 7].iter().map(|&s| MedianNet::new(s).pairs.len()).collect();
+        eprintln!("median comparators (3, 5, 7): {counts:?}");
+    }
 
     #[test]
     fn median_net_matches_sort() {

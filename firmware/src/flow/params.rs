@@ -91,11 +91,11 @@ impl TvL1Params {
     pub fn edge() -> Self {
         TvL1Params {
             tau: 0.25,
-            lambda: 0.15,
+            lambda: 0.3,
             theta: 0.3,
             gamma: 0.0,
-            scales: 4,
-            scale_factor: 0.5,
+            scales: 5,
+            scale_factor: 0.6,
             warps: 3,
             iterations: 15,
             median: 3,
