@@ -10,8 +10,11 @@ use std::time::Instant;
 /// and the median wall time per pair (flow only, excluding file loading).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MiddleburyReport {
+    /// `(sequence name, mean EPE over its valid pixels)`, sorted by name.
     pub per_sequence: Vec<(String, f64)>,
+    /// Mean of the per-sequence EPEs (each sequence weighs the same, as in the literature).
     pub mean_epe: f64,
+    /// Median of the per-pair flow times in milliseconds.
     pub ms_per_pair_median: f64,
 }
 

@@ -17,7 +17,9 @@ pub const UNKNOWN_THRESHOLD: f32 = 1e9;
 /// round trip is lossless, and [`FlowField::valid_mask`] / [`FlowField::epe`] skip them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FlowField {
+    /// Columns, as in the frames the flow was computed from.
     pub width: u32,
+    /// Rows.
     pub height: u32,
     /// Horizontal displacement (pixels, positive to the right).
     pub u: Vec<f32>,

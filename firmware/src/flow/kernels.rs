@@ -61,7 +61,7 @@ fn dual_row(a: &[f32], w: usize, h: usize, y: usize, step: f32, p1: &mut [f32], 
     let x = w - 1;
     let gy = ad[x] - ar[x];
     let r = 1.0 / (1.0 + step * (gy * gy).sqrt());
-    p1[x] = p1[x] * r;
+    p1[x] *= r;
     p2[x] = (p2[x] + step * gy) * r;
 }
 
@@ -95,13 +95,13 @@ pub(crate) fn blur_h(src: &[f32], k: &[f32], w: usize, y0: usize, y1: usize, out
     for y in y0..y1 {
         let s = &src[y * w..y * w + w];
         let o = &mut out[(y - y0) * w..(y - y0 + 1) * w];
-        for x in 0..w {
+        for (x, ov) in o.iter_mut().enumerate() {
             let mut acc = 0.0f32;
             for (j, &kj) in k.iter().enumerate() {
                 let xx = (x + j).saturating_sub(r).min(w - 1);
                 acc += kj * s[xx];
             }
-            o[x] = acc;
+            *ov = acc;
         }
     }
 }

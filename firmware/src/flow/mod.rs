@@ -5,6 +5,8 @@
 //! Everything that computes flow sits behind [`FlowEngine`], so the trainer, the evaluator and
 //! the device runtime pick a backend (CPU now, wgpu later) without changing their code.
 
+#![warn(missing_docs)]
+
 mod error;
 pub mod encode;
 pub mod eval;

@@ -158,7 +158,8 @@ where
         f(0, h, outs);
         return;
     }
-    let slots: [Mutex<Option<(usize, usize, [&mut [f32]; N])>>; MAX_THREADS] = std::array::from_fn(|_| Mutex::new(None));
+    type Slot<'a, const N: usize> = Mutex<Option<(usize, usize, [&'a mut [f32]; N])>>;
+    let slots: [Slot<N>; MAX_THREADS] = std::array::from_fn(|_| Mutex::new(None));
     let mut rest = outs;
     let mut y0 = 0;
     for (b, slot) in slots.iter().enumerate().take(t) {

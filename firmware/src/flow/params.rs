@@ -59,8 +59,11 @@ pub struct TvL1Params {
     pub iterations: u32,
     /// Side of the median filter applied to the flow after each warp; 0 = off, else 3, 5 or 7.
     pub median: u32,
+    /// Sampling used when warping the second image.
     pub interpolation: Interpolation,
+    /// Structure–texture decomposition of the inputs, or `None` for plain luma.
     pub structure_texture: Option<StructureTexture>,
+    /// What the data term compares.
     pub data_term: DataTerm,
 }
 
@@ -168,7 +171,8 @@ mod tests {
 
     #[test]
     fn validation_names_the_field() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut TvL1Params)>)> = vec![
+        type Case = (&'static str, Box<dyn Fn(&mut TvL1Params)>);
+        let cases: Vec<Case> = vec![
             ("tau", Box::new(|p| p.tau = 0.0)),
             ("tau", Box::new(|p| p.tau = 0.5)),
             ("lambda", Box::new(|p| p.lambda = -1.0)),

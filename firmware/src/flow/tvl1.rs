@@ -22,14 +22,14 @@
 //!    `ceil(3σ)` (weights computed in `f64`, normalised, then rounded to `f32`), then
 //!    `resample` (bilinear, centre-aligned, `rx = w_{l−1}/w_l` as `f32`, `mul = 1`).
 //! 4. Flow `u1 = u2 = 0` at the coarsest level. For each level from coarsest to finest:
-//!    a. `gradient` of `I1` (central differences) → `I1x`, `I1y`.
-//!    b. duals `p11 = p12 = p21 = p22 = 0`.
-//!    c. `warps` times:
+//!    1. `gradient` of `I1` (central differences) → `I1x`, `I1y`.
+//!    2. duals `p11 = p12 = p21 = p22 = 0`.
+//!    3. `warps` times:
 //!       - `warp`: sample `I1, I1x, I1y` at `x + u` → `gx, gy, rho_c, inv_g2`.
 //!       - `iterations` times { `primal` (in place on `u1, u2`; `lt = λθ` computed in `f32`),
 //!         `dual` (step `τ/θ` computed in `f32`) }.
 //!       - if `median > 0`: `median` of `u1` and of `u2` (out of place, window `median`²).
-//!    d. If not the finest level: `resample` `u1` to the next finer size with
+//!    4. If not the finest level: `resample` `u1` to the next finer size with
 //!       `mul = w_fine / w_coarse` and `u2` with `mul = h_fine / h_coarse`
 //!       (`rx = w_coarse / w_fine`, `ry = h_coarse / h_fine`, all `f32`).
 //! 5. The result is `(u1, u2)` at level 0.
