@@ -99,11 +99,13 @@ fn deterministic_and_thread_invariant() {
     for params in [TvL1Params { warps: 2, iterations: 10, structure_texture: st, ..TvL1Params::accurate() }, TvL1Params::edge()] {
         let mut e1 = TvL1Cpu::new(params.clone(), 1).unwrap();
         let mut e2 = TvL1Cpu::new(params.clone(), 2).unwrap();
+        let mut e3 = TvL1Cpu::new(params.clone(), 3).unwrap();
         let r1 = e1.compute(&a, &b).unwrap();
         let r1b = e1.compute(&a, &b).unwrap();
         let r2 = e2.compute(&a, &b).unwrap();
         assert_eq!(bits(&r1), bits(&r1b), "same engine twice");
         assert_eq!(bits(&r1), bits(&r2), "1 vs 2 threads");
+        assert_eq!(bits(&r1), bits(&e3.compute(&a, &b).unwrap()), "1 vs 3 threads");
     }
 }
 
@@ -115,7 +117,9 @@ fn middlebury_quick_bound() {
     let r = evaluate_sequences(&dir, Some(&["Dimetrodon", "RubberWhale"]), &mut e).unwrap();
     eprintln!("quick: {:?} in {:.1} s", r, t0.elapsed().as_secs_f64());
     assert_eq!(r.per_sequence.len(), 2);
-    assert!(r.mean_epe <= 0.6, "mean EPE {} on Dimetrodon + RubberWhale", r.mean_epe);
+    // Measured 0.16 (Dimetrodon 0.19, RubberWhale 0.14); the bound leaves room for noise-free
+    // refactors yet catches real regressions.
+    assert!(r.mean_epe <= 0.3, "mean EPE {} on Dimetrodon + RubberWhale", r.mean_epe);
 }
 
 #[test]

@@ -17,7 +17,8 @@
 //!    { `rof_residual` (d = div p − f / θs), `rof_dual` (step 0.25) }; then `rof_texture`
 //!    (`I ← I − α (I − θs div p)`). `1/θs` is computed once in `f32` on the host.
 //! 3. Pyramid: level sizes `w_l = round(w_0 · η^l)` (computed in `f64`, same for `h`) for
-//!    `l = 0..scales` while both sides are ≥ [`MIN_LEVEL_SIDE`]. Level `l` from level `l−1`:
+//!    `l = 0..scales` while both sides are ≥ [`MIN_LEVEL_SIDE`] and the size differs from
+//!    the previous level's. Level `l` from level `l−1`:
 //!    `blur_h`, `blur_v` with a normalised Gaussian of `σ = 0.6·sqrt(1/η² − 1)` and radius
 //!    `ceil(3σ)` (weights computed in `f64`, normalised, then rounded to `f32`), then
 //!    `resample` (bilinear, centre-aligned, `rx = w_{l−1}/w_l` as `f32`, `mul = 1`).
@@ -141,17 +142,17 @@ pub struct TvL1Cpu {
 }
 
 impl TvL1Cpu {
-    /// Validates `params`; `threads` is the number of row bands (0 or 1 = single-threaded).
-    /// Any thread count gives bit-identical flow.
+    /// Validates `params`; `threads` is the number of row bands (0 or 1 = single-threaded,
+    /// at most 16; workers are spawned here, once). Any thread count gives bit-identical flow.
     pub fn new(params: TvL1Params, threads: usize) -> Result<Self, FlowError> {
         params.validate()?;
-        let threads = threads.max(1);
+        let team = Team::new(threads);
         Ok(TvL1Cpu {
-            name: format!("tvl1-cpu(threads={threads})"),
+            name: format!("tvl1-cpu(threads={})", team.threads()),
             blur: blur_kernel(params.scale_factor),
             net: (params.median > 0).then(|| MedianNet::new(params.median as usize)),
             params,
-            team: Team::new(threads),
+            team,
             ws: None,
         })
     }
