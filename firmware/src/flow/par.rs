@@ -230,6 +230,23 @@ mod tests {
     }
 
     #[test]
+    fn run_returns_only_after_all_claimed_work() {
+        let team = Team::new(3);
+        for _ in 0..3000 {
+            let next = AtomicUsize::new(0);
+            let done = AtomicUsize::new(0);
+            team.run(&|| loop {
+                if next.fetch_add(1, SeqCst) >= 8 {
+                    break;
+                }
+                std::hint::black_box(0..100).for_each(|_| std::hint::spin_loop());
+                done.fetch_add(1, SeqCst);
+            });
+            assert_eq!(done.load(SeqCst), 8);
+        }
+    }
+
+    #[test]
     fn job_panic_is_reported() {
         let team = Team::new(2);
         // Whichever thread runs it, a panicking job is reported to the caller.
