@@ -19,8 +19,9 @@
 //! 3. Pyramid: level sizes `w_l = round(w_0 · η^l)` (computed in `f64`, same for `h`) for
 //!    `l = 0..scales` while both sides are ≥ [`MIN_LEVEL_SIDE`] and the size differs from
 //!    the previous level's. Level `l` from level `l−1`:
-//!    `blur_h`, `blur_v` with a normalised Gaussian of `σ = 0.6·sqrt(1/η² − 1)` and radius
-//!    `ceil(3σ)` (weights computed in `f64`, normalised, then rounded to `f32`), then
+//!    `blur_h`, `blur_v` with taps `exp(−i²/(2σ²))`, `i = −r..=r`, `σ = 0.6·sqrt(1/η² − 1)`,
+//!    `r = max(1, ceil(3σ))` (computed in `f64`, divided by their sum, then rounded to
+//!    `f32`; the host uploads them), then
 //!    `resample` (bilinear, centre-aligned, `rx = w_{l−1}/w_l` as `f32`, `mul = 1`).
 //! 4. Flow `u1 = u2 = 0` at the coarsest level. For each level from coarsest to finest:
 //!    1. `gradient` of `I1` (central differences) → `I1x`, `I1y`.
@@ -34,6 +35,14 @@
 //!       `mul = w_fine / w_coarse` and `u2` with `mul = h_fine / h_coarse`
 //!       (`rx = w_coarse / w_fine`, `ry = h_coarse / h_fine`, all `f32`).
 //! 5. The result is `(u1, u2)` at level 0.
+//!
+//! Hazards: `primal` reads the duals and writes `u` (same pixel only); `dual` reads `u` at
+//! the pixel and its right/lower neighbours and writes the duals (same pixel only); so each
+//! kernel needs a barrier (separate dispatch) before the next, but no double buffering.
+//! `median` and `resample` write a second buffer that is then swapped with `u`.
+//! The median is an exact order statistic, so any correct algorithm gives the same bits.
+//! The CPU never fuses multiply-adds; a GPU compiler may, which changes results by rounding
+//! only (far inside the 0.01 px budget).
 //!
 //! Threads split every kernel into row bands; no kernel reads what it writes except at the
 //! same pixel, so the result is bit-identical for any thread count.
