@@ -7,6 +7,7 @@
 
 #![warn(missing_docs)]
 
+pub mod config;
 mod error;
 pub mod encode;
 pub mod eval;
@@ -15,12 +16,14 @@ pub mod flo;
 mod kernels;
 mod par;
 pub mod params;
+pub mod store;
 pub mod tvl1;
 pub mod vis;
 
 #[cfg(test)]
 mod tests;
 
+pub use config::{FlowConfig, FlowMismatch};
 pub use error::FlowError;
 pub use eval::{evaluate_middlebury, MiddleburyReport};
 pub use field::FlowField;

@@ -1,0 +1,131 @@
+//! The flow settings a model was trained with, as its model card records them, and the check
+//! that refuses to feed a model flow computed any other way.
+//!
+//! A temporal stream trained on TV-L1 flow clipped at ±20 px sees garbage when given flow with
+//! another bound, algorithm or parameter set, and nothing downstream would notice: the tensors
+//! have the right shape. So the runtime compares its engine's settings to the card's first.
+
+use serde::{Deserialize, Serialize};
+
+use super::TvL1Params;
+
+/// The only algorithm motus computes; named so cards from other tools can say otherwise.
+pub const TVL1: &str = "tvl1";
+
+/// How a model's flow input is made: algorithm, its parameters, the clip bound of the
+/// encoding and the number of stacked fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FlowConfig {
+    /// Algorithm name (`"tvl1"`).
+    pub algorithm: String,
+    /// The algorithm's parameters.
+    pub params: TvL1Params,
+    /// Flow is clipped to ±`bound` pixels before scaling (20 in the two-stream papers).
+    pub bound: f32,
+    /// Number of consecutive flow fields stacked into `2 * stack_len` channels.
+    pub stack_len: u32,
+}
+
+/// Why flow settings do not match a model's.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FlowMismatch {
+    /// Different algorithms (e.g. TV-L1 vs Farneback): nothing else can be compared.
+    #[error("the model was trained on {card:?} flow, this engine computes {engine:?}")]
+    Algorithm {
+        /// What the card says.
+        card: String,
+        /// What the engine computes.
+        engine: String,
+    },
+    /// Same algorithm, other parameters; `fields` lists each difference.
+    #[error("flow parameters differ from the model card's: {fields}; the model would see flow it was not trained on")]
+    Params {
+        /// `name: card X vs engine Y` for each differing parameter.
+        fields: String,
+    },
+    /// Another clip bound scales every value differently.
+    #[error("flow bound {engine} differs from the model card's {card}")]
+    Bound {
+        /// The card's bound.
+        card: f32,
+        /// The engine's bound.
+        engine: f32,
+    },
+    /// Another stack length changes the channel count the network expects.
+    #[error("flow stack of {engine} fields differs from the model card's {card}")]
+    StackLen {
+        /// The card's stack length.
+        card: u32,
+        /// The engine's stack length.
+        engine: u32,
+    },
+}
+
+impl FlowConfig {
+    /// TV-L1 with the given parameters, bound and stack length.
+    pub fn tvl1(params: TvL1Params, bound: f32, stack_len: u32) -> Self {
+        FlowConfig { algorithm: TVL1.to_string(), params, bound, stack_len }
+    }
+
+    /// Checks that flow made with `self` is what a model whose card says `card` expects;
+    /// names every differing parameter.
+    pub fn ensure_matches(&self, card: &FlowConfig) -> Result<(), FlowMismatch> {
+        if self.algorithm != card.algorithm {
+            return Err(FlowMismatch::Algorithm { card: card.algorithm.clone(), engine: self.algorithm.clone() });
+        }
+        if self.params != card.params {
+            let ours = serde_json::to_value(&self.params).expect("params serialise");
+            let theirs = serde_json::to_value(&card.params).expect("params serialise");
+            let mut fields = Vec::new();
+            if let (Some(a), Some(b)) = (ours.as_object(), theirs.as_object()) {
+                for (k, v) in a {
+                    if b.get(k) != Some(v) {
+                        fields.push(format!("{k}: card {} vs engine {v}", b.get(k).map_or("absent".to_string(), |x| x.to_string())));
+                    }
+                }
+            }
+            return Err(FlowMismatch::Params { fields: fields.join(", ") });
+        }
+        if self.bound != card.bound {
+            return Err(FlowMismatch::Bound { card: card.bound, engine: self.bound });
+        }
+        if self.stack_len != card.stack_len {
+            return Err(FlowMismatch::StackLen { card: card.stack_len, engine: self.stack_len });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matching_and_mismatching_settings() {
+        let card = FlowConfig::tvl1(TvL1Params::edge(), 20.0, 5);
+        assert_eq!(card.ensure_matches(&card.clone()), Ok(()));
+        let other = FlowConfig::tvl1(TvL1Params::accurate(), 20.0, 5);
+        let err = other.ensure_matches(&card).unwrap_err();
+        assert!(matches!(err, FlowMismatch::Params { .. }));
+        assert!(err.to_string().contains("lambda"), "{err}");
+        let mut bound = card.clone();
+        bound.bound = 15.0;
+        assert_eq!(bound.ensure_matches(&card), Err(FlowMismatch::Bound { card: 20.0, engine: 15.0 }));
+        let mut alg = card.clone();
+        alg.algorithm = "farneback".into();
+        assert!(matches!(card.ensure_matches(&alg), Err(FlowMismatch::Algorithm { .. })));
+        let mut stack = card.clone();
+        stack.stack_len = 10;
+        assert!(matches!(stack.ensure_matches(&card), Err(FlowMismatch::StackLen { card: 5, engine: 10 })));
+    }
+
+    #[test]
+    fn json_form_is_stable() {
+        let c = FlowConfig::tvl1(TvL1Params::edge(), 20.0, 5);
+        let v = serde_json::to_value(&c).unwrap();
+        assert_eq!(v["algorithm"], "tvl1");
+        assert!(v["params"]["lambda"].is_number());
+        let back: FlowConfig = serde_json::from_value(v).unwrap();
+        assert_eq!(back, c);
+    }
+}

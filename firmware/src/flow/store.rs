@@ -1,0 +1,198 @@
+//! On-disk flow for training: one folder per video, each field stored as two 8-bit PNGs
+//! (`x_00001.png`, `y_00001.png` — the denseflow layout, lossless instead of JPEG) and a
+//! `flow.json` recording the settings and the bound used for quantisation.
+//!
+//! TV-L1 at training resolution costs far more than a training step, so datasets are
+//! extracted once (`motus flow extract`) and read back every epoch. The u8 encoding with a
+//! recorded bound is exactly the encoding models consume, so nothing is lost that a model
+//! would see. A folder is written under a temporary name and renamed when complete: an
+//! interrupted extraction never leaves a folder that looks finished.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::encode::{from_u8, to_u8};
+use super::{FlowConfig, FlowError, FlowField};
+
+/// Name of the metadata file inside a video's flow folder.
+pub const META_FILE: &str = "flow.json";
+
+/// What a flow folder holds and how it was made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FlowMeta {
+    /// Settings (algorithm, parameters, bound) the fields were computed and quantised with.
+    pub config: FlowConfig,
+    /// Field width in pixels.
+    pub width: u32,
+    /// Field height in pixels.
+    pub height: u32,
+    /// Number of fields: one per consecutive frame pair.
+    pub fields: u64,
+    /// The video the flow was computed from (as given to the extractor).
+    pub source: PathBuf,
+}
+
+fn io(path: &Path, source: std::io::Error) -> FlowError {
+    FlowError::Io { path: path.to_path_buf(), source }
+}
+
+/// Reads a folder's metadata; `Ok(None)` when the folder has none (not extracted yet).
+pub fn read_meta(dir: &Path) -> Result<Option<FlowMeta>, FlowError> {
+    let path = dir.join(META_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str(&text).map(Some).map_err(|e| FlowError::BadField(format!("{}: {e}", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io(&path, e)),
+    }
+}
+
+/// True when `dir` holds a finished extraction made with exactly `config` (resumable runs skip
+/// it; a run with other settings redoes it).
+pub fn is_complete(dir: &Path, config: &FlowConfig) -> bool {
+    matches!(read_meta(dir), Ok(Some(meta)) if meta.config == *config)
+}
+
+/// Writes the fields of one video into `dir` (replacing any previous content) atomically.
+pub struct FlowFolderWriter {
+    dir: PathBuf,
+    tmp: PathBuf,
+    config: FlowConfig,
+    size: Option<(u32, u32)>,
+    written: u64,
+    plane: Vec<u8>,
+}
+
+impl FlowFolderWriter {
+    /// Starts writing into a temporary sibling of `dir`.
+    pub fn create(dir: &Path, config: FlowConfig) -> Result<Self, FlowError> {
+        let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("flow");
+        let tmp = dir.with_file_name(format!(".{name}.partial"));
+        if tmp.exists() {
+            std::fs::remove_dir_all(&tmp).map_err(|e| io(&tmp, e))?;
+        }
+        std::fs::create_dir_all(&tmp).map_err(|e| io(&tmp, e))?;
+        Ok(FlowFolderWriter { dir: dir.to_path_buf(), tmp, config, size: None, written: 0, plane: Vec::new() })
+    }
+
+    /// Appends one field (quantised to u8 with the config's bound).
+    pub fn push(&mut self, field: &FlowField) -> Result<(), FlowError> {
+        let size = *self.size.get_or_insert((field.width, field.height));
+        if size != (field.width, field.height) {
+            return Err(FlowError::SizeMismatch(size.0, size.1, field.width, field.height));
+        }
+        let index = self.written + 1;
+        for (axis, values) in [("x", &field.u), ("y", &field.v)] {
+            self.plane.clear();
+            self.plane.extend(values.iter().map(|&x| to_u8(x, self.config.bound)));
+            let path = self.tmp.join(format!("{axis}_{index:05}.png"));
+            image::save_buffer(&path, &self.plane, field.width, field.height, image::ExtendedColorType::L8)
+                .map_err(|e| FlowError::Image { path: path.clone(), message: e.to_string() })?;
+        }
+        self.written += 1;
+        Ok(())
+    }
+
+    /// Writes the metadata and moves the folder into place.
+    pub fn finish(self, source: &Path) -> Result<FlowMeta, FlowError> {
+        let (width, height) = self.size.unwrap_or((0, 0));
+        let meta = FlowMeta { config: self.config, width, height, fields: self.written, source: source.to_path_buf() };
+        let meta_path = self.tmp.join(META_FILE);
+        std::fs::write(&meta_path, serde_json::to_string_pretty(&meta).expect("meta serialises")).map_err(|e| io(&meta_path, e))?;
+        if self.dir.exists() {
+            std::fs::remove_dir_all(&self.dir).map_err(|e| io(&self.dir, e))?;
+        }
+        if let Some(parent) = self.dir.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
+        }
+        std::fs::rename(&self.tmp, &self.dir).map_err(|e| io(&self.dir, e))?;
+        Ok(meta)
+    }
+}
+
+/// Reads a finished flow folder back as fields (dequantised with its recorded bound).
+pub fn read_folder(dir: &Path) -> Result<(FlowMeta, Vec<FlowField>), FlowError> {
+    let meta = read_meta(dir)?.ok_or_else(|| FlowError::BadField(format!("{}: no {META_FILE}; not a finished flow extraction", dir.display())))?;
+    let mut fields = Vec::with_capacity(meta.fields as usize);
+    for index in 1..=meta.fields {
+        let mut planes = Vec::with_capacity(2);
+        for axis in ["x", "y"] {
+            let path = dir.join(format!("{axis}_{index:05}.png"));
+            let img = image::open(&path).map_err(|e| FlowError::Image { path: path.clone(), message: e.to_string() })?.into_luma8();
+            if img.dimensions() != (meta.width, meta.height) {
+                return Err(FlowError::BadField(format!(
+                    "{}: {}x{} but {META_FILE} says {}x{}",
+                    path.display(),
+                    img.width(),
+                    img.height(),
+                    meta.width,
+                    meta.height
+                )));
+            }
+            planes.push(img.into_raw());
+        }
+        let bound = meta.config.bound;
+        fields.push(FlowField {
+            width: meta.width,
+            height: meta.height,
+            u: planes[0].iter().map(|&q| from_u8(q, bound)).collect(),
+            v: planes[1].iter().map(|&q| from_u8(q, bound)).collect(),
+        });
+    }
+    Ok((meta, fields))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::TvL1Params;
+
+    fn field(w: u32, h: u32, k: f32) -> FlowField {
+        let n = (w * h) as usize;
+        FlowField { width: w, height: h, u: (0..n).map(|i| (i as f32 * 0.37 + k) % 30.0 - 15.0).collect(), v: vec![k; n] }
+    }
+
+    #[test]
+    fn round_trip_within_quantisation_and_resume_detection() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("videos/walk_0001");
+        let config = FlowConfig::tvl1(TvL1Params::edge(), 20.0, 5);
+        assert!(!is_complete(&target, &config));
+        let mut w = FlowFolderWriter::create(&target, config.clone()).unwrap();
+        let fields = [field(9, 7, 1.5), field(9, 7, -3.0)];
+        for f in &fields {
+            w.push(f).unwrap();
+        }
+        assert!(!is_complete(&target, &config), "not complete before finish");
+        w.finish(Path::new("videos/walk_0001.y4m")).unwrap();
+        assert!(is_complete(&target, &config));
+        let mut other = config.clone();
+        other.bound = 10.0;
+        assert!(!is_complete(&target, &other), "other settings redo the extraction");
+        let (meta, back) = read_folder(&target).unwrap();
+        assert_eq!((meta.fields, meta.width, meta.height), (2, 9, 7));
+        let step = 20.0 / 127.0;
+        for (a, b) in back.iter().zip(&fields) {
+            for (x, y) in a.u.iter().chain(&a.v).zip(b.u.iter().chain(&b.v)) {
+                assert!((x - y).abs() <= step / 2.0 + 1e-4, "{x} vs {y}");
+            }
+        }
+    }
+
+    #[test]
+    fn damaged_folders_are_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("v");
+        let config = FlowConfig::tvl1(TvL1Params::edge(), 20.0, 5);
+        let mut w = FlowFolderWriter::create(&target, config).unwrap();
+        w.push(&field(8, 8, 0.0)).unwrap();
+        assert!(matches!(w.push(&field(9, 8, 0.0)), Err(FlowError::SizeMismatch(..))));
+        w.finish(Path::new("v.y4m")).unwrap();
+        std::fs::remove_file(target.join("y_00001.png")).unwrap();
+        let err = read_folder(&target).unwrap_err().to_string();
+        assert!(err.contains("y_00001.png"), "{err}");
+        std::fs::write(target.join(META_FILE), "{").unwrap();
+        assert!(read_folder(&target).unwrap_err().to_string().contains(META_FILE));
+        assert!(read_folder(&dir.path().join("none")).unwrap_err().to_string().contains("not a finished"));
+    }
+}
