@@ -4,6 +4,7 @@
 
 mod bench;
 mod dataset;
+mod flow;
 mod progress;
 mod synth;
 
@@ -24,6 +25,8 @@ enum Command {
     /// Inspect a dataset: class counts per split, and that every video decodes.
     #[command(subcommand)]
     Dataset(dataset::DatasetCommand),
+    /// Optical flow: one pair, the Middlebury evaluation, or dataset extraction.
+    Flow(flow::FlowArgs),
     /// Benchmarks that print JSON.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -34,6 +37,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Synth(args) => synth::run(args),
         Command::Dataset(cmd) => dataset::run(cmd),
+        Command::Flow(args) => flow::run(args),
         Command::Bench(cmd) => bench::run(cmd),
     }
 }

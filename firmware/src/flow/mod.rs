@@ -7,6 +7,7 @@
 
 #![warn(missing_docs)]
 
+pub mod backend;
 pub mod config;
 mod error;
 pub mod encode;
@@ -23,6 +24,7 @@ pub mod vis;
 #[cfg(test)]
 mod tests;
 
+pub use backend::{make_engine, Backend};
 pub use config::{FlowConfig, FlowMismatch};
 pub use error::FlowError;
 pub use eval::{evaluate_middlebury, MiddleburyReport};

@@ -13,16 +13,30 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::encode::{from_u8, to_u8};
-use super::{FlowConfig, FlowError, FlowField};
+use super::{FlowError, FlowField, TvL1Params};
 
 /// Name of the metadata file inside a video's flow folder.
 pub const META_FILE: &str = "flow.json";
 
+/// How the fields of an extraction were made: everything that, if changed, makes a stored
+/// folder stale.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Extraction {
+    /// Algorithm name (`"tvl1"`).
+    pub algorithm: String,
+    /// Its parameters.
+    pub params: TvL1Params,
+    /// Quantisation bound: values are clipped to ±bound pixels and stored as u8.
+    pub bound: f32,
+    /// Short side frames were resized to before flow (`None`: native size).
+    pub resize_short: Option<u32>,
+}
+
 /// What a flow folder holds and how it was made.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FlowMeta {
-    /// Settings (algorithm, parameters, bound) the fields were computed and quantised with.
-    pub config: FlowConfig,
+    /// Settings the fields were computed and quantised with.
+    pub config: Extraction,
     /// Field width in pixels.
     pub width: u32,
     /// Field height in pixels.
@@ -49,7 +63,7 @@ pub fn read_meta(dir: &Path) -> Result<Option<FlowMeta>, FlowError> {
 
 /// True when `dir` holds a finished extraction made with exactly `config` (resumable runs skip
 /// it; a run with other settings redoes it).
-pub fn is_complete(dir: &Path, config: &FlowConfig) -> bool {
+pub fn is_complete(dir: &Path, config: &Extraction) -> bool {
     matches!(read_meta(dir), Ok(Some(meta)) if meta.config == *config)
 }
 
@@ -57,7 +71,7 @@ pub fn is_complete(dir: &Path, config: &FlowConfig) -> bool {
 pub struct FlowFolderWriter {
     dir: PathBuf,
     tmp: PathBuf,
-    config: FlowConfig,
+    config: Extraction,
     size: Option<(u32, u32)>,
     written: u64,
     plane: Vec<u8>,
@@ -65,7 +79,7 @@ pub struct FlowFolderWriter {
 
 impl FlowFolderWriter {
     /// Starts writing into a temporary sibling of `dir`.
-    pub fn create(dir: &Path, config: FlowConfig) -> Result<Self, FlowError> {
+    pub fn create(dir: &Path, config: Extraction) -> Result<Self, FlowError> {
         let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("flow");
         let tmp = dir.with_file_name(format!(".{name}.partial"));
         if tmp.exists() {
@@ -145,7 +159,6 @@ pub fn read_folder(dir: &Path) -> Result<(FlowMeta, Vec<FlowField>), FlowError> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flow::TvL1Params;
 
     fn field(w: u32, h: u32, k: f32) -> FlowField {
         let n = (w * h) as usize;
@@ -156,7 +169,7 @@ mod tests {
     fn round_trip_within_quantisation_and_resume_detection() {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("videos/walk_0001");
-        let config = FlowConfig::tvl1(TvL1Params::edge(), 20.0, 5);
+        let config = Extraction { algorithm: "tvl1".into(), params: TvL1Params::edge(), bound: 20.0, resize_short: Some(128) };
         assert!(!is_complete(&target, &config));
         let mut w = FlowFolderWriter::create(&target, config.clone()).unwrap();
         let fields = [field(9, 7, 1.5), field(9, 7, -3.0)];
@@ -183,7 +196,7 @@ mod tests {
     fn damaged_folders_are_reported() {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("v");
-        let config = FlowConfig::tvl1(TvL1Params::edge(), 20.0, 5);
+        let config = Extraction { algorithm: "tvl1".into(), params: TvL1Params::edge(), bound: 20.0, resize_short: Some(128) };
         let mut w = FlowFolderWriter::create(&target, config).unwrap();
         w.push(&field(8, 8, 0.0)).unwrap();
         assert!(matches!(w.push(&field(9, 8, 0.0)), Err(FlowError::SizeMismatch(..))));

@@ -1,0 +1,281 @@
+//! `motus flow`: one pair, the Middlebury evaluation, and dataset extraction for training.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::bail;
+use clap::{Args, Subcommand, ValueEnum};
+use motus::dataset::Dataset;
+use motus::flow::{self, store, Backend, FlowEngine, FlowField, TvL1Params};
+use motus::preprocess::{resize_short_side, Resampler};
+use motus::Frame;
+use serde_json::json;
+
+use super::progress::Progress;
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct FlowArgs {
+    #[command(subcommand)]
+    command: Option<FlowCommand>,
+    /// First frame (PNG or JPEG).
+    #[arg(required = true)]
+    a: Option<PathBuf>,
+    /// Second frame.
+    #[arg(required = true)]
+    b: Option<PathBuf>,
+    /// Output `.flo` file (Middlebury format).
+    #[arg(short = 'o', long = "out", required = true)]
+    out: Option<PathBuf>,
+    /// Also write the Middlebury colour-wheel picture.
+    #[arg(long)]
+    png: Option<PathBuf>,
+    #[command(flatten)]
+    engine: EngineArgs,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum FlowCommand {
+    /// Accuracy and speed on Middlebury sequences with ground truth.
+    Eval(EvalArgs),
+    /// Compute flow for every video of a dataset list (for training), resumable.
+    Extract(ExtractArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Preset {
+    /// Offline quality: fine pyramid, bicubic warps, 5x5 median.
+    Accurate,
+    /// Live at model resolution: the device's preset.
+    Edge,
+}
+
+impl Preset {
+    fn params(self) -> TvL1Params {
+        match self {
+            Preset::Accurate => TvL1Params::accurate(),
+            Preset::Edge => TvL1Params::edge(),
+        }
+    }
+    fn name(self) -> &'static str {
+        match self {
+            Preset::Accurate => "accurate",
+            Preset::Edge => "edge",
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+struct EngineArgs {
+    /// cpu, gpu (wgpu/Vulkan) or auto (a hardware GPU if present, else the CPU).
+    #[arg(long, default_value = "auto")]
+    backend: Backend,
+    /// Parameter preset (default: accurate; extract defaults to edge, what the device computes).
+    #[arg(long, value_enum)]
+    preset: Option<Preset>,
+    /// CPU threads.
+    #[arg(long, default_value_t = default_threads())]
+    threads: usize,
+}
+
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+impl EngineArgs {
+    fn preset(&self, default: Preset) -> Preset {
+        self.preset.unwrap_or(default)
+    }
+    fn build(&self, default: Preset) -> anyhow::Result<Box<dyn FlowEngine>> {
+        anyhow::ensure!(self.threads >= 1, "--threads must be at least 1");
+        Ok(flow::make_engine(self.backend, self.preset(default).params(), self.threads)?)
+    }
+}
+
+#[derive(Debug, Args)]
+struct EvalArgs {
+    /// Folder of Middlebury sequences (`<name>/frame10.png`, `frame11.png`, `flow10.flo`).
+    #[arg(long)]
+    middlebury: PathBuf,
+    #[command(flatten)]
+    engine: EngineArgs,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct ExtractArgs {
+    /// Dataset list (MMAction2 video or rawframes list).
+    #[arg(long)]
+    data: PathBuf,
+    /// Output folder; each video's flow goes to OUT/<its path relative to the list's root>.
+    #[arg(long)]
+    out: PathBuf,
+    /// Root the list's relative paths are resolved against (default: the list's folder).
+    #[arg(long)]
+    root: Option<PathBuf>,
+    /// Resize frames so the short side is this many pixels before computing flow (model
+    /// resolution); default: native size.
+    #[arg(long)]
+    resize_short: Option<u32>,
+    /// Flow is clipped to +-BOUND pixels and stored as u8.
+    #[arg(long, default_value_t = flow::encode::DEFAULT_BOUND)]
+    bound: f32,
+    #[command(flatten)]
+    engine: EngineArgs,
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: FlowArgs) -> anyhow::Result<()> {
+    match args.command {
+        Some(FlowCommand::Eval(a)) => eval(a),
+        Some(FlowCommand::Extract(a)) => extract(a),
+        None => pair(args),
+    }
+}
+
+fn pair(args: FlowArgs) -> anyhow::Result<()> {
+    let (a, b, out) = (args.a.expect("required"), args.b.expect("required"), args.out.expect("required"));
+    let fa = flow::eval::load_frame(&a)?;
+    let fb = flow::eval::load_frame(&b)?;
+    let mut engine = args.engine.build(Preset::Accurate)?;
+    let t = Instant::now();
+    let field = engine.compute(&fa, &fb)?;
+    let ms = t.elapsed().as_secs_f64() * 1e3;
+    flow::flo::write_flo(&out, &field)?;
+    if let Some(png) = &args.png {
+        flow::vis::save_png(&field, None, png)?;
+    }
+    let max = field.max_magnitude();
+    if args.json {
+        super::print_json(&json!({
+            "out": out, "png": args.png, "width": field.width, "height": field.height,
+            "max_magnitude": max, "ms": ms, "engine": engine.name(), "preset": args.engine.preset(Preset::Accurate).name(),
+        }));
+    } else {
+        println!("{} -> {}: {}x{}, max |flow| {max:.2} px, {ms:.1} ms ({}), wrote {}", a.display(), b.display(), field.width, field.height, engine.name(), out.display());
+    }
+    Ok(())
+}
+
+fn eval(args: EvalArgs) -> anyhow::Result<()> {
+    let mut engine = args.engine.build(Preset::Accurate)?;
+    let report = flow::evaluate_middlebury(&args.middlebury, engine.as_mut())?;
+    let preset = args.engine.preset(Preset::Accurate).name();
+    if args.json {
+        let per: serde_json::Map<String, serde_json::Value> = report.per_sequence.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+        super::print_json(&json!({
+            "mean_epe": report.mean_epe, "per_sequence": per, "ms_per_pair": report.ms_per_pair_median,
+            "engine": engine.name(), "preset": preset, "sequences": report.per_sequence.len(),
+        }));
+    } else {
+        println!("{:<14} {:>8}", "sequence", "EPE");
+        for (name, e) in &report.per_sequence {
+            println!("{name:<14} {e:>8.3}");
+        }
+        println!("{:<14} {:>8.3}   ({}, preset {preset}, median {:.1} ms/pair)", "mean", report.mean_epe, engine.name(), report.ms_per_pair_median);
+    }
+    Ok(())
+}
+
+/// Where a video's flow goes: its path relative to the list root, without extension.
+fn flow_dir(out: &Path, root: &Path, video: &Path) -> PathBuf {
+    let rel = video.strip_prefix(root).unwrap_or(video);
+    let rel = rel.components().filter(|c| matches!(c, std::path::Component::Normal(_))).collect::<PathBuf>();
+    out.join(rel.with_extension(""))
+}
+
+fn extract(args: ExtractArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(args.bound.is_finite() && args.bound > 0.0, "--bound must be a positive number of pixels, got {}", args.bound);
+    if let Some(0) = args.resize_short {
+        bail!("--resize-short must be at least 1");
+    }
+    let root = match &args.root {
+        Some(r) => r.clone(),
+        None => args.data.parent().map(Path::to_path_buf).unwrap_or_default(),
+    };
+    let ds = Dataset::from_list(&args.data, &root, None)?.verified()?;
+    let preset = args.engine.preset(Preset::Edge);
+    let mut engine = args.engine.build(Preset::Edge)?;
+    let config = store::Extraction { algorithm: flow::config::TVL1.into(), params: preset.params(), bound: args.bound, resize_short: args.resize_short };
+    let started = Instant::now();
+    let (mut done, mut skipped, mut pairs) = (0usize, 0usize, 0u64);
+    let mut failed = Vec::new();
+    let mut progress = Progress::new("flow extract");
+    let mut prev = Frame::new(0, 0);
+    let (mut cur, mut raw) = (Frame::new(0, 0), Frame::new(0, 0));
+    let mut field = FlowField::zeros(0, 0);
+    let mut resampler: Option<Resampler> = None;
+    for (i, entry) in ds.entries.iter().enumerate() {
+        let dir = flow_dir(&args.out, &root, &entry.path);
+        if store::is_complete(&dir, &config) {
+            skipped += 1;
+            progress.update(i + 1, ds.entries.len());
+            continue;
+        }
+        let result = (|| -> anyhow::Result<u64> {
+            let mut reader = ds.open_entry(entry)?;
+            let mut writer = store::FlowFolderWriter::create(&dir, config.clone())?;
+            let mut n = 0u64;
+            let mut have_prev = false;
+            while reader.read_into(&mut raw)? {
+                match args.resize_short {
+                    Some(short) => {
+                        let target = resize_short_side(raw.width, raw.height, short);
+                        let r = match &mut resampler {
+                            Some(r) if r.sizes() == ((raw.width, raw.height), target) => r,
+                            slot => slot.insert(Resampler::new((raw.width, raw.height), target)?),
+                        };
+                        r.resize(&raw, &mut cur)?;
+                    }
+                    None => std::mem::swap(&mut cur, &mut raw),
+                }
+                if have_prev {
+                    engine.compute_into(&prev, &cur, &mut field)?;
+                    writer.push(&field)?;
+                    n += 1;
+                }
+                std::mem::swap(&mut prev, &mut cur);
+                have_prev = true;
+            }
+            writer.finish(&entry.path)?;
+            Ok(n)
+        })();
+        match result {
+            Ok(n) => {
+                pairs += n;
+                done += 1;
+            }
+            Err(e) => {
+                eprintln!("flow extract: {}: {e:#}", entry.path.display());
+                failed.push(json!({"path": entry.path, "error": format!("{e:#}")}));
+            }
+        }
+        progress.update(i + 1, ds.entries.len());
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let summary = json!({
+        "videos": ds.entries.len(), "extracted": done, "skipped_complete": skipped, "failed": failed,
+        "pairs": pairs, "seconds": secs, "pairs_per_s": pairs as f64 / secs.max(1e-9),
+        "engine": engine.name(), "preset": preset.name(), "bound": args.bound, "out": args.out,
+    });
+    if args.json {
+        super::print_json(&summary);
+    } else {
+        println!(
+            "flow extract: {done} videos extracted ({pairs} pairs, {:.1} pairs/s), {skipped} already complete, {} failed; {} preset {}",
+            pairs as f64 / secs.max(1e-9),
+            failed.len(),
+            engine.name(),
+            preset.name()
+        );
+    }
+    if !failed.is_empty() {
+        bail!("{} video(s) failed; rerun to retry them (finished ones are kept)", failed.len());
+    }
+    Ok(())
+}
