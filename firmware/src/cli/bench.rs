@@ -15,6 +15,8 @@ pub enum BenchCommand {
     /// Synthetic-scene generation speed and decode speed per reader (Y4M, PNG and JPEG
     /// frame folders, mp4 through ffmpeg).
     Media(MediaArgs),
+    /// TV-L1 flow speed (CPU presets, sizes, threads; GPU) beside OpenCV's DIS and DualTVL1.
+    Flow(super::bench_flow::FlowBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -33,6 +35,7 @@ pub struct MediaArgs {
 pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Media(args) => media_bench(args),
+        BenchCommand::Flow(args) => super::bench_flow::run(args),
     }
 }
 

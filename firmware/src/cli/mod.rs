@@ -3,6 +3,8 @@
 //! output can be piped into other tools.
 
 mod bench;
+mod bench_flow;
+mod bench_flow_gpu;
 mod dataset;
 mod flow;
 mod progress;

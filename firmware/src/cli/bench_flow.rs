@@ -1,0 +1,171 @@
+//! `motus bench flow`: TV-L1 speed per preset, size, thread count and backend, side by side
+//! with OpenCV (DIS medium and fast, DualTVL1) on the same Middlebury frames in the same run.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::Args;
+use motus::flow::{self, Backend, FlowEngine, FlowField, TvL1Params};
+use motus::preprocess::Resampler;
+use motus::Frame;
+use serde_json::{json, Map, Value};
+
+#[derive(Debug, Args)]
+pub struct FlowBenchArgs {
+    /// Middlebury folder (`<Seq>/frame10.png`, `frame11.png`, `flow10.flo`).
+    #[arg(long)]
+    middlebury: PathBuf,
+    /// Repetitions per pair at the small sizes (native accurate runs once per pair).
+    #[arg(long, default_value_t = 3)]
+    reps: usize,
+    /// Python interpreter with OpenCV for the peer (scripts/setup.sh makes .venv).
+    #[arg(long, default_value = ".venv/bin/python")]
+    peer_python: PathBuf,
+    /// The peer script.
+    #[arg(long, default_value = "scripts/peers/opencv_flow.py")]
+    peer_script: PathBuf,
+    /// Skip the OpenCV peer.
+    #[arg(long)]
+    no_peer: bool,
+    /// Skip the GPU backend.
+    #[arg(long)]
+    no_gpu: bool,
+}
+
+struct Pair {
+    name: String,
+    a: Frame,
+    b: Frame,
+    truth: FlowField,
+}
+
+fn load_pairs(dir: &Path) -> anyhow::Result<Vec<Pair>> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .with_context(|| format!("{}", dir.display()))?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("flow10.flo").is_file())
+        .filter_map(|e| e.file_name().to_str().map(String::from))
+        .collect();
+    names.sort();
+    anyhow::ensure!(!names.is_empty(), "{}: no Middlebury sequences with ground truth", dir.display());
+    names
+        .into_iter()
+        .map(|name| {
+            let seq = dir.join(&name);
+            Ok(Pair {
+                a: flow::eval::load_frame(&seq.join("frame10.png"))?,
+                b: flow::eval::load_frame(&seq.join("frame11.png"))?,
+                truth: flow::flo::read_flo(&seq.join("flow10.flo"))?,
+                name,
+            })
+        })
+        .collect()
+}
+
+fn resized(f: &Frame, side: u32) -> anyhow::Result<Frame> {
+    let mut out = Frame::new(0, 0);
+    Resampler::new((f.width, f.height), (side, side))?.resize(f, &mut out)?;
+    Ok(out)
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(|a, b| a.total_cmp(b));
+    xs[xs.len() / 2]
+}
+
+/// Times `engine` on every pair at `size` (None = native); native runs also report EPE.
+fn measure(engine: &mut dyn FlowEngine, pairs: &[Pair], size: Option<u32>, reps: usize) -> anyhow::Result<Value> {
+    let mut times = Vec::new();
+    let mut per_sequence = Map::new();
+    let mut field = FlowField::zeros(0, 0);
+    for p in pairs {
+        let (a, b) = match size {
+            Some(s) => (resized(&p.a, s)?, resized(&p.b, s)?),
+            None => (p.a.clone(), p.b.clone()),
+        };
+        engine.compute_into(&a, &b, &mut field)?; // warm-up: buffers for this size
+        for _ in 0..reps {
+            let t = Instant::now();
+            engine.compute_into(&a, &b, &mut field)?;
+            times.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        if size.is_none() {
+            per_sequence.insert(p.name.clone(), json!(field.epe(&p.truth)));
+        }
+    }
+    let mut entry = json!({"ms_per_pair": median(times), "pairs": pairs.len()});
+    if size.is_none() {
+        let mean = per_sequence.values().filter_map(Value::as_f64).sum::<f64>() / per_sequence.len() as f64;
+        entry["mean_epe"] = json!(mean);
+        entry["per_sequence"] = Value::Object(per_sequence);
+    }
+    Ok(entry)
+}
+
+fn size_key(size: Option<u32>) -> String {
+    size.map_or("native".to_string(), |s| s.to_string())
+}
+
+pub fn run(args: FlowBenchArgs) -> anyhow::Result<()> {
+    let pairs = load_pairs(&args.middlebury)?;
+    let sizes = [Some(128u32), Some(224), None];
+    let mut cpu = Map::new();
+    for (preset, params) in [("accurate", TvL1Params::accurate()), ("edge", TvL1Params::edge())] {
+        let mut by_threads = Map::new();
+        for threads in [1usize, 2] {
+            let mut engine = flow::make_engine(Backend::Cpu, params.clone(), threads)?;
+            let mut by_size = Map::new();
+            for size in sizes {
+                let reps = if size.is_none() && preset == "accurate" { 1 } else { args.reps };
+                eprintln!("bench flow: cpu {preset} {threads} thread(s) {}", size_key(size));
+                by_size.insert(size_key(size), measure(engine.as_mut(), &pairs, size, reps)?);
+            }
+            by_threads.insert(format!("{threads}_threads"), Value::Object(by_size));
+        }
+        cpu.insert(preset.to_string(), Value::Object(by_threads));
+    }
+    let mut report = json!({"cpu": cpu, "pairs": pairs.len()});
+
+    if !args.no_gpu {
+        report["gpu"] = super::bench_flow_gpu::measure_gpu(&pairs.iter().map(|p| (p.a.clone(), p.b.clone())).collect::<Vec<_>>(), args.reps)
+            .unwrap_or_else(|e| json!({"error": format!("{e:#}")}));
+    }
+
+    if !args.no_peer {
+        let peer = run_peer(&args).with_context(|| "the OpenCV peer failed (pass --no-peer to skip it, or run scripts/setup.sh)")?;
+        report["ratios"] = ratios(&report, &peer);
+        report["peer"] = peer;
+    }
+    super::print_json(&report);
+    Ok(())
+}
+
+fn run_peer(args: &FlowBenchArgs) -> anyhow::Result<Value> {
+    let out = Command::new(&args.peer_python)
+        .arg(&args.peer_script)
+        .args(["--middlebury", args.middlebury.to_str().context("non-UTF-8 path")?, "--threads", "1", "--reps", &args.reps.to_string()])
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .with_context(|| format!("running {} {}", args.peer_python.display(), args.peer_script.display()))?;
+    anyhow::ensure!(out.status.success(), "peer exited with {}", out.status);
+    Ok(serde_json::from_slice(&out.stdout)?)
+}
+
+/// Speed-ups and error ratios against the peer, one thread each.
+fn ratios(report: &Value, peer: &Value) -> Value {
+    let ours = |preset: &str, size: &str, field: &str| report["cpu"][preset]["1_threads"][size][field].as_f64();
+    let theirs = |method: &str, size: &str, field: &str| peer["methods"][method][size][field].as_f64();
+    let div = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) if b > 0.0 => json!(a / b),
+        _ => Value::Null,
+    };
+    json!({
+        "accurate_speedup_vs_dual_tvl1_native": div(theirs("dual_tvl1", "native", "ms_per_pair"), ours("accurate", "native", "ms_per_pair")),
+        "accurate_epe_over_dual_tvl1_epe": div(ours("accurate", "native", "mean_epe"), theirs("dual_tvl1", "native", "mean_epe")),
+        "accurate_epe_over_dis_medium_epe": div(ours("accurate", "native", "mean_epe"), theirs("dis_medium", "native", "mean_epe")),
+        "edge_128_ms_over_dis_fast_128_ms": div(ours("edge", "128", "ms_per_pair"), theirs("dis_fast", "128", "ms_per_pair")),
+        "note": "dual_tvl1 native is timed on the peer's first pairs only (about 18 s each); its mean_epe covers those pairs",
+    })
+}
