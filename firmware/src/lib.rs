@@ -5,6 +5,7 @@
 //! preprocessing, datasets and clip sampling, and the synthetic motion benchmark.
 
 pub mod dataset;
+pub mod eval;
 pub mod flow;
 pub mod frame;
 pub mod gpu;
