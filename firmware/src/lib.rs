@@ -4,6 +4,7 @@
 //! clip is built from the same pixels by the same code wherever it is used: media I/O,
 //! preprocessing, datasets and clip sampling, and the synthetic motion benchmark.
 
+pub mod alert;
 pub mod dataset;
 pub mod eval;
 pub mod flow;
