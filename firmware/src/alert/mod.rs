@@ -1,8 +1,13 @@
 //! Turning per-window class scores into alerts: temporal smoothing and per-class rules with
-//! thresholds, minimum duration, hysteresis, cooldown and active hours.
+//! thresholds, minimum duration, hysteresis, cooldown and active hours; the alert record and the
+//! durable outbox the sinks deliver from.
 
+pub mod outbox;
+pub mod record;
 pub mod rules;
 pub mod smoothing;
 
+pub use outbox::{Outbox, OutboxError, Pending};
+pub use record::AlertRecord;
 pub use rules::{ActiveHours, Rule, RuleError, RuleState, Transition};
 pub use smoothing::Smoother;
