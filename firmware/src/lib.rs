@@ -12,6 +12,7 @@ pub mod frame;
 pub mod gpu;
 pub mod media;
 pub mod preprocess;
+pub mod runtime;
 pub mod synth;
 
 pub use frame::Frame;
