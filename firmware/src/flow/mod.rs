@@ -12,6 +12,7 @@ pub mod encode;
 pub mod eval;
 pub mod field;
 pub mod flo;
+pub mod gpu;
 mod kernels;
 mod par;
 pub mod params;
@@ -25,6 +26,7 @@ pub use error::FlowError;
 pub use eval::{evaluate_middlebury, MiddleburyReport};
 pub use field::FlowField;
 pub use params::{DataTerm, Interpolation, StructureTexture, TvL1Params};
+pub use gpu::TvL1Gpu;
 pub use tvl1::TvL1Cpu;
 
 use crate::frame::Frame;
