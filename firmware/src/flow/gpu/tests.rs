@@ -5,6 +5,7 @@
 //! missing adapter fails them.
 
 use super::super::eval::load_frame;
+use super::super::flo::read_flo;
 use super::super::tests::{middlebury_dir, synth_frame};
 use super::*;
 use crate::gpu::{gpu_tests_skipped, GpuError};
@@ -44,7 +45,18 @@ fn parity(ctx: &Arc<GpuContext>, p: &TvL1Params, a: &Frame, b: &Frame) -> (f64, 
     let tg = t0.elapsed().as_secs_f64();
     assert!(fg.u.iter().chain(&fg.v).all(|x| x.is_finite()), "GPU flow has non-finite values");
     let r = epd(&fc, &fg);
-    eprintln!("{}x{}: mean EPD {:.2e} px, max {:.2e} px (cpu {tc:.2} s, gpu {tg:.2} s, {} dispatches)", a.width, a.height, r.0, r.1, gpu.dispatches_per_pair());
+    let same = fc.u.iter().chain(&fc.v).zip(fg.u.iter().chain(&fg.v)).filter(|(x, y)| x.to_bits() == y.to_bits()).count();
+    let moving = fg.u.iter().chain(&fg.v).filter(|x| x.abs() > 0.01).count();
+    eprintln!(
+        "{}x{}: mean EPD {:.2e} px, max {:.2e} px, {:.4}% of values bit-identical, {moving} components > 0.01 px (cpu {tc:.2} s, gpu {tg:.2} s, {} dispatches)",
+        a.width,
+        a.height,
+        r.0,
+        r.1,
+        100.0 * same as f64 / (2 * fc.len()) as f64,
+        gpu.dispatches_per_pair()
+    );
+    assert!(moving > 0, "GPU flow is all zero: the comparison would be meaningless");
     r
 }
 
@@ -111,6 +123,12 @@ fn middlebury_edge_full_size_matches_cpu() {
         let (mean, _) = parity(&ctx, &TvL1Params::edge(), &a, &b);
         eprintln!("edge {seq} full size: mean EPD {mean:.2e}");
         assert!(mean <= PARITY, "edge {seq}: mean EPD {mean} px > {PARITY}");
+        // The GPU flow is also right in absolute terms (ground truth end-point error).
+        let truth = read_flo(middlebury_dir().join(seq).join("flow10.flo")).unwrap();
+        let est = TvL1Gpu::new(ctx.clone(), TvL1Params::edge()).unwrap().compute(&a, &b).unwrap();
+        let epe = est.epe(&truth).unwrap();
+        eprintln!("edge {seq} full size: GPU EPE vs ground truth {epe:.3} px");
+        assert!(epe <= 1.0, "edge {seq}: GPU EPE {epe} px");
     }
 }
 
@@ -263,4 +281,19 @@ fn gpu_timing_report() {
         cpu.compute(&a, &b).unwrap();
         eprintln!("{}x{} {name}: cpu 1 thread {:.0} ms/pair", a.width, a.height, t0.elapsed().as_secs_f64() * 1e3);
     }
+}
+
+#[test]
+fn device_errors_become_flow_errors() {
+    let Some(ctx) = gpu() else { return };
+    // A buffer over the device's limit is a wgpu validation error: it must come back as a
+    // FlowError naming the step and the adapter, not as wgpu's default panic.
+    let too_big = ctx.device.limits().max_buffer_size.saturating_add(4);
+    let r = scoped(&ctx, "allocating a test buffer", || {
+        ctx.device.create_buffer(&wgpu::BufferDescriptor { label: Some("too big"), size: too_big, usage: wgpu::BufferUsages::STORAGE, mapped_at_creation: false })
+    });
+    let err = r.unwrap_err();
+    assert!(matches!(err, FlowError::GpuSetup(_)), "{err}");
+    let s = err.to_string();
+    assert!(s.contains("allocating a test buffer") && s.contains(ctx.adapter_name()), "{s}");
 }
