@@ -405,7 +405,7 @@ impl TvL1Gpu {
             let stride = limits.min_uniform_buffer_offset_alignment.max(REC_BYTES as u32);
             let (plan, floats, taps, out) = self.build_plan(w, h, stride);
             let bytes = floats as u64 * 4;
-            let limit = u64::from(limits.max_storage_buffer_binding_size).min(limits.max_buffer_size);
+            let limit = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
             if bytes > limit {
                 return Err(FlowError::GpuTooLarge { width: w as u32, height: h as u32, needed: bytes, limit, adapter: ctx.adapter_name().to_string() });
             }

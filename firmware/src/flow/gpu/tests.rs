@@ -254,6 +254,7 @@ fn gpu_timing_report() {
             })
             .collect();
         t.sort_by(f64::total_cmp);
+        eprintln!("  ({}x{}: min {:.1} ms over {reps})", a.width, a.height, t[0]);
         t[reps / 2]
     };
     let (a128, b128) = middlebury_pair("RubberWhale", Some((128, 128)));
@@ -262,6 +263,9 @@ fn gpu_timing_report() {
         let mut e = TvL1Gpu::new(ctx.clone(), p.clone()).unwrap();
         let ms = median_ms(&mut e, &a128, &b128, 11);
         eprintln!("128x128 {name}: {ms:.1} ms/pair ({} dispatches, 1 submission)", e.dispatches_per_pair());
+        if std::env::var_os("MOTUS_GPU_TIMING_QUICK").is_some() {
+            return;
+        }
         for batch in [4usize, 16] {
             let pairs: Vec<(&Frame, &Frame)> = (0..batch).map(|_| (&a128, &b128)).collect();
             let mut outs = vec![FlowField::zeros(0, 0); batch];
