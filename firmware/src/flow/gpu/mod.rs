@@ -5,26 +5,28 @@
 //! of the final `(u1, u2)`: luma, the pyramid, every level, warp and iteration. The design:
 //!
 //! - One storage buffer holds every image of a frame size (pyramids, gradients, flow, duals,
-//!   scratch), addressed by float offsets; one read-only buffer holds the RGB bytes of the pair
-//!   being computed; one uniform buffer holds a 256-byte record per distinct dispatch
-//!   (sizes, offsets, scalars), bound with a dynamic offset. So there is a single bind group,
-//!   created with the buffers, once per frame size.
+//!   scratch), addressed by float offsets; one read-only buffer holds the RGB bytes; one
+//!   uniform buffer holds a 256-byte record per distinct dispatch (sizes, offsets, scalars),
+//!   bound with a dynamic offset. So there is a single bind group, created with the buffers.
 //! - The whole dispatch sequence of a pair (the *plan*) is built once per frame size from the
 //!   parameters and the level sizes; swapping `u` with its out-of-place copy (median,
 //!   upsampling) is a change of offsets in the plan, not a copy.
-//! - A pair is recorded as one compute pass into one command encoder and submitted once; the
-//!   result is copied to a mappable buffer in the same submission. wgpu puts a barrier between
-//!   successive dispatches that use a buffer read-write (Vulkan: `STORAGE_READ_WRITE` is not an
-//!   "ordered" use, so `skip_barrier` never applies), which gives the per-kernel barriers the
-//!   contract asks for. [`TvL1Gpu::compute_batch`] records several pairs into the same
-//!   submission (each pair's frames are copied into place inside the command stream).
-//! - Buffers are allocated on the first pair of a frame size (and when a batch is larger than
-//!   any before); [`TvL1Gpu::buffer_allocations`] counts them so tests can check that a steady
+//! - A submission runs the plan once, as one compute pass in one command encoder, for 1..N
+//!   pairs at a time: workgroup z is the pair, and each pair has its own block of images
+//!   (offsets are block-relative), so a batch costs the dispatches of one pair. The results
+//!   are copied to a mappable buffer in the same submission, then mapped: one submission and
+//!   one map per pair ([`FlowEngine::compute_into`]) or per batch ([`TvL1Gpu::compute_batch`]).
+//! - wgpu puts a barrier between successive dispatches of a pass that use a buffer read-write
+//!   (usage scopes are per dispatch, and `STORAGE_READ_WRITE` is not an "ordered" use, so the
+//!   barrier is never skipped); that is the per-kernel barrier the contract asks for.
+//! - Buffers are allocated on the first pair of a frame size and when a batch is larger than
+//!   any before; [`TvL1Gpu::buffer_allocations`] counts them so tests can check that a steady
 //!   stream allocates nothing.
 //!
-//! Arithmetic follows `kernels.rs` operation by operation. The GPU compiler may still contract
-//! `a * b + c` into a fused multiply-add (WGSL has no way to forbid it) and its `sqrt` and
-//! division may round differently, so results match the CPU to rounding, not bit for bit.
+//! Arithmetic follows `kernels.rs` operation by operation. On lavapipe the flow is
+//! bit-identical to [`super::TvL1Cpu`]'s; a GPU compiler may contract `a * b + c` into a
+//! fused multiply-add (WGSL cannot forbid it) and round `sqrt` and division differently, so on
+//! other devices results match the CPU to rounding only.
 
 use super::kernels::MedianNet;
 use super::tvl1::level_sizes;
@@ -42,7 +44,7 @@ const SHADER: &str = include_str!("tvl1.wgsl");
 /// Workgroup size of every kernel (must match `@workgroup_size` in the shader).
 const WG: (u32, u32) = (16, 8);
 /// Bytes of one uniform record as the shader reads it (`struct Rec`).
-const REC_BYTES: u64 = 80;
+const REC_BYTES: u64 = 96;
 /// Region alignment inside the storage buffer, in floats (256 bytes).
 const ALIGN: usize = 64;
 
@@ -88,12 +90,15 @@ struct Step {
     groups: (u32, u32),
 }
 
-/// A uniform record: `dims`, `oa`, `ob`, `oc` (u32) and `f` (f32 bits), as in the shader.
-type Rec = [u32; 20];
+/// A uniform record: `dims`, `oa`, `ob`, `oc` (u32), `f` (f32 bits) and `zs` (u32), as in
+/// the shader.
+type Rec = [u32; 24];
 
 /// Builds the plan: deduplicates records and lays them out at the device's uniform alignment.
 struct PlanBuilder {
     stride: u32,
+    /// Per-pair strides (floats in `mem`, words in `rgb`), the same in every record.
+    zs: [u32; 2],
     recs: Vec<Rec>,
     index: HashMap<Rec, u32>,
     steps: Vec<Step>,
@@ -102,7 +107,8 @@ struct PlanBuilder {
 impl PlanBuilder {
     #[allow(clippy::too_many_arguments)]
     fn push(&mut self, k: K, w: usize, h: usize, src: (usize, usize), oa: [usize; 4], ob: [usize; 4], oc: [usize; 4], f: [f32; 4]) {
-        let mut r: Rec = [0; 20];
+        let mut r: Rec = [0; 24];
+        r[20..22].copy_from_slice(&self.zs);
         r[..4].copy_from_slice(&[w as u32, h as u32, src.0 as u32, src.1 as u32]);
         for (j, v) in oa.iter().chain(&ob).chain(&oc).enumerate() {
             r[4 + j] = *v as u32;
@@ -131,24 +137,33 @@ impl Regions {
     }
 }
 
-/// Everything that depends on the frame size: buffers, bind group and plan.
+/// Everything that depends on the frame size: the plan and its uniform records, and the
+/// buffers for up to `capacity` pairs per submission.
 struct Workspace {
     w: usize,
     h: usize,
-    /// Bytes of one frame in the upload buffer (RGB8 padded to 4).
-    frame_stride: u64,
-    /// Pairs the upload and readback buffers hold.
+    /// u32 words of one frame in `rgb` (RGB8 padded to 4 bytes).
+    frame_words: usize,
+    /// Floats of one pair's block in `mem`.
+    pair_floats: usize,
+    /// Most pairs one submission can hold (the device's storage-binding limit).
+    max_pairs: usize,
+    uniforms: wgpu::Buffer,
+    plan: Vec<Step>,
+    /// Float offset of the blur taps (pair 0's block only) and the taps.
+    taps: usize,
+    /// Float offsets of the final `u1`, `u2` (level 0) in a pair's block.
+    out: (usize, usize),
+    slots: Option<Slots>,
+}
+
+/// Buffers sized for `capacity` pairs: images (one block per pair), RGB frames, readback.
+struct Slots {
     capacity: usize,
     mem: wgpu::Buffer,
     rgb: wgpu::Buffer,
-    upload: wgpu::Buffer,
     readback: wgpu::Buffer,
-    /// Kept alive with the bind group that references it.
-    _uniforms: wgpu::Buffer,
     bind: wgpu::BindGroup,
-    plan: Vec<Step>,
-    /// Float offsets of the final `u1`, `u2` (level 0) in `mem`.
-    out: (usize, usize),
     /// Host copy of the readback (capacity × 2 planes).
     host: Vec<f32>,
 }
@@ -169,6 +184,7 @@ pub struct TvL1Gpu {
     ws: Option<Workspace>,
     allocations: usize,
     submissions: u64,
+    max_batch: usize,
 }
 
 impl std::fmt::Debug for TvL1Gpu {
@@ -275,6 +291,7 @@ impl TvL1Gpu {
             ws: None,
             allocations: 0,
             submissions: 0,
+            max_batch: usize::MAX,
         })
     }
 
@@ -300,13 +317,21 @@ impl TvL1Gpu {
         self.allocations
     }
 
+    /// Caps the pairs recorded into one submission (at least 1), bounding the GPU memory a
+    /// batch takes (each pair in flight has its own images). Without a cap, only the
+    /// device's storage-binding limit splits a batch.
+    pub fn set_max_pairs_per_submission(&mut self, pairs: usize) {
+        self.max_batch = pairs.max(1);
+    }
+
     /// Queue submissions so far (one per pair, or per batch).
     pub fn submissions(&self) -> u64 {
         self.submissions
     }
 
-    /// Dispatches recorded per pair at the current frame size (0 before the first pair).
-    pub fn dispatches_per_pair(&self) -> usize {
+    /// Dispatches recorded per submission at the current frame size, whatever the number of
+    /// pairs in it (0 before the first pair).
+    pub fn dispatches_per_submission(&self) -> usize {
         self.ws.as_ref().map_or(0, |ws| ws.plan.len())
     }
 
@@ -317,6 +342,7 @@ impl TvL1Gpu {
 
     /// Builds the storage layout and the plan for `w × h` (steps 1–5 of the kernel sequence).
     fn build_plan(&self, w: usize, h: usize, stride: u32) -> (PlanBuilder, usize, usize, (usize, usize)) {
+        let frame_words = (w * h * 3).div_ceil(4);
         let p = &self.params;
         let sizes = level_sizes(w, h, p);
         let n = w * h;
@@ -324,13 +350,12 @@ impl TvL1Gpu {
         let taps = reg.take(self.blur.len());
         let pyr: [Vec<usize>; 2] = [0, 1].map(|_| sizes.iter().map(|&(a, b)| reg.take(a * b)).collect());
         let [tmp, tmp2, i1x, i1y, gx, gy, rho, inv, mut u1, mut u2, mut v1, mut v2, p11, p12, p21, p22] = [0; 16].map(|_| reg.take(n));
-        let mut b = PlanBuilder { stride, recs: Vec::new(), index: HashMap::new(), steps: Vec::new() };
+        let zs = [reg.0 as u32, 2 * frame_words as u32];
+        let mut b = PlanBuilder { stride, zs, recs: Vec::new(), index: HashMap::new(), steps: Vec::new() };
         let z = [0usize; 4];
         let z4 = [0.0f32; 4];
         let nt = self.blur.len();
-        // Steps 1-3 for both frames. The frame's RGB words are at 0 (a) and `frame_words` (b):
-        // the offset is patched into the record below via `rgb_word`.
-        let frame_words = (n * 3).div_ceil(4);
+        // Steps 1-3 for both frames. A pair's RGB words: frame a at 0, frame b at `frame_words`.
         for (fi, pyr) in pyr.iter().enumerate() {
             let rgb_word = fi * frame_words;
             if let Some(st) = p.structure_texture {
@@ -390,90 +415,80 @@ impl TvL1Gpu {
         (b, reg.0, taps, (u1, u2))
     }
 
-    /// Makes sure buffers for `w × h` and at least `pairs` pairs per submission exist.
-    fn prepare(&mut self, w: usize, h: usize, pairs: usize) -> Result<(), FlowError> {
-        let frame_stride = ((w * h * 3).div_ceil(4) * 4) as u64;
-        let n = w * h;
-        let same_size = self.ws.as_ref().is_some_and(|ws| ws.w == w && ws.h == h);
-        if same_size && self.ws.as_ref().is_some_and(|ws| ws.capacity >= pairs) {
-            return Ok(());
-        }
+    /// Makes sure the plan for `w × h` exists and buffers for `min(pairs, max_pairs)` pairs;
+    /// returns how many pairs one submission can take.
+    fn prepare(&mut self, w: usize, h: usize, pairs: usize) -> Result<usize, FlowError> {
         let ctx = self.ctx.clone();
         let limits = ctx.device.limits();
-        if !same_size {
+        let limit = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
+        if self.ws.as_ref().is_none_or(|ws| ws.w != w || ws.h != h) {
             self.ws = None;
             let stride = limits.min_uniform_buffer_offset_alignment.max(REC_BYTES as u32);
-            let (plan, floats, taps, out) = self.build_plan(w, h, stride);
-            let bytes = floats as u64 * 4;
-            let limit = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
-            if bytes > limit {
-                return Err(FlowError::GpuTooLarge { width: w as u32, height: h as u32, needed: bytes, limit, adapter: ctx.adapter_name().to_string() });
+            let (plan, pair_floats, taps, out) = self.build_plan(w, h, stride);
+            let pair_bytes = pair_floats as u64 * 4;
+            if pair_bytes > limit {
+                return Err(FlowError::GpuTooLarge { width: w as u32, height: h as u32, needed: pair_bytes, limit, adapter: ctx.adapter_name().to_string() });
             }
-            let storage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST;
-            let made = scoped(&ctx, &format!("allocating TV-L1 buffers for {w}x{h}"), || {
-                let mem = self.buffer("tvl1 images", bytes, storage);
-                let rgb = self.buffer("tvl1 rgb", 2 * frame_stride, storage);
-                let uniforms = self.buffer("tvl1 records", plan.recs.len() as u64 * stride as u64, wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST);
-                let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
-                    label: Some("tvl1"),
-                    layout: &self.layout,
-                    entries: &[
-                        wgpu::BindGroupEntry { binding: 0, resource: mem.as_entire_binding() },
-                        wgpu::BindGroupEntry { binding: 1, resource: rgb.as_entire_binding() },
-                        wgpu::BindGroupEntry {
-                            binding: 2,
-                            resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding { buffer: &uniforms, offset: 0, size: wgpu::BufferSize::new(REC_BYTES) }),
-                        },
-                    ],
-                });
-                (mem, rgb, uniforms, bind)
+            let uniforms = scoped(&ctx, &format!("allocating TV-L1 records for {w}x{h}"), || {
+                self.buffer("tvl1 records", plan.recs.len() as u64 * stride as u64, wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST)
             })?;
-            let (mem, rgb, uniforms, bind) = made;
-            // Records, each at its aligned slot; then the blur taps (constant per size).
             let mut bytes = vec![0u8; plan.recs.len() * stride as usize];
             for (i, r) in plan.recs.iter().enumerate() {
                 let at = i * stride as usize;
                 bytes[at..at + REC_BYTES as usize].copy_from_slice(bytemuck::cast_slice(r));
             }
             ctx.queue.write_buffer(&uniforms, 0, &bytes);
-            ctx.queue.write_buffer(&mem, taps as u64 * 4, bytemuck::cast_slice(&self.blur));
-            // Placeholders until the capacity pass below (a zero-capacity workspace).
-            let upload = self.buffer("tvl1 upload", 4, wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST);
-            let readback = self.buffer("tvl1 readback", 4, wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
             self.ws = Some(Workspace {
                 w,
                 h,
-                frame_stride,
-                capacity: 0,
-                mem,
-                rgb,
-                upload,
-                readback,
-                _uniforms: uniforms,
-                bind,
+                frame_words: (w * h * 3).div_ceil(4),
+                pair_floats,
+                max_pairs: (limit / pair_bytes) as usize,
+                uniforms,
                 plan: plan.steps,
+                taps,
                 out,
-                host: Vec::new(),
+                slots: None,
             });
         }
-        let cap = pairs.max(self.ws.as_ref().map_or(0, |ws| ws.capacity)).max(1);
-        if self.ws.as_ref().is_some_and(|ws| ws.capacity < cap) {
-            let (upload, readback) = scoped(&ctx, &format!("allocating TV-L1 transfer buffers for {cap} pairs of {w}x{h}"), || {
-                let up = self.buffer("tvl1 upload", cap as u64 * 2 * frame_stride, wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST);
-                let rb = self.buffer("tvl1 readback", (cap * 2 * n * 4) as u64, wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
-                (up, rb)
-            })?;
-            let ws = self.ws.as_mut().expect("workspace just built");
-            ws.upload = upload;
-            ws.readback = readback;
-            ws.capacity = cap;
-            ws.host = vec![0.0; cap * 2 * n];
+        let ws = self.ws.as_ref().expect("workspace just built");
+        let cap_limit = ws.max_pairs.min(self.max_batch).max(1);
+        let want = pairs.clamp(1, cap_limit);
+        let have = ws.slots.as_ref().map_or(0, |s| s.capacity);
+        if have >= want {
+            return Ok(have.min(cap_limit));
         }
-        Ok(())
+        let (pf, fw, n, taps) = (ws.pair_floats as u64, ws.frame_words as u64, w * h, ws.taps);
+        let storage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST;
+        self.ws.as_mut().expect("workspace").slots = None;
+        let slots = scoped(&ctx, &format!("allocating TV-L1 buffers for {want} pairs of {w}x{h}"), || {
+            let mem = self.buffer("tvl1 images", want as u64 * pf * 4, storage);
+            let rgb = self.buffer("tvl1 rgb", want as u64 * 2 * fw * 4, storage);
+            let readback = self.buffer("tvl1 readback", (want * 2 * n * 4) as u64, wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
+            let ws = self.ws.as_ref().expect("workspace");
+            let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("tvl1"),
+                layout: &self.layout,
+                entries: &[
+                    wgpu::BindGroupEntry { binding: 0, resource: mem.as_entire_binding() },
+                    wgpu::BindGroupEntry { binding: 1, resource: rgb.as_entire_binding() },
+                    wgpu::BindGroupEntry {
+                        binding: 2,
+                        resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding { buffer: &ws.uniforms, offset: 0, size: wgpu::BufferSize::new(REC_BYTES) }),
+                    },
+                ],
+            });
+            Slots { capacity: want, mem, rgb, readback, bind, host: vec![0.0; want * 2 * n] }
+        })?;
+        ctx.queue.write_buffer(&slots.mem, taps as u64 * 4, bytemuck::cast_slice(&self.blur));
+        self.ws.as_mut().expect("workspace").slots = Some(slots);
+        Ok(want)
     }
 
-    /// Computes the flow of several same-sized pairs with one queue submission: all pairs are
-    /// recorded into one command encoder, back to back on the same resident buffers.
+    /// Computes the flow of several same-sized pairs: all pairs go through the same
+    /// dispatches (workgroup z = pair), recorded into one command encoder and submitted once
+    /// (more submissions only when the batch exceeds the device's storage limit or the cap
+    /// set with [`TvL1Gpu::set_max_pairs_per_submission`]).
     /// `outs` must be as long as `pairs`; each field is resized as needed.
     pub fn compute_batch(&mut self, pairs: &[(&Frame, &Frame)], outs: &mut [FlowField]) -> Result<(), FlowError> {
         if pairs.len() != outs.len() {
@@ -489,54 +504,66 @@ impl TvL1Gpu {
             }
         }
         let (w, h) = (a0.width as usize, a0.height as usize);
-        self.prepare(w, h, pairs.len())?;
+        let chunk = self.prepare(w, h, pairs.len())?;
+        for (ps, os) in pairs.chunks(chunk).zip(outs.chunks_mut(chunk)) {
+            self.run(ps, os)?;
+        }
+        Ok(())
+    }
+
+    /// One submission: uploads `pairs` (at most the capacity), runs the plan once with
+    /// `pairs.len()` workgroups in z, reads back every pair's `(u1, u2)`.
+    fn run(&mut self, pairs: &[(&Frame, &Frame)], outs: &mut [FlowField]) -> Result<(), FlowError> {
         let ctx = self.ctx.clone();
         let ws = self.ws.as_mut().expect("prepared");
+        let slots = ws.slots.as_mut().expect("prepared");
+        let (w, h) = (ws.w, ws.h);
         let n = w * h;
-        let fs = ws.frame_stride;
+        let fb = ws.frame_words as u64 * 4;
         for (k, &(a, b)) in pairs.iter().enumerate() {
             for (j, f) in [a, b].into_iter().enumerate() {
-                let at = (2 * k + j) as u64 * fs;
+                let at = (2 * k + j) as u64 * fb;
                 let whole = f.data.len() / 4 * 4;
-                ctx.queue.write_buffer(&ws.upload, at, &f.data[..whole]);
+                ctx.queue.write_buffer(&slots.rgb, at, &f.data[..whole]);
                 if whole < f.data.len() {
                     let mut tail = [0u8; 4];
                     tail[..f.data.len() - whole].copy_from_slice(&f.data[whole..]);
-                    ctx.queue.write_buffer(&ws.upload, at + whole as u64, &tail);
+                    ctx.queue.write_buffer(&slots.rgb, at + whole as u64, &tail);
                 }
             }
         }
         let pipelines = &self.pipelines;
+        let z = pairs.len() as u32;
         scoped(&ctx, "running the TV-L1 kernels", || {
             let mut enc = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("tvl1 pairs") });
-            for k in 0..pairs.len() {
-                enc.copy_buffer_to_buffer(&ws.upload, 2 * k as u64 * fs, &ws.rgb, 0, 2 * fs);
-                {
-                    let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("tvl1 pair"), timestamp_writes: None });
-                    let mut current: Option<K> = None;
-                    for s in &ws.plan {
-                        if current != Some(s.k) {
-                            pass.set_pipeline(&pipelines[s.k as usize]);
-                            current = Some(s.k);
-                        }
-                        pass.set_bind_group(0, &ws.bind, &[s.rec]);
-                        pass.dispatch_workgroups(s.groups.0, s.groups.1, 1);
+            {
+                let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("tvl1"), timestamp_writes: None });
+                let mut current: Option<K> = None;
+                for s in &ws.plan {
+                    if current != Some(s.k) {
+                        pass.set_pipeline(&pipelines[s.k as usize]);
+                        current = Some(s.k);
                     }
+                    pass.set_bind_group(0, &slots.bind, &[s.rec]);
+                    pass.dispatch_workgroups(s.groups.0, s.groups.1, z);
                 }
+            }
+            for k in 0..pairs.len() {
+                let block = (k * ws.pair_floats) as u64 * 4;
                 let dst = (2 * k * n * 4) as u64;
-                enc.copy_buffer_to_buffer(&ws.mem, ws.out.0 as u64 * 4, &ws.readback, dst, (n * 4) as u64);
-                enc.copy_buffer_to_buffer(&ws.mem, ws.out.1 as u64 * 4, &ws.readback, dst + (n * 4) as u64, (n * 4) as u64);
+                enc.copy_buffer_to_buffer(&slots.mem, block + ws.out.0 as u64 * 4, &slots.readback, dst, (n * 4) as u64);
+                enc.copy_buffer_to_buffer(&slots.mem, block + ws.out.1 as u64 * 4, &slots.readback, dst + (n * 4) as u64, (n * 4) as u64);
             }
             ctx.queue.submit([enc.finish()]);
         })?;
         self.submissions += 1;
         let used = pairs.len() * 2 * n;
-        ctx.read_f32(&ws.readback, &mut ws.host[..used])?;
+        ctx.read_f32(&slots.readback, &mut slots.host[..used])?;
         for (k, out) in outs.iter_mut().enumerate() {
-            out.reshape(a0.width, a0.height);
+            out.reshape(w as u32, h as u32);
             let base = 2 * k * n;
-            out.u.copy_from_slice(&ws.host[base..base + n]);
-            out.v.copy_from_slice(&ws.host[base + n..base + 2 * n]);
+            out.u.copy_from_slice(&slots.host[base..base + n]);
+            out.v.copy_from_slice(&slots.host[base + n..base + 2 * n]);
         }
         Ok(())
     }

@@ -54,7 +54,7 @@ fn parity(ctx: &Arc<GpuContext>, p: &TvL1Params, a: &Frame, b: &Frame) -> (f64, 
         r.0,
         r.1,
         100.0 * same as f64 / (2 * fc.len()) as f64,
-        gpu.dispatches_per_pair()
+        gpu.dispatches_per_submission()
     );
     assert!(moving > 0, "GPU flow is all zero: the comparison would be meaningless");
     r
@@ -236,6 +236,13 @@ fn batch_equals_single_pairs_with_one_submission() {
     e.compute_batch(&pairs, &mut outs).unwrap();
     e.compute_batch(&pairs[..2], &mut outs[..2]).unwrap();
     assert_eq!(e.buffer_allocations(), allocs, "a batch no larger than before allocated");
+    // A cap on pairs per submission splits the batch; results are unchanged.
+    e.set_max_pairs_per_submission(2);
+    let subs = e.submissions();
+    let mut outs2 = vec![FlowField::zeros(0, 0); pairs.len()];
+    e.compute_batch(&pairs, &mut outs2).unwrap();
+    assert_eq!(e.submissions(), subs + 2, "3 pairs with at most 2 per submission");
+    assert_eq!(outs2, singles);
 }
 
 #[test]
@@ -262,7 +269,7 @@ fn gpu_timing_report() {
     for (name, p) in [("edge", TvL1Params::edge()), ("accurate", TvL1Params::accurate())] {
         let mut e = TvL1Gpu::new(ctx.clone(), p.clone()).unwrap();
         let ms = median_ms(&mut e, &a128, &b128, 11);
-        eprintln!("128x128 {name}: {ms:.1} ms/pair ({} dispatches, 1 submission)", e.dispatches_per_pair());
+        eprintln!("128x128 {name}: {ms:.1} ms/pair ({} dispatches, 1 submission)", e.dispatches_per_submission());
         if std::env::var_os("MOTUS_GPU_TIMING_QUICK").is_some() {
             return;
         }
@@ -279,7 +286,7 @@ fn gpu_timing_report() {
             eprintln!("128x128 {name}: batch {batch}: {:.1} pairs/s", (reps * batch) as f64 / s);
         }
         let ms = median_ms(&mut e, &a, &b, 3);
-        eprintln!("{}x{} {name}: {ms:.0} ms/pair ({} dispatches)", a.width, a.height, e.dispatches_per_pair());
+        eprintln!("{}x{} {name}: {ms:.0} ms/pair ({} dispatches)", a.width, a.height, e.dispatches_per_submission());
         let mut cpu = TvL1Cpu::new(p, 1).unwrap();
         let t0 = Instant::now();
         cpu.compute(&a, &b).unwrap();

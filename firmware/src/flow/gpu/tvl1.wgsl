@@ -3,7 +3,9 @@
 //
 // Every image lives in one storage buffer `m` (f32), addressed by float offsets; each dispatch
 // reads its sizes, offsets and scalars from a 256-byte-aligned record of the uniform buffer
-// (dynamic offset). One invocation per output pixel; 16x8 workgroups.
+// (dynamic offset). One invocation per output pixel; 16x8 workgroups. A batch of pairs runs in
+// the same dispatches: workgroup z = pair index, and pair k's images are `k * zs.x` floats
+// further (its RGB words `k * zs.y` further), so every offset below is relative to that base.
 //
 // The median entry point is appended by the host: its comparator network is generated from
 // the same `MedianNet` the CPU uses (any correct network gives the same order statistic).
@@ -15,14 +17,16 @@ struct Rec {
     ob: vec4<u32>,
     oc: vec4<u32>,
     f: vec4<f32>,
+    // floats per pair in `m`, u32 words per pair (two frames) in `rgb`
+    zs: vec4<u32>,
 }
 
 @group(0) @binding(0) var<storage, read_write> m: array<f32>;
 @group(0) @binding(1) var<storage, read> rgb: array<u32>;
 @group(0) @binding(2) var<uniform> p: Rec;
 
-fn byte_at(i: u32) -> f32 {
-    let word = rgb[p.oa.y + i / 4u];
+fn byte_at(base: u32, i: u32) -> f32 {
+    let word = rgb[base + i / 4u];
     return f32((word >> (8u * (i % 4u))) & 255u);
 }
 
@@ -32,10 +36,11 @@ fn luma(@builtin(global_invocation_id) id: vec3<u32>) {
     let w = p.dims.x;
     if (id.x >= w || id.y >= p.dims.y) { return; }
     let i = id.y * w + id.x;
-    let r = byte_at(3u * i);
-    let g = byte_at(3u * i + 1u);
-    let b = byte_at(3u * i + 2u);
-    m[p.oa.x + i] = (0.299 * r + 0.587 * g) + 0.114 * b;
+    let base = id.z * p.zs.y + p.oa.y;
+    let r = byte_at(base, 3u * i);
+    let g = byte_at(base, 3u * i + 1u);
+    let b = byte_at(base, 3u * i + 2u);
+    m[id.z * p.zs.x + p.oa.x + i] = (0.299 * r + 0.587 * g) + 0.114 * b;
 }
 
 // fill0: zero the w*h regions at oa.x, oa.y, oa.z, oa.w (repeat an offset to zero fewer).
@@ -43,11 +48,12 @@ fn luma(@builtin(global_invocation_id) id: vec3<u32>) {
 fn fill0(@builtin(global_invocation_id) id: vec3<u32>) {
     let w = p.dims.x;
     if (id.x >= w || id.y >= p.dims.y) { return; }
+    let z = id.z * p.zs.x;
     let i = id.y * w + id.x;
-    m[p.oa.x + i] = 0.0;
-    m[p.oa.y + i] = 0.0;
-    m[p.oa.z + i] = 0.0;
-    m[p.oa.w + i] = 0.0;
+    m[(z + p.oa.x) + i] = 0.0;
+    m[(z + p.oa.y) + i] = 0.0;
+    m[(z + p.oa.z) + i] = 0.0;
+    m[(z + p.oa.w) + i] = 0.0;
 }
 
 // Divergence of (p1, p2) at (x, y): (p1[x] - p1[x-1]) + (p2[y] - p2[y-1]), outside = 0.
@@ -84,16 +90,18 @@ fn dual_px(a: u32, p1: u32, p2: u32, x: u32, y: u32, w: u32, h: u32, step: f32) 
 fn rof_residual(@builtin(global_invocation_id) id: vec3<u32>) {
     let w = p.dims.x;
     if (id.x >= w || id.y >= p.dims.y) { return; }
+    let z = id.z * p.zs.x;
     let i = id.y * w + id.x;
-    let d = div_at(p.oa.y, p.oa.z, id.x, id.y, w);
-    m[p.oa.w + i] = d - m[p.oa.x + i] * p.f.x;
+    let d = div_at((z + p.oa.y), (z + p.oa.z), id.x, id.y, w);
+    m[(z + p.oa.w) + i] = d - m[(z + p.oa.x) + i] * p.f.x;
 }
 
 // rof_dual: oa = (d, p1, p2), f.x = step.
 @compute @workgroup_size(16, 8)
 fn rof_dual(@builtin(global_invocation_id) id: vec3<u32>) {
     if (id.x >= p.dims.x || id.y >= p.dims.y) { return; }
-    dual_px(p.oa.x, p.oa.y, p.oa.z, id.x, id.y, p.dims.x, p.dims.y, p.f.x);
+    let z = id.z * p.zs.x;
+    dual_px((z + p.oa.x), (z + p.oa.y), (z + p.oa.z), id.x, id.y, p.dims.x, p.dims.y, p.f.x);
 }
 
 // rof_texture: oa = (f, p1, p2, out), f = (theta_s, alpha). s = f - theta div p; out = f - alpha s.
@@ -101,27 +109,30 @@ fn rof_dual(@builtin(global_invocation_id) id: vec3<u32>) {
 fn rof_texture(@builtin(global_invocation_id) id: vec3<u32>) {
     let w = p.dims.x;
     if (id.x >= w || id.y >= p.dims.y) { return; }
+    let z = id.z * p.zs.x;
     let i = id.y * w + id.x;
-    let d = div_at(p.oa.y, p.oa.z, id.x, id.y, w);
-    let fv = m[p.oa.x + i];
+    let d = div_at((z + p.oa.y), (z + p.oa.z), id.x, id.y, w);
+    let fv = m[(z + p.oa.x) + i];
     let s = fv - p.f.x * d;
-    m[p.oa.w + i] = fv - p.f.y * s;
+    m[(z + p.oa.w) + i] = fv - p.f.y * s;
 }
 
 // blur_h: oa = (src, dst, taps, ntaps). Replicate boundary, taps summed in increasing order.
+// The taps are stored once, in pair 0's block, so their offset is absolute.
 @compute @workgroup_size(16, 8)
 fn blur_h(@builtin(global_invocation_id) id: vec3<u32>) {
     let w = p.dims.x;
     if (id.x >= w || id.y >= p.dims.y) { return; }
+    let z = id.z * p.zs.x;
     let n = p.oa.w;
     let r = i32(n / 2u);
-    let row = p.oa.x + id.y * w;
+    let row = (z + p.oa.x) + id.y * w;
     var acc = 0.0;
     for (var j = 0u; j < n; j++) {
         let xx = u32(clamp(i32(id.x) + i32(j) - r, 0, i32(w) - 1));
         acc += m[p.oa.z + j] * m[row + xx];
     }
-    m[p.oa.y + id.y * w + id.x] = acc;
+    m[(z + p.oa.y) + id.y * w + id.x] = acc;
 }
 
 // blur_v: as blur_h along columns.
@@ -130,14 +141,15 @@ fn blur_v(@builtin(global_invocation_id) id: vec3<u32>) {
     let w = p.dims.x;
     let h = p.dims.y;
     if (id.x >= w || id.y >= h) { return; }
+    let z = id.z * p.zs.x;
     let n = p.oa.w;
     let r = i32(n / 2u);
     var acc = 0.0;
     for (var j = 0u; j < n; j++) {
         let yy = u32(clamp(i32(id.y) + i32(j) - r, 0, i32(h) - 1));
-        acc += m[p.oa.z + j] * m[p.oa.x + yy * w + id.x];
+        acc += m[p.oa.z + j] * m[(z + p.oa.x) + yy * w + id.x];
     }
-    m[p.oa.y + id.y * w + id.x] = acc;
+    m[(z + p.oa.y) + id.y * w + id.x] = acc;
 }
 
 // resample: dims = (dw, dh, sw, sh), oa = (src, dst), f = (mul, rx, ry). Centre-aligned bilinear.
@@ -145,6 +157,7 @@ fn blur_v(@builtin(global_invocation_id) id: vec3<u32>) {
 fn resample(@builtin(global_invocation_id) id: vec3<u32>) {
     let dw = p.dims.x;
     if (id.x >= dw || id.y >= p.dims.y) { return; }
+    let z = id.z * p.zs.x;
     let sw = p.dims.z;
     let sh = p.dims.w;
     let sy = min(max((f32(id.y) + 0.5) * p.f.z - 0.5, 0.0), f32(sh - 1u));
@@ -155,11 +168,11 @@ fn resample(@builtin(global_invocation_id) id: vec3<u32>) {
     let xi = u32(sx);
     let xj = min(xi + 1u, sw - 1u);
     let fx = sx - f32(xi);
-    let r0 = p.oa.x + yi * sw;
-    let r1 = p.oa.x + yj * sw;
+    let r0 = (z + p.oa.x) + yi * sw;
+    let r1 = (z + p.oa.x) + yj * sw;
     let top = m[r0 + xi] + fx * (m[r0 + xj] - m[r0 + xi]);
     let bot = m[r1 + xi] + fx * (m[r1 + xj] - m[r1 + xi]);
-    m[p.oa.y + id.y * dw + id.x] = p.f.x * (top + fy * (bot - top));
+    m[(z + p.oa.y) + id.y * dw + id.x] = p.f.x * (top + fy * (bot - top));
 }
 
 // gradient: oa = (src, gx, gy). Central differences, replicate boundary.
@@ -168,17 +181,18 @@ fn gradient(@builtin(global_invocation_id) id: vec3<u32>) {
     let w = p.dims.x;
     let h = p.dims.y;
     if (id.x >= w || id.y >= h) { return; }
+    let z = id.z * p.zs.x;
     let x = id.x;
     let y = id.y;
-    let s = p.oa.x;
+    let s = (z + p.oa.x);
     let row = s + y * w;
     let xr = min(x + 1u, w - 1u);
     let xl = select(x - 1u, 0u, x == 0u);
     let yd = min(y + 1u, h - 1u);
     let yu = select(y - 1u, 0u, y == 0u);
     let i = y * w + x;
-    m[p.oa.y + i] = 0.5 * (m[row + xr] - m[row + xl]);
-    m[p.oa.z + i] = 0.5 * (m[s + yd * w + x] - m[s + yu * w + x]);
+    m[(z + p.oa.y) + i] = 0.5 * (m[row + xr] - m[row + xl]);
+    m[(z + p.oa.z) + i] = 0.5 * (m[s + yd * w + x] - m[s + yu * w + x]);
 }
 
 fn cubic_weights(t: f32) -> vec4<f32> {
@@ -219,9 +233,10 @@ fn warp(@builtin(global_invocation_id) id: vec3<u32>) {
     let w = p.dims.x;
     let h = p.dims.y;
     if (id.x >= w || id.y >= h) { return; }
+    let z = id.z * p.zs.x;
     let i = id.y * w + id.x;
-    let u1 = m[p.ob.x + i];
-    let u2 = m[p.ob.y + i];
+    let u1 = m[(z + p.ob.x) + i];
+    let u2 = m[(z + p.ob.y) + i];
     let wf = f32(w);
     let hf = f32(h);
     let sx = min(max(f32(id.x) + u1, -2.0), wf + 1.0);
@@ -240,13 +255,13 @@ fn warp(@builtin(global_invocation_id) id: vec3<u32>) {
     if (p.ob.w != 0u) {
         let wx = cubic_weights(tx);
         let wy = cubic_weights(ty);
-        iw = bicubic(p.oa.y, w, xs, ys, wx, wy);
-        gx = bicubic(p.oa.z, w, xs, ys, wx, wy);
-        gy = bicubic(p.oa.w, w, xs, ys, wx, wy);
+        iw = bicubic((z + p.oa.y), w, xs, ys, wx, wy);
+        gx = bicubic((z + p.oa.z), w, xs, ys, wx, wy);
+        gy = bicubic((z + p.oa.w), w, xs, ys, wx, wy);
     } else {
-        iw = bilinear(p.oa.y, w, xs.y, xs.z, ys.y, ys.z, tx, ty);
-        gx = bilinear(p.oa.z, w, xs.y, xs.z, ys.y, ys.z, tx, ty);
-        gy = bilinear(p.oa.w, w, xs.y, xs.z, ys.y, ys.z, tx, ty);
+        iw = bilinear((z + p.oa.y), w, xs.y, xs.z, ys.y, ys.z, tx, ty);
+        gx = bilinear((z + p.oa.z), w, xs.y, xs.z, ys.y, ys.z, tx, ty);
+        gy = bilinear((z + p.oa.w), w, xs.y, xs.z, ys.y, ys.z, tx, ty);
     }
     let inside = sx >= 0.0 && sx <= wf - 1.0 && sy >= 0.0 && sy <= hf - 1.0;
     if (!inside) {
@@ -254,10 +269,10 @@ fn warp(@builtin(global_invocation_id) id: vec3<u32>) {
         gy = 0.0;
     }
     let g2 = gx * gx + gy * gy;
-    m[p.oc.x + i] = gx;
-    m[p.oc.y + i] = gy;
-    m[p.oc.z + i] = ((iw - gx * u1) - gy * u2) - m[p.oa.x + i];
-    m[p.oc.w + i] = select(0.0, 1.0 / g2, g2 > 1e-10);
+    m[(z + p.oc.x) + i] = gx;
+    m[(z + p.oc.y) + i] = gy;
+    m[(z + p.oc.z) + i] = ((iw - gx * u1) - gy * u2) - m[(z + p.oa.x) + i];
+    m[(z + p.oc.w) + i] = select(0.0, 1.0 / g2, g2 > 1e-10);
 }
 
 // primal: oa = (gx, gy, rho_c, inv_g2), ob = (p11, p12, p21, p22), oc = (u1, u2), f = (lt, theta).
@@ -265,20 +280,21 @@ fn warp(@builtin(global_invocation_id) id: vec3<u32>) {
 fn primal(@builtin(global_invocation_id) id: vec3<u32>) {
     let w = p.dims.x;
     if (id.x >= w || id.y >= p.dims.y) { return; }
+    let z = id.z * p.zs.x;
     let i = id.y * w + id.x;
-    let d1 = div_at(p.ob.x, p.ob.y, id.x, id.y, w);
-    let d2 = div_at(p.ob.z, p.ob.w, id.x, id.y, w);
-    let gx = m[p.oa.x + i];
-    let gy = m[p.oa.y + i];
-    let a = m[p.oc.x + i];
-    let b = m[p.oc.y + i];
+    let d1 = div_at((z + p.ob.x), (z + p.ob.y), id.x, id.y, w);
+    let d2 = div_at((z + p.ob.z), (z + p.ob.w), id.x, id.y, w);
+    let gx = m[(z + p.oa.x) + i];
+    let gy = m[(z + p.oa.y) + i];
+    let a = m[(z + p.oc.x) + i];
+    let b = m[(z + p.oc.y) + i];
     let lt = p.f.x;
-    let rho = (m[p.oa.z + i] + gx * a) + gy * b;
-    var f = -rho * m[p.oa.w + i];
+    let rho = (m[(z + p.oa.z) + i] + gx * a) + gy * b;
+    var f = -rho * m[(z + p.oa.w) + i];
     if (f < -lt) { f = -lt; }
     if (f > lt) { f = lt; }
-    m[p.oc.x + i] = (a + f * gx) + p.f.y * d1;
-    m[p.oc.y + i] = (b + f * gy) + p.f.y * d2;
+    m[(z + p.oc.x) + i] = (a + f * gx) + p.f.y * d1;
+    m[(z + p.oc.y) + i] = (b + f * gy) + p.f.y * d2;
 }
 
 // dual: oa = (u1, u2), ob = (p11, p12, p21, p22), f.x = tau / theta.
@@ -287,8 +303,9 @@ fn dual(@builtin(global_invocation_id) id: vec3<u32>) {
     let w = p.dims.x;
     let h = p.dims.y;
     if (id.x >= w || id.y >= h) { return; }
-    dual_px(p.oa.x, p.ob.x, p.ob.y, id.x, id.y, w, h, p.f.x);
-    dual_px(p.oa.y, p.ob.z, p.ob.w, id.x, id.y, w, h, p.f.x);
+    let z = id.z * p.zs.x;
+    dual_px((z + p.oa.x), (z + p.ob.x), (z + p.ob.y), id.x, id.y, w, h, p.f.x);
+    dual_px((z + p.oa.y), (z + p.ob.z), (z + p.ob.w), id.x, id.y, w, h, p.f.x);
 }
 
 // median: oa = (src1, src2, dst1, dst2); `median_of` is generated by the host.
@@ -297,7 +314,8 @@ fn median(@builtin(global_invocation_id) id: vec3<u32>) {
     let w = p.dims.x;
     let h = p.dims.y;
     if (id.x >= w || id.y >= h) { return; }
+    let z = id.z * p.zs.x;
     let i = id.y * w + id.x;
-    m[p.oa.z + i] = median_of(p.oa.x, i32(id.x), i32(id.y), w, h);
-    m[p.oa.w + i] = median_of(p.oa.y, i32(id.x), i32(id.y), w, h);
+    m[(z + p.oa.z) + i] = median_of((z + p.oa.x), i32(id.x), i32(id.y), w, h);
+    m[(z + p.oa.w) + i] = median_of((z + p.oa.y), i32(id.x), i32(id.y), w, h);
 }
