@@ -150,7 +150,7 @@ struct Workspace {
     max_pairs: usize,
     uniforms: wgpu::Buffer,
     plan: Vec<Step>,
-    /// Float offset of the blur taps (pair 0's block only) and the taps.
+    /// Float offset of the blur taps (stored in pair 0's block only).
     taps: usize,
     /// Float offsets of the final `u1`, `u2` (level 0) in a pair's block.
     out: (usize, usize),
