@@ -51,4 +51,14 @@ pub enum FlowError {
     /// An evaluation folder holds no sequence with frames and ground truth.
     #[error("no Middlebury sequence with ground truth found in {0}")]
     NoSequences(PathBuf),
+    /// No usable GPU (no Vulkan adapter, device lost, readback failed).
+    #[error("GPU flow: {0}")]
+    Gpu(#[from] crate::gpu::GpuError),
+    /// The GPU rejected a kernel, buffer or command of the GPU flow engine; the message names
+    /// the step and the adapter.
+    #[error("GPU flow setup failed: {0}")]
+    GpuSetup(String),
+    /// The frames need more memory in one storage buffer than the GPU allows.
+    #[error("frames {width}x{height} need {needed} bytes of GPU storage in one buffer; {adapter} allows {limit} (use smaller frames or the CPU engine)")]
+    GpuTooLarge { width: u32, height: u32, needed: u64, limit: u64, adapter: String },
 }

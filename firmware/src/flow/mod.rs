@@ -1,9 +1,9 @@
 //! Optical flow for the temporal stream: the flow field type, `.flo` I/O, the colour
-//! visualisation, the model-input encoding, TV-L1 parameters and the CPU TV-L1 engine, and the
+//! visualisation, the model-input encoding, TV-L1 parameters, the CPU TV-L1 engine and its GPU port, and the
 //! Middlebury evaluation that keeps its accuracy honest.
 //!
 //! Everything that computes flow sits behind [`FlowEngine`], so the trainer, the evaluator and
-//! the device runtime pick a backend (CPU now, wgpu later) without changing their code.
+//! the device runtime pick a backend (CPU or wgpu) without changing their code.
 
 #![warn(missing_docs)]
 
@@ -14,6 +14,7 @@ pub mod encode;
 pub mod eval;
 pub mod field;
 pub mod flo;
+pub mod gpu;
 mod kernels;
 mod par;
 pub mod params;
@@ -30,6 +31,7 @@ pub use error::FlowError;
 pub use eval::{evaluate_middlebury, MiddleburyReport};
 pub use field::FlowField;
 pub use params::{DataTerm, Interpolation, StructureTexture, TvL1Params};
+pub use gpu::TvL1Gpu;
 pub use tvl1::TvL1Cpu;
 
 use crate::frame::Frame;
@@ -38,7 +40,7 @@ use crate::frame::Frame;
 /// and the boundary handling dominates the estimate.
 pub const MIN_FRAME_SIDE: u32 = 16;
 
-/// A dense optical-flow backend (CPU TV-L1, a future GPU port): computes the flow from frame
+/// A dense optical-flow backend (CPU TV-L1, GPU TV-L1): computes the flow from frame
 /// `a` to frame `b`. Implementations keep their buffers between calls, hence `&mut self`.
 pub trait FlowEngine {
     /// A short name for logs and reports (backend and settings that matter).

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 /// The Middlebury folder: `$MOTUS_MIDDLEBURY` or the shared data next to the workspace.
 /// Panics (fails the test) when it is missing: accuracy must never pass by absence.
-fn middlebury_dir() -> PathBuf {
+pub(crate) fn middlebury_dir() -> PathBuf {
     let dir = std::env::var_os("MOTUS_MIDDLEBURY")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/middlebury")));
@@ -31,7 +31,7 @@ fn texture(x: f32, y: f32) -> f32 {
     128.0 + s
 }
 
-fn synth_frame(w: u32, h: u32, dx: f32, dy: f32) -> Frame {
+pub(crate) fn synth_frame(w: u32, h: u32, dx: f32, dy: f32) -> Frame {
     let mut data = Vec::with_capacity((w * h * 3) as usize);
     for y in 0..h {
         for x in 0..w {

@@ -130,7 +130,7 @@ pub fn level_sizes(w: usize, h: usize, p: &TvL1Params) -> Vec<(usize, usize)> {
 }
 
 /// Normalised Gaussian taps for the pyramid blur (step 3).
-fn blur_kernel(eta: f32) -> Vec<f32> {
+pub(crate) fn blur_kernel(eta: f32) -> Vec<f32> {
     let eta = eta as f64;
     let sigma = 0.6 * (1.0 / (eta * eta) - 1.0).sqrt();
     let r = (3.0 * sigma).ceil().max(1.0) as i64;
