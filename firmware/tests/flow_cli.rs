@@ -109,3 +109,27 @@ fn extract_is_resumable_and_reports_broken_videos() {
     let out = motus(&["flow", "extract", "--data", s(&list), "--out", s(&flows), "--bound", "0"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("--bound"));
 }
+
+#[test]
+fn gpu_backend_matches_the_cpu_from_the_command_line() {
+    if motus::gpu::gpu_tests_skipped() {
+        eprintln!("MOTUS_SKIP_GPU_TESTS=1: skipping");
+        return;
+    }
+    let m = middlebury();
+    let dir = tempfile::tempdir().unwrap();
+    let mut fields = Vec::new();
+    for backend in ["cpu", "gpu"] {
+        let flo = dir.path().join(format!("{backend}.flo"));
+        let r = json_of(&motus(&[
+            "flow", s(&m.join("RubberWhale/frame10.png")), s(&m.join("RubberWhale/frame11.png")),
+            "-o", s(&flo), "--backend", backend, "--preset", "edge", "--threads", "1", "--json",
+        ]));
+        assert!(r["engine"].as_str().unwrap().starts_with(&format!("tvl1-{backend}")), "{r}");
+        fields.push(motus::flow::flo::read_flo(&flo).unwrap());
+    }
+    let (c, g) = (&fields[0], &fields[1]);
+    let n = c.u.len() as f64;
+    let mean_epd = c.u.iter().zip(&c.v).zip(g.u.iter().zip(&g.v)).map(|((a, b), (x, y))| (((a - x).powi(2) + (b - y).powi(2)) as f64).sqrt()).sum::<f64>() / n;
+    assert!(mean_epd <= 0.01, "GPU and CPU differ by {mean_epd} px on average");
+}

@@ -35,6 +35,9 @@ pub struct FlowBenchArgs {
     /// Skip the GPU backend.
     #[arg(long)]
     no_gpu: bool,
+    /// Also time the accurate preset at native size on a software GPU (lavapipe: slow).
+    #[arg(long)]
+    gpu_full: bool,
 }
 
 struct Pair {
@@ -132,7 +135,7 @@ pub fn run(args: FlowBenchArgs) -> anyhow::Result<()> {
     let mut report = json!({"cpu": cpu, "pairs": pairs.len()});
 
     if !args.no_gpu {
-        report["gpu"] = super::bench_flow_gpu::measure_gpu(&pairs.iter().map(|p| (p.a.clone(), p.b.clone())).collect::<Vec<_>>(), args.reps)
+        report["gpu"] = super::bench_flow_gpu::measure_gpu(&pairs.iter().map(|p| (p.a.clone(), p.b.clone())).collect::<Vec<_>>(), args.reps, args.gpu_full)
             .unwrap_or_else(|e| json!({"error": format!("{e:#}")}));
     }
 

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{FlowEngine, FlowError, TvL1Cpu, TvL1Params};
 
+
 /// Which implementation computes flow. Both compute the same algorithm with the same
 /// parameters (their agreement is tested), so the choice is about speed only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,6 +51,40 @@ pub fn make_engine(backend: Backend, params: TvL1Params, threads: usize) -> Resu
 }
 
 fn gpu_engine(params: TvL1Params) -> Result<Box<dyn FlowEngine>, FlowError> {
-    let _ = params;
-    Err(FlowError::InvalidParams("the GPU flow backend is not built into this binary yet".into()))
+    Ok(Box::new(super::TvL1Gpu::with_shared_device(params)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_parse_and_cpu_is_always_available() {
+        assert_eq!("gpu".parse::<Backend>(), Ok(Backend::Gpu));
+        assert!("cuda".parse::<Backend>().unwrap_err().contains("cpu, gpu or auto"));
+        let e = make_engine(Backend::Cpu, TvL1Params::edge(), 1).unwrap();
+        assert!(e.name().starts_with("tvl1-cpu"));
+        let bad = TvL1Params { tau: 0.0, ..TvL1Params::edge() };
+        assert!(make_engine(Backend::Cpu, bad, 1).is_err());
+    }
+
+    #[test]
+    fn auto_never_picks_a_software_device() {
+        // Here the only Vulkan device is lavapipe (or none): auto must fall back to the CPU.
+        let e = make_engine(Backend::Auto, TvL1Params::edge(), 1).unwrap();
+        match crate::gpu::GpuContext::shared() {
+            Ok(ctx) if !ctx.is_software() => assert!(e.name().starts_with("tvl1-gpu")),
+            _ => assert!(e.name().starts_with("tvl1-cpu"), "{}", e.name()),
+        }
+    }
+
+    #[test]
+    fn explicit_gpu_uses_the_wgpu_engine() {
+        if crate::gpu::gpu_tests_skipped() {
+            eprintln!("MOTUS_SKIP_GPU_TESTS=1: skipping");
+            return;
+        }
+        let e = make_engine(Backend::Gpu, TvL1Params::edge(), 1).expect("a Vulkan adapter (lavapipe in CI); MOTUS_SKIP_GPU_TESTS=1 skips explicitly");
+        assert!(e.name().starts_with("tvl1-gpu"), "{}", e.name());
+    }
 }
