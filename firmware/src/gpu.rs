@@ -135,6 +135,12 @@ mod tests {
     use super::*;
 
     #[test]
+    fn no_adapter_message_says_what_to_install() {
+        let text = GpuError::NoAdapter("no compatible adapter".into()).to_string();
+        assert!(text.contains("mesa-vulkan-drivers") && text.contains("CPU backend"), "{text}");
+    }
+
+    #[test]
     fn a_vulkan_device_runs_a_kernel() {
         if gpu_tests_skipped() {
             eprintln!("MOTUS_SKIP_GPU_TESTS=1: skipping");
