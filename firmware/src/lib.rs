@@ -7,6 +7,7 @@
 pub mod dataset;
 pub mod frame;
 pub mod gpu;
+pub mod infer;
 pub mod media;
 pub mod preprocess;
 pub mod synth;

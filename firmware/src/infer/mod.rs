@@ -1,0 +1,1 @@
+//! tract runner (stub)
