@@ -1,0 +1,263 @@
+//! Every architecture exported with random weights and run by tract; error paths of loading
+//! and running; one hand-computed network.
+
+use super::*;
+use motus_models::ir::{random_input, Builder, OpKind};
+use motus_models::onnx::{self as mo, ExportOptions};
+use motus_models::spec::*;
+use motus_models::{export, ArchSpec, Graph, ModelCard};
+use prost::Message as _;
+
+fn bb(stem: usize, widths: &[usize]) -> Backbone2d {
+    Backbone2d { stem, widths: widths.to_vec(), depth: 1 }
+}
+
+fn inc(b0: usize, r1: usize, b1: usize, r2: usize, b2: usize, b3: usize) -> Inception {
+    Inception { b0, b1_reduce: r1, b1, b2_reduce: r2, b2, b3 }
+}
+
+/// Small versions of every family (and every pooling / fusion variant) for fast tests.
+fn tiny_specs() -> Vec<(&'static str, ArchSpec)> {
+    let k = 5;
+    let conv_pool = |pooling| ArchSpec::ConvPool(ConvPool { num_classes: k, clip_len: 3, input_size: 32, backbone: bb(8, &[8, 16]), pooling });
+    let two = |fusion| {
+        ArchSpec::TwoStream(TwoStream { num_classes: k, input_size: 32, flow_stack: 2, spatial: bb(8, &[8, 16]), temporal: bb(8, &[16]), fusion })
+    };
+    let i3d = |flow| {
+        ArchSpec::I3d(I3d {
+            num_classes: k,
+            clip_len: 4,
+            input_size: 32,
+            stem: 8,
+            stages: vec![vec![inc(4, 4, 8, 2, 4, 4)], vec![inc(8, 4, 8, 2, 4, 4), inc(4, 4, 4, 2, 4, 4)]],
+            flow,
+        })
+    };
+    vec![
+        ("single-frame", ArchSpec::SingleFrame(SingleFrame { num_classes: k, clip_len: 3, input_size: 32, backbone: bb(8, &[8, 16]) })),
+        ("conv-pool avg", conv_pool(TemporalPool::Avg)),
+        ("conv-pool max", conv_pool(TemporalPool::Max)),
+        ("conv-pool netvlad+gating", conv_pool(TemporalPool::Netvlad { clusters: 3, context_gating: true })),
+        ("conv-pool netvlad", conv_pool(TemporalPool::Netvlad { clusters: 4, context_gating: false })),
+        ("cnn-lstm", ArchSpec::CnnLstm(CnnLstm { num_classes: k, clip_len: 3, input_size: 32, backbone: bb(8, &[8, 16]), hidden: 6 })),
+        ("c3d", ArchSpec::C3d(C3d { num_classes: k, clip_len: 4, input_size: 32, widths: vec![8, 8, 16], depth: 1 })),
+        ("two-stream average", two(Fusion::Average)),
+        ("two-stream learned", two(Fusion::Learned)),
+        (
+            "fused-3d",
+            ArchSpec::Fused3d(Fused3d {
+                num_classes: k,
+                clip_len: 2,
+                input_size: 32,
+                flow_stack: 2,
+                rgb: bb(8, &[8]),
+                flow: bb(8, &[8]),
+                fusion_width: 8,
+            }),
+        ),
+        ("i3d two-stream", i3d(true)),
+        ("i3d rgb", i3d(false)),
+    ]
+}
+
+fn labels(k: usize) -> Vec<String> {
+    (0..k).map(|i| format!("class{i}")).collect()
+}
+
+fn export_spec(spec: &ArchSpec, fold: bool) -> (Graph, Vec<u8>) {
+    let g = spec.lower().unwrap();
+    let w = g.random_weights(7);
+    let card = ModelCard::for_spec(spec, &g, labels(spec.num_classes()));
+    let bytes = export(&g, &w, &card, &ExportOptions { fold_batchnorm: fold }).unwrap();
+    (g, bytes)
+}
+
+/// Per-sample random inputs (one Vec per card input) for `batch` samples.
+fn samples(card: &ModelCard, batch: usize, seed: u64) -> Vec<(String, Vec<usize>, Vec<Vec<f32>>)> {
+    card.inputs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let shape: Vec<usize> = d.shape[1..].iter().map(|&x| x as usize).collect();
+            let n: usize = shape.iter().product();
+            let per = (0..batch).map(|b| random_input(n, seed * 1000 + (i * 100 + b) as u64)).collect();
+            (d.name.clone(), shape, per)
+        })
+        .collect()
+}
+
+fn run_rows(c: &mut Classifier, s: &[(String, Vec<usize>, Vec<Vec<f32>>)], rows: &[usize]) -> Scores {
+    let data: Vec<(Vec<usize>, Vec<f32>)> = s
+        .iter()
+        .map(|(_, shape, per)| {
+            let mut full = vec![rows.len()];
+            full.extend(shape);
+            (full, rows.iter().flat_map(|&r| per[r].iter().copied()).collect())
+        })
+        .collect();
+    let inputs: Vec<InputTensor> =
+        s.iter().zip(&data).map(|((name, _, _), (shape, d))| InputTensor { name, shape, data: d }).collect();
+    c.run(&inputs).unwrap()
+}
+
+fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+}
+
+#[test]
+fn every_architecture_runs_in_tract() {
+    for (label, spec) in tiny_specs() {
+        let (g, folded) = export_spec(&spec, true);
+        let (_, unfolded) = export_spec(&spec, false);
+        let k = spec.num_classes();
+        let mut c = Classifier::from_bytes(&folded, label).unwrap_or_else(|e| panic!("{label}: {e}"));
+        assert_eq!(c.card().arch, spec, "{label}");
+        let s = samples(c.card(), 3, 11);
+        let b3 = run_rows(&mut c, &s, &[0, 1, 2]);
+        assert_eq!((b3.batch, b3.num_classes, b3.logits.len(), b3.probs.len()), (3, k, 3 * k, 3 * k), "{label}");
+        assert!(b3.logits.iter().chain(&b3.probs).all(|v| v.is_finite()), "{label}: non-finite output {b3:?}");
+        for r in 0..3 {
+            let sum: f32 = b3.probs_row(r).iter().sum();
+            assert!((sum - 1.0).abs() < 1e-5, "{label}: probs row {r} sums to {sum}");
+            let b1 = run_rows(&mut c, &s, &[r]);
+            let d = max_abs_diff(b1.logits_row(0), b3.logits_row(r));
+            assert!(d <= 1e-5, "{label}: batch row {r} differs from its batch-1 run by {d}");
+            assert!(max_abs_diff(b1.probs_row(0), b3.probs_row(r)) <= 1e-5, "{label}");
+        }
+        // Rows are different inputs, so they should not all give the same answer.
+        assert!(max_abs_diff(b3.logits_row(0), b3.logits_row(1)) > 0.0, "{label}: rows identical");
+        assert_eq!(c.planned_batches(), vec![1, 3]);
+
+        let mut u = Classifier::from_bytes(&unfolded, label).unwrap();
+        let u3 = run_rows(&mut u, &s, &[0, 1, 2]);
+        let d = max_abs_diff(&u3.logits, &b3.logits);
+        assert!(d <= 1e-4, "{label}: BatchNorm folding changed logits by {d}");
+
+        // Folding removed every BatchNormalization node; the unfolded file keeps them.
+        let count = |bytes: &[u8]| {
+            mo::read_model(bytes).unwrap().graph.unwrap().node.iter().filter(|n| n.op_type == "BatchNormalization").count()
+        };
+        let n_bn = g.ops.iter().filter(|o| matches!(o.kind, OpKind::BatchNorm { .. })).count();
+        assert_eq!(count(&folded), 0, "{label}");
+        assert_eq!(count(&unfolded), n_bn, "{label}");
+    }
+}
+
+/// conv 2×2 (all weights 0.1, bias −1.5) → ReLU → flatten → linear, on a 3×3 image 1..9.
+#[test]
+fn hand_computed_network() {
+    let mut b = Builder::new();
+    let x = b.input("x", "NCHW", vec![1, 1, 3, 3]);
+    let c = b.conv("conv", &x, 1, &[2, 2], &[1, 1], &[0, 0], true).unwrap();
+    let r = b.unary("relu", OpKind::Relu, &c).unwrap();
+    let f = b.flatten("flatten", &r, 1).unwrap();
+    let l = b.linear("fc", &f, 2).unwrap();
+    let g = b.finish(&l);
+    let w: HashMap<String, Vec<f32>> = [
+        ("conv.weight", vec![0.1; 4]),
+        ("conv.bias", vec![-1.5]),
+        ("fc.weight", vec![1.0, 1.0, 1.0, 1.0, 1.0, -1.0, 2.0, 0.0]),
+        ("fc.bias", vec![0.0, 1.0]),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    // Any spec with 2 classes, 1 frame and input size 3 can carry this graph's card.
+    let spec = ArchSpec::SingleFrame(SingleFrame { num_classes: 2, clip_len: 1, input_size: 3, backbone: bb(1, &[1]) });
+    let card = ModelCard::for_spec(&spec, &g, vec!["a".into(), "b".into()]);
+    let bytes = export(&g, &w, &card, &ExportOptions::default()).unwrap();
+    let mut cl = Classifier::from_bytes(&bytes, "hand").unwrap();
+    let img: Vec<f32> = (1..=9).map(|v| v as f32).collect();
+    let out = cl.run(&[InputTensor { name: "x", shape: &[1, 1, 3, 3], data: &img }]).unwrap();
+    // Windows sum to 12, 16, 24, 28 → ×0.1 − 1.5 → ReLU → [0, 0.1, 0.9, 1.3].
+    // logits = [0 + 0.1 + 0.9 + 1.3, 0 − 0.1 + 1.8 + 0 + 1] = [2.3, 2.7].
+    let want = [2.3f32, 2.7];
+    assert!(max_abs_diff(&out.logits, &want) < 1e-5, "{:?}", out.logits);
+    let p1 = 1.0 / (1.0 + 0.4f32.exp());
+    assert!(max_abs_diff(&out.probs, &[p1, 1.0 - p1]) < 1e-5, "{:?}", out.probs);
+}
+
+fn two_stream_bytes() -> (ArchSpec, Vec<u8>) {
+    let spec = tiny_specs().into_iter().find(|(n, _)| *n == "two-stream average").unwrap().1;
+    let (_, bytes) = export_spec(&spec, true);
+    (spec, bytes)
+}
+
+#[test]
+fn truncated_or_corrupt_model_is_refused() {
+    let (_, bytes) = two_stream_bytes();
+    for cut in [10, bytes.len() / 3, bytes.len() / 2 + 7] {
+        let err = Classifier::from_bytes(&bytes[..cut], "cut.onnx").unwrap_err();
+        assert!(matches!(err, InferError::Model { .. }), "cut at {cut}: {err}");
+        assert!(err.to_string().contains("cut.onnx"), "{err}");
+    }
+    let err = Classifier::from_bytes(&[], "empty.onnx").unwrap_err();
+    assert!(err.to_string().contains("empty"), "{err}");
+    let err = Classifier::from_bytes(b"this is not protobuf at all \xff\xff\xff", "junk").unwrap_err();
+    assert!(matches!(err, InferError::Model { .. }), "{err}");
+    let err = Classifier::load("/nonexistent/model.onnx").unwrap_err();
+    assert!(matches!(err, InferError::Io { .. }) && err.to_string().contains("/nonexistent/model.onnx"), "{err}");
+}
+
+#[test]
+fn model_without_card_is_refused() {
+    let (_, bytes) = two_stream_bytes();
+    let mut m = mo::proto::ModelProto::decode(&bytes[..]).unwrap();
+    m.metadata_props.clear();
+    let err = Classifier::from_bytes(&m.encode_to_vec(), "bare.onnx").unwrap_err();
+    assert!(err.to_string().contains("no motus card"), "{err}");
+}
+
+#[test]
+fn load_from_file_and_bad_inputs() {
+    let (_, bytes) = two_stream_bytes();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.onnx");
+    std::fs::write(&path, &bytes).unwrap();
+    let mut c = Classifier::load(&path).unwrap();
+    let rgb = vec![0.0f32; 3 * 32 * 32];
+    let flow = vec![0.0f32; 4 * 32 * 32];
+    let ok = c.run(&[
+        InputTensor { name: "rgb", shape: &[1, 3, 32, 32], data: &rgb },
+        InputTensor { name: "flow", shape: &[1, 4, 32, 32], data: &flow },
+    ]);
+    assert!(ok.is_ok(), "{ok:?}");
+    let cases: Vec<(Vec<InputTensor>, &str)> = vec![
+        (vec![InputTensor { name: "rgb", shape: &[1, 3, 32, 32], data: &rgb }], "\"flow\": missing"),
+        (
+            vec![
+                InputTensor { name: "rgb", shape: &[1, 3, 16, 16], data: &rgb[..768] },
+                InputTensor { name: "flow", shape: &[1, 4, 32, 32], data: &flow },
+            ],
+            "does not fit",
+        ),
+        (
+            vec![
+                InputTensor { name: "rgb", shape: &[1, 3, 32, 32], data: &rgb[1..] },
+                InputTensor { name: "flow", shape: &[1, 4, 32, 32], data: &flow },
+            ],
+            "values for shape",
+        ),
+        (
+            vec![
+                InputTensor { name: "rgb", shape: &[1, 3, 32, 32], data: &rgb },
+                InputTensor { name: "flow", shape: &[1, 4, 32, 32], data: &flow },
+                InputTensor { name: "depth", shape: &[1], data: &[0.0] },
+            ],
+            "not an input",
+        ),
+    ];
+    for (inputs, want) in cases {
+        let err = c.run(&inputs).unwrap_err();
+        assert!(err.to_string().contains(want), "want {want:?}, got {err}");
+    }
+    let rgb2 = vec![0.0f32; 2 * 3 * 32 * 32];
+    let err = c
+        .run(&[
+            InputTensor { name: "rgb", shape: &[2, 3, 32, 32], data: &rgb2 },
+            InputTensor { name: "flow", shape: &[1, 4, 32, 32], data: &flow },
+        ])
+        .unwrap_err();
+    assert!(err.to_string().contains("batch"), "{err}");
+}
