@@ -12,6 +12,8 @@ mod input;
 pub mod ir;
 pub mod onnx;
 pub mod spec;
+#[cfg(test)]
+mod tests;
 
 pub use card::{CardError, FlowSpec, ModelCard, TensorDecl};
 pub use input::{ClipSpec, ContractError, InputSpec, Normalization};

@@ -153,7 +153,7 @@ impl Inception {
     }
 }
 
-/// I3D: stem 3×7×7 conv (stride 1×2×2) + 1×3×3 max-pool (stride 1×2×2), a 1×1×1 and a 3×3×3
+/// I3D: stem 3×7×7 conv (stride 2×2×2) + 1×3×3 max-pool (stride 1×2×2), a 1×1×1 and a 3×3×3
 /// conv, 1×3×3 max-pool, then stages of Inception blocks separated by 3×3×3 stride-2 max-pools,
 /// global pooling and a linear classifier per stream; streams fused by averaging softmax.
 /// Towers are `rgb.*` and `flow.*`.
@@ -177,6 +177,7 @@ pub enum ArchSpec {
     CnnLstm(CnnLstm),
     C3d(C3d),
     TwoStream(TwoStream),
+    #[serde(rename = "fused-3d")]
     Fused3d(Fused3d),
     I3d(I3d),
 }
@@ -204,7 +205,7 @@ pub fn default_for(arch: &str, num_classes: usize) -> Result<ArchSpec, SpecError
             clip_len: 8,
             input_size: 112,
             backbone: bb,
-            pooling: TemporalPool::Netvlad { clusters: 8, context_gating: true },
+            pooling: TemporalPool::Netvlad { clusters: 4, context_gating: true },
         }),
         "cnn-lstm" => ArchSpec::CnnLstm(CnnLstm { num_classes, clip_len: 8, input_size: 112, backbone: bb, hidden: 256 }),
         "c3d" => ArchSpec::C3d(C3d { num_classes, clip_len: 16, input_size: 112, widths: vec![16, 32, 64, 128, 256], depth: 1 }),
@@ -231,7 +232,7 @@ pub fn default_for(arch: &str, num_classes: usize) -> Result<ArchSpec, SpecError
                 num_classes,
                 clip_len: 16,
                 input_size: 112,
-                stem: 32,
+                stem: 16,
                 stages: vec![
                     vec![inc(32, 32, 48, 8, 16, 16), inc(48, 48, 64, 16, 32, 32)],
                     vec![inc(96, 48, 104, 8, 24, 32), inc(128, 64, 128, 16, 48, 32)],
@@ -543,7 +544,7 @@ fn inception(b: &mut Builder, p: &str, blk: &Inception, x: &str) -> Result<Strin
 /// `P.mixed{s}{letter}` blocks with `P.pool{s+3}` between stages, `P.head`, `P.fc`.
 fn i3d_tower(b: &mut Builder, p: &str, s: &I3d, x: &str) -> Result<String, ShapeError> {
     let (one, three) = ([1, 1, 1], [3, 3, 3]);
-    let mut x = b.conv_bn_relu(&format!("{p}.stem"), x, s.stem, &[3, 7, 7], &[1, 2, 2], &[1, 3, 3])?;
+    let mut x = b.conv_bn_relu(&format!("{p}.stem"), x, s.stem, &[3, 7, 7], &[2, 2, 2], &[1, 3, 3])?;
     x = b.max_pool(&format!("{p}.pool1"), &x, &[1, 3, 3], &[1, 2, 2], &[0, 1, 1])?;
     x = b.conv_bn_relu(&format!("{p}.conv2a"), &x, s.stem, &one, &one, &[0, 0, 0])?;
     x = b.conv_bn_relu(&format!("{p}.conv2b"), &x, 2 * s.stem, &three, &one, &one)?;
