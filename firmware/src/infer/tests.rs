@@ -132,6 +132,7 @@ fn every_architecture_runs_in_tract() {
         let mut u = Classifier::from_bytes(&unfolded, label).unwrap();
         let u3 = run_rows(&mut u, &s, &[0, 1, 2]);
         let d = max_abs_diff(&u3.logits, &b3.logits);
+        eprintln!("{label:>26}: {} params, max |Δlogit| folded vs unfolded {d:.2e}", g.num_params());
         assert!(d <= 1e-4, "{label}: BatchNorm folding changed logits by {d}");
 
         // Folding removed every BatchNormalization node; the unfolded file keeps them.
@@ -260,4 +261,57 @@ fn load_from_file_and_bad_inputs() {
         ])
         .unwrap_err();
     assert!(err.to_string().contains("batch"), "{err}");
+}
+
+/// The edge default two-stream model at full size (112×112, L = 10) exports and runs.
+#[test]
+fn default_two_stream_runs() {
+    let spec = motus_models::default_for("two-stream", 4).unwrap();
+    let (_, bytes) = export_spec(&spec, true);
+    let mut c = Classifier::from_bytes(&bytes, "two-stream").unwrap();
+    let s = samples(c.card(), 1, 5);
+    let t = std::time::Instant::now();
+    let out = run_rows(&mut c, &s, &[0]);
+    eprintln!("default two-stream: {} bytes, first run (with planning) {:?}", bytes.len(), t.elapsed());
+    assert!(out.probs.iter().all(|p| p.is_finite()));
+    assert!((out.probs.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+}
+
+/// The LSTM export (PyTorch gate order `i, f, g, o` in the weight file, reordered for ONNX)
+/// against a direct evaluation of PyTorch's LSTM equations.
+#[test]
+fn lstm_matches_pytorch_equations() {
+    let (t, f, h) = (3usize, 2usize, 2usize);
+    let mut b = Builder::new();
+    let x = b.input("x", "NTC", vec![1, t, f]);
+    let y = b.lstm("lstm", &x, h).unwrap();
+    let m = b.reduce("mean", motus_models::ir::reduce_mean, &y, 1, false).unwrap();
+    let g = b.finish(&m);
+    let w = g.random_weights(42);
+    let spec = ArchSpec::SingleFrame(SingleFrame { num_classes: h, clip_len: t, input_size: 8, backbone: bb(1, &[1]) });
+    let card = ModelCard::for_spec(&spec, &g, labels(h));
+    let bytes = export(&g, &w, &card, &ExportOptions::default()).unwrap();
+    let mut c = Classifier::from_bytes(&bytes, "lstm").unwrap();
+    let xs = random_input(t * f, 9);
+    let out = c.run(&[InputTensor { name: "x", shape: &[1, t, f], data: &xs }]).unwrap();
+
+    let (wi, wh, bi, bh) = (&w["lstm.weight_ih_l0"], &w["lstm.weight_hh_l0"], &w["lstm.bias_ih_l0"], &w["lstm.bias_hh_l0"]);
+    let sig = |v: f32| 1.0 / (1.0 + (-v).exp());
+    let (mut hs, mut cs) = (vec![0.0f32; h], vec![0.0f32; h]);
+    let mut mean = vec![0.0f32; h];
+    for step in 0..t {
+        let xt = &xs[step * f..(step + 1) * f];
+        let gate = |r: usize| -> f32 {
+            bi[r] + bh[r] + (0..f).map(|j| wi[r * f + j] * xt[j]).sum::<f32>() + (0..h).map(|j| wh[r * h + j] * hs[j]).sum::<f32>()
+        };
+        let pre: Vec<f32> = (0..4 * h).map(gate).collect();
+        for u in 0..h {
+            let (i, fg, gg, o) = (sig(pre[u]), sig(pre[h + u]), pre[2 * h + u].tanh(), sig(pre[3 * h + u]));
+            cs[u] = fg * cs[u] + i * gg;
+            hs[u] = o * cs[u].tanh(); // `pre` already holds this step's gates
+            mean[u] += hs[u] / t as f32;
+        }
+    }
+    let d = max_abs_diff(&out.logits, &mean);
+    assert!(d < 1e-5, "tract {:?} vs equations {mean:?}", out.logits);
 }
