@@ -497,9 +497,10 @@ fn per_frame(b: &mut Builder, p: &str, bb: &Backbone2d, t: usize, n: usize) -> R
     b.global_pool_flat(&format!("{p}.head"), &x)
 }
 
-/// NetVLAD over `feats` `(N·T, D)`: returns `(N, K·D)`. Params `P.assign` (Linear D→K) and
-/// `P.centers` `[K, D]`.
-fn netvlad(b: &mut Builder, p: &str, feats: &str, t: usize, d: usize, k: usize) -> Result<String, ShapeError> {
+/// NetVLAD over `feats` `(N·T, D)` (frame features, clip-major): returns `(N, K·D)`, flattened
+/// cluster-major (`index = k·D + j`). Params `P.assign.weight` `[K, D]`, `P.assign.bias` `[K]`
+/// and `P.centers` `[K, D]`. The residual sum is computed as `aᵀx − (Σ_i a_i) ∘ c`.
+pub fn netvlad(b: &mut Builder, p: &str, feats: &str, t: usize, d: usize, k: usize) -> Result<String, ShapeError> {
     let logits = b.linear(&format!("{p}.assign"), feats, k)?;
     let a = b.unary(&format!("{p}.softmax"), OpKind::Softmax { axis: 1 }, &logits)?;
     let a = b.reshape(&format!("{p}.assign_seq"), &a, &[t, k])?; // (N, T, K)

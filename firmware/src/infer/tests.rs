@@ -315,3 +315,44 @@ fn lstm_matches_pytorch_equations() {
     let d = max_abs_diff(&out.logits, &mean);
     assert!(d < 1e-5, "tract {:?} vs equations {mean:?}", out.logits);
 }
+
+/// NetVLAD lowering against its definition, evaluated directly.
+#[test]
+fn netvlad_matches_definition() {
+    let (t, d, k) = (4usize, 3usize, 2usize);
+    let mut b = Builder::new();
+    let x = b.input("x", "NTC", vec![1, t, d]);
+    let feats = b.reshape("feats", &x, &[d]).unwrap();
+    let v = netvlad(&mut b, "pool", &feats, t, d, k).unwrap();
+    let g = b.finish(&v);
+    let w = g.random_weights(5);
+    let spec = ArchSpec::SingleFrame(SingleFrame { num_classes: k * d, clip_len: t, input_size: 8, backbone: bb(1, &[1]) });
+    let card = ModelCard::for_spec(&spec, &g, labels(k * d));
+    let bytes = export(&g, &w, &card, &ExportOptions::default()).unwrap();
+    let mut c = Classifier::from_bytes(&bytes, "netvlad").unwrap();
+    let xs = random_input(t * d, 3);
+    let out = c.run(&[InputTensor { name: "x", shape: &[1, t, d], data: &xs }]).unwrap();
+
+    let (wa, ba, cen) = (&w["pool.assign.weight"], &w["pool.assign.bias"], &w["pool.centers"]);
+    let mut vlad = vec![0.0f32; k * d];
+    for i in 0..t {
+        let xi = &xs[i * d..(i + 1) * d];
+        let s: Vec<f32> = (0..k).map(|kk| ba[kk] + (0..d).map(|j| wa[kk * d + j] * xi[j]).sum::<f32>()).collect();
+        let mx = s.iter().cloned().fold(f32::MIN, f32::max);
+        let z: f32 = s.iter().map(|v| (v - mx).exp()).sum();
+        for kk in 0..k {
+            let a = (s[kk] - mx).exp() / z;
+            for j in 0..d {
+                vlad[kk * d + j] += a * (xi[j] - cen[kk * d + j]);
+            }
+        }
+    }
+    for kk in 0..k {
+        let n = vlad[kk * d..(kk + 1) * d].iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
+        vlad[kk * d..(kk + 1) * d].iter_mut().for_each(|v| *v /= n);
+    }
+    let n = vlad.iter().map(|v| v * v).sum::<f32>().sqrt();
+    vlad.iter_mut().for_each(|v| *v /= n);
+    let diff = max_abs_diff(&out.logits, &vlad);
+    assert!(diff < 1e-5, "tract {:?} vs definition {vlad:?}", out.logits);
+}
