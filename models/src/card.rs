@@ -204,17 +204,33 @@ impl ModelCard {
         self.input.validate()?;
         let contra = |m: String| Err(CardError::Contradiction(m));
         if self.labels.len() != self.arch.num_classes() {
-            return contra(format!("{} labels but the architecture has {} classes", self.labels.len(), self.arch.num_classes()));
+            return contra(format!(
+                "{} labels but the architecture has {} classes",
+                self.labels.len(),
+                self.arch.num_classes()
+            ));
         }
         if self.input.input_size as usize != self.arch.input_size() {
-            return contra(format!("input_size {} but the architecture takes {}", self.input.input_size, self.arch.input_size()));
+            return contra(format!(
+                "input_size {} but the architecture takes {}",
+                self.input.input_size,
+                self.arch.input_size()
+            ));
         }
         if self.input.clip.clip_len as usize != self.arch.clip_len() {
-            return contra(format!("clip_len {} but the architecture reads {} frames", self.input.clip.clip_len, self.arch.clip_len()));
+            return contra(format!(
+                "clip_len {} but the architecture reads {} frames",
+                self.input.clip.clip_len,
+                self.arch.clip_len()
+            ));
         }
         match (&self.flow, self.arch.flow_stack_len()) {
-            (None, Some(_)) => return contra(format!("{} reads optical flow but the card has no flow section", self.arch.name())),
-            (Some(_), None) => return contra(format!("{} reads no optical flow but the card has a flow section", self.arch.name())),
+            (None, Some(_)) => {
+                return contra(format!("{} reads optical flow but the card has no flow section", self.arch.name()))
+            }
+            (Some(_), None) => {
+                return contra(format!("{} reads no optical flow but the card has a flow section", self.arch.name()))
+            }
             (Some(f), Some(l)) if f.stack_len as usize != l => {
                 return contra(format!("flow stack_len {} but the architecture stacks {l}", f.stack_len))
             }

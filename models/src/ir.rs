@@ -74,42 +74,79 @@ impl ParamSpec {
 pub enum OpKind {
     /// inputs `[x, weight]` or `[x, weight, bias]`; 2D when `kernel.len() == 2`, 3D when 3.
     /// Symmetric zero padding `pad[i]` on both sides of spatial axis i; groups = 1, dilation 1.
-    Conv { kernel: Vec<usize>, stride: Vec<usize>, pad: Vec<usize> },
+    Conv {
+        kernel: Vec<usize>,
+        stride: Vec<usize>,
+        pad: Vec<usize>,
+    },
     /// inputs `[x, weight, bias, running_mean, running_var]`, over axis 1 (inference form).
-    BatchNorm { eps: f32 },
+    BatchNorm {
+        eps: f32,
+    },
     Relu,
     Sigmoid,
     /// Natural logarithm (used for `log` of averaged probabilities).
     Log,
     /// Max pooling, no padding beyond `pad` (padded cells never win).
-    MaxPool { kernel: Vec<usize>, stride: Vec<usize>, pad: Vec<usize> },
+    MaxPool {
+        kernel: Vec<usize>,
+        stride: Vec<usize>,
+        pad: Vec<usize>,
+    },
     /// Average pooling without padding.
-    AvgPool { kernel: Vec<usize>, stride: Vec<usize> },
+    AvgPool {
+        kernel: Vec<usize>,
+        stride: Vec<usize>,
+    },
     /// Mean over all axes after axis 1, kept as size-1 axes (ONNX GlobalAveragePool).
     GlobalAvgPool,
     /// Reshape to `[prod(shape[..axis]), prod(shape[axis..])]`.
-    Flatten { axis: usize },
+    Flatten {
+        axis: usize,
+    },
     /// Target shape; `-1` allowed on axis 0 only (the batch-carrying axis).
-    Reshape { shape: Vec<i64> },
-    Transpose { perm: Vec<usize> },
+    Reshape {
+        shape: Vec<i64>,
+    },
+    Transpose {
+        perm: Vec<usize>,
+    },
     /// inputs `[x, weight, bias]`, `x` is 2D: `y = x Wᵀ + b`.
     Linear,
     /// One forward LSTM layer, batch first: inputs `[x (N,T,F), weight_ih, weight_hh, bias_ih,
     /// bias_hh]`, output all hidden states `(N, T, H)`; zero initial state.
-    Lstm { hidden: usize },
-    Concat { axis: usize },
+    Lstm {
+        hidden: usize,
+    },
+    Concat {
+        axis: usize,
+    },
     /// Element-wise with NumPy broadcasting.
     Add,
     Sub,
     Mul,
     /// Batched matrix product (NumPy `matmul`).
     MatMul,
-    Softmax { axis: usize },
-    ReduceMean { axis: usize, keepdims: bool },
-    ReduceMax { axis: usize, keepdims: bool },
-    ReduceSum { axis: usize, keepdims: bool },
+    Softmax {
+        axis: usize,
+    },
+    ReduceMean {
+        axis: usize,
+        keepdims: bool,
+    },
+    ReduceMax {
+        axis: usize,
+        keepdims: bool,
+    },
+    ReduceSum {
+        axis: usize,
+        keepdims: bool,
+    },
     /// `x / max(‖x‖₂ over axis, eps)` (PyTorch `F.normalize`).
-    L2Normalize { axis: usize, eps: f32 },
+    L2Normalize {
+        axis: usize,
+        eps: f32,
+    },
 }
 
 impl OpKind {
@@ -346,7 +383,7 @@ impl Builder {
         if self.g.ops.iter().any(|o| o.name == name) {
             return err(name, "duplicate layer name");
         }
-        if shape.iter().any(|&d| d == 0) {
+        if shape.contains(&0) {
             return err(name, format!("output shape {shape:?} has an empty axis (input too small?)"));
         }
         let output = name.to_string();
@@ -355,7 +392,17 @@ impl Builder {
         Ok(output)
     }
 
-    pub fn conv(&mut self, name: &str, x: &str, out_c: usize, kernel: &[usize], stride: &[usize], pad: &[usize], bias: bool) -> R<String> {
+    #[allow(clippy::too_many_arguments)]
+    pub fn conv(
+        &mut self,
+        name: &str,
+        x: &str,
+        out_c: usize,
+        kernel: &[usize],
+        stride: &[usize],
+        pad: &[usize],
+        bias: bool,
+    ) -> R<String> {
         let xs = self.shapes[x].clone();
         let sd = kernel.len();
         if xs.len() != sd + 2 || stride.len() != sd || pad.len() != sd {
@@ -391,7 +438,15 @@ impl Builder {
     }
 
     /// Conv (no bias) → BatchNorm → ReLU, named `{prefix}.conv`, `{prefix}.bn`, `{prefix}.relu`.
-    pub fn conv_bn_relu(&mut self, prefix: &str, x: &str, out_c: usize, kernel: &[usize], stride: &[usize], pad: &[usize]) -> R<String> {
+    pub fn conv_bn_relu(
+        &mut self,
+        prefix: &str,
+        x: &str,
+        out_c: usize,
+        kernel: &[usize],
+        stride: &[usize],
+        pad: &[usize],
+    ) -> R<String> {
         let c = self.conv(&format!("{prefix}.conv"), x, out_c, kernel, stride, pad, false)?;
         let b = self.batch_norm(&format!("{prefix}.bn"), &c)?;
         self.unary(&format!("{prefix}.relu"), OpKind::Relu, &b)
@@ -404,7 +459,7 @@ impl Builder {
         }
         let mut out = xs[..2].to_vec();
         for i in 0..kernel.len() {
-            if pad[i] * 2 >= kernel[i] + 1 {
+            if pad[i] * 2 > kernel[i] {
                 return err(name, "pad must be less than half the kernel");
             }
             out.push(pool_out(name, xs[2 + i], kernel[i], stride[i], pad[i])?);
@@ -505,7 +560,11 @@ impl Builder {
         for i in 0..n {
             let da = if i + sa.len() >= n { sa[i + sa.len() - n] } else { 1 };
             let db = if i + sb.len() >= n { sb[i + sb.len() - n] } else { 1 };
-            out[i] = if da == db || db == 1 { da } else if da == 1 { db } else {
+            out[i] = if da == db || db == 1 {
+                da
+            } else if da == 1 {
+                db
+            } else {
                 return err(name, format!("cannot broadcast {sa:?} with {sb:?}"));
             };
         }
@@ -520,7 +579,14 @@ impl Builder {
         self.push(name, OpKind::MatMul, vec![a.into(), b.into()], vec![sa[0], sa[1], sb[2]])
     }
 
-    pub fn reduce(&mut self, name: &str, kind: fn(usize, bool) -> OpKind, x: &str, axis: usize, keepdims: bool) -> R<String> {
+    pub fn reduce(
+        &mut self,
+        name: &str,
+        kind: fn(usize, bool) -> OpKind,
+        x: &str,
+        axis: usize,
+        keepdims: bool,
+    ) -> R<String> {
         let mut out = self.shapes[x].clone();
         if keepdims {
             out[axis] = 1;

@@ -62,7 +62,10 @@ pub enum TemporalPool {
     /// NetVLAD: soft assignment `a_k(x_i) = softmax_k(w_k·x_i + b_k)`,
     /// `V(k, j) = Σ_i a_k(x_i) (x_i(j) − c_k(j))`, intra-normalised per cluster then L2-normalised;
     /// optional context gating `Y = σ(W X + b) ∘ X` on the descriptor.
-    Netvlad { clusters: usize, context_gating: bool },
+    Netvlad {
+        clusters: usize,
+        context_gating: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -199,7 +202,9 @@ pub enum SpecError {
 pub fn default_for(arch: &str, num_classes: usize) -> Result<ArchSpec, SpecError> {
     let bb = Backbone2d::edge();
     Ok(match arch {
-        "single-frame" => ArchSpec::SingleFrame(SingleFrame { num_classes, clip_len: 8, input_size: 112, backbone: bb }),
+        "single-frame" => {
+            ArchSpec::SingleFrame(SingleFrame { num_classes, clip_len: 8, input_size: 112, backbone: bb })
+        }
         "conv-pool" => ArchSpec::ConvPool(ConvPool {
             num_classes,
             clip_len: 8,
@@ -207,8 +212,16 @@ pub fn default_for(arch: &str, num_classes: usize) -> Result<ArchSpec, SpecError
             backbone: bb,
             pooling: TemporalPool::Netvlad { clusters: 4, context_gating: true },
         }),
-        "cnn-lstm" => ArchSpec::CnnLstm(CnnLstm { num_classes, clip_len: 8, input_size: 112, backbone: bb, hidden: 256 }),
-        "c3d" => ArchSpec::C3d(C3d { num_classes, clip_len: 16, input_size: 112, widths: vec![16, 32, 64, 128, 256], depth: 1 }),
+        "cnn-lstm" => {
+            ArchSpec::CnnLstm(CnnLstm { num_classes, clip_len: 8, input_size: 112, backbone: bb, hidden: 256 })
+        }
+        "c3d" => ArchSpec::C3d(C3d {
+            num_classes,
+            clip_len: 16,
+            input_size: 112,
+            widths: vec![16, 32, 64, 128, 256],
+            depth: 1,
+        }),
         "two-stream" => ArchSpec::TwoStream(TwoStream {
             num_classes,
             input_size: 112,

@@ -14,7 +14,14 @@ fn labels(k: usize) -> Vec<String> {
 
 fn small_two_stream() -> ArchSpec {
     let bb = Backbone2d { stem: 4, widths: vec![8], depth: 1 };
-    ArchSpec::TwoStream(TwoStream { num_classes: 3, input_size: 16, flow_stack: 2, spatial: bb.clone(), temporal: bb, fusion: Fusion::Average })
+    ArchSpec::TwoStream(TwoStream {
+        num_classes: 3,
+        input_size: 16,
+        flow_stack: 2,
+        spatial: bb.clone(),
+        temporal: bb,
+        fusion: Fusion::Average,
+    })
 }
 
 fn exported(spec: &ArchSpec) -> (Graph, HashMap<String, Vec<f32>>, ModelCard, Vec<u8>) {
@@ -99,7 +106,15 @@ fn lstm_flops_and_names() {
         hidden: 6,
     });
     let g = spec.lower().unwrap();
-    for n in ["lstm.weight_ih_l0", "lstm.weight_hh_l0", "lstm.bias_ih_l0", "lstm.bias_hh_l0", "backbone.stem.conv.weight", "backbone.stem.bn.running_var", "fc.weight"] {
+    for n in [
+        "lstm.weight_ih_l0",
+        "lstm.weight_hh_l0",
+        "lstm.bias_ih_l0",
+        "lstm.bias_hh_l0",
+        "backbone.stem.conv.weight",
+        "backbone.stem.bn.running_var",
+        "fc.weight",
+    ] {
         assert!(g.param(n).is_some(), "missing {n}");
     }
     assert_eq!(g.param("lstm.weight_ih_l0").unwrap().shape, vec![24, 8]);
@@ -156,8 +171,16 @@ fn export_and_read_back() {
     let graph = m.graph.as_ref().unwrap();
     let outs: Vec<&str> = graph.output.iter().map(|o| o.name.as_str()).collect();
     assert_eq!(outs, ["logits", "probs"]);
-    assert_eq!(onnx::graph_inputs(&m), vec![("rgb".to_string(), vec![-1, 3, 16, 16]), ("flow".to_string(), vec![-1, 4, 16, 16])]);
-    assert_eq!(graph.input[0].r#type.as_ref().unwrap().tensor_type.as_ref().unwrap().shape.as_ref().unwrap().dim[0].dim_param.as_deref(), Some("N"));
+    assert_eq!(
+        onnx::graph_inputs(&m),
+        vec![("rgb".to_string(), vec![-1, 3, 16, 16]), ("flow".to_string(), vec![-1, 4, 16, 16])]
+    );
+    assert_eq!(
+        graph.input[0].r#type.as_ref().unwrap().tensor_type.as_ref().unwrap().shape.as_ref().unwrap().dim[0]
+            .dim_param
+            .as_deref(),
+        Some("N")
+    );
     assert!(graph.node.iter().any(|n| n.name == "spatial.stage0.unit0.conv" && n.op_type == "Conv"));
     let back = onnx::model_card(&m).unwrap();
     let mut want = card.clone();
@@ -231,7 +254,10 @@ fn card_errors() {
         Err(CardError::BadValue { key: "motus.clip_len", .. })
     ));
     assert!(matches!(ModelCard::from_metadata(&with(&m, "motus.card_version", Some("9"))), Err(CardError::Version(_))));
-    assert!(matches!(ModelCard::from_metadata(&with(&m, "motus.frame_stride", Some("0"))), Err(CardError::Contract(_))));
+    assert!(matches!(
+        ModelCard::from_metadata(&with(&m, "motus.frame_stride", Some("0"))),
+        Err(CardError::Contract(_))
+    ));
     // Contradictions within the card.
     let e = ModelCard::from_metadata(&with(&m, "motus.labels", Some("[\"a\", \"b\"]"))).unwrap_err();
     assert!(matches!(e, CardError::Contradiction(_)) && e.to_string().contains("2 labels"), "{e}");

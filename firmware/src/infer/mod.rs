@@ -120,7 +120,8 @@ impl Classifier {
         if let Some(p) = self.plans.get(&batch) {
             return Ok(p.clone());
         }
-        let terr = |e: TractError| InferError::Tract { path: self.source.clone(), msg: format!("batch {batch}: {e:#}") };
+        let terr =
+            |e: TractError| InferError::Tract { path: self.source.clone(), msg: format!("batch {batch}: {e:#}") };
         let mut m = self.model.clone();
         for (i, &ci) in self.input_order.iter().enumerate() {
             let mut shape: Vec<usize> = self.card.inputs[ci].shape.iter().map(|&d| d.max(0) as usize).collect();
@@ -154,7 +155,10 @@ impl Classifier {
                 && t.shape[0] >= 1
                 && t.shape[1..].iter().zip(&d.shape[1..]).all(|(&a, &b)| a as i64 == b);
             if !fits {
-                return Err(ierr(t.name, format!("shape {:?} does not fit {:?} ({}; -1 = any batch)", t.shape, d.shape, d.layout)));
+                return Err(ierr(
+                    t.name,
+                    format!("shape {:?} does not fit {:?} ({}; -1 = any batch)", t.shape, d.shape, d.layout),
+                ));
             }
             let n: usize = t.shape.iter().product();
             if t.data.len() != n {
@@ -176,11 +180,16 @@ impl Classifier {
         let out = plan.run(tensors).map_err(rerr)?;
         let k = self.num_classes();
         let take = |i: usize| -> Result<Vec<f32>, InferError> {
-            let v = out.get(i).ok_or_else(|| InferError::Run { batch, msg: format!("model returned {} outputs", out.len()) })?;
+            let v = out
+                .get(i)
+                .ok_or_else(|| InferError::Run { batch, msg: format!("model returned {} outputs", out.len()) })?;
             let view = v.try_as_plain_ram().map_err(rerr)?;
             let s = view.as_slice::<f32>().map_err(rerr)?;
             if s.len() != batch * k {
-                return Err(InferError::Run { batch, msg: format!("output {i} has {} values, expected {batch}×{k}", s.len()) });
+                return Err(InferError::Run {
+                    batch,
+                    msg: format!("output {i} has {} values, expected {batch}×{k}", s.len()),
+                });
             }
             Ok(s.to_vec())
         };

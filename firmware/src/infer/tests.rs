@@ -19,9 +19,18 @@ fn inc(b0: usize, r1: usize, b1: usize, r2: usize, b2: usize, b3: usize) -> Ince
 /// Small versions of every family (and every pooling / fusion variant) for fast tests.
 fn tiny_specs() -> Vec<(&'static str, ArchSpec)> {
     let k = 5;
-    let conv_pool = |pooling| ArchSpec::ConvPool(ConvPool { num_classes: k, clip_len: 3, input_size: 32, backbone: bb(8, &[8, 16]), pooling });
+    let conv_pool = |pooling| {
+        ArchSpec::ConvPool(ConvPool { num_classes: k, clip_len: 3, input_size: 32, backbone: bb(8, &[8, 16]), pooling })
+    };
     let two = |fusion| {
-        ArchSpec::TwoStream(TwoStream { num_classes: k, input_size: 32, flow_stack: 2, spatial: bb(8, &[8, 16]), temporal: bb(8, &[16]), fusion })
+        ArchSpec::TwoStream(TwoStream {
+            num_classes: k,
+            input_size: 32,
+            flow_stack: 2,
+            spatial: bb(8, &[8, 16]),
+            temporal: bb(8, &[16]),
+            fusion,
+        })
     };
     let i3d = |flow| {
         ArchSpec::I3d(I3d {
@@ -34,12 +43,29 @@ fn tiny_specs() -> Vec<(&'static str, ArchSpec)> {
         })
     };
     vec![
-        ("single-frame", ArchSpec::SingleFrame(SingleFrame { num_classes: k, clip_len: 3, input_size: 32, backbone: bb(8, &[8, 16]) })),
+        (
+            "single-frame",
+            ArchSpec::SingleFrame(SingleFrame {
+                num_classes: k,
+                clip_len: 3,
+                input_size: 32,
+                backbone: bb(8, &[8, 16]),
+            }),
+        ),
         ("conv-pool avg", conv_pool(TemporalPool::Avg)),
         ("conv-pool max", conv_pool(TemporalPool::Max)),
         ("conv-pool netvlad+gating", conv_pool(TemporalPool::Netvlad { clusters: 3, context_gating: true })),
         ("conv-pool netvlad", conv_pool(TemporalPool::Netvlad { clusters: 4, context_gating: false })),
-        ("cnn-lstm", ArchSpec::CnnLstm(CnnLstm { num_classes: k, clip_len: 3, input_size: 32, backbone: bb(8, &[8, 16]), hidden: 6 })),
+        (
+            "cnn-lstm",
+            ArchSpec::CnnLstm(CnnLstm {
+                num_classes: k,
+                clip_len: 3,
+                input_size: 32,
+                backbone: bb(8, &[8, 16]),
+                hidden: 6,
+            }),
+        ),
         ("c3d", ArchSpec::C3d(C3d { num_classes: k, clip_len: 4, input_size: 32, widths: vec![8, 8, 16], depth: 1 })),
         ("two-stream average", two(Fusion::Average)),
         ("two-stream learned", two(Fusion::Learned)),
@@ -72,8 +98,11 @@ fn export_spec(spec: &ArchSpec, fold: bool) -> (Graph, Vec<u8>) {
     (g, bytes)
 }
 
+/// One input's name, per-sample shape and per-sample data.
+type Samples = Vec<(String, Vec<usize>, Vec<Vec<f32>>)>;
+
 /// Per-sample random inputs (one Vec per card input) for `batch` samples.
-fn samples(card: &ModelCard, batch: usize, seed: u64) -> Vec<(String, Vec<usize>, Vec<Vec<f32>>)> {
+fn samples(card: &ModelCard, batch: usize, seed: u64) -> Samples {
     card.inputs
         .iter()
         .enumerate()
@@ -86,7 +115,7 @@ fn samples(card: &ModelCard, batch: usize, seed: u64) -> Vec<(String, Vec<usize>
         .collect()
 }
 
-fn run_rows(c: &mut Classifier, s: &[(String, Vec<usize>, Vec<Vec<f32>>)], rows: &[usize]) -> Scores {
+fn run_rows(c: &mut Classifier, s: &Samples, rows: &[usize]) -> Scores {
     let data: Vec<(Vec<usize>, Vec<f32>)> = s
         .iter()
         .map(|(_, shape, per)| {
@@ -137,7 +166,14 @@ fn every_architecture_runs_in_tract() {
 
         // Folding removed every BatchNormalization node; the unfolded file keeps them.
         let count = |bytes: &[u8]| {
-            mo::read_model(bytes).unwrap().graph.unwrap().node.iter().filter(|n| n.op_type == "BatchNormalization").count()
+            mo::read_model(bytes)
+                .unwrap()
+                .graph
+                .unwrap()
+                .node
+                .iter()
+                .filter(|n| n.op_type == "BatchNormalization")
+                .count()
         };
         let n_bn = g.ops.iter().filter(|o| matches!(o.kind, OpKind::BatchNorm { .. })).count();
         assert_eq!(count(&folded), 0, "{label}");
@@ -295,14 +331,18 @@ fn lstm_matches_pytorch_equations() {
     let xs = random_input(t * f, 9);
     let out = c.run(&[InputTensor { name: "x", shape: &[1, t, f], data: &xs }]).unwrap();
 
-    let (wi, wh, bi, bh) = (&w["lstm.weight_ih_l0"], &w["lstm.weight_hh_l0"], &w["lstm.bias_ih_l0"], &w["lstm.bias_hh_l0"]);
+    let (wi, wh, bi, bh) =
+        (&w["lstm.weight_ih_l0"], &w["lstm.weight_hh_l0"], &w["lstm.bias_ih_l0"], &w["lstm.bias_hh_l0"]);
     let sig = |v: f32| 1.0 / (1.0 + (-v).exp());
     let (mut hs, mut cs) = (vec![0.0f32; h], vec![0.0f32; h]);
     let mut mean = vec![0.0f32; h];
     for step in 0..t {
         let xt = &xs[step * f..(step + 1) * f];
         let gate = |r: usize| -> f32 {
-            bi[r] + bh[r] + (0..f).map(|j| wi[r * f + j] * xt[j]).sum::<f32>() + (0..h).map(|j| wh[r * h + j] * hs[j]).sum::<f32>()
+            bi[r]
+                + bh[r]
+                + (0..f).map(|j| wi[r * f + j] * xt[j]).sum::<f32>()
+                + (0..h).map(|j| wh[r * h + j] * hs[j]).sum::<f32>()
         };
         let pre: Vec<f32> = (0..4 * h).map(gate).collect();
         for u in 0..h {
@@ -326,7 +366,8 @@ fn netvlad_matches_definition() {
     let v = netvlad(&mut b, "pool", &feats, t, d, k).unwrap();
     let g = b.finish(&v);
     let w = g.random_weights(5);
-    let spec = ArchSpec::SingleFrame(SingleFrame { num_classes: k * d, clip_len: t, input_size: 8, backbone: bb(1, &[1]) });
+    let spec =
+        ArchSpec::SingleFrame(SingleFrame { num_classes: k * d, clip_len: t, input_size: 8, backbone: bb(1, &[1]) });
     let card = ModelCard::for_spec(&spec, &g, labels(k * d));
     let bytes = export(&g, &w, &card, &ExportOptions::default()).unwrap();
     let mut c = Classifier::from_bytes(&bytes, "netvlad").unwrap();

@@ -77,7 +77,12 @@ pub fn check_weights(graph: &Graph, weights: &HashMap<String, Vec<f32>>) -> Resu
             .get(&p.name)
             .ok_or_else(|| ExportError::MissingWeight { name: p.name.clone(), shape: p.shape.clone() })?;
         if w.len() != p.numel() {
-            return Err(ExportError::WrongSize { name: p.name.clone(), expected: p.numel(), got: w.len(), shape: p.shape.clone() });
+            return Err(ExportError::WrongSize {
+                name: p.name.clone(),
+                expected: p.numel(),
+                got: w.len(),
+                shape: p.shape.clone(),
+            });
         }
         if let Some(index) = w.iter().position(|v| !v.is_finite()) {
             return Err(ExportError::NonFinite { name: p.name.clone(), index });
@@ -112,7 +117,13 @@ fn f32_tensor(name: &str, shape: &[usize], data: &[f32]) -> TensorProto {
     for v in data {
         raw.extend_from_slice(&v.to_le_bytes());
     }
-    TensorProto { name: name.into(), dims: ints(shape), data_type: data_type::FLOAT, raw_data: raw, ..Default::default() }
+    TensorProto {
+        name: name.into(),
+        dims: ints(shape),
+        data_type: data_type::FLOAT,
+        raw_data: raw,
+        ..Default::default()
+    }
 }
 
 fn i64_tensor(name: &str, data: &[i64]) -> TensorProto {
@@ -157,7 +168,12 @@ fn reorder_gates(w: &[f32], hidden: usize) -> Vec<f32> {
 }
 
 /// Writes the graph, weights and card as ONNX bytes (see the module docs).
-pub fn export(graph: &Graph, weights: &HashMap<String, Vec<f32>>, card: &ModelCard, opts: &ExportOptions) -> Result<Vec<u8>, ExportError> {
+pub fn export(
+    graph: &Graph,
+    weights: &HashMap<String, Vec<f32>>,
+    card: &ModelCard,
+    opts: &ExportOptions,
+) -> Result<Vec<u8>, ExportError> {
     check_weights(graph, weights)?;
     let shapes = graph.shapes();
     let graph_inputs: Vec<(String, Vec<i64>)> = graph
@@ -183,7 +199,10 @@ pub fn export(graph: &Graph, weights: &HashMap<String, Vec<f32>>, card: &ModelCa
         for op in &graph.ops {
             if let OpKind::BatchNorm { .. } = op.kind {
                 if let Some(conv) = producer.get(op.inputs[0].as_str()) {
-                    if matches!(conv.kind, OpKind::Conv { .. }) && readers[conv.output.as_str()] == 1 && conv.output != graph.output {
+                    if matches!(conv.kind, OpKind::Conv { .. })
+                        && readers[conv.output.as_str()] == 1
+                        && conv.output != graph.output
+                    {
                         folded.insert(conv.name.as_str(), op);
                         skipped.insert(op.name.as_str());
                     }
@@ -192,7 +211,13 @@ pub fn export(graph: &Graph, weights: &HashMap<String, Vec<f32>>, card: &ModelCa
         }
     }
 
-    let rename = |v: &str| -> String { if v == graph.output { "logits".to_string() } else { v.to_string() } };
+    let rename = |v: &str| -> String {
+        if v == graph.output {
+            "logits".to_string()
+        } else {
+            v.to_string()
+        }
+    };
     let mut nodes = Vec::new();
     let mut inits: Vec<TensorProto> = Vec::new();
     let mut emitted: HashSet<String> = HashSet::new();
@@ -224,15 +249,23 @@ pub fn export(graph: &Graph, weights: &HashMap<String, Vec<f32>>, card: &ModelCa
         match &op.kind {
             OpKind::Conv { kernel, stride, pad } => {
                 let pads: Vec<i64> = ints(pad).into_iter().chain(ints(pad)).collect();
-                let attrs = vec![attr_ints("kernel_shape", &ints(kernel)), attr_ints("strides", &ints(stride)), attr_ints("pads", &pads)];
+                let attrs = vec![
+                    attr_ints("kernel_shape", &ints(kernel)),
+                    attr_ints("strides", &ints(stride)),
+                    attr_ints("pads", &pads),
+                ];
                 if let Some(bn) = folded.get(n) {
                     let wname = &op.inputs[1];
                     let wshape = &shapes[wname.as_str()];
                     let oc = wshape[0];
                     let per = wshape[1..].iter().product::<usize>();
                     let OpKind::BatchNorm { eps } = bn.kind else { unreachable!() };
-                    let (g, beta, mean, var) =
-                        (&weights[&bn.inputs[1]], &weights[&bn.inputs[2]], &weights[&bn.inputs[3]], &weights[&bn.inputs[4]]);
+                    let (g, beta, mean, var) = (
+                        &weights[&bn.inputs[1]],
+                        &weights[&bn.inputs[2]],
+                        &weights[&bn.inputs[3]],
+                        &weights[&bn.inputs[4]],
+                    );
                     let w = &weights[wname];
                     let b0 = op.inputs.get(2).map(|b| weights[b].clone()).unwrap_or_else(|| vec![0.0; oc]);
                     let mut wf = w.clone();
@@ -250,13 +283,19 @@ pub fn export(graph: &Graph, weights: &HashMap<String, Vec<f32>>, card: &ModelCa
                     nodes.push(node(n, "Conv", &ins_ref, &out, attrs));
                 }
             }
-            OpKind::BatchNorm { eps } => nodes.push(node(n, "BatchNormalization", &ins_ref, &out, vec![attr_float("epsilon", *eps)])),
+            OpKind::BatchNorm { eps } => {
+                nodes.push(node(n, "BatchNormalization", &ins_ref, &out, vec![attr_float("epsilon", *eps)]))
+            }
             OpKind::Relu => nodes.push(node(n, "Relu", &ins_ref, &out, vec![])),
             OpKind::Sigmoid => nodes.push(node(n, "Sigmoid", &ins_ref, &out, vec![])),
             OpKind::Log => nodes.push(node(n, "Log", &ins_ref, &out, vec![])),
             OpKind::MaxPool { kernel, stride, pad } => {
                 let pads: Vec<i64> = ints(pad).into_iter().chain(ints(pad)).collect();
-                let attrs = vec![attr_ints("kernel_shape", &ints(kernel)), attr_ints("strides", &ints(stride)), attr_ints("pads", &pads)];
+                let attrs = vec![
+                    attr_ints("kernel_shape", &ints(kernel)),
+                    attr_ints("strides", &ints(stride)),
+                    attr_ints("pads", &pads),
+                ];
                 nodes.push(node(n, "MaxPool", &ins_ref, &out, attrs));
             }
             OpKind::AvgPool { kernel, stride } => {
@@ -264,13 +303,17 @@ pub fn export(graph: &Graph, weights: &HashMap<String, Vec<f32>>, card: &ModelCa
                 nodes.push(node(n, "AveragePool", &ins_ref, &out, attrs));
             }
             OpKind::GlobalAvgPool => nodes.push(node(n, "GlobalAveragePool", &ins_ref, &out, vec![])),
-            OpKind::Flatten { axis } => nodes.push(node(n, "Flatten", &ins_ref, &out, vec![attr_int("axis", *axis as i64)])),
+            OpKind::Flatten { axis } => {
+                nodes.push(node(n, "Flatten", &ins_ref, &out, vec![attr_int("axis", *axis as i64)]))
+            }
             OpKind::Reshape { shape } => {
                 let sname = format!("{n}.shape");
                 inits.push(i64_tensor(&sname, shape));
                 nodes.push(node(n, "Reshape", &[&ins[0], &sname], &out, vec![]));
             }
-            OpKind::Transpose { perm } => nodes.push(node(n, "Transpose", &ins_ref, &out, vec![attr_ints("perm", &ints(perm))])),
+            OpKind::Transpose { perm } => {
+                nodes.push(node(n, "Transpose", &ins_ref, &out, vec![attr_ints("perm", &ints(perm))]))
+            }
             OpKind::Linear => nodes.push(node(n, "Gemm", &ins_ref, &out, vec![attr_int("transB", 1)])),
             OpKind::Lstm { hidden } => {
                 let h = *hidden;
@@ -293,14 +336,24 @@ pub fn export(graph: &Graph, weights: &HashMap<String, Vec<f32>>, card: &ModelCa
                     vec![attr_int("hidden_size", h as i64), attr_str("direction", "forward")],
                 ));
                 nodes.push(node(&tnh, "Squeeze", &[&y, &an], &tnh, vec![]));
-                nodes.push(node(&format!("{n}.to_nth"), "Transpose", &[&tnh], &out, vec![attr_ints("perm", &[1, 0, 2])]));
+                nodes.push(node(
+                    &format!("{n}.to_nth"),
+                    "Transpose",
+                    &[&tnh],
+                    &out,
+                    vec![attr_ints("perm", &[1, 0, 2])],
+                ));
             }
-            OpKind::Concat { axis } => nodes.push(node(n, "Concat", &ins_ref, &out, vec![attr_int("axis", *axis as i64)])),
+            OpKind::Concat { axis } => {
+                nodes.push(node(n, "Concat", &ins_ref, &out, vec![attr_int("axis", *axis as i64)]))
+            }
             OpKind::Add => nodes.push(node(n, "Add", &ins_ref, &out, vec![])),
             OpKind::Sub => nodes.push(node(n, "Sub", &ins_ref, &out, vec![])),
             OpKind::Mul => nodes.push(node(n, "Mul", &ins_ref, &out, vec![])),
             OpKind::MatMul => nodes.push(node(n, "MatMul", &ins_ref, &out, vec![])),
-            OpKind::Softmax { axis } => nodes.push(node(n, "Softmax", &ins_ref, &out, vec![attr_int("axis", *axis as i64)])),
+            OpKind::Softmax { axis } => {
+                nodes.push(node(n, "Softmax", &ins_ref, &out, vec![attr_int("axis", *axis as i64)]))
+            }
             OpKind::ReduceMean { axis, keepdims } => nodes.push(node(
                 n,
                 "ReduceMean",
