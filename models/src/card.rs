@@ -19,8 +19,12 @@
 //! | `motus.weights_sha256` | hex SHA-256 of the weights (see [`weights_sha256`]) |
 //! | `motus.producer` | `"motus <version>"` |
 //!
-//! A TOML sidecar form (for models exported by other tools) is not implemented yet; the JSON of
-//! [`ModelCard`] itself (serde) can serve as a sidecar meanwhile.
+//! # Sidecar
+//! A model exported by another tool carries no card; it can be given one as a TOML sidecar
+//! file ([`ModelCard::to_toml`] / [`ModelCard::from_toml`]), conventionally `<model>.card.toml`
+//! next to `<model>.onnx` ([`sidecar_path`]). The sidecar is the serde form of [`ModelCard`]
+//! (`labels`, `producer`, `weights_sha256` at the top, then `[arch]`, `[[inputs]]`, `[input]`
+//! with `[input.clip]` and `[input.normalization]`, and `[flow]` when the model reads flow).
 
 use crate::ir::ParamSpec;
 use crate::{ArchSpec, ClipSpec, ContractError, InputSpec, Normalization};
@@ -82,6 +86,13 @@ pub enum CardError {
     Contract(#[from] ContractError),
     #[error("model card contradicts the model: {0}")]
     Contradiction(String),
+    #[error("sidecar card is not valid TOML for a model card: {0}")]
+    Sidecar(String),
+}
+
+/// Where the sidecar card of a model file is looked for: `dir/name.onnx` → `dir/name.card.toml`.
+pub fn sidecar_path(model: &std::path::Path) -> std::path::PathBuf {
+    model.with_extension("card.toml")
 }
 
 /// The producer string of this build.
@@ -140,6 +151,18 @@ impl ModelCard {
             weights_sha256: String::new(),
             producer: producer(),
         }
+    }
+
+    /// The card as a TOML sidecar document.
+    pub fn to_toml(&self) -> Result<String, CardError> {
+        toml::to_string(self).map_err(|e| CardError::Sidecar(e.to_string()))
+    }
+
+    /// Parses and validates a TOML sidecar card.
+    pub fn from_toml(text: &str) -> Result<ModelCard, CardError> {
+        let card: ModelCard = toml::from_str(text).map_err(|e| CardError::Sidecar(e.to_string()))?;
+        card.validate()?;
+        Ok(card)
     }
 
     /// The `metadata_props` entries of this card.

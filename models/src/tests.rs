@@ -314,3 +314,27 @@ fn ir_serialises() {
     assert!(j.contains("\"op\":\"conv\""), "{}", &j[..200]);
     assert_eq!(serde_json::from_str::<Graph>(&j).unwrap(), g);
 }
+
+#[test]
+fn sidecar_round_trip_and_errors() {
+    for name in ARCH_NAMES {
+        let spec = default_for(name, 4).unwrap();
+        let g = spec.lower().unwrap();
+        let mut card = ModelCard::for_spec(&spec, &g, labels(4));
+        if let Some(f) = &mut card.flow {
+            f.params = serde_json::json!({"preset": "fast", "levels": 3});
+        }
+        let text = card.to_toml().unwrap();
+        assert_eq!(ModelCard::from_toml(&text).unwrap(), card, "{name}:\n{text}");
+    }
+    let (card, _) = meta();
+    let text = card.to_toml().unwrap();
+    let e = ModelCard::from_toml(&text.replace("labels", "classes")).unwrap_err();
+    assert!(matches!(e, CardError::Sidecar(_)) && e.to_string().contains("labels"), "{e}");
+    let e = ModelCard::from_toml("this is = = not toml").unwrap_err();
+    assert!(matches!(e, CardError::Sidecar(_)), "{e}");
+    assert_eq!(
+        crate::card::sidecar_path(std::path::Path::new("/m/x3d.onnx")),
+        std::path::PathBuf::from("/m/x3d.card.toml")
+    );
+}

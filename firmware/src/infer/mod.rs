@@ -4,13 +4,15 @@
 //! with motus-models' own prost messages ([`motus_models::onnx::read_model`]; this keeps one
 //! reader of the card for the device, the quantizer and `motus info`, and lets a missing or
 //! contradictory card be refused before tract sees the graph), then hands the same bytes to
-//! tract. Input names and shapes come from the card.
+//! tract. Input names and shapes come from the card. A model without a card (exported by
+//! another tool) loads with a TOML sidecar card next to it (`<model>.card.toml`, see
+//! [`motus_models::card`]) or an explicit card ([`Classifier::load_with_card`]).
 //!
 //! tract plans are optimised for a concrete batch size: one plan per batch size is built lazily
 //! on the first [`Classifier::run`] with that batch and cached (the device runs batch 1; offline
 //! evaluation may batch).
 
-use motus_models::{onnx, ModelCard};
+use motus_models::{onnx, CardError, ModelCard};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -74,18 +76,51 @@ impl std::fmt::Debug for Classifier {
 }
 
 impl Classifier {
-    /// Loads an ONNX model file that carries a motus card.
+    /// Loads an ONNX model file. Its card comes from the file's `metadata_props`; a model
+    /// without one is accepted when a sidecar card `<model>.card.toml` lies next to it.
     pub fn load(path: impl AsRef<Path>) -> Result<Self, InferError> {
         let path = path.as_ref();
         let bytes = std::fs::read(path).map_err(|source| InferError::Io { path: path.to_path_buf(), source })?;
-        Self::from_bytes(&bytes, &path.display().to_string())
+        let source = path.display().to_string();
+        let sidecar = motus_models::card::sidecar_path(path);
+        match Self::build(&bytes, &source, None) {
+            Err(InferError::Model { source: onnx::ReadError::Card(CardError::NoCard), .. }) if sidecar.exists() => {
+                let text = std::fs::read_to_string(&sidecar)
+                    .map_err(|source| InferError::Io { path: sidecar.clone(), source })?;
+                let card = ModelCard::from_toml(&text).map_err(|e| InferError::Model {
+                    path: sidecar.display().to_string(),
+                    source: onnx::ReadError::Card(e),
+                })?;
+                Self::build(&bytes, &source, Some(card))
+            }
+            other => other,
+        }
     }
 
-    /// Loads a model from bytes; `source` names it in errors.
+    /// Loads a model file with an explicit card (overriding any embedded one); the card is
+    /// still checked against the graph.
+    pub fn load_with_card(path: impl AsRef<Path>, card: ModelCard) -> Result<Self, InferError> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| InferError::Io { path: path.to_path_buf(), source })?;
+        Self::build(&bytes, &path.display().to_string(), Some(card))
+    }
+
+    /// Loads a model from bytes carrying a card; `source` names it in errors.
     pub fn from_bytes(bytes: &[u8], source: &str) -> Result<Self, InferError> {
+        Self::build(bytes, source, None)
+    }
+
+    fn build(bytes: &[u8], source: &str, card: Option<ModelCard>) -> Result<Self, InferError> {
         let merr = |e| InferError::Model { path: source.to_string(), source: e };
         let proto = onnx::read_model(bytes).map_err(merr)?;
-        let card = onnx::model_card(&proto).map_err(merr)?;
+        let card = match card {
+            Some(card) => {
+                card.validate().map_err(|e| merr(onnx::ReadError::Card(e)))?;
+                onnx::check_card(&proto, &card).map_err(merr)?;
+                card
+            }
+            None => onnx::model_card(&proto).map_err(merr)?,
+        };
         drop(proto);
         let terr = |e: TractError| InferError::Tract { path: source.to_string(), msg: format!("{e:#}") };
         let model = tract_onnx::onnx().model_for_read(&mut &bytes[..]).map_err(terr)?;

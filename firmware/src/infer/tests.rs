@@ -242,8 +242,31 @@ fn model_without_card_is_refused() {
     let (_, bytes) = two_stream_bytes();
     let mut m = mo::proto::ModelProto::decode(&bytes[..]).unwrap();
     m.metadata_props.clear();
-    let err = Classifier::from_bytes(&m.encode_to_vec(), "bare.onnx").unwrap_err();
+    let bare = m.encode_to_vec();
+    let err = Classifier::from_bytes(&bare, "bare.onnx").unwrap_err();
     assert!(err.to_string().contains("no motus card"), "{err}");
+
+    // From a file: refused alone, accepted with a sidecar card, refused with a wrong one.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bare.onnx");
+    std::fs::write(&path, &bare).unwrap();
+    let err = Classifier::load(&path).unwrap_err();
+    assert!(err.to_string().contains("no motus card"), "{err}");
+    let full = mo::model_card(&mo::read_model(&bytes).unwrap()).unwrap();
+    std::fs::write(dir.path().join("bare.card.toml"), full.to_toml().unwrap()).unwrap();
+    let c = Classifier::load(&path).unwrap();
+    assert_eq!(c.card(), &full);
+    let mut wrong = full.clone();
+    wrong.inputs[1].shape[1] = 6;
+    std::fs::write(dir.path().join("bare.card.toml"), wrong.to_toml().unwrap()).unwrap();
+    let err = Classifier::load(&path).unwrap_err();
+    assert!(err.to_string().contains("\"flow\""), "{err}");
+    std::fs::write(dir.path().join("bare.card.toml"), "labels = 3").unwrap();
+    let err = Classifier::load(&path).unwrap_err();
+    assert!(err.to_string().contains("bare.card.toml") && err.to_string().contains("sidecar"), "{err}");
+    let err = Classifier::load_with_card(&path, wrong).unwrap_err();
+    assert!(err.to_string().contains("contradicts"), "{err}");
+    assert!(Classifier::load_with_card(&path, full).is_ok());
 }
 
 #[test]

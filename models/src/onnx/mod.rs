@@ -462,6 +462,12 @@ pub fn graph_inputs(m: &ModelProto) -> Vec<(String, Vec<i64>)> {
 /// count of its `logits` output.
 pub fn model_card(m: &ModelProto) -> Result<ModelCard, ReadError> {
     let card = ModelCard::from_metadata(&metadata(m))?;
+    check_card(m, &card)?;
+    Ok(card)
+}
+
+/// Checks a card (embedded or sidecar) against a parsed model's inputs and `logits` size.
+pub fn check_card(m: &ModelProto, card: &ModelCard) -> Result<(), ReadError> {
     let g = m.graph.as_ref().ok_or(ReadError::NoGraph)?;
     let k = g
         .output
@@ -472,5 +478,5 @@ pub fn model_card(m: &ModelProto) -> Result<ModelCard, ReadError> {
         .filter(|&k| k > 0)
         .ok_or(ReadError::NoLogits)?;
     card.check_graph(&graph_inputs(m), k as usize)?;
-    Ok(card)
+    Ok(())
 }
