@@ -420,3 +420,32 @@ fn netvlad_matches_definition() {
     let diff = max_abs_diff(&out.logits, &vlad);
     assert!(diff < 1e-5, "tract {:?} vs definition {vlad:?}", out.logits);
 }
+
+/// Writes every tiny model, its batch-3 inputs and tract's logits under `$MOTUS_ZOO_DUMP`, for
+/// cross-checking with the ONNX checker and onnxruntime outside Rust.
+#[test]
+#[ignore]
+fn dump_for_other_runtimes() {
+    let Ok(dir) = std::env::var("MOTUS_ZOO_DUMP") else { return };
+    let dir = std::path::PathBuf::from(dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for (label, spec) in tiny_specs() {
+        let (_, bytes) = export_spec(&spec, true);
+        let file = label.replace([' ', '+'], "_");
+        std::fs::write(dir.join(format!("{file}.onnx")), &bytes).unwrap();
+        let mut c = Classifier::from_bytes(&bytes, label).unwrap();
+        let s = samples(c.card(), 3, 11);
+        let out = run_rows(&mut c, &s, &[0, 1, 2]);
+        let inputs: serde_json::Map<String, serde_json::Value> = s
+            .iter()
+            .map(|(name, shape, per)| {
+                let mut full = vec![3];
+                full.extend(shape);
+                let data: Vec<f32> = per.iter().flatten().copied().collect();
+                (name.clone(), serde_json::json!({"shape": full, "data": data}))
+            })
+            .collect();
+        let j = serde_json::json!({"inputs": inputs, "logits": out.logits, "probs": out.probs});
+        std::fs::write(dir.join(format!("{file}.json")), j.to_string()).unwrap();
+    }
+}
