@@ -449,3 +449,28 @@ fn dump_for_other_runtimes() {
         std::fs::write(dir.join(format!("{file}.json")), j.to_string()).unwrap();
     }
 }
+
+/// Every edge default at full size through tract, batch 1: prints plan and run times.
+/// `cargo test -p motus --release --lib infer::tests::defaults -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn defaults_run_at_full_size() {
+    for name in motus_models::ARCH_NAMES {
+        let spec = motus_models::default_for(name, 10).unwrap();
+        let (g, bytes) = export_spec(&spec, true);
+        let t0 = std::time::Instant::now();
+        let mut c = Classifier::from_bytes(&bytes, name).unwrap();
+        let s = samples(c.card(), 1, 1);
+        let _ = run_rows(&mut c, &s, &[0]);
+        let first = t0.elapsed();
+        let t1 = std::time::Instant::now();
+        let out = run_rows(&mut c, &s, &[0]);
+        let run = t1.elapsed();
+        assert!((out.probs.iter().sum::<f32>() - 1.0).abs() < 1e-5, "{name}");
+        eprintln!(
+            "{name:>12}: {:>5.2} GFLOPs, load+plan+run {first:>9.1?}, run {run:>9.1?} ({:.1} GFLOP/s)",
+            g.flops() as f64 / 1e9,
+            g.flops() as f64 / 1e9 / run.as_secs_f64()
+        );
+    }
+}
