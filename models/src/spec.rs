@@ -124,9 +124,12 @@ pub struct TwoStream {
     pub fusion: Fusion,
 }
 
-/// Two 2D towers (RGB frame / flow stack per time step) run per step up to stage
-/// `fuse_after` (exclusive of later stages), concatenated on channels, fused by a 3×3×3 conv
-/// (`fusion.conv3d`, `fusion_width` channels) and 2×2×2 max pooling, then classified.
+/// Two 2D towers (RGB frame / flow stack per time step), run per step through all their
+/// stages (the fusion point is after the last entry of `widths`), their feature maps stacked
+/// over time `(N, C, T, h, w)` and concatenated on channels, fused by a 3×3×3 conv
+/// (`fusion.conv3d`, `fusion_width` channels) and 2×2×2 max pooling, then classified (`fc`).
+/// Only the fused path is built; Feichtenhofer et al. also keep the temporal tower's own
+/// classifier and average it in (not done here).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Fused3d {
     pub num_classes: usize,
