@@ -10,6 +10,7 @@ pub mod eval;
 pub mod flow;
 pub mod frame;
 pub mod gpu;
+pub mod infer;
 pub mod media;
 pub mod preprocess;
 pub mod runtime;

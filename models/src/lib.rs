@@ -7,6 +7,16 @@
 //! evaluator and the device read them back and configure their preprocessing from them, so the
 //! same numbers flow through every stage.
 
+pub mod card;
 mod input;
+pub mod ir;
+pub mod onnx;
+pub mod spec;
+#[cfg(test)]
+mod tests;
 
+pub use card::{CardError, FlowSpec, ModelCard, TensorDecl};
 pub use input::{ClipSpec, ContractError, InputSpec, Normalization};
+pub use ir::{Graph, Op, OpKind, ParamSpec};
+pub use onnx::{export, read_model, ExportError, ExportOptions, ReadError};
+pub use spec::{default_for, ArchSpec, SpecError, ARCH_NAMES};

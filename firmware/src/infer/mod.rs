@@ -1,0 +1,236 @@
+//! Inference with tract: load an ONNX model with its motus card and classify clips.
+//!
+//! [`Classifier::load`] reads the file once, parses the card from the ONNX `metadata_props`
+//! with motus-models' own prost messages ([`motus_models::onnx::read_model`]; this keeps one
+//! reader of the card for the device, the quantizer and `motus info`, and lets a missing or
+//! contradictory card be refused before tract sees the graph), then hands the same bytes to
+//! tract. Input names and shapes come from the card. A model without a card (exported by
+//! another tool) loads with a TOML sidecar card next to it (`<model>.card.toml`, see
+//! [`motus_models::card`]) or an explicit card ([`Classifier::load_with_card`]).
+//!
+//! tract plans are optimised for a concrete batch size: one plan per batch size is built lazily
+//! on the first [`Classifier::run`] with that batch and cached (the device runs batch 1; offline
+//! evaluation may batch).
+
+use motus_models::{onnx, CardError, ModelCard};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tract_onnx::prelude::*;
+
+#[derive(Debug, thiserror::Error)]
+pub enum InferError {
+    #[error("cannot read model {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("model {path}: {source}")]
+    Model { path: String, source: onnx::ReadError },
+    #[error("tract refused model {path}: {msg}")]
+    Tract { path: String, msg: String },
+    #[error("input {name:?}: {msg}")]
+    Input { name: String, msg: String },
+    #[error("inference failed at batch {batch}: {msg}")]
+    Run { batch: usize, msg: String },
+}
+
+/// One input tensor: a name from the card, a row-major shape with the batch first, and data.
+#[derive(Debug, Clone, Copy)]
+pub struct InputTensor<'a> {
+    pub name: &'a str,
+    pub shape: &'a [usize],
+    pub data: &'a [f32],
+}
+
+/// Scores for a batch: row-major `(batch, num_classes)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scores {
+    pub batch: usize,
+    pub num_classes: usize,
+    pub logits: Vec<f32>,
+    pub probs: Vec<f32>,
+}
+
+impl Scores {
+    pub fn probs_row(&self, i: usize) -> &[f32] {
+        &self.probs[i * self.num_classes..(i + 1) * self.num_classes]
+    }
+    pub fn logits_row(&self, i: usize) -> &[f32] {
+        &self.logits[i * self.num_classes..(i + 1) * self.num_classes]
+    }
+}
+
+type Plan = Arc<TypedRunnableModel>;
+
+pub struct Classifier {
+    source: String,
+    card: ModelCard,
+    model: InferenceModel,
+    /// Card input index for each tract model input, in tract's input order.
+    input_order: Vec<usize>,
+    plans: HashMap<usize, Plan>,
+}
+
+impl std::fmt::Debug for Classifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Classifier").field("source", &self.source).field("arch", &self.card.arch.name()).finish()
+    }
+}
+
+impl Classifier {
+    /// Loads an ONNX model file. Its card comes from the file's `metadata_props`; a model
+    /// without one is accepted when a sidecar card `<model>.card.toml` lies next to it.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, InferError> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| InferError::Io { path: path.to_path_buf(), source })?;
+        let source = path.display().to_string();
+        let sidecar = motus_models::card::sidecar_path(path);
+        match Self::build(&bytes, &source, None) {
+            Err(InferError::Model { source: onnx::ReadError::Card(CardError::NoCard), .. }) if sidecar.exists() => {
+                let text = std::fs::read_to_string(&sidecar)
+                    .map_err(|source| InferError::Io { path: sidecar.clone(), source })?;
+                let card = ModelCard::from_toml(&text).map_err(|e| InferError::Model {
+                    path: sidecar.display().to_string(),
+                    source: onnx::ReadError::Card(e),
+                })?;
+                Self::build(&bytes, &source, Some(card))
+            }
+            other => other,
+        }
+    }
+
+    /// Loads a model file with an explicit card (overriding any embedded one); the card is
+    /// still checked against the graph.
+    pub fn load_with_card(path: impl AsRef<Path>, card: ModelCard) -> Result<Self, InferError> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| InferError::Io { path: path.to_path_buf(), source })?;
+        Self::build(&bytes, &path.display().to_string(), Some(card))
+    }
+
+    /// Loads a model from bytes carrying a card; `source` names it in errors.
+    pub fn from_bytes(bytes: &[u8], source: &str) -> Result<Self, InferError> {
+        Self::build(bytes, source, None)
+    }
+
+    fn build(bytes: &[u8], source: &str, card: Option<ModelCard>) -> Result<Self, InferError> {
+        let merr = |e| InferError::Model { path: source.to_string(), source: e };
+        let proto = onnx::read_model(bytes).map_err(merr)?;
+        let card = match card {
+            Some(card) => {
+                card.validate().map_err(|e| merr(onnx::ReadError::Card(e)))?;
+                onnx::check_card(&proto, &card).map_err(merr)?;
+                card
+            }
+            None => onnx::model_card(&proto).map_err(merr)?,
+        };
+        drop(proto);
+        let terr = |e: TractError| InferError::Tract { path: source.to_string(), msg: format!("{e:#}") };
+        let model = tract_onnx::onnx().model_for_read(&mut &bytes[..]).map_err(terr)?;
+        let mut input_order = vec![];
+        for outlet in model.input_outlets().map_err(terr)? {
+            let name = &model.node(outlet.node).name;
+            let idx = card.inputs.iter().position(|d| &d.name == name).ok_or_else(|| InferError::Tract {
+                path: source.to_string(),
+                msg: format!("graph input {name:?} is not in the card"),
+            })?;
+            input_order.push(idx);
+        }
+        Ok(Classifier { source: source.to_string(), card, model, input_order, plans: HashMap::new() })
+    }
+
+    pub fn card(&self) -> &ModelCard {
+        &self.card
+    }
+
+    pub fn num_classes(&self) -> usize {
+        self.card.labels.len()
+    }
+
+    /// Batch sizes with an optimised plan so far.
+    pub fn planned_batches(&self) -> Vec<usize> {
+        let mut v: Vec<usize> = self.plans.keys().copied().collect();
+        v.sort();
+        v
+    }
+
+    fn plan(&mut self, batch: usize) -> Result<Plan, InferError> {
+        if let Some(p) = self.plans.get(&batch) {
+            return Ok(p.clone());
+        }
+        let terr =
+            |e: TractError| InferError::Tract { path: self.source.clone(), msg: format!("batch {batch}: {e:#}") };
+        let mut m = self.model.clone();
+        for (i, &ci) in self.input_order.iter().enumerate() {
+            let mut shape: Vec<usize> = self.card.inputs[ci].shape.iter().map(|&d| d.max(0) as usize).collect();
+            shape[0] = batch;
+            m.set_input_fact(i, f32::fact(&shape).into()).map_err(terr)?;
+        }
+        let plan = m.into_optimized().map_err(terr)?.into_runnable().map_err(terr)?;
+        self.plans.insert(batch, plan.clone());
+        Ok(plan)
+    }
+
+    /// Runs one batch. Every card input must be given once, with shape `[B, ...]` matching the
+    /// card apart from the batch `B ≥ 1`, and `B` equal across inputs.
+    pub fn run(&mut self, inputs: &[InputTensor<'_>]) -> Result<Scores, InferError> {
+        let ierr = |name: &str, msg: String| InferError::Input { name: name.to_string(), msg };
+        for t in inputs {
+            if !self.card.inputs.iter().any(|d| d.name == t.name) {
+                let names: Vec<&str> = self.card.inputs.iter().map(|d| d.name.as_str()).collect();
+                return Err(ierr(t.name, format!("not an input of this model (inputs: {names:?})")));
+            }
+        }
+        let mut batch = None;
+        let mut tensors = TVec::new();
+        for &ci in &self.input_order {
+            let d = &self.card.inputs[ci];
+            let t = inputs
+                .iter()
+                .find(|t| t.name == d.name)
+                .ok_or_else(|| ierr(&d.name, format!("missing (layout {}, shape {:?})", d.layout, d.shape)))?;
+            let fits = t.shape.len() == d.shape.len()
+                && t.shape[0] >= 1
+                && t.shape[1..].iter().zip(&d.shape[1..]).all(|(&a, &b)| a as i64 == b);
+            if !fits {
+                return Err(ierr(
+                    t.name,
+                    format!("shape {:?} does not fit {:?} ({}; -1 = any batch)", t.shape, d.shape, d.layout),
+                ));
+            }
+            let n: usize = t.shape.iter().product();
+            if t.data.len() != n {
+                return Err(ierr(t.name, format!("{} values for shape {:?} ({n} expected)", t.data.len(), t.shape)));
+            }
+            match batch {
+                None => batch = Some(t.shape[0]),
+                Some(b) if b != t.shape[0] => {
+                    return Err(ierr(t.name, format!("batch {} differs from the other inputs' batch {b}", t.shape[0])))
+                }
+                _ => {}
+            }
+            let tensor = Tensor::from_shape(t.shape, t.data).map_err(|e| ierr(t.name, format!("{e:#}")))?;
+            tensors.push(tensor.into());
+        }
+        let batch = batch.unwrap_or(1);
+        let plan = self.plan(batch)?;
+        let rerr = |e: TractError| InferError::Run { batch, msg: format!("{e:#}") };
+        let out = plan.run(tensors).map_err(rerr)?;
+        let k = self.num_classes();
+        let take = |i: usize| -> Result<Vec<f32>, InferError> {
+            let v = out
+                .get(i)
+                .ok_or_else(|| InferError::Run { batch, msg: format!("model returned {} outputs", out.len()) })?;
+            let view = v.try_as_plain_ram().map_err(rerr)?;
+            let s = view.as_slice::<f32>().map_err(rerr)?;
+            if s.len() != batch * k {
+                return Err(InferError::Run {
+                    batch,
+                    msg: format!("output {i} has {} values, expected {batch}×{k}", s.len()),
+                });
+            }
+            Ok(s.to_vec())
+        };
+        Ok(Scores { batch, num_classes: k, logits: take(0)?, probs: take(1)? })
+    }
+}
+
+#[cfg(test)]
+mod tests;

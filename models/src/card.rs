@@ -1,0 +1,302 @@
+//! The model card: the contract a model file carries in its ONNX `metadata_props`.
+//!
+//! # Keys
+//! Every entry's key starts with `motus.`; complex values are JSON text, integers are decimal
+//! text (also valid JSON).
+//!
+//! | key | value |
+//! |---|---|
+//! | `motus.card_version` | `"1"` |
+//! | `motus.arch` | the [`ArchSpec`] as JSON (`{"arch": "two-stream", ...}`) |
+//! | `motus.labels` | JSON array of class names, index = output column |
+//! | `motus.inputs` | JSON array of [`TensorDecl`] (`name`, `layout`, `shape` with `-1` for the batch, `dtype`) |
+//! | `motus.clip_len` | frames per clip |
+//! | `motus.frame_stride` | source frames between clip frames |
+//! | `motus.input_size` | square crop side, px |
+//! | `motus.resize_short` | short side before the crop, px |
+//! | `motus.normalization` | JSON `{"mean": [r, g, b], "std": [r, g, b]}` |
+//! | `motus.flow` | JSON `null` or [`FlowSpec`] |
+//! | `motus.weights_sha256` | hex SHA-256 of the weights (see [`weights_sha256`]) |
+//! | `motus.producer` | `"motus <version>"` |
+//!
+//! # Sidecar
+//! A model exported by another tool carries no card; it can be given one as a TOML sidecar
+//! file ([`ModelCard::to_toml`] / [`ModelCard::from_toml`]), conventionally `<model>.card.toml`
+//! next to `<model>.onnx` ([`sidecar_path`]). The sidecar is the serde form of [`ModelCard`]
+//! (`labels`, `producer`, `weights_sha256` at the top, then `[arch]`, `[[inputs]]`, `[input]`
+//! with `[input.clip]` and `[input.normalization]`, and `[flow]` when the model reads flow).
+
+use crate::ir::ParamSpec;
+use crate::{ArchSpec, ClipSpec, ContractError, InputSpec, Normalization};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+
+pub const KEY_PREFIX: &str = "motus.";
+pub const CARD_VERSION: &str = "1";
+
+/// One graph input as the card declares it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TensorDecl {
+    pub name: String,
+    /// Axis letters (`NCTHW`, `NTCHW`, `NCHW`).
+    pub layout: String,
+    /// `-1` on the batch axis.
+    pub shape: Vec<i64>,
+    /// `"f32"`.
+    pub dtype: String,
+}
+
+/// How the flow input was computed (must be reproduced exactly at inference).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FlowSpec {
+    /// e.g. `"dis-fast"`, `"tvl1"`.
+    pub algorithm: String,
+    /// Algorithm parameters, free-form JSON object.
+    pub params: serde_json::Value,
+    /// Flow is clipped to `±bound` pixels before encoding.
+    pub bound: f32,
+    /// Flow fields per stacked input (`L`).
+    pub stack_len: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelCard {
+    pub arch: ArchSpec,
+    pub labels: Vec<String>,
+    pub inputs: Vec<TensorDecl>,
+    /// Clip sampling, crop size, resize and normalisation (stored as separate keys).
+    pub input: InputSpec,
+    pub flow: Option<FlowSpec>,
+    pub weights_sha256: String,
+    pub producer: String,
+}
+
+#[derive(Debug, PartialEq, thiserror::Error)]
+pub enum CardError {
+    #[error("the model has no motus card (no metadata_props key starting with \"motus.\"); supply a sidecar card")]
+    NoCard,
+    #[error("model card is missing key {0:?}")]
+    MissingKey(&'static str),
+    #[error("model card key {key:?} is not valid: {reason}")]
+    BadValue { key: &'static str, reason: String },
+    #[error("model card version {0:?} is not supported (expected {CARD_VERSION:?})")]
+    Version(String),
+    #[error("model card input contract is invalid: {0}")]
+    Contract(#[from] ContractError),
+    #[error("model card contradicts the model: {0}")]
+    Contradiction(String),
+    #[error("sidecar card is not valid TOML for a model card: {0}")]
+    Sidecar(String),
+}
+
+/// Where the sidecar card of a model file is looked for: `dir/name.onnx` → `dir/name.card.toml`.
+pub fn sidecar_path(model: &std::path::Path) -> std::path::PathBuf {
+    model.with_extension("card.toml")
+}
+
+/// The producer string of this build.
+pub fn producer() -> String {
+    format!("motus {}", env!("CARGO_PKG_VERSION"))
+}
+
+/// SHA-256 of the weights in canonical order: parameters in the graph's declaration order
+/// ([`crate::ir::Graph::params`]), each as its raw `f32` little-endian values (IR layout, before
+/// BatchNorm folding or gate reordering), concatenated. Missing parameters hash as empty.
+pub fn weights_sha256(params: &[ParamSpec], weights: &HashMap<String, Vec<f32>>) -> String {
+    let mut h = Sha256::new();
+    for p in params {
+        if let Some(w) = weights.get(&p.name) {
+            for v in w {
+                h.update(v.to_le_bytes());
+            }
+        }
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl ModelCard {
+    /// A card for a freshly built spec: inputs from the lowered graph, frame stride 1,
+    /// short side resized to `input_size · 8/7` (128 for 112), ImageNet normalisation, and
+    /// DIS-fast flow clipped to ±20 px where the architecture reads flow. `weights_sha256` is
+    /// left empty (the exporter stamps it).
+    pub fn for_spec(spec: &ArchSpec, graph: &crate::ir::Graph, labels: Vec<String>) -> ModelCard {
+        let inputs = graph
+            .inputs
+            .iter()
+            .map(|i| TensorDecl {
+                name: i.name.clone(),
+                layout: i.layout.clone(),
+                shape: std::iter::once(-1).chain(i.shape[1..].iter().map(|&d| d as i64)).collect(),
+                dtype: "f32".into(),
+            })
+            .collect();
+        let n = spec.input_size() as u32;
+        ModelCard {
+            arch: spec.clone(),
+            labels,
+            inputs,
+            input: InputSpec {
+                clip: ClipSpec { clip_len: spec.clip_len() as u32, frame_stride: 1 },
+                input_size: n,
+                resize_short: (n * 8).div_ceil(7),
+                normalization: Normalization::imagenet(),
+            },
+            flow: spec.flow_stack_len().map(|l| FlowSpec {
+                algorithm: "dis-fast".into(),
+                params: serde_json::json!({}),
+                bound: 20.0,
+                stack_len: l as u32,
+            }),
+            weights_sha256: String::new(),
+            producer: producer(),
+        }
+    }
+
+    /// The card as a TOML sidecar document.
+    pub fn to_toml(&self) -> Result<String, CardError> {
+        toml::to_string(self).map_err(|e| CardError::Sidecar(e.to_string()))
+    }
+
+    /// Parses and validates a TOML sidecar card.
+    pub fn from_toml(text: &str) -> Result<ModelCard, CardError> {
+        let card: ModelCard = toml::from_str(text).map_err(|e| CardError::Sidecar(e.to_string()))?;
+        card.validate()?;
+        Ok(card)
+    }
+
+    /// The `metadata_props` entries of this card.
+    pub fn to_metadata(&self) -> Vec<(String, String)> {
+        let j = |v: &dyn erased::Json| v.json();
+        let c = &self.input;
+        vec![
+            ("motus.card_version".into(), CARD_VERSION.into()),
+            ("motus.arch".into(), j(&self.arch)),
+            ("motus.labels".into(), j(&self.labels)),
+            ("motus.inputs".into(), j(&self.inputs)),
+            ("motus.clip_len".into(), c.clip.clip_len.to_string()),
+            ("motus.frame_stride".into(), c.clip.frame_stride.to_string()),
+            ("motus.input_size".into(), c.input_size.to_string()),
+            ("motus.resize_short".into(), c.resize_short.to_string()),
+            ("motus.normalization".into(), j(&c.normalization)),
+            ("motus.flow".into(), j(&self.flow)),
+            ("motus.weights_sha256".into(), self.weights_sha256.clone()),
+            ("motus.producer".into(), self.producer.clone()),
+        ]
+    }
+
+    /// Parses a card from `metadata_props` entries and checks it is self-consistent.
+    pub fn from_metadata(entries: &[(String, String)]) -> Result<ModelCard, CardError> {
+        if !entries.iter().any(|(k, _)| k.starts_with(KEY_PREFIX)) {
+            return Err(CardError::NoCard);
+        }
+        let get = |key: &'static str| -> Result<&str, CardError> {
+            entries.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).ok_or(CardError::MissingKey(key))
+        };
+        fn parse<T: serde::de::DeserializeOwned>(key: &'static str, text: &str) -> Result<T, CardError> {
+            serde_json::from_str(text).map_err(|e| CardError::BadValue { key, reason: e.to_string() })
+        }
+        let version = get("motus.card_version")?;
+        if version != CARD_VERSION {
+            return Err(CardError::Version(version.to_string()));
+        }
+        let card = ModelCard {
+            arch: parse("motus.arch", get("motus.arch")?)?,
+            labels: parse("motus.labels", get("motus.labels")?)?,
+            inputs: parse("motus.inputs", get("motus.inputs")?)?,
+            input: InputSpec {
+                clip: ClipSpec {
+                    clip_len: parse("motus.clip_len", get("motus.clip_len")?)?,
+                    frame_stride: parse("motus.frame_stride", get("motus.frame_stride")?)?,
+                },
+                input_size: parse("motus.input_size", get("motus.input_size")?)?,
+                resize_short: parse("motus.resize_short", get("motus.resize_short")?)?,
+                normalization: parse("motus.normalization", get("motus.normalization")?)?,
+            },
+            flow: parse("motus.flow", get("motus.flow")?)?,
+            weights_sha256: get("motus.weights_sha256")?.to_string(),
+            producer: get("motus.producer")?.to_string(),
+        };
+        card.validate()?;
+        Ok(card)
+    }
+
+    /// Checks the card agrees with itself: valid input contract, labels vs the arch's class
+    /// count, crop size and clip length vs the arch, flow present iff the arch reads flow.
+    pub fn validate(&self) -> Result<(), CardError> {
+        self.input.validate()?;
+        let contra = |m: String| Err(CardError::Contradiction(m));
+        if self.labels.len() != self.arch.num_classes() {
+            return contra(format!(
+                "{} labels but the architecture has {} classes",
+                self.labels.len(),
+                self.arch.num_classes()
+            ));
+        }
+        if self.input.input_size as usize != self.arch.input_size() {
+            return contra(format!(
+                "input_size {} but the architecture takes {}",
+                self.input.input_size,
+                self.arch.input_size()
+            ));
+        }
+        if self.input.clip.clip_len as usize != self.arch.clip_len() {
+            return contra(format!(
+                "clip_len {} but the architecture reads {} frames",
+                self.input.clip.clip_len,
+                self.arch.clip_len()
+            ));
+        }
+        match (&self.flow, self.arch.flow_stack_len()) {
+            (None, Some(_)) => {
+                return contra(format!("{} reads optical flow but the card has no flow section", self.arch.name()))
+            }
+            (Some(_), None) => {
+                return contra(format!("{} reads no optical flow but the card has a flow section", self.arch.name()))
+            }
+            (Some(f), Some(l)) if f.stack_len as usize != l => {
+                return contra(format!("flow stack_len {} but the architecture stacks {l}", f.stack_len))
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Checks the card against the graph it was found in: the same input names and shapes
+    /// (batch axis free), and one label per output column.
+    pub fn check_graph(&self, inputs: &[(String, Vec<i64>)], num_outputs: usize) -> Result<(), CardError> {
+        let contra = |m: String| Err(CardError::Contradiction(m));
+        for d in &self.inputs {
+            let Some((_, shape)) = inputs.iter().find(|(n, _)| *n == d.name) else {
+                let names: Vec<&str> = inputs.iter().map(|(n, _)| n.as_str()).collect();
+                return contra(format!("card input {:?} is not a graph input (graph has {names:?})", d.name));
+            };
+            let fits = shape.len() == d.shape.len()
+                && shape.iter().zip(&d.shape).enumerate().all(|(i, (&g, &c))| (i == 0 && (g < 0 || c < 0)) || g == c);
+            if !fits {
+                return contra(format!("input {:?}: card shape {:?}, graph shape {shape:?}", d.name, d.shape));
+            }
+        }
+        for (n, _) in inputs {
+            if !self.inputs.iter().any(|d| &d.name == n) {
+                return contra(format!("graph input {n:?} is not described by the card"));
+            }
+        }
+        if self.labels.len() != num_outputs {
+            return contra(format!("{} labels but the model outputs {num_outputs} classes", self.labels.len()));
+        }
+        Ok(())
+    }
+}
+
+/// Small helper so `to_metadata` can serialise heterogeneous values in one table.
+mod erased {
+    pub trait Json {
+        fn json(&self) -> String;
+    }
+    impl<T: serde::Serialize> Json for T {
+        fn json(&self) -> String {
+            serde_json::to_string(self).expect("card values serialise")
+        }
+    }
+}
