@@ -48,8 +48,8 @@ if ! "$venv/bin/python" -c "import torch, sys; sys.exit(torch.__version__.split(
   "$venv/bin/python" -m pip install -q --disable-pip-version-check "torch==$TORCH_VERSION"
 fi
 # Peers for side-by-side benchmarks and cross-checks (never runtime dependencies of motus).
-PEERS=(opencv-contrib-python-headless==5.0.0.93 numpy==2.4.6)
-if ! "$venv/bin/python" -c "import cv2, numpy, sys; sys.exit(cv2.__version__ != '5.0.0' or numpy.__version__ != '2.4.6')" 2>/dev/null; then
+PEERS=(opencv-contrib-python-headless==5.0.0.93 numpy==2.4.6 onnx==1.23.2 onnxruntime==1.32.0)
+if ! "$venv/bin/python" -c "import cv2, numpy, sys; import onnx, onnxruntime; sys.exit(cv2.__version__ != '5.0.0' or numpy.__version__ != '2.4.6' or onnx.__version__ != '1.23.2' or onnxruntime.__version__ != '1.32.0')" 2>/dev/null; then
   say "installing ${PEERS[*]} into $venv"
   "$venv/bin/python" -m pip install -q --disable-pip-version-check "${PEERS[@]}"
 fi

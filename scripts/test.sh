@@ -5,3 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 cargo test --workspace --locked
+
+# Exported models also run in onnxruntime and agree with tract (ONNX checker included).
+dump=$(mktemp -d)
+trap 'rm -rf "$dump"' EXIT
+MOTUS_ZOO_DUMP="$dump" cargo test --locked -p motus --lib infer::tests::dump_for_other_runtimes -- --ignored --exact
+.venv/bin/python tests/python/crosscheck_onnxruntime.py "$dump"

@@ -118,8 +118,10 @@ pub fn weights_sha256(params: &[ParamSpec], weights: &HashMap<String, Vec<f32>>)
 impl ModelCard {
     /// A card for a freshly built spec: inputs from the lowered graph, frame stride 1,
     /// short side resized to `input_size · 8/7` (128 for 112), ImageNet normalisation, and
-    /// DIS-fast flow clipped to ±20 px where the architecture reads flow. `weights_sha256` is
-    /// left empty (the exporter stamps it).
+    /// TV-L1 flow clipped to ±20 px where the architecture reads flow, with its parameters
+    /// left empty for the exporter to fill from the flow engine it used (a card with empty
+    /// TV-L1 parameters is refused by the runtime). `weights_sha256` is left empty (the
+    /// exporter stamps it).
     pub fn for_spec(spec: &ArchSpec, graph: &crate::ir::Graph, labels: Vec<String>) -> ModelCard {
         let inputs = graph
             .inputs
@@ -143,7 +145,7 @@ impl ModelCard {
                 normalization: Normalization::imagenet(),
             },
             flow: spec.flow_stack_len().map(|l| FlowSpec {
-                algorithm: "dis-fast".into(),
+                algorithm: "tvl1".into(),
                 params: serde_json::json!({}),
                 bound: 20.0,
                 stack_len: l as u32,

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::bail;
+use anyhow::{bail, Context};
 use clap::{Args, Subcommand, ValueEnum};
 use motus::dataset::Dataset;
 use motus::flow::{self, store, Backend, FlowEngine, FlowField, TvL1Params};
@@ -79,6 +79,9 @@ struct EngineArgs {
     /// CPU threads.
     #[arg(long, default_value_t = default_threads())]
     threads: usize,
+    /// TV-L1 parameters from a JSON file (the fields of a preset), instead of --preset.
+    #[arg(long, conflicts_with = "preset")]
+    params: Option<PathBuf>,
 }
 
 fn default_threads() -> usize {
@@ -89,9 +92,28 @@ impl EngineArgs {
     fn preset(&self, default: Preset) -> Preset {
         self.preset.unwrap_or(default)
     }
+    /// The parameters: from `--params`, else the preset's.
+    fn params(&self, default: Preset) -> anyhow::Result<TvL1Params> {
+        match &self.params {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+                let p: TvL1Params = serde_json::from_str(&text).with_context(|| format!("{}: not TV-L1 parameters", path.display()))?;
+                p.validate().with_context(|| format!("{}", path.display()))?;
+                Ok(p)
+            }
+            None => Ok(self.preset(default).params()),
+        }
+    }
+    /// A label for reports: the preset name, or the parameter file.
+    fn label(&self, default: Preset) -> String {
+        match &self.params {
+            Some(p) => p.display().to_string(),
+            None => self.preset(default).name().to_string(),
+        }
+    }
     fn build(&self, default: Preset) -> anyhow::Result<Box<dyn FlowEngine>> {
         anyhow::ensure!(self.threads >= 1, "--threads must be at least 1");
-        Ok(flow::make_engine(self.backend, self.preset(default).params(), self.threads)?)
+        Ok(flow::make_engine(self.backend, self.params(default)?, self.threads)?)
     }
 }
 
@@ -154,7 +176,7 @@ fn pair(args: FlowArgs) -> anyhow::Result<()> {
     if args.json {
         super::print_json(&json!({
             "out": out, "png": args.png, "width": field.width, "height": field.height,
-            "max_magnitude": max, "ms": ms, "engine": engine.name(), "preset": args.engine.preset(Preset::Accurate).name(),
+            "max_magnitude": max, "ms": ms, "engine": engine.name(), "preset": args.engine.label(Preset::Accurate),
         }));
     } else {
         println!("{} -> {}: {}x{}, max |flow| {max:.2} px, {ms:.1} ms ({}), wrote {}", a.display(), b.display(), field.width, field.height, engine.name(), out.display());
@@ -165,7 +187,7 @@ fn pair(args: FlowArgs) -> anyhow::Result<()> {
 fn eval(args: EvalArgs) -> anyhow::Result<()> {
     let mut engine = args.engine.build(Preset::Accurate)?;
     let report = flow::evaluate_middlebury(&args.middlebury, engine.as_mut())?;
-    let preset = args.engine.preset(Preset::Accurate).name();
+    let preset = args.engine.label(Preset::Accurate);
     if args.json {
         let per: serde_json::Map<String, serde_json::Value> = report.per_sequence.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
         super::print_json(&json!({
@@ -199,9 +221,9 @@ fn extract(args: ExtractArgs) -> anyhow::Result<()> {
         None => args.data.parent().map(Path::to_path_buf).unwrap_or_default(),
     };
     let ds = Dataset::from_list(&args.data, &root, None)?.verified()?;
-    let preset = args.engine.preset(Preset::Edge);
+    let preset = args.engine.label(Preset::Edge);
     let mut engine = args.engine.build(Preset::Edge)?;
-    let config = store::Extraction { algorithm: flow::config::TVL1.into(), params: preset.params(), bound: args.bound, resize_short: args.resize_short };
+    let config = store::Extraction { algorithm: flow::config::TVL1.into(), params: args.engine.params(Preset::Edge)?, bound: args.bound, resize_short: args.resize_short };
     let started = Instant::now();
     let (mut done, mut skipped, mut pairs) = (0usize, 0usize, 0u64);
     let mut failed = Vec::new();
@@ -261,7 +283,7 @@ fn extract(args: ExtractArgs) -> anyhow::Result<()> {
     let summary = json!({
         "videos": ds.entries.len(), "extracted": done, "skipped_complete": skipped, "failed": failed,
         "pairs": pairs, "seconds": secs, "pairs_per_s": pairs as f64 / secs.max(1e-9),
-        "engine": engine.name(), "preset": preset.name(), "bound": args.bound, "out": args.out,
+        "engine": engine.name(), "preset": preset, "bound": args.bound, "out": args.out,
     });
     if args.json {
         super::print_json(&summary);
@@ -271,7 +293,7 @@ fn extract(args: ExtractArgs) -> anyhow::Result<()> {
             pairs as f64 / secs.max(1e-9),
             failed.len(),
             engine.name(),
-            preset.name()
+            preset
         );
     }
     if !failed.is_empty() {

@@ -7,6 +7,7 @@ mod bench_flow;
 mod bench_flow_gpu;
 mod dataset;
 mod flow;
+mod info;
 mod progress;
 mod synth;
 
@@ -27,6 +28,8 @@ enum Command {
     /// Inspect a dataset: class counts per split, and that every video decodes.
     #[command(subcommand)]
     Dataset(dataset::DatasetCommand),
+    /// Show a model's card: architecture, labels, inputs, preprocessing, flow settings.
+    Info(info::InfoArgs),
     /// Optical flow: one pair, the Middlebury evaluation, or dataset extraction.
     Flow(flow::FlowArgs),
     /// Benchmarks that print JSON.
@@ -40,6 +43,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Synth(args) => synth::run(args),
         Command::Dataset(cmd) => dataset::run(cmd),
         Command::Flow(args) => flow::run(args),
+        Command::Info(args) => info::run(args),
         Command::Bench(cmd) => bench::run(cmd),
     }
 }

@@ -62,6 +62,27 @@ pub enum FlowMismatch {
 }
 
 impl FlowConfig {
+    /// Reads the flow section of a model card. A card naming another algorithm, or TV-L1 with
+    /// parameters this engine cannot read, is refused: the model would see other flow.
+    pub fn from_card(spec: &motus_models::card::FlowSpec) -> Result<Self, FlowMismatch> {
+        if spec.algorithm != TVL1 {
+            return Err(FlowMismatch::Algorithm { card: spec.algorithm.clone(), engine: TVL1.into() });
+        }
+        let params: TvL1Params = serde_json::from_value(spec.params.clone())
+            .map_err(|e| FlowMismatch::Params { fields: format!("the card's TV-L1 parameters are unreadable ({e})") })?;
+        Ok(FlowConfig { algorithm: spec.algorithm.clone(), params, bound: spec.bound, stack_len: spec.stack_len })
+    }
+
+    /// The card form of these settings.
+    pub fn to_card(&self) -> motus_models::card::FlowSpec {
+        motus_models::card::FlowSpec {
+            algorithm: self.algorithm.clone(),
+            params: serde_json::to_value(&self.params).expect("params serialise"),
+            bound: self.bound,
+            stack_len: self.stack_len,
+        }
+    }
+
     /// TV-L1 with the given parameters, bound and stack length.
     pub fn tvl1(params: TvL1Params, bound: f32, stack_len: u32) -> Self {
         FlowConfig { algorithm: TVL1.to_string(), params, bound, stack_len }
@@ -117,6 +138,19 @@ mod tests {
         let mut stack = card.clone();
         stack.stack_len = 10;
         assert!(matches!(stack.ensure_matches(&card), Err(FlowMismatch::StackLen { card: 5, engine: 10 })));
+    }
+
+    #[test]
+    fn card_round_trip_and_refusals() {
+        let c = FlowConfig::tvl1(TvL1Params::edge(), 20.0, 5);
+        assert_eq!(FlowConfig::from_card(&c.to_card()).unwrap(), c);
+        let mut other = c.to_card();
+        other.algorithm = "dis-fast".into();
+        assert!(matches!(FlowConfig::from_card(&other), Err(FlowMismatch::Algorithm { .. })));
+        let mut empty = c.to_card();
+        empty.params = serde_json::json!({});
+        let err = FlowConfig::from_card(&empty).unwrap_err().to_string();
+        assert!(err.contains("unreadable"), "{err}");
     }
 
     #[test]

@@ -62,6 +62,7 @@ pub struct TvL1Params {
     /// Sampling used when warping the second image.
     pub interpolation: Interpolation,
     /// Structure–texture decomposition of the inputs, or `None` for plain luma.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub structure_texture: Option<StructureTexture>,
     /// What the data term compares.
     pub data_term: DataTerm,

@@ -1,0 +1,95 @@
+//! `motus info`: what a model file is and what it expects, read from its card.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use motus_models::card::{sidecar_path, ModelCard};
+use motus_models::onnx;
+use serde_json::json;
+use sha2::Digest;
+
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    /// The ONNX model.
+    model: PathBuf,
+    /// A card (TOML) for a model without one; default: `<model>.card.toml` when present.
+    #[arg(long)]
+    card: Option<PathBuf>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Reads a card from the model, `--card`, or the sidecar next to the model, and checks it
+/// against the graph.
+pub fn load_card(model: &std::path::Path, card: Option<&std::path::Path>) -> anyhow::Result<(ModelCard, &'static str, onnx::proto::ModelProto, Vec<u8>)> {
+    let bytes = std::fs::read(model).with_context(|| format!("reading {}", model.display()))?;
+    let parsed = onnx::read_model(&bytes).with_context(|| format!("{}", model.display()))?;
+    let sidecar = sidecar_path(model);
+    let (card, origin) = match card {
+        Some(path) => (read_toml(path)?, "file"),
+        None => match onnx::model_card(&parsed) {
+            Ok(card) => (card, "embedded"),
+            Err(onnx::ReadError::Card(motus_models::card::CardError::NoCard)) if sidecar.exists() => (read_toml(&sidecar)?, "sidecar"),
+            Err(e) => return Err(e).with_context(|| format!("{}", model.display())),
+        },
+    };
+    onnx::check_card(&parsed, &card).with_context(|| format!("{}: the card does not match the graph", model.display()))?;
+    Ok((card, origin, parsed, bytes))
+}
+
+fn read_toml(path: &std::path::Path) -> anyhow::Result<ModelCard> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    ModelCard::from_toml(&text).with_context(|| format!("{}", path.display()))
+}
+
+pub fn run(args: InfoArgs) -> anyhow::Result<()> {
+    let (card, origin, parsed, bytes) = load_card(&args.model, args.card.as_deref())?;
+    let file_sha256 = format!("{:x}", sha2::Sha256::digest(&bytes));
+    let opset = parsed.opset_import.iter().map(|o| o.version).max().unwrap_or(0);
+    let spec = serde_json::to_value(&card.arch)?;
+    let flow = match &card.flow {
+        Some(f) => json!({"algorithm": f.algorithm, "params": f.params, "bound": f.bound, "stack_len": f.stack_len}),
+        None => serde_json::Value::Null,
+    };
+    let report = json!({
+        "model": args.model,
+        "card": origin,
+        "arch": card.arch.name(),
+        "spec": spec,
+        "labels": card.labels,
+        "inputs": card.inputs,
+        "clip_len": card.input.clip.clip_len,
+        "frame_stride": card.input.clip.frame_stride,
+        "input_size": card.input.input_size,
+        "resize_short": card.input.resize_short,
+        "normalization": card.input.normalization,
+        "flow": flow,
+        "weights_sha256": card.weights_sha256,
+        "producer": card.producer,
+        "file_sha256": file_sha256,
+        "file_bytes": bytes.len(),
+        "opset": opset,
+    });
+    if args.json {
+        super::print_json(&report);
+        return Ok(());
+    }
+    println!("{} ({} bytes, opset {opset}, card {origin})", args.model.display(), bytes.len());
+    println!("  arch          {}", card.arch.name());
+    println!("  labels        {} ({})", card.labels.len(), card.labels.join(", "));
+    for i in &card.inputs {
+        println!("  input         {} {} {:?} {}", i.name, i.layout, i.shape, i.dtype);
+    }
+    println!("  clip          {} frames, stride {}", card.input.clip.clip_len, card.input.clip.frame_stride);
+    println!("  size          resize short side to {}, crop {}", card.input.resize_short, card.input.input_size);
+    println!("  normalization mean {:?} std {:?}", card.input.normalization.mean, card.input.normalization.std);
+    match &card.flow {
+        Some(f) => println!("  flow          {} bound ±{} px, stack {} fields, params {}", f.algorithm, f.bound, f.stack_len, f.params),
+        None => println!("  flow          none (RGB only)"),
+    }
+    println!("  weights       sha256 {}", card.weights_sha256);
+    println!("  producer      {}", card.producer);
+    Ok(())
+}
