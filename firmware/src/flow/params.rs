@@ -79,7 +79,11 @@ impl TvL1Params {
             gamma: 0.0,
             scales: 100,
             scale_factor: 0.8,
-            warps: 5,
+            // Measured on Middlebury (one thread, same run): 5 warps 0.314 EPE at 841 ms/pair,
+            // 3 warps 0.315 at 531 ms, 2 warps 0.320 at 371 ms. The fine pyramid already does
+            // most of the re-linearisation; 2 warps keeps the preset >10x faster than OpenCV's
+            // DualTVL1 at a third of its error.
+            warps: 2,
             iterations: 30,
             median: 5,
             interpolation: Interpolation::Bicubic,
