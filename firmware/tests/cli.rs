@@ -122,3 +122,19 @@ fn bench_media_prints_every_reader() {
         assert!(report["generate"][key]["ms_per_frame"].as_f64().unwrap() > 0.0, "{key}: {report}");
     }
 }
+
+#[test]
+fn bench_zoo_covers_every_architecture() {
+    let dir = tempfile::tempdir().unwrap();
+    let md = dir.path().join("zoo.md");
+    let report = json_of(&motus(&["bench", "zoo", "--reps", "1", "--markdown", md.to_str().unwrap()]));
+    let rows = report["architectures"].as_array().unwrap();
+    assert_eq!(rows.len(), 7, "{report}");
+    for r in rows {
+        assert!(r["params"].as_u64().unwrap() > 0 && r["gflops_per_clip"].as_f64().unwrap() > 0.0, "{r}");
+        assert!(r["latency"]["1_threads_ms"].as_f64().unwrap() > 0.0 && r["latency"]["2_threads_ms"].as_f64().unwrap() > 0.0, "{r}");
+    }
+    let two = rows.iter().find(|r| r["arch"] == "two-stream").unwrap();
+    assert!(two["params"].as_u64().unwrap() <= 5_000_000 && two["gflops_per_clip"].as_f64().unwrap() <= 2.0, "edge budget: {two}");
+    assert_eq!(std::fs::read_to_string(&md).unwrap().matches("\n| ").count(), 8, "header + 7 rows");
+}

@@ -17,6 +17,8 @@ pub enum BenchCommand {
     Media(MediaArgs),
     /// TV-L1 flow speed (CPU presets, sizes, threads; GPU) beside OpenCV's DIS and DualTVL1.
     Flow(super::bench_flow::FlowBenchArgs),
+    /// Parameters, GFLOPs and tract latency (1 and 2 threads) of every architecture's default.
+    Zoo(super::bench_zoo::ZooBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -36,11 +38,12 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Media(args) => media_bench(args),
         BenchCommand::Flow(args) => super::bench_flow::run(args),
+        BenchCommand::Zoo(args) => super::bench_zoo::run(args),
     }
 }
 
 /// Median of the samples (upper median for even counts).
-fn median(mut xs: Vec<f64>) -> f64 {
+pub(super) fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(|a, b| a.total_cmp(b));
     xs[xs.len() / 2]
 }

@@ -12,6 +12,8 @@ use motus::preprocess::Resampler;
 use motus::Frame;
 use serde_json::{json, Map, Value};
 
+use super::bench::median;
+
 #[derive(Debug, Args)]
 pub struct FlowBenchArgs {
     /// Middlebury folder (`<Seq>/frame10.png`, `frame11.png`, `flow10.flo`).
@@ -70,15 +72,11 @@ fn load_pairs(dir: &Path) -> anyhow::Result<Vec<Pair>> {
         .collect()
 }
 
-fn resized(f: &Frame, side: u32) -> anyhow::Result<Frame> {
+/// `f` resized to `side × side` (aspect not kept, as the OpenCV peer does).
+pub(super) fn resized(f: &Frame, side: u32) -> anyhow::Result<Frame> {
     let mut out = Frame::new(0, 0);
     Resampler::new((f.width, f.height), (side, side))?.resize(f, &mut out)?;
     Ok(out)
-}
-
-fn median(mut xs: Vec<f64>) -> f64 {
-    xs.sort_by(|a, b| a.total_cmp(b));
-    xs[xs.len() / 2]
 }
 
 /// Times `engine` on every pair at `size` (None = native); native runs also report EPE.

@@ -3,20 +3,11 @@
 use std::time::Instant;
 
 use motus::flow::{FlowEngine, FlowField, TvL1Gpu, TvL1Params};
-use motus::preprocess::Resampler;
 use motus::Frame;
 use serde_json::{json, Map, Value};
 
-fn resized(f: &Frame, side: u32) -> anyhow::Result<Frame> {
-    let mut out = Frame::new(0, 0);
-    Resampler::new((f.width, f.height), (side, side))?.resize(f, &mut out)?;
-    Ok(out)
-}
-
-fn median(mut xs: Vec<f64>) -> f64 {
-    xs.sort_by(|a, b| a.total_cmp(b));
-    xs[xs.len() / 2]
-}
+use super::bench::median;
+use super::bench_flow::resized;
 
 /// Single-pair latency (upload + compute + readback) and batched throughput. On a software
 /// adapter (lavapipe) the native-size accurate run is skipped unless `full` is set: it takes

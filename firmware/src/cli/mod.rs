@@ -5,6 +5,7 @@
 mod bench;
 mod bench_flow;
 mod bench_flow_gpu;
+mod bench_zoo;
 mod dataset;
 mod flow;
 mod info;

@@ -40,6 +40,14 @@ pub struct InputTensor<'a> {
     pub data: &'a [f32],
 }
 
+/// Sets how many threads tract uses for matrix products in this process (1 = the calling
+/// thread only). Boards and benchmarks choose; the default is single-threaded, which keeps
+/// latency predictable when flow and inference share the cores.
+pub fn set_threads(threads: usize) {
+    use tract_linalg::multithread::{set_default_executor, Executor};
+    set_default_executor(if threads <= 1 { Executor::SingleThread } else { Executor::multithread(threads) });
+}
+
 /// Scores for a batch: row-major `(batch, num_classes)`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scores {
