@@ -86,15 +86,8 @@ fn synthetic_translation_matches_cpu() {
         assert!(mean <= PARITY, "{name}: mean EPD {mean} px > {PARITY}");
         // And the motion itself is recovered.
         let f = TvL1Gpu::new(ctx.clone(), p).unwrap().compute(&a, &b).unwrap();
-        let (mut sum, mut n) = (0.0f64, 0);
-        for y in 10..h as usize - 10 {
-            for x in 10..w as usize - 10 {
-                let i = y * w as usize + x;
-                sum += (((f.u[i] - dx).powi(2) + (f.v[i] - dy).powi(2)) as f64).sqrt();
-                n += 1;
-            }
-        }
-        assert!(sum / (n as f64) < 0.1, "{name}: mean interior error {} px", sum / n as f64);
+        let mean = crate::flow::tests::interior_error(&f, dx, dy, 10);
+        assert!(mean < 0.1, "{name}: mean interior error {mean} px");
     }
 }
 
