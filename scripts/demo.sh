@@ -8,6 +8,6 @@ scripts/setup.sh --runtime
 cargo build --release --locked -p motus
 out=target/demo
 bin=target/release/motus
-"$bin" synth --out "$out" --videos-per-class 2 --seed 7 --contact-sheet "$out/contact-sheet.png"
+"$bin" synth --out "$out" --videos-per-class 7 --seed 7 --contact-sheet "$out/contact-sheet.png"
 "$bin" dataset check --data "$out"
 echo "demo: the classes are drawn in $out/contact-sheet.png"
