@@ -44,16 +44,10 @@ fn frame_count(ds: &Dataset, entry: &VideoEntry) -> anyhow::Result<u64> {
         return Ok(n);
     }
     let mut reader = ds.open_entry(entry)?;
-    if let Some(n) = reader.info().frame_count {
-        return Ok(n);
+    match reader.info().frame_count {
+        Some(n) => Ok(n),
+        None => Ok(reader.count_frames()?),
     }
-    let info = reader.info();
-    let mut frame = motus::Frame::new(info.width, info.height);
-    let mut n = 0;
-    while reader.read_into(&mut frame)? {
-        n += 1;
-    }
-    Ok(n)
 }
 
 pub fn run(args: InspectArgs) -> anyhow::Result<()> {

@@ -42,12 +42,7 @@ pub fn run(cmd: DatasetCommand) -> anyhow::Result<()> {
 /// Decodes a whole video, returning (frames, width, height).
 fn decode(mut reader: Box<dyn VideoReader>) -> Result<(u64, u32, u32), motus::media::MediaError> {
     let info = reader.info();
-    let mut frame = motus::Frame::new(info.width, info.height);
-    let mut n = 0;
-    while reader.read_into(&mut frame)? {
-        n += 1;
-    }
-    Ok((n, info.width, info.height))
+    Ok((reader.count_frames()?, info.width, info.height))
 }
 
 fn check(args: CheckArgs) -> anyhow::Result<()> {

@@ -46,6 +46,18 @@ pub trait VideoReader: Send {
         Ok(self.read_into(&mut frame)?.then_some(frame))
     }
 
+    /// Decodes the rest of the stream into one reused buffer and returns how many frames it
+    /// held: the length of a stream whose header does not say, or a full integrity check.
+    fn count_frames(&mut self) -> Result<u64, MediaError> {
+        let info = self.info();
+        let mut frame = Frame::new(info.width, info.height);
+        let mut n = 0;
+        while self.read_into(&mut frame)? {
+            n += 1;
+        }
+        Ok(n)
+    }
+
     /// Decodes every remaining frame. Meant for short clips (datasets, tests); live sources
     /// should be read frame by frame.
     fn read_all(&mut self) -> Result<Vec<Frame>, MediaError> {

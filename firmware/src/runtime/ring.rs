@@ -99,7 +99,10 @@ impl CaptureEnd {
         match self.free.try_pop() {
             Some(mut frame) => {
                 if !fill(&mut frame)? {
-                    let _ = self.free_return(frame);
+                    // Taken but not filled, and the capture side cannot push to the free
+                    // ring: it becomes the spare (the old spare is freed). This happens once,
+                    // at the end of the stream.
+                    self.spare = frame;
                     return Ok(Captured::EndOfStream);
                 }
                 self.stats.captured.fetch_add(1, Ordering::Relaxed);
@@ -121,13 +124,6 @@ impl CaptureEnd {
                 Ok(Captured::Dropped)
             }
         }
-    }
-
-    /// A buffer taken but not filled goes back to the processor's side of the pool by way of
-    /// the full ring's consumer never seeing it: keep it as the spare instead.
-    fn free_return(&mut self, frame: Frame) -> Result<(), ()> {
-        self.spare = frame;
-        Ok(())
     }
 }
 
