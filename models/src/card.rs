@@ -58,6 +58,10 @@ pub struct FlowSpec {
     pub bound: f32,
     /// Flow fields per stacked input (`L`).
     pub stack_len: u32,
+    /// Each field's mean displacement over the crop is subtracted before clipping (camera
+    /// motion compensation, as in the two-stream paper). Absent in older cards: false.
+    #[serde(default)]
+    pub mean_subtraction: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -70,6 +74,23 @@ pub struct ModelCard {
     pub flow: Option<FlowSpec>,
     pub weights_sha256: String,
     pub producer: String,
+    /// Accuracy measured on this exact file (newest last), so a user can re-measure and compare
+    /// (`motus eval`), and a test can hold a shipped model to its own figure.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evaluations: Vec<CardEvaluation>,
+}
+
+/// One accuracy measurement recorded in a card.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CardEvaluation {
+    /// What was measured on: dataset, split, seed, number of videos.
+    pub data: String,
+    /// How: runtime, preprocessing and flow path, test protocol.
+    pub method: String,
+    pub n_videos: usize,
+    pub clip_top1: f64,
+    pub video_top1: f64,
+    pub video_top5: f64,
 }
 
 #[derive(Debug, PartialEq, thiserror::Error)]
@@ -149,9 +170,11 @@ impl ModelCard {
                 params: serde_json::json!({}),
                 bound: 20.0,
                 stack_len: l as u32,
+                mean_subtraction: true,
             }),
             weights_sha256: String::new(),
             producer: producer(),
+            evaluations: Vec::new(),
         }
     }
 
@@ -171,7 +194,7 @@ impl ModelCard {
     pub fn to_metadata(&self) -> Vec<(String, String)> {
         let j = |v: &dyn erased::Json| v.json();
         let c = &self.input;
-        vec![
+        let mut entries = vec![
             ("motus.card_version".into(), CARD_VERSION.into()),
             ("motus.arch".into(), j(&self.arch)),
             ("motus.labels".into(), j(&self.labels)),
@@ -184,7 +207,11 @@ impl ModelCard {
             ("motus.flow".into(), j(&self.flow)),
             ("motus.weights_sha256".into(), self.weights_sha256.clone()),
             ("motus.producer".into(), self.producer.clone()),
-        ]
+        ];
+        if !self.evaluations.is_empty() {
+            entries.push(("motus.evaluations".into(), j(&self.evaluations)));
+        }
+        entries
     }
 
     /// Parses a card from `metadata_props` entries and checks it is self-consistent.
@@ -218,6 +245,10 @@ impl ModelCard {
             flow: parse("motus.flow", get("motus.flow")?)?,
             weights_sha256: get("motus.weights_sha256")?.to_string(),
             producer: get("motus.producer")?.to_string(),
+            evaluations: match get("motus.evaluations") {
+                Ok(text) => parse("motus.evaluations", text)?,
+                Err(_) => Vec::new(),
+            },
         };
         card.validate()?;
         Ok(card)

@@ -479,10 +479,10 @@ impl ArchSpec {
             ArchSpec::I3d(s) => {
                 let (t, n) = (s.clip_len, s.input_size);
                 let rgb = b.input("rgb", "NCTHW", vec![1, 3, t, n, n]);
-                let mut logits = vec![i3d_tower(&mut b, "rgb", s, &rgb)?];
+                let mut logits = vec![i3d_tower(&mut b, "rgb", s, &rgb, true)?];
                 if s.flow {
                     let flow = b.input("flow", "NCTHW", vec![1, 2, t, n, n]);
-                    logits.push(i3d_tower(&mut b, "flow", s, &flow)?);
+                    logits.push(i3d_tower(&mut b, "flow", s, &flow, true)?);
                     average_fusion(&mut b, &logits, s.num_classes)?
                 } else {
                     logits.pop().unwrap()
@@ -545,8 +545,17 @@ fn average_fusion(b: &mut Builder, logits: &[String], k: usize) -> Result<String
     b.unary("fusion.log", OpKind::Log, &mean)
 }
 
-fn inception(b: &mut Builder, p: &str, blk: &Inception, x: &str) -> Result<String, ShapeError> {
-    let (one, three, zero) = ([1, 1, 1], [3, 3, 3], [0, 0, 0]);
+/// Kernel, stride or padding for a tower that is 3D (`[t, h, w]`) or its 2D twin (`[h, w]`).
+fn dims(three_d: bool, t: usize, h: usize, w: usize) -> Vec<usize> {
+    if three_d {
+        vec![t, h, w]
+    } else {
+        vec![h, w]
+    }
+}
+
+fn inception(b: &mut Builder, p: &str, blk: &Inception, x: &str, three_d: bool) -> Result<String, ShapeError> {
+    let (one, three, zero) = (dims(three_d, 1, 1, 1), dims(three_d, 3, 3, 3), dims(three_d, 0, 0, 0));
     let b0 = b.conv_bn_relu(&format!("{p}.b0"), x, blk.b0, &one, &one, &zero)?;
     let b1 = b.conv_bn_relu(&format!("{p}.b1a"), x, blk.b1_reduce, &one, &one, &zero)?;
     let b1 = b.conv_bn_relu(&format!("{p}.b1b"), &b1, blk.b1, &three, &one, &one)?;
@@ -558,26 +567,139 @@ fn inception(b: &mut Builder, p: &str, blk: &Inception, x: &str) -> Result<Strin
 }
 
 /// One I3D tower: `P.stem`, `P.pool1`, `P.conv2a` (1×1×1), `P.conv2b` (3×3×3), `P.pool2`,
-/// `P.mixed{s}{letter}` blocks with `P.pool{s+3}` between stages, `P.head`, `P.fc`.
-fn i3d_tower(b: &mut Builder, p: &str, s: &I3d, x: &str) -> Result<String, ShapeError> {
-    let (one, three) = ([1, 1, 1], [3, 3, 3]);
-    let mut x = b.conv_bn_relu(&format!("{p}.stem"), x, s.stem, &[3, 7, 7], &[2, 2, 2], &[1, 3, 3])?;
-    x = b.max_pool(&format!("{p}.pool1"), &x, &[1, 3, 3], &[1, 2, 2], &[0, 1, 1])?;
-    x = b.conv_bn_relu(&format!("{p}.conv2a"), &x, s.stem, &one, &one, &[0, 0, 0])?;
-    x = b.conv_bn_relu(&format!("{p}.conv2b"), &x, 2 * s.stem, &three, &one, &one)?;
-    x = b.max_pool(&format!("{p}.pool2"), &x, &[1, 3, 3], &[1, 2, 2], &[0, 1, 1])?;
+/// `P.mixed{s}{letter}` blocks with `P.pool{s+3}` between stages, `P.head`, `P.fc`. With
+/// `three_d == false` the same tower with every time axis dropped: the 2D net whose trained
+/// weights inflate into the 3D one (same parameter names, kernels without `kt`).
+fn i3d_tower(b: &mut Builder, p: &str, s: &I3d, x: &str, three_d: bool) -> Result<String, ShapeError> {
+    let d = |t, h, w| dims(three_d, t, h, w);
+    let mut x = b.conv_bn_relu(&format!("{p}.stem"), x, s.stem, &d(3, 7, 7), &d(2, 2, 2), &d(1, 3, 3))?;
+    x = b.max_pool(&format!("{p}.pool1"), &x, &d(1, 3, 3), &d(1, 2, 2), &d(0, 1, 1))?;
+    x = b.conv_bn_relu(&format!("{p}.conv2a"), &x, s.stem, &d(1, 1, 1), &d(1, 1, 1), &d(0, 0, 0))?;
+    x = b.conv_bn_relu(&format!("{p}.conv2b"), &x, 2 * s.stem, &d(3, 3, 3), &d(1, 1, 1), &d(1, 1, 1))?;
+    x = b.max_pool(&format!("{p}.pool2"), &x, &d(1, 3, 3), &d(1, 2, 2), &d(0, 1, 1))?;
     for (si, stage) in s.stages.iter().enumerate() {
         if si > 0 {
-            let kt = if b.shape(&x)[2] >= 2 { 3 } else { 1 };
+            let kt = if three_d && b.shape(&x)[2] >= 2 { 3 } else { 1 };
             let st = if kt == 3 { 2 } else { 1 };
             let pt = if kt == 3 { 1 } else { 0 };
-            x = b.max_pool(&format!("{p}.pool{}", si + 2), &x, &[kt, 3, 3], &[st, 2, 2], &[pt, 1, 1])?;
+            x = b.max_pool(&format!("{p}.pool{}", si + 2), &x, &d(kt, 3, 3), &d(st, 2, 2), &d(pt, 1, 1))?;
         }
         for (bi, blk) in stage.iter().enumerate() {
             let letter = (b'a' + bi as u8) as char;
-            x = inception(b, &format!("{p}.mixed{}{letter}", si + 3), blk, &x)?;
+            x = inception(b, &format!("{p}.mixed{}{letter}", si + 3), blk, &x, three_d)?;
         }
     }
     let f = b.global_pool_flat(&format!("{p}.head"), &x)?;
     b.linear(&format!("{p}.fc"), &f, s.num_classes)
 }
+
+impl I3d {
+    /// The 2D twin of this I3D: each tower with its time axes dropped, run on single frames
+    /// (`rgb` NTCHW `[N, T, 3, H, W]`) and single flow fields (`flow` NTCHW `[N, T, 2, H, W]`),
+    /// per-frame softmax averaged over frames and streams, returned as its log. It has the
+    /// I3D's parameter names with 2D kernels, so its trained weights inflate into the I3D
+    /// (see [`crate::ir::inflation_source`]): the I3D paper's ImageNet initialisation, made
+    /// from our own data.
+    pub fn lower_2d_twin(&self) -> Result<Graph, SpecError> {
+        let (t, n, k) = (self.clip_len, self.input_size, self.num_classes);
+        let mut b = Builder::new();
+        let wrap = |e: ShapeError| SpecError::Shape(e, "i3d-2d");
+        let mut towers = vec![("rgb", 3usize)];
+        if self.flow {
+            towers.push(("flow", 2));
+        }
+        let mut parts = vec![];
+        for (name, c) in towers {
+            let x = b.input(name, "NTCHW", vec![1, t, c, n, n]);
+            let frames = b.reshape(&format!("{name}.frames"), &x, &[c, n, n]).map_err(wrap)?;
+            let logits = i3d_tower(&mut b, name, self, &frames, false).map_err(wrap)?;
+            let probs = b.unary(&format!("{name}.softmax"), OpKind::Softmax { axis: 1 }, &logits).map_err(wrap)?;
+            parts.push(b.reshape(&format!("{name}.per_clip"), &probs, &[t, k]).map_err(wrap)?);
+        }
+        let all = if parts.len() == 1 { parts.pop().unwrap() } else { b.concat("fusion.concat", &parts, 1).map_err(wrap)? };
+        let mean = b.reduce("fusion.mean", ir::reduce_mean, &all, 1, false).map_err(wrap)?;
+        let out = b.unary("fusion.log", OpKind::Log, &mean).map_err(wrap)?;
+        Ok(b.finish(&out))
+    }
+}
+
+fn tiny_backbone(stem: usize, widths: &[usize]) -> Backbone2d {
+    Backbone2d { stem, widths: widths.to_vec(), depth: 1 }
+}
+
+fn tiny_inception(b0: usize, r1: usize, b1: usize, r2: usize, b2: usize, b3: usize) -> Inception {
+    Inception { b0, b1_reduce: r1, b1, b2_reduce: r2, b2, b3 }
+}
+
+/// Small versions of every family and of every pooling and fusion variant (32×32, a few
+/// channels), named for test output. Each backend's tests (tract, libtorch, onnxruntime) walk this
+/// one list, so a new variant is tested everywhere at once.
+pub fn tiny_variants() -> Vec<(&'static str, ArchSpec)> {
+    let k = 5;
+    let conv_pool = |pooling| {
+        ArchSpec::ConvPool(ConvPool { num_classes: k, clip_len: 3, input_size: 32, backbone: tiny_backbone(8, &[8, 16]), pooling })
+    };
+    let two = |fusion| {
+        ArchSpec::TwoStream(TwoStream {
+            num_classes: k,
+            input_size: 32,
+            flow_stack: 2,
+            spatial: tiny_backbone(8, &[8, 16]),
+            temporal: tiny_backbone(8, &[16]),
+            fusion,
+        })
+    };
+    let i3d = |flow| {
+        ArchSpec::I3d(I3d {
+            num_classes: k,
+            clip_len: 4,
+            input_size: 32,
+            stem: 8,
+            stages: vec![vec![tiny_inception(4, 4, 8, 2, 4, 4)], vec![tiny_inception(8, 4, 8, 2, 4, 4), tiny_inception(4, 4, 4, 2, 4, 4)]],
+            flow,
+        })
+    };
+    vec![
+        (
+            "single-frame",
+            ArchSpec::SingleFrame(SingleFrame {
+                num_classes: k,
+                clip_len: 3,
+                input_size: 32,
+                backbone: tiny_backbone(8, &[8, 16]),
+            }),
+        ),
+        ("conv-pool avg", conv_pool(TemporalPool::Avg)),
+        ("conv-pool max", conv_pool(TemporalPool::Max)),
+        ("conv-pool netvlad+gating", conv_pool(TemporalPool::Netvlad { clusters: 3, context_gating: true })),
+        ("conv-pool netvlad", conv_pool(TemporalPool::Netvlad { clusters: 4, context_gating: false })),
+        (
+            "cnn-lstm",
+            ArchSpec::CnnLstm(CnnLstm {
+                num_classes: k,
+                clip_len: 3,
+                input_size: 32,
+                backbone: tiny_backbone(8, &[8, 16]),
+                hidden: 6,
+            }),
+        ),
+        ("c3d", ArchSpec::C3d(C3d { num_classes: k, clip_len: 4, input_size: 32, widths: vec![8, 8, 16], depth: 1 })),
+        ("two-stream average", two(Fusion::Average)),
+        ("two-stream learned", two(Fusion::Learned)),
+        (
+            "fused-3d",
+            ArchSpec::Fused3d(Fused3d {
+                num_classes: k,
+                clip_len: 2,
+                input_size: 32,
+                flow_stack: 2,
+                rgb: tiny_backbone(8, &[8]),
+                flow: tiny_backbone(8, &[8]),
+                fusion_width: 8,
+            }),
+        ),
+        ("i3d two-stream", i3d(true)),
+        ("i3d rgb", i3d(false)),
+    ]
+}
+

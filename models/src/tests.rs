@@ -338,3 +338,61 @@ fn sidecar_round_trip_and_errors() {
         std::path::PathBuf::from("/m/x3d.card.toml")
     );
 }
+
+#[test]
+fn i3d_2d_twin_has_the_i3d_parameter_names_with_2d_kernels() {
+    for flow in [true, false] {
+        let ArchSpec::I3d(mut s) = default_for("i3d", 10).unwrap() else { panic!("i3d default is not I3d") };
+        s.flow = flow;
+        let g3 = ArchSpec::I3d(s.clone()).lower().unwrap();
+        let g2 = s.lower_2d_twin().unwrap();
+        assert_eq!(g2.params.len(), g3.params.len());
+        for p3 in &g3.params {
+            let p2 = g2.param(&p3.name).unwrap_or_else(|| panic!("2D twin lacks {}", p3.name));
+            match crate::ir::inflation_source(p3) {
+                Some((shape2d, kt)) => {
+                    assert_eq!(p2.shape, shape2d, "{}", p3.name);
+                    assert!(kt == 1 || kt == 3, "{}: kt {kt}", p3.name);
+                }
+                None => assert_eq!(p2.shape, p3.shape, "{}", p3.name),
+            }
+        }
+        assert_eq!(g2.num_classes(), 10);
+        let names: Vec<&str> = g2.inputs.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(names, if flow { vec!["rgb", "flow"] } else { vec!["rgb"] });
+        assert_eq!(g2.inputs[0].shape, vec![1, s.clip_len, 3, s.input_size, s.input_size]);
+    }
+}
+
+#[test]
+fn replacing_the_card_records_evaluations_and_keeps_the_graph() {
+    let spec = default_for("two-stream", 4).unwrap();
+    let g = spec.lower().unwrap();
+    let w = g.random_weights(2);
+    let mut card = ModelCard::for_spec(&spec, &g, (0..4).map(|i| format!("c{i}")).collect());
+    card.flow.as_mut().unwrap().params = serde_json::json!({"tau": 0.25});
+    let bytes = onnx::export(&g, &w, &card, &ExportOptions::default()).unwrap();
+    let stamped = onnx::model_card(&onnx::read_model(&bytes).unwrap()).unwrap();
+    let mut with_eval = stamped.clone();
+    with_eval.evaluations.push(crate::card::CardEvaluation {
+        data: "synthetic test split, seed 9".into(),
+        method: "tract, centre crop".into(),
+        n_videos: 36,
+        clip_top1: 0.9,
+        video_top1: 0.97,
+        video_top5: 1.0,
+    });
+    let out = onnx::replace_card(&bytes, &with_eval).unwrap();
+    let m = onnx::read_model(&out).unwrap();
+    assert_eq!(onnx::model_card(&m).unwrap(), with_eval);
+    assert_eq!(m.graph, onnx::read_model(&bytes).unwrap().graph);
+    // The TOML sidecar form keeps them too.
+    assert_eq!(ModelCard::from_toml(&with_eval.to_toml().unwrap()).unwrap(), with_eval);
+
+    let mut other_weights = with_eval.clone();
+    other_weights.weights_sha256 = "00".repeat(32);
+    assert!(matches!(onnx::replace_card(&bytes, &other_weights), Err(ReadError::Card(CardError::Contradiction(_)))));
+    let mut other_labels = with_eval;
+    other_labels.labels.pop();
+    assert!(onnx::replace_card(&bytes, &other_labels).is_err());
+}

@@ -480,3 +480,24 @@ pub fn check_card(m: &ModelProto, card: &ModelCard) -> Result<(), ReadError> {
     card.check_graph(&graph_inputs(m), k as usize)?;
     Ok(())
 }
+
+/// Replaces the card embedded in ONNX bytes (every `motus.*` entry) by `card`, keeping the
+/// graph and weights byte for byte: how accuracy measured on an exported file, or the
+/// quantizer's report, is recorded in that file. The new card is checked against the graph and
+/// must keep the weights' SHA-256.
+pub fn replace_card(bytes: &[u8], card: &ModelCard) -> Result<Vec<u8>, ReadError> {
+    let mut m = read_model(bytes)?;
+    card.validate()?;
+    check_card(&m, card)?;
+    if let Ok(old) = ModelCard::from_metadata(&metadata(&m)) {
+        if old.weights_sha256 != card.weights_sha256 {
+            return Err(ReadError::Card(crate::CardError::Contradiction(format!(
+                "the new card's weights_sha256 {} is not the model's {}",
+                card.weights_sha256, old.weights_sha256
+            ))));
+        }
+    }
+    m.metadata_props.retain(|e| !e.key.starts_with(crate::card::KEY_PREFIX));
+    m.metadata_props.extend(card.to_metadata().into_iter().map(|(key, value)| StringStringEntryProto { key, value }));
+    Ok(m.encode_to_vec())
+}
