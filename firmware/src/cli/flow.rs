@@ -6,9 +6,7 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand, ValueEnum};
 use motus::dataset::Dataset;
-use motus::flow::{self, store, Backend, FlowEngine, FlowField, TvL1Params};
-use motus::preprocess::{resize_short_side, Resampler};
-use motus::Frame;
+use motus::flow::{self, store, Backend, FlowEngine, TvL1Params};
 use serde_json::json;
 
 use super::progress::Progress;
@@ -228,10 +226,6 @@ fn extract(args: ExtractArgs) -> anyhow::Result<()> {
     let (mut done, mut skipped, mut pairs) = (0usize, 0usize, 0u64);
     let mut failed = Vec::new();
     let mut progress = Progress::new("flow extract");
-    let mut prev = Frame::new(0, 0);
-    let (mut cur, mut raw) = (Frame::new(0, 0), Frame::new(0, 0));
-    let mut field = FlowField::zeros(0, 0);
-    let mut resampler: Option<Resampler> = None;
     for (i, entry) in ds.entries.iter().enumerate() {
         let dir = flow_dir(&args.out, &root, &entry.path);
         if store::is_complete(&dir, &config) {
@@ -239,34 +233,10 @@ fn extract(args: ExtractArgs) -> anyhow::Result<()> {
             progress.update(i + 1, ds.entries.len());
             continue;
         }
-        let result = (|| -> anyhow::Result<u64> {
-            let mut reader = ds.open_entry(entry)?;
-            let mut writer = store::FlowFolderWriter::create(&dir, config.clone())?;
-            let mut n = 0u64;
-            let mut have_prev = false;
-            while reader.read_into(&mut raw)? {
-                match args.resize_short {
-                    Some(short) => {
-                        let target = resize_short_side(raw.width, raw.height, short);
-                        let r = match &mut resampler {
-                            Some(r) if r.sizes() == ((raw.width, raw.height), target) => r,
-                            slot => slot.insert(Resampler::new((raw.width, raw.height), target)?),
-                        };
-                        r.resize(&raw, &mut cur)?;
-                    }
-                    None => std::mem::swap(&mut cur, &mut raw),
-                }
-                if have_prev {
-                    engine.compute_into(&prev, &cur, &mut field)?;
-                    writer.push(&field)?;
-                    n += 1;
-                }
-                std::mem::swap(&mut prev, &mut cur);
-                have_prev = true;
-            }
-            writer.finish(&entry.path)?;
-            Ok(n)
-        })();
+        let result = ds
+            .open_entry(entry)
+            .map_err(anyhow::Error::from)
+            .and_then(|mut reader| Ok(store::extract_video(reader.as_mut(), engine.as_mut(), &config, &dir, &entry.path)?));
         match result {
             Ok(n) => {
                 pairs += n;

@@ -24,6 +24,11 @@ pub struct FlowConfig {
     pub bound: f32,
     /// Number of consecutive flow fields stacked into `2 * stack_len` channels.
     pub stack_len: u32,
+    /// Subtract each field's mean displacement (over the crop) before clipping: the
+    /// two-stream paper's camera-motion compensation. A panning or shaking camera adds one
+    /// displacement to every pixel; removing it leaves the actor's motion.
+    #[serde(default)]
+    pub mean_subtraction: bool,
 }
 
 /// Why flow settings do not match a model's.
@@ -51,6 +56,14 @@ pub enum FlowMismatch {
         /// The engine's bound.
         engine: f32,
     },
+    /// With and without mean subtraction the same scene gives other inputs.
+    #[error("flow mean subtraction {engine} differs from the model card's {card}")]
+    MeanSubtraction {
+        /// The card's setting.
+        card: bool,
+        /// The engine's setting.
+        engine: bool,
+    },
     /// Another stack length changes the channel count the network expects.
     #[error("flow stack of {engine} fields differs from the model card's {card}")]
     StackLen {
@@ -70,7 +83,13 @@ impl FlowConfig {
         }
         let params: TvL1Params = serde_json::from_value(spec.params.clone())
             .map_err(|e| FlowMismatch::Params { fields: format!("the card's TV-L1 parameters are unreadable ({e})") })?;
-        Ok(FlowConfig { algorithm: spec.algorithm.clone(), params, bound: spec.bound, stack_len: spec.stack_len })
+        Ok(FlowConfig {
+            algorithm: spec.algorithm.clone(),
+            params,
+            bound: spec.bound,
+            stack_len: spec.stack_len,
+            mean_subtraction: spec.mean_subtraction,
+        })
     }
 
     /// The card form of these settings.
@@ -80,12 +99,13 @@ impl FlowConfig {
             params: serde_json::to_value(&self.params).expect("params serialise"),
             bound: self.bound,
             stack_len: self.stack_len,
+            mean_subtraction: self.mean_subtraction,
         }
     }
 
-    /// TV-L1 with the given parameters, bound and stack length.
+    /// TV-L1 with the given parameters, bound and stack length (raw flow, no mean subtraction).
     pub fn tvl1(params: TvL1Params, bound: f32, stack_len: u32) -> Self {
-        FlowConfig { algorithm: TVL1.to_string(), params, bound, stack_len }
+        FlowConfig { algorithm: TVL1.to_string(), params, bound, stack_len, mean_subtraction: false }
     }
 
     /// Checks that flow made with `self` is what a model whose card says `card` expects;
@@ -113,6 +133,9 @@ impl FlowConfig {
         if self.stack_len != card.stack_len {
             return Err(FlowMismatch::StackLen { card: card.stack_len, engine: self.stack_len });
         }
+        if self.mean_subtraction != card.mean_subtraction {
+            return Err(FlowMismatch::MeanSubtraction { card: card.mean_subtraction, engine: self.mean_subtraction });
+        }
         Ok(())
     }
 }
@@ -138,11 +161,16 @@ mod tests {
         let mut stack = card.clone();
         stack.stack_len = 10;
         assert!(matches!(stack.ensure_matches(&card), Err(FlowMismatch::StackLen { card: 5, engine: 10 })));
+        let mut mean = card.clone();
+        mean.mean_subtraction = true;
+        assert_eq!(mean.ensure_matches(&card), Err(FlowMismatch::MeanSubtraction { card: false, engine: true }));
     }
 
     #[test]
     fn card_round_trip_and_refusals() {
-        let c = FlowConfig::tvl1(TvL1Params::edge(), 20.0, 5);
+        let mut c = FlowConfig::tvl1(TvL1Params::edge(), 20.0, 5);
+        assert_eq!(FlowConfig::from_card(&c.to_card()).unwrap(), c);
+        c.mean_subtraction = true;
         assert_eq!(FlowConfig::from_card(&c.to_card()).unwrap(), c);
         let mut other = c.to_card();
         other.algorithm = "dis-fast".into();

@@ -37,6 +37,19 @@ pub fn to_unit(x: f32, bound: f32) -> f32 {
     clip(x, bound) / bound
 }
 
+/// Subtracts each component's mean (NaN-free values only) from every pixel: the camera's
+/// global motion leaves, the actors' relative motion stays. Applied per field, over the region
+/// the model sees, before clipping.
+pub fn subtract_mean(u: &mut [f32], v: &mut [f32]) {
+    for plane in [u, v] {
+        let (sum, n) = plane.iter().filter(|x| x.is_finite()).fold((0f64, 0usize), |(s, n), &x| (s + x as f64, n + 1));
+        if n > 0 {
+            let mean = (sum / n as f64) as f32;
+            plane.iter_mut().for_each(|x| *x -= mean);
+        }
+    }
+}
+
 /// Returns a copy of `field` with both components clipped to ±`bound`.
 pub fn clip_field(field: &FlowField, bound: f32) -> FlowField {
     FlowField {
@@ -127,6 +140,16 @@ pub fn flip_horizontal(field: &FlowField) -> FlowField {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mean_subtraction_removes_a_global_shift_and_keeps_relative_motion() {
+        let mut u = vec![3.0f32, 3.0, 3.0, 7.0];
+        let mut v = vec![-1.0f32, -1.0, f32::NAN, -1.0];
+        subtract_mean(&mut u, &mut v);
+        assert_eq!(u, vec![-1.0, -1.0, -1.0, 3.0]);
+        assert_eq!(v[0], 0.0);
+        assert!(v[2].is_nan(), "NaN stays for clip() to zero");
+    }
 
     #[test]
     fn clip_and_scale() {

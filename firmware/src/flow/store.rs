@@ -209,3 +209,60 @@ mod tests {
         assert!(read_folder(&dir.path().join("none")).unwrap_err().to_string().contains("not a finished"));
     }
 }
+
+/// Why one video's flow could not be extracted.
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractError {
+    /// The video could not be decoded.
+    #[error("decoding: {0}")]
+    Media(#[from] crate::media::MediaError),
+    /// A frame could not be resized to the extraction's short side.
+    #[error("resizing: {0}")]
+    Preprocess(#[from] crate::preprocess::PreprocessError),
+    /// The engine or the folder writer failed.
+    #[error("{0}")]
+    Flow(#[from] FlowError),
+}
+
+/// Computes and stores the flow of one video: every consecutive frame pair, after resizing
+/// frames to `config.resize_short`, with `engine` (whose settings must be `config`'s). The
+/// folder appears only when complete. Shared by `motus flow extract` and the trainer's cache,
+/// so both produce the same folders. Returns the number of fields written.
+pub fn extract_video(
+    reader: &mut dyn crate::media::VideoReader,
+    engine: &mut dyn super::FlowEngine,
+    config: &Extraction,
+    dir: &Path,
+    source: &Path,
+) -> Result<u64, ExtractError> {
+    use crate::frame::Frame;
+    use crate::preprocess::{resize_short_side, Resampler};
+    let mut writer = FlowFolderWriter::create(dir, config.clone())?;
+    let (mut prev, mut cur, mut raw) = (Frame::new(0, 0), Frame::new(0, 0), Frame::new(0, 0));
+    let mut field = FlowField::zeros(0, 0);
+    let mut resampler: Option<Resampler> = None;
+    let mut n = 0u64;
+    let mut have_prev = false;
+    while reader.read_into(&mut raw)? {
+        match config.resize_short {
+            Some(short) => {
+                let target = resize_short_side(raw.width, raw.height, short);
+                let r = match &mut resampler {
+                    Some(r) if r.sizes() == ((raw.width, raw.height), target) => r,
+                    slot => slot.insert(Resampler::new((raw.width, raw.height), target)?),
+                };
+                r.resize(&raw, &mut cur)?;
+            }
+            None => std::mem::swap(&mut cur, &mut raw),
+        }
+        if have_prev {
+            engine.compute_into(&prev, &cur, &mut field)?;
+            writer.push(&field)?;
+            n += 1;
+        }
+        std::mem::swap(&mut prev, &mut cur);
+        have_prev = true;
+    }
+    writer.finish(source)?;
+    Ok(n)
+}

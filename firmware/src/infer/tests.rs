@@ -12,80 +12,6 @@ fn bb(stem: usize, widths: &[usize]) -> Backbone2d {
     Backbone2d { stem, widths: widths.to_vec(), depth: 1 }
 }
 
-fn inc(b0: usize, r1: usize, b1: usize, r2: usize, b2: usize, b3: usize) -> Inception {
-    Inception { b0, b1_reduce: r1, b1, b2_reduce: r2, b2, b3 }
-}
-
-/// Small versions of every family (and every pooling / fusion variant) for fast tests.
-fn tiny_specs() -> Vec<(&'static str, ArchSpec)> {
-    let k = 5;
-    let conv_pool = |pooling| {
-        ArchSpec::ConvPool(ConvPool { num_classes: k, clip_len: 3, input_size: 32, backbone: bb(8, &[8, 16]), pooling })
-    };
-    let two = |fusion| {
-        ArchSpec::TwoStream(TwoStream {
-            num_classes: k,
-            input_size: 32,
-            flow_stack: 2,
-            spatial: bb(8, &[8, 16]),
-            temporal: bb(8, &[16]),
-            fusion,
-        })
-    };
-    let i3d = |flow| {
-        ArchSpec::I3d(I3d {
-            num_classes: k,
-            clip_len: 4,
-            input_size: 32,
-            stem: 8,
-            stages: vec![vec![inc(4, 4, 8, 2, 4, 4)], vec![inc(8, 4, 8, 2, 4, 4), inc(4, 4, 4, 2, 4, 4)]],
-            flow,
-        })
-    };
-    vec![
-        (
-            "single-frame",
-            ArchSpec::SingleFrame(SingleFrame {
-                num_classes: k,
-                clip_len: 3,
-                input_size: 32,
-                backbone: bb(8, &[8, 16]),
-            }),
-        ),
-        ("conv-pool avg", conv_pool(TemporalPool::Avg)),
-        ("conv-pool max", conv_pool(TemporalPool::Max)),
-        ("conv-pool netvlad+gating", conv_pool(TemporalPool::Netvlad { clusters: 3, context_gating: true })),
-        ("conv-pool netvlad", conv_pool(TemporalPool::Netvlad { clusters: 4, context_gating: false })),
-        (
-            "cnn-lstm",
-            ArchSpec::CnnLstm(CnnLstm {
-                num_classes: k,
-                clip_len: 3,
-                input_size: 32,
-                backbone: bb(8, &[8, 16]),
-                hidden: 6,
-            }),
-        ),
-        ("c3d", ArchSpec::C3d(C3d { num_classes: k, clip_len: 4, input_size: 32, widths: vec![8, 8, 16], depth: 1 })),
-        ("two-stream average", two(Fusion::Average)),
-        ("two-stream learned", two(Fusion::Learned)),
-        (
-            "fused-3d",
-            ArchSpec::Fused3d(Fused3d {
-                num_classes: k,
-                clip_len: 2,
-                input_size: 32,
-                flow_stack: 2,
-                rgb: bb(8, &[8]),
-                flow: bb(8, &[8]),
-                fusion_width: 8,
-            }),
-        ),
-        ("i3d two-stream", i3d(true)),
-        ("i3d rgb", i3d(false)),
-    ]
-}
-
 fn labels(k: usize) -> Vec<String> {
     (0..k).map(|i| format!("class{i}")).collect()
 }
@@ -136,7 +62,7 @@ fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
 
 #[test]
 fn every_architecture_runs_in_tract() {
-    for (label, spec) in tiny_specs() {
+    for (label, spec) in motus_models::spec::tiny_variants() {
         let (g, folded) = export_spec(&spec, true);
         let (_, unfolded) = export_spec(&spec, false);
         let k = spec.num_classes();
@@ -216,7 +142,7 @@ fn hand_computed_network() {
 }
 
 fn two_stream_bytes() -> (ArchSpec, Vec<u8>) {
-    let spec = tiny_specs().into_iter().find(|(n, _)| *n == "two-stream average").unwrap().1;
+    let spec = motus_models::spec::tiny_variants().into_iter().find(|(n, _)| *n == "two-stream average").unwrap().1;
     let (_, bytes) = export_spec(&spec, true);
     (spec, bytes)
 }
@@ -429,7 +355,7 @@ fn dump_for_other_runtimes() {
     let Ok(dir) = std::env::var("MOTUS_ZOO_DUMP") else { return };
     let dir = std::path::PathBuf::from(dir);
     std::fs::create_dir_all(&dir).unwrap();
-    for (label, spec) in tiny_specs() {
+    for (label, spec) in motus_models::spec::tiny_variants() {
         let (_, bytes) = export_spec(&spec, true);
         let file = label.replace([' ', '+'], "_");
         std::fs::write(dir.join(format!("{file}.onnx")), &bytes).unwrap();

@@ -16,6 +16,22 @@ use super::actor::{Appearance, Pose};
 pub const CLASS_NAMES: [&str; 12] =
     ["idle", "walk_left", "walk_right", "approach", "recede", "spin_cw", "spin_ccw", "sit_down", "stand_up", "wave", "jump", "fall_down"];
 
+/// The classes that come in pairs no single frame can tell apart (mirror images or time
+/// reversals of each other): what separates motion-aware models from a frame classifier.
+pub const MOTION_PAIRS: [(&str, &str); 4] =
+    [("walk_left", "walk_right"), ("approach", "recede"), ("spin_cw", "spin_ccw"), ("sit_down", "stand_up")];
+
+/// Indices in `labels` of every class that belongs to a [`MOTION_PAIRS`] pair (by name, so it
+/// works for any class index that uses the benchmark's names).
+pub fn paired_class_indices(labels: &[String]) -> Vec<usize> {
+    labels
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| MOTION_PAIRS.iter().any(|(a, b)| l.as_str() == *a || l.as_str() == *b))
+        .map(|(i, _)| i)
+        .collect()
+}
+
 /// The class list as a slice, for code that does not care about its length.
 pub fn class_names() -> &'static [&'static str] {
     &CLASS_NAMES
