@@ -2,6 +2,8 @@
 
 mod inspect;
 
+use motus_train::{experiment, export, train};
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -18,12 +20,21 @@ struct Cli {
 enum Command {
     /// Show a dataset as training will see it: class balance, short videos, clips per epoch.
     Inspect(inspect::InspectArgs),
+    /// Train a model on a dataset (checkpoints, metrics and curves in the run folder).
+    Train(train::TrainArgs),
+    /// The seed's comparison: every architecture trained with one budget, tested, tabulated.
+    Experiment(experiment::ExperimentArgs),
+    /// Write a checkpoint's model as ONNX with its model card embedded.
+    Export(export::ExportArgs),
 }
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).format_timestamp(None).init();
     let result = match Cli::parse().command {
         Command::Inspect(args) => inspect::run(args),
+        Command::Export(args) => export::run(args),
+        Command::Train(args) => train::run(args),
+        Command::Experiment(args) => experiment::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

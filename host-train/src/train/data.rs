@@ -1,0 +1,297 @@
+//! Training samples: decoded videos and their cached flow → augmented input tensors.
+//!
+//! The clip contract is the device's ([`motus::infer::clip`]): a window of `T + L` frames for
+//! flow models (`T` for RGB-only ones); step `t` stacks flow fields `t … t+L-1` (field `i` runs
+//! from window frame `i` to `i+1`) and takes window frame `t + L/2` as RGB. RGB is normalised
+//! with the card's mean and std; flow is clipped to ±bound and scaled to [-1, 1].
+//!
+//! Training differs from the device in two ways, both standard in the two-stream literature:
+//! flow comes from the extraction cache (computed once per video on the resized full frame,
+//! then cropped with the frames) instead of being computed on the crop, and clips are augmented:
+//! a random window start (temporal jitter), one random resized crop for the whole clip (flow
+//! vectors rescaled with it), a horizontal flip (flow x negated) and colour jitter. When the
+//! card asks for it, each field's mean over the crop is subtracted before clipping, as the
+//! device does.
+
+use motus::dataset::sampler::{centre_clip, random_clip, ClipIndices};
+use motus::flow::encode::{from_u8, subtract_mean, to_u8, to_unit};
+use motus::frame::Frame;
+use motus::preprocess::{normalize_clip, random_resized_crop, square_crop, ClipLayout, CropBox, CropPosition, Resampler};
+use motus_models::{ClipSpec, ModelCard, Normalization};
+use rand::Rng;
+
+/// One video in memory: frames resized to the card's short side, and flow fields quantised
+/// to u8 with the cache's bound (exactly as stored; 4× smaller than f32).
+#[derive(Debug, Clone)]
+pub struct VideoData {
+    pub label: usize,
+    pub frames: Vec<Frame>,
+    /// Per field: x plane then y plane, `width × height` u8 each.
+    pub flow: Vec<Vec<u8>>,
+    pub flow_bound: f32,
+}
+
+impl VideoData {
+    /// Bytes held, for the cache budget.
+    pub fn bytes(&self) -> usize {
+        self.frames.iter().map(|f| f.data.len()).sum::<usize>() + self.flow.iter().map(Vec::len).sum::<usize>()
+    }
+}
+
+/// How a model's clip is laid out, read from its card.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClipGeometry {
+    /// Time steps `T` of the network.
+    pub steps: usize,
+    /// Flow fields per stack `L` (0: RGB only).
+    pub stack: usize,
+    /// Frames read per clip: `T + L` with flow, `T` without.
+    pub window_len: usize,
+    pub frame_stride: u32,
+    pub input_size: u32,
+    pub normalization: Normalization,
+    /// Flow clipping bound of the model (±px).
+    pub bound: f32,
+    /// Subtract each field's mean over the crop (camera-motion compensation).
+    pub mean_subtraction: bool,
+    /// The model's inputs in card order: (name, is_flow, layout, batch-1 shape).
+    pub inputs: Vec<(String, bool, String, Vec<usize>)>,
+}
+
+/// Time steps of an input from its layout and batch-1 shape.
+fn steps_of(layout: &str, shape: &[usize]) -> Option<usize> {
+    match (layout, shape.len()) {
+        ("NCTHW", 5) => Some(shape[2]),
+        ("NTCHW", 5) => Some(shape[1]),
+        ("NCHW", 4) => Some(1),
+        _ => None,
+    }
+}
+
+impl ClipGeometry {
+    /// Reads the clip contract of a card; refuses layouts the trainer cannot fill.
+    pub fn from_card(card: &ModelCard) -> anyhow::Result<ClipGeometry> {
+        let stack = card.flow.as_ref().map_or(0, |f| f.stack_len as usize);
+        let mut inputs = Vec::new();
+        let mut steps = None;
+        for decl in &card.inputs {
+            let shape: Vec<usize> = decl.shape.iter().map(|&d| d.max(1) as usize).collect();
+            let t = steps_of(&decl.layout, &shape)
+                .ok_or_else(|| anyhow::anyhow!("input {:?}: layout {} with shape {:?} is not one the trainer fills", decl.name, decl.layout, decl.shape))?;
+            if *steps.get_or_insert(t) != t {
+                anyhow::bail!("inputs disagree on the number of time steps ({} vs {t})", steps.unwrap_or(0));
+            }
+            let is_flow = stack > 0 && decl.name.contains("flow");
+            inputs.push((decl.name.clone(), is_flow, decl.layout.clone(), shape));
+        }
+        let steps = steps.ok_or_else(|| anyhow::anyhow!("the card declares no inputs"))?;
+        Ok(ClipGeometry {
+            steps,
+            stack,
+            window_len: steps + stack,
+            frame_stride: card.input.clip.frame_stride,
+            input_size: card.input.input_size,
+            normalization: card.input.normalization.clone(),
+            bound: card.flow.as_ref().map_or(0.0, |f| f.bound),
+            mean_subtraction: card.flow.as_ref().is_some_and(|f| f.mean_subtraction),
+            inputs,
+        })
+    }
+
+    /// The window as a sampler clip spec.
+    pub fn window(&self) -> ClipSpec {
+        ClipSpec { clip_len: self.window_len as u32, frame_stride: self.frame_stride }
+    }
+
+    /// Number of f32 values of each input for one clip.
+    pub fn input_lens(&self) -> Vec<usize> {
+        self.inputs.iter().map(|(_, _, _, s)| s[1..].iter().product()).collect()
+    }
+}
+
+/// Augmentation switches and ranges.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Augment {
+    /// Area fraction range of the random resized crop.
+    pub crop_scale: (f32, f32),
+    /// Aspect ratio range of the crop.
+    pub crop_ratio: (f32, f32),
+    pub flip: bool,
+    /// Brightness, contrast and saturation factors are drawn from `1 ± colour_jitter`.
+    pub colour_jitter: f32,
+}
+
+impl Default for Augment {
+    fn default() -> Self {
+        Augment { crop_scale: (0.5, 1.0), crop_ratio: (0.75, 1.333), flip: true, colour_jitter: 0.3 }
+    }
+}
+
+/// Scales brightness, contrast and saturation of every frame of a clip by the same factors.
+fn colour_jitter(frames: &mut [Frame], brightness: f32, contrast: f32, saturation: f32) {
+    let mean: f32 = {
+        let (mut s, mut n) = (0f64, 0usize);
+        for f in frames.iter() {
+            for px in f.data.chunks_exact(3) {
+                s += (0.299 * px[0] as f64) + (0.587 * px[1] as f64) + (0.114 * px[2] as f64);
+                n += 1;
+            }
+        }
+        (s / n.max(1) as f64) as f32
+    };
+    for f in frames.iter_mut() {
+        for px in f.data.chunks_exact_mut(3) {
+            let rgb = [px[0] as f32 * brightness, px[1] as f32 * brightness, px[2] as f32 * brightness];
+            let grey = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2];
+            for c in 0..3 {
+                let v = grey + (rgb[c] - grey) * saturation;
+                let v = mean * brightness + (v - mean * brightness) * contrast;
+                px[c] = v.round().clamp(0.0, 255.0) as u8;
+            }
+        }
+    }
+}
+
+/// Bilinear resample of one u8-quantised flow plane's `region` to `out × out`, decoded to
+/// pixels and multiplied by `scale` (the crop's resize factor along this component's axis).
+fn resample_flow_plane(plane: &[u8], width: u32, region: CropBox, out: u32, bound: f32, scale: f32, dst: &mut [f32]) {
+    let (sx, sy) = (region.width as f32 / out as f32, region.height as f32 / out as f32);
+    let w = width as usize;
+    let h = plane.len() / w.max(1);
+    for oy in 0..out as usize {
+        let fy = (region.y as f32 + (oy as f32 + 0.5) * sy - 0.5).clamp(0.0, (h - 1) as f32);
+        let (y0, ty) = (fy.floor() as usize, fy - fy.floor());
+        let y1 = (y0 + 1).min(h - 1);
+        for ox in 0..out as usize {
+            let fx = (region.x as f32 + (ox as f32 + 0.5) * sx - 0.5).clamp(0.0, (w - 1) as f32);
+            let (x0, tx) = (fx.floor() as usize, fx - fx.floor());
+            let x1 = (x0 + 1).min(w - 1);
+            let at = |y: usize, x: usize| from_u8(plane[y * w + x], bound);
+            let v = (at(y0, x0) * (1.0 - tx) + at(y0, x1) * tx) * (1.0 - ty) + (at(y1, x0) * (1.0 - tx) + at(y1, x1) * tx) * ty;
+            dst[oy * out as usize + ox] = v * scale;
+        }
+    }
+}
+
+/// Fills one clip's inputs (one `Vec` per card input, sized by [`ClipGeometry::input_lens`]).
+/// With `rng` the clip is augmented; without, it is `window` (the centre window when `None`)
+/// with the centre crop, as evaluation sees it.
+pub fn make_clip<R: Rng>(
+    video: &VideoData,
+    g: &ClipGeometry,
+    aug: &Augment,
+    rng: Option<&mut R>,
+    window: Option<&ClipIndices>,
+    out: &mut [Vec<f32>],
+) -> anyhow::Result<()> {
+    let first = video.frames.first().ok_or_else(|| anyhow::anyhow!("video has no frames"))?;
+    let (w, h) = (first.width, first.height);
+    let n = video.frames.len() as u64;
+    let size = g.input_size;
+    let (window, crop, flip, jitter) = match rng {
+        Some(rng) => {
+            let window = random_clip(n, g.window(), rng)?;
+            let crop = random_resized_crop(rng, w, h, aug.crop_scale, aug.crop_ratio);
+            let flip = aug.flip && rng.random_bool(0.5);
+            let j = aug.colour_jitter;
+            let jitter = (j > 0.0).then(|| {
+                let mut f = || rng.random_range(1.0 - j..=1.0 + j);
+                (f(), f(), f())
+            });
+            (window, crop, flip, jitter)
+        }
+        None => {
+            let window = match window {
+                Some(w) => w.clone(),
+                None => centre_clip(n, g.window())?,
+            };
+            (window, square_crop(w, h, size, CropPosition::Center)?, false, None)
+        }
+    };
+
+    // RGB: window frame t + L/2 for each step.
+    let mut resampler = Resampler::new((crop.width, crop.height), (size, size))?;
+    let mut rgb = Vec::with_capacity(g.steps);
+    for t in 0..g.steps {
+        let src = &video.frames[window.frames[t + g.stack / 2] as usize];
+        let mut f = Frame::new(size, size);
+        resampler.resize_region(src, crop, &mut f)?;
+        if flip {
+            motus::preprocess::flip_horizontal(&mut f);
+        }
+        rgb.push(f);
+    }
+    if let Some((b, c, s)) = jitter {
+        colour_jitter(&mut rgb, b, c, s);
+    }
+
+    // Flow: field i of the window is stored field `window.frames[i]` (stride 1 only).
+    let plane = (size * size) as usize;
+    let mut fields: Vec<[Vec<f32>; 2]> = Vec::new();
+    if g.stack > 0 {
+        if g.frame_stride != 1 {
+            anyhow::bail!("flow models train with frame stride 1 (the cache holds consecutive-frame flow); the card says {}", g.frame_stride);
+        }
+        let (scale_x, scale_y) = (size as f32 / crop.width as f32, size as f32 / crop.height as f32);
+        for i in 0..g.steps + g.stack - 1 {
+            let (a, b) = (window.frames[i], window.frames[i + 1]);
+            let mut xy = [vec![0.0f32; plane], vec![0.0f32; plane]];
+            // A padded window repeats its last frame: no motion, as the device would compute.
+            if b == a + 1 {
+                let field = video
+                    .flow
+                    .get(a as usize)
+                    .ok_or_else(|| anyhow::anyhow!("flow cache has {} fields, frame {a} needs one", video.flow.len()))?;
+                let (px, py) = field.split_at(field.len() / 2);
+                resample_flow_plane(px, w, crop, size, video.flow_bound, scale_x, &mut xy[0]);
+                resample_flow_plane(py, w, crop, size, video.flow_bound, scale_y, &mut xy[1]);
+            }
+            if flip {
+                for p in xy.iter_mut() {
+                    for row in p.chunks_exact_mut(size as usize) {
+                        row.reverse();
+                    }
+                }
+                xy[0].iter_mut().for_each(|v| *v = -*v);
+            }
+            if g.mean_subtraction {
+                let [u, v] = &mut xy;
+                subtract_mean(u, v);
+            }
+            for p in xy.iter_mut() {
+                p.iter_mut().for_each(|v| *v = to_unit(*v, g.bound));
+            }
+            fields.push(xy);
+        }
+    }
+
+    for ((_, is_flow, layout, shape), dst) in g.inputs.iter().zip(out.iter_mut()) {
+        let want: usize = shape[1..].iter().product();
+        dst.resize(want, 0.0);
+        if !is_flow {
+            let l = if layout == "NCTHW" { ClipLayout::Cthw } else { ClipLayout::Tchw };
+            normalize_clip(&rgb, &g.normalization, l, dst)?;
+            continue;
+        }
+        for t in 0..g.steps {
+            for l in 0..g.stack {
+                for c in 0..2 {
+                    let src = &fields[t + l][c];
+                    let base = match layout.as_str() {
+                        // [2L, H, W] per step, steps one after another (NCHW has one step).
+                        "NCHW" | "NTCHW" => (t * 2 * g.stack + 2 * l + c) * plane,
+                        // [2, T, H, W] (L = 1).
+                        _ => (c * g.steps + t) * plane,
+                    };
+                    dst[base..base + plane].copy_from_slice(src);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Quantises f32 flow fields (x plane, y plane) to the u8 cache form.
+pub fn quantise_field(x: &[f32], y: &[f32], bound: f32) -> Vec<u8> {
+    x.iter().chain(y).map(|&v| to_u8(v, bound)).collect()
+}

@@ -1,0 +1,719 @@
+//! `motus-train train`: a dataset to a trained model, on libtorch (CUDA when asked and present,
+//! else CPU).
+//!
+//! One run folder holds everything: `config.json` (the run's settings, checked on `--resume`),
+//! `last.safetensors` (written after every epoch and on SIGINT, with the optimiser state and
+//! the position in the epoch), `best.safetensors` (best validation video accuracy),
+//! `metrics.jsonl` (one line per epoch) and `curves.png`.
+//!
+//! Determinism: every clip's augmentation is drawn from a generator seeded by
+//! `(seed, epoch, position)`, the epoch's order from `(seed, epoch)`, and the optimiser state
+//! is saved; so on the CPU a run is repeatable for a seed, and an interrupted run resumed with
+//! `--resume` ends with exactly the weights of an uninterrupted one.
+
+pub mod data;
+pub mod optim;
+pub mod plot;
+pub mod progress;
+pub mod schedule;
+pub mod videos;
+
+use crate::checkpoint::{graph_for, Checkpoint, GraphKind};
+use crate::net::IrNet;
+use anyhow::{bail, Context};
+use data::{make_clip, Augment, ClipGeometry, VideoData};
+use motus::dataset::sampler;
+use motus::dataset::Dataset;
+use motus::flow::{FlowConfig, TvL1Params};
+use motus_models::{ArchSpec, ModelCard};
+use optim::{Optimizer, OptimizerKind};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use schedule::{Decay, Schedule};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+use tch::{Device, Kind, Tensor};
+
+/// How the streams of a two-stream (or two-stream I3D) network are trained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum StreamMode {
+    /// Each stream's classifier gets its own loss (the papers' stream-by-stream training; the
+    /// streams share no weights, so this is the same as training them apart), then the fusion
+    /// averages their softmax.
+    Streams,
+    /// One loss on the fused output.
+    Joint,
+}
+
+/// Everything that defines a run. Saved as `config.json`; `--resume` refuses a different one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    pub spec: ArchSpec,
+    pub graph: String,
+    pub labels: Vec<String>,
+    pub data: PathBuf,
+    pub epochs: u32,
+    pub batch: usize,
+    pub optimizer: OptimizerKind,
+    pub lr: f64,
+    pub warmup_epochs: f64,
+    pub decay: Decay,
+    pub label_smoothing: f64,
+    pub clip_grad: Option<f64>,
+    pub seed: u64,
+    pub stream_mode: StreamMode,
+    pub augment: Augment,
+    pub flow: Option<FlowConfig>,
+    pub val_views: u32,
+    pub init_2d: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OptimizerArg {
+    Sgd,
+    Adamw,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ScheduleArg {
+    Cosine,
+    Step,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FlowPreset {
+    /// The device's live preset (what `motus run` computes on the board).
+    Edge,
+    /// The offline preset (lower error, ~50× slower).
+    Accurate,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TrainArgs {
+    /// Architecture name (single-frame, conv-pool, cnn-lstm, c3d, two-stream, fused-3d, i3d)
+    /// with its edge defaults, or a spec file (JSON or TOML with an `arch` key) with `--spec`.
+    #[arg(long, required_unless_present = "spec")]
+    pub arch: Option<String>,
+    /// Architecture spec file (JSON or TOML), for widths, depths and sizes other than the defaults.
+    #[arg(long, conflicts_with = "arch")]
+    pub spec: Option<PathBuf>,
+    /// Dataset folder (classInd.txt, train.txt, val.txt as `motus synth` writes).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Run folder (checkpoints, metrics, plots).
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long, default_value_t = 12)]
+    pub epochs: u32,
+    #[arg(long, default_value_t = 16)]
+    pub batch: usize,
+    /// Base learning rate (default 0.01 for SGD, 0.001 for AdamW).
+    #[arg(long)]
+    pub lr: Option<f64>,
+    #[arg(long, value_enum, default_value_t = OptimizerArg::Adamw)]
+    pub optimizer: OptimizerArg,
+    #[arg(long, default_value_t = 1e-4)]
+    pub weight_decay: f64,
+    #[arg(long, value_enum, default_value_t = ScheduleArg::Cosine)]
+    pub schedule: ScheduleArg,
+    /// Epochs at which the step schedule multiplies the rate by 0.1.
+    #[arg(long, value_delimiter = ',', default_value = "8,11")]
+    pub step_epochs: Vec<u32>,
+    #[arg(long, default_value_t = 1.0)]
+    pub warmup_epochs: f64,
+    #[arg(long, default_value_t = 0.1)]
+    pub label_smoothing: f64,
+    /// Clip the global gradient norm to this (0: no clipping).
+    #[arg(long, default_value_t = 5.0)]
+    pub clip_grad: f64,
+    /// auto (CUDA when available), cpu, or cuda:N.
+    #[arg(long, default_value = "auto")]
+    pub device: String,
+    /// Continue the run in --out from its last checkpoint.
+    #[arg(long)]
+    pub resume: bool,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Data-loading threads (decode, flow extraction, clip assembly).
+    #[arg(long, default_value_t = 2)]
+    pub workers: usize,
+    /// libtorch intra-op threads on the CPU.
+    #[arg(long, default_value_t = 2)]
+    pub threads: i32,
+    #[arg(long, value_enum, default_value_t = StreamMode::Streams)]
+    pub stream_mode: StreamMode,
+    /// TV-L1 settings for flow models' input (the device must compute the same).
+    #[arg(long, value_enum, default_value_t = FlowPreset::Edge)]
+    pub flow_preset: FlowPreset,
+    /// Flow extraction cache (default: <data>/flow-cache).
+    #[arg(long)]
+    pub flow_cache: Option<PathBuf>,
+    /// Clips per validation video (TSN views, scores averaged).
+    #[arg(long, default_value_t = 3)]
+    pub val_views: u32,
+    /// Train an I3D's 2D twin (to be inflated into the I3D afterwards).
+    #[arg(long)]
+    pub twin_2d: bool,
+    /// Initialise an I3D by inflating this trained 2D-twin checkpoint.
+    #[arg(long)]
+    pub init_2d: Option<PathBuf>,
+    /// Mixed precision (CUDA only).
+    #[arg(long)]
+    pub amp: bool,
+    /// Stop after this many optimiser steps in total (for tests and smoke runs).
+    #[arg(long, hide = true)]
+    pub max_steps: Option<u64>,
+}
+
+/// Picks the libtorch device.
+pub fn parse_device(s: &str) -> anyhow::Result<Device> {
+    match s {
+        "auto" => Ok(Device::cuda_if_available()),
+        "cpu" => Ok(Device::Cpu),
+        other => match other.strip_prefix("cuda") {
+            Some("") => cuda(0),
+            Some(n) => cuda(n.trim_start_matches(':').parse().with_context(|| format!("bad device {other:?}"))?),
+            None => bail!("unknown device {other:?} (auto, cpu, cuda or cuda:N)"),
+        },
+    }
+}
+
+fn cuda(i: usize) -> anyhow::Result<Device> {
+    anyhow::ensure!(tch::Cuda::is_available(), "CUDA requested but libtorch sees no CUDA device");
+    anyhow::ensure!(i < tch::Cuda::device_count() as usize, "cuda:{i} does not exist ({} devices)", tch::Cuda::device_count());
+    Ok(Device::Cuda(i))
+}
+
+fn read_spec(path: &Path, classes: usize) -> anyhow::Result<ArchSpec> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let spec: ArchSpec = if path.extension().is_some_and(|e| e == "toml") {
+        toml::from_str(&text).with_context(|| format!("{} is not a valid spec", path.display()))?
+    } else {
+        serde_json::from_str(&text).with_context(|| format!("{} is not a valid spec", path.display()))?
+    };
+    anyhow::ensure!(
+        spec.num_classes() == classes,
+        "{}: num_classes {} but the dataset has {classes} classes",
+        path.display(),
+        spec.num_classes()
+    );
+    Ok(spec)
+}
+
+/// The stream classifiers of a network (trained one loss each in `Streams` mode).
+fn stream_heads(spec: &ArchSpec, graph: GraphKind) -> Vec<&'static str> {
+    match (spec, graph) {
+        (ArchSpec::TwoStream(_), _) => vec!["spatial.fc", "temporal.fc"],
+        (ArchSpec::I3d(s), GraphKind::Full) if s.flow => vec!["rgb.fc", "flow.fc"],
+        _ => vec![],
+    }
+}
+
+/// Cross-entropy with label smoothing on `(N, K)` scores (logits or log-probabilities: the
+/// log-softmax of a log-probability vector is itself).
+fn smoothed_cross_entropy(scores: &Tensor, labels: &Tensor, smoothing: f64) -> Tensor {
+    let logp = scores.log_softmax(1, Kind::Float);
+    let k = scores.size()[1] as f64;
+    let nll = -logp.gather(1, &labels.unsqueeze(1), false).squeeze_dim(1);
+    let uniform = -logp.mean_dim(&[1i64][..], false, Kind::Float);
+    ((1.0 - smoothing) * nll + smoothing * uniform).mean(Kind::Float) * (k / k)
+}
+
+/// Per-epoch record in `metrics.jsonl`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EpochRecord {
+    pub epoch: u32,
+    pub train_loss: f64,
+    pub train_clip_acc: f64,
+    pub val_clip_top1: Option<f64>,
+    pub val_video_top1: Option<f64>,
+    pub val_video_top5: Option<f64>,
+    pub lr: f64,
+    pub seconds: f64,
+    pub clips_per_s: f64,
+}
+
+/// Where the run stands; saved in the checkpoint's `motus.train` metadata.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Progress {
+    /// Next epoch to run (0-based).
+    epoch: u32,
+    /// Steps of that epoch already done.
+    step_in_epoch: u64,
+    global_step: u64,
+    best_video_top1: Option<f64>,
+    /// Running sums of the interrupted epoch (so its record is exact after a resume).
+    loss_sum: f64,
+    correct: u64,
+    seen: u64,
+    finished: bool,
+}
+
+/// Builds one batch of `indices` (into `videos`) on `workers` threads: each clip's randomness
+/// comes from its own seed, so the batch does not depend on thread timing.
+#[allow(clippy::too_many_arguments)]
+fn build_batch(
+    videos: &[VideoData],
+    indices: &[usize],
+    seeds: &[u64],
+    g: &ClipGeometry,
+    aug: &Augment,
+    train: bool,
+    windows: Option<&[sampler::ClipIndices]>,
+    workers: usize,
+) -> anyhow::Result<Vec<Vec<f32>>> {
+    let lens = g.input_lens();
+    let mut per_clip: Vec<Vec<Vec<f32>>> = (0..indices.len()).map(|_| lens.iter().map(|&l| vec![0.0; l]).collect()).collect();
+    let chunk = indices.len().div_ceil(workers.max(1)).max(1);
+    let results: Vec<anyhow::Result<()>> = std::thread::scope(|s| {
+        let handles: Vec<_> = per_clip
+            .chunks_mut(chunk)
+            .enumerate()
+            .map(|(c, outs)| {
+                s.spawn(move || -> anyhow::Result<()> {
+                    for (j, out) in outs.iter_mut().enumerate() {
+                        let i = c * chunk + j;
+                        let video = &videos[indices[i]];
+                        let window = windows.map(|w| &w[i]);
+                        if train {
+                            let mut rng = ChaCha8Rng::seed_from_u64(seeds[i]);
+                            make_clip(video, g, aug, Some(&mut rng), None, out)?;
+                        } else {
+                            make_clip::<ChaCha8Rng>(video, g, aug, None, window, out)?;
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("a data worker panicked")))).collect()
+    });
+    for r in results {
+        r?;
+    }
+    let mut batch: Vec<Vec<f32>> = lens.iter().map(|&l| Vec::with_capacity(l * indices.len())).collect();
+    for clip in per_clip {
+        for (b, x) in batch.iter_mut().zip(clip) {
+            b.extend_from_slice(&x);
+        }
+    }
+    Ok(batch)
+}
+
+fn to_tensors(g: &ClipGeometry, batch: &[Vec<f32>], n: usize, device: Device) -> Vec<(String, Tensor)> {
+    g.inputs
+        .iter()
+        .zip(batch)
+        .map(|((name, _, _, shape), data)| {
+            let mut dims: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
+            dims[0] = n as i64;
+            (name.clone(), Tensor::from_slice(data).reshape(&dims[..]).to_device(device))
+        })
+        .collect()
+}
+
+fn flow_config(spec: &ArchSpec, preset: FlowPreset) -> Option<FlowConfig> {
+    spec.flow_stack_len().map(|l| FlowConfig {
+        algorithm: motus::flow::config::TVL1.into(),
+        params: match preset {
+            FlowPreset::Edge => TvL1Params::edge(),
+            FlowPreset::Accurate => TvL1Params::accurate(),
+        },
+        bound: motus::flow::encode::DEFAULT_BOUND,
+        stack_len: l as u32,
+        mean_subtraction: true,
+    })
+}
+
+/// Builds the run configuration from the arguments and the dataset.
+fn make_config(args: &TrainArgs, labels: Vec<String>) -> anyhow::Result<TrainConfig> {
+    let spec = match (&args.arch, &args.spec) {
+        (_, Some(path)) => read_spec(path, labels.len())?,
+        (Some(name), None) => motus_models::spec::default_for(name, labels.len())?,
+        (None, None) => bail!("give --arch or --spec"),
+    };
+    anyhow::ensure!(args.epochs > 0, "--epochs must be at least 1");
+    anyhow::ensure!(args.batch > 0, "--batch must be at least 1");
+    anyhow::ensure!((0.0..1.0).contains(&args.label_smoothing), "--label-smoothing must be in [0, 1)");
+    if args.twin_2d || args.init_2d.is_some() {
+        anyhow::ensure!(matches!(spec, ArchSpec::I3d(_)), "--twin-2d and --init-2d apply to i3d only");
+        anyhow::ensure!(!(args.twin_2d && args.init_2d.is_some()), "--twin-2d trains the 2D net; --init-2d starts the 3D one from it: not both");
+    }
+    let optimizer = match args.optimizer {
+        OptimizerArg::Sgd => OptimizerKind::Sgd { momentum: 0.9, weight_decay: args.weight_decay, nesterov: true },
+        OptimizerArg::Adamw => OptimizerKind::Adamw { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: args.weight_decay },
+    };
+    let lr = args.lr.unwrap_or(match args.optimizer {
+        OptimizerArg::Sgd => 0.01,
+        OptimizerArg::Adamw => 1e-3,
+    });
+    anyhow::ensure!(lr > 0.0 && lr.is_finite(), "--lr must be positive");
+    Ok(TrainConfig {
+        flow: flow_config(&spec, args.flow_preset),
+        graph: if args.twin_2d { "i3d-2d-twin".into() } else { "full".into() },
+        spec,
+        labels,
+        data: args.data.clone(),
+        epochs: args.epochs,
+        batch: args.batch,
+        optimizer,
+        lr,
+        warmup_epochs: args.warmup_epochs,
+        decay: match args.schedule {
+            ScheduleArg::Cosine => Decay::Cosine { min_factor: 0.01 },
+            ScheduleArg::Step => Decay::Step { epochs: args.step_epochs.clone(), gamma: 0.1 },
+        },
+        label_smoothing: args.label_smoothing,
+        clip_grad: (args.clip_grad > 0.0).then_some(args.clip_grad),
+        seed: args.seed,
+        stream_mode: args.stream_mode,
+        augment: Augment::default(),
+        val_views: args.val_views,
+        init_2d: args.init_2d.clone(),
+    })
+}
+
+/// The card a run's checkpoints carry.
+fn make_card(cfg: &TrainConfig, kind: GraphKind) -> anyhow::Result<ModelCard> {
+    let graph = cfg.spec.lower()?;
+    let mut card = ModelCard::for_spec(&cfg.spec, &graph, cfg.labels.clone());
+    if let (Some(flow), Some(cfg_flow)) = (&mut card.flow, &cfg.flow) {
+        *flow = cfg_flow.to_card();
+    }
+    if kind == GraphKind::I3dTwin2d {
+        // The twin reads single frames and single fields: its own input declarations.
+        let twin = graph_for(&card, kind).map_err(|e| anyhow::anyhow!(e))?;
+        card.inputs = ModelCard::for_spec(&cfg.spec, &twin, cfg.labels.clone()).inputs;
+    }
+    Ok(card)
+}
+
+/// What a finished (or interrupted) run reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    pub out: PathBuf,
+    pub epochs_done: u32,
+    pub interrupted: bool,
+    pub best_video_top1: Option<f64>,
+    pub last: Option<EpochRecord>,
+    pub seconds: f64,
+    pub device: String,
+    pub train_videos: usize,
+    pub val_videos: usize,
+}
+
+/// Trains as `args` says; returns when done, interrupted (checkpoint saved) or failed.
+pub fn train(args: &TrainArgs, stop: Arc<AtomicBool>) -> anyhow::Result<RunSummary> {
+    let started = Instant::now();
+    let device = parse_device(&args.device)?;
+    if device == Device::Cpu {
+        tch::set_num_threads(args.threads.max(1));
+    }
+    anyhow::ensure!(!args.amp || device.is_cuda(), "--amp needs a CUDA device");
+    let ds_train = Dataset::open_split(&args.data, "train")?;
+    let labels: Vec<String> = ds_train.classes.names().to_vec();
+    check_balance(&ds_train)?;
+    let ds_val = match Dataset::open_split(&args.data, "val") {
+        Ok(d) if !d.entries.is_empty() => Some(d),
+        Ok(_) | Err(_) => {
+            log::warn!("no val split in {}: no validation, best.safetensors follows the training loss", args.data.display());
+            None
+        }
+    };
+    if let Some(v) = &ds_val {
+        anyhow::ensure!(v.classes.names() == ds_train.classes.names(), "val and train splits have different class indexes");
+    }
+
+    let cfg = make_config(args, labels)?;
+    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    let config_path = args.out.join("config.json");
+    let last_path = args.out.join("last.safetensors");
+    let best_path = args.out.join("best.safetensors");
+    let metrics_path = args.out.join("metrics.jsonl");
+    let kind = if args.twin_2d { GraphKind::I3dTwin2d } else { GraphKind::Full };
+    let card = make_card(&cfg, kind)?;
+    let graph = graph_for(&card, kind).map_err(|e| anyhow::anyhow!(e))?;
+    let geometry = ClipGeometry::from_card(&card)?;
+
+    let mut progress_state = Progress::default();
+    let mut history: Vec<EpochRecord> = Vec::new();
+    tch::manual_seed(cfg.seed as i64);
+    let mut net = IrNet::new(graph.clone(), device);
+    let resume_ckpt = if args.resume {
+        let saved: TrainConfig = serde_json::from_str(
+            &std::fs::read_to_string(&config_path).with_context(|| format!("--resume: reading {}", config_path.display()))?,
+        )
+        .context("--resume: config.json is not a run configuration")?;
+        anyhow::ensure!(saved == cfg, "--resume: the arguments differ from the run's config.json; resume with the same settings");
+        let ckpt = Checkpoint::load(&last_path).context("--resume")?;
+        progress_state = serde_json::from_value(ckpt.train.clone()).context("--resume: checkpoint has no training progress")?;
+        if progress_state.finished {
+            log::info!("run in {} is already finished", args.out.display());
+        }
+        net.load_weights(&ckpt.weights)?;
+        history = read_history(&metrics_path)?;
+        history.truncate(progress_state.epoch as usize);
+        Some(ckpt)
+    } else {
+        if last_path.exists() {
+            bail!("{} already holds a run; use --resume to continue it or another --out", args.out.display());
+        }
+        if let Some(init) = &cfg.init_2d {
+            let twin = Checkpoint::load(init).with_context(|| format!("--init-2d {}", init.display()))?;
+            anyhow::ensure!(twin.graph == GraphKind::I3dTwin2d, "--init-2d: {} is not an I3D 2D-twin checkpoint", init.display());
+            anyhow::ensure!(twin.card.arch == cfg.spec, "--init-2d: the twin was trained for another I3D spec");
+            net.load_weights(&crate::inflate::inflate(&graph.params, &twin.weights)?)?;
+            log::info!("initialised the I3D by inflating {}", init.display());
+        }
+        crate::checkpoint::write_atomic(&config_path, serde_json::to_string_pretty(&cfg)?.as_bytes())?;
+        None
+    };
+
+    // Data.
+    let cache = args.flow_cache.clone().unwrap_or_else(|| args.data.join("flow-cache"));
+    let flow = cfg.flow.as_ref().map(|f| (f, cache.as_path()));
+    let resize = card.input.resize_short;
+    let (train_videos, train_report) =
+        videos::load_split(&ds_train, "train", resize, flow, geometry.window_len, args.workers, "loading train")?;
+    let (val_videos, val_report) = match &ds_val {
+        Some(d) => {
+            let (v, r) = videos::load_split(d, "val", resize, flow, geometry.window_len, args.workers, "loading val")?;
+            (v, Some(r))
+        }
+        None => (Vec::new(), None),
+    };
+    log::info!(
+        "train: {} videos ({} unreadable, {} short), val: {} videos; {:.0} MB in memory",
+        train_report.loaded,
+        train_report.unreadable.len(),
+        train_report.short,
+        val_videos.len(),
+        (train_report.bytes + val_report.as_ref().map_or(0, |r| r.bytes)) as f64 / 1e6
+    );
+    let report = serde_json::json!({"train": train_report, "val": val_report});
+    crate::checkpoint::write_atomic(&args.out.join("data.json"), serde_json::to_string_pretty(&report)?.as_bytes())?;
+
+    let steps_per_epoch = (train_videos.len() / cfg.batch).max(1) as u64;
+    let schedule = Schedule {
+        base_lr: cfg.lr,
+        warmup_steps: (cfg.warmup_epochs * steps_per_epoch as f64) as u64,
+        total_steps: cfg.epochs as u64 * steps_per_epoch,
+        steps_per_epoch,
+        decay: cfg.decay.clone(),
+    };
+    let trainable: Vec<(String, Tensor)> =
+        net.var_store().trainable_variables().into_iter().zip(trainable_names(&net)).map(|(t, n)| (n, t)).collect();
+    let mut opt = Optimizer::new(cfg.optimizer, trainable);
+    if let Some(ckpt) = &resume_ckpt {
+        opt.load_state(&ckpt.state, device);
+        opt.steps = progress_state.global_step;
+    }
+    let heads = match cfg.stream_mode {
+        StreamMode::Streams => stream_heads(&cfg.spec, kind),
+        StreamMode::Joint => vec![],
+    };
+
+    let mut bar = progress::TrainProgress::new(cfg.epochs, steps_per_epoch, progress_state.epoch);
+    let mut interrupted = false;
+    let output_name = graph.output.clone();
+    'epochs: while progress_state.epoch < cfg.epochs && !progress_state.finished {
+        let epoch = progress_state.epoch;
+        let epoch_started = Instant::now();
+        bar.start_epoch();
+        // The epoch's order: a permutation seeded by (seed, epoch), batches of whole clips.
+        let mut order: Vec<usize> = (0..train_videos.len()).collect();
+        order.shuffle(&mut ChaCha8Rng::seed_from_u64(cfg.seed ^ (0x5EED_0000 + epoch as u64)));
+        let first_step = progress_state.step_in_epoch;
+        for step in first_step..steps_per_epoch {
+            if stop.load(Ordering::Relaxed) {
+                interrupted = true;
+                break 'epochs;
+            }
+            if args.max_steps.is_some_and(|m| progress_state.global_step >= m) {
+                interrupted = true;
+                break 'epochs;
+            }
+            let lo = step as usize * cfg.batch;
+            let idx = &order[lo..lo + cfg.batch];
+            let seeds: Vec<u64> = (0..cfg.batch).map(|j| cfg.seed.wrapping_mul(1_000_003) ^ ((epoch as u64) << 40) ^ (lo + j) as u64).collect();
+            let data = build_batch(&train_videos, idx, &seeds, &geometry, &cfg.augment, true, None, args.workers)?;
+            let tensors = to_tensors(&geometry, &data, cfg.batch, device);
+            let refs: Vec<(&str, &Tensor)> = tensors.iter().map(|(n, t)| (n.as_str(), t)).collect();
+            let labels = Tensor::from_slice(&idx.iter().map(|&i| train_videos[i].label as i64).collect::<Vec<_>>()).to_device(device);
+            let mut keep: Vec<&str> = heads.clone();
+            keep.push(&output_name);
+            let forward = || net.forward_values(&refs, true, &keep);
+            let values = if args.amp { tch::autocast(true, forward) } else { forward() }?;
+            let loss = if heads.is_empty() {
+                smoothed_cross_entropy(&values[&output_name].to_kind(Kind::Float), &labels, cfg.label_smoothing)
+            } else {
+                heads
+                    .iter()
+                    .map(|h| smoothed_cross_entropy(&values[*h].to_kind(Kind::Float), &labels, cfg.label_smoothing))
+                    .reduce(|a, b| a + b)
+                    .expect("at least one head")
+            };
+            let loss_value = loss.double_value(&[]);
+            if !loss_value.is_finite() {
+                bail!(
+                    "the loss became {loss_value} at epoch {} step {step}; stopped. The last good checkpoint is {} (try a lower --lr or gradient clipping)",
+                    epoch + 1,
+                    last_path.display()
+                );
+            }
+            opt.zero_grad();
+            loss.backward();
+            let norm = opt.clip_grad_norm(cfg.clip_grad);
+            if !norm.is_finite() {
+                bail!("the gradient norm became {norm} at epoch {} step {step}; stopped. The last good checkpoint is {}", epoch + 1, last_path.display());
+            }
+            opt.step(schedule.lr(progress_state.global_step));
+            let pred = values[&output_name].argmax(1, false);
+            progress_state.correct += pred.eq_tensor(&labels).sum(Kind::Int64).int64_value(&[]) as u64;
+            progress_state.loss_sum += loss_value * cfg.batch as f64;
+            progress_state.seen += cfg.batch as u64;
+            progress_state.global_step += 1;
+            progress_state.step_in_epoch = step + 1;
+            bar.update(epoch, step + 1, cfg.batch, progress_state.loss_sum / progress_state.seen as f64);
+        }
+        // Epoch done: validate, record, checkpoint.
+        let (clip, video, top5) = if val_videos.is_empty() {
+            (None, None, None)
+        } else {
+            let r = crate::evaluate::evaluate(&net, &val_videos, &geometry, cfg.val_views, cfg.batch, &[])?;
+            (Some(r.clip_top1), Some(r.video_top1), Some(r.video_top5))
+        };
+        let seen = progress_state.seen.max(1) as f64;
+        let record = EpochRecord {
+            epoch: epoch + 1,
+            train_loss: progress_state.loss_sum / seen,
+            train_clip_acc: progress_state.correct as f64 / seen,
+            val_clip_top1: clip,
+            val_video_top1: video,
+            val_video_top5: top5,
+            lr: schedule.lr(progress_state.global_step.saturating_sub(1)),
+            seconds: epoch_started.elapsed().as_secs_f64(),
+            clips_per_s: (steps_per_epoch - first_step) as f64 * cfg.batch as f64 / epoch_started.elapsed().as_secs_f64().max(1e-9),
+        };
+        let score = video.unwrap_or(-record.train_loss);
+        let is_best = progress_state.best_video_top1.is_none_or(|b| score > b);
+        if is_best {
+            progress_state.best_video_top1 = Some(score);
+        }
+        progress_state.epoch += 1;
+        progress_state.step_in_epoch = 0;
+        progress_state.loss_sum = 0.0;
+        progress_state.correct = 0;
+        progress_state.seen = 0;
+        progress_state.finished = progress_state.epoch >= cfg.epochs;
+        let ckpt = Checkpoint {
+            card: card.clone(),
+            graph: kind,
+            weights: net.weights(),
+            state: opt.state(),
+            train: serde_json::to_value(&progress_state)?,
+        };
+        ckpt.save(&last_path)?;
+        if is_best {
+            Checkpoint { state: Default::default(), ..ckpt }.save(&best_path)?;
+        }
+        append_record(&metrics_path, &record)?;
+        history.push(record.clone());
+        plot::curves(&history, &args.out.join("curves.png"))?;
+        bar.finish_epoch(&format!(
+            "epoch {}/{}: loss {:.4}, train acc {:.3}{}{}",
+            record.epoch,
+            cfg.epochs,
+            record.train_loss,
+            record.train_clip_acc,
+            clip.map(|c| format!(", val clip {c:.3}")).unwrap_or_default(),
+            video.map(|v| format!(", val video {v:.3}{}", if is_best { " (best)" } else { "" })).unwrap_or_default()
+        ));
+    }
+    if interrupted {
+        let ckpt = Checkpoint { card: card.clone(), graph: kind, weights: net.weights(), state: opt.state(), train: serde_json::to_value(&progress_state)? };
+        ckpt.save(&last_path)?;
+        eprintln!(
+            "\nstopped at epoch {} step {}; saved {} (continue with --resume)",
+            progress_state.epoch + 1,
+            progress_state.step_in_epoch,
+            last_path.display()
+        );
+    }
+    Ok(RunSummary {
+        out: args.out.clone(),
+        epochs_done: progress_state.epoch,
+        interrupted,
+        best_video_top1: progress_state.best_video_top1,
+        last: history.last().cloned(),
+        seconds: started.elapsed().as_secs_f64(),
+        device: format!("{device:?}"),
+        train_videos: train_videos.len(),
+        val_videos: val_videos.len(),
+    })
+}
+
+/// Names of the trainable variables, in the order `trainable_variables()` returns them.
+fn trainable_names(net: &IrNet) -> Vec<String> {
+    // VarStore::variables() is a map; match trainable tensors back to names by identity.
+    let all = net.var_store().variables();
+    net.var_store()
+        .trainable_variables()
+        .iter()
+        .map(|t| {
+            all.iter()
+                .find(|(_, v)| v.data_ptr() == t.data_ptr())
+                .map(|(n, _)| n.clone())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// Refuses an empty training split or a class without training videos; warns on imbalance.
+fn check_balance(ds: &Dataset) -> anyhow::Result<()> {
+    anyhow::ensure!(!ds.entries.is_empty(), "the train split of {} is empty", ds.list.display());
+    let counts = ds.class_counts();
+    let empty: Vec<&str> = counts.iter().enumerate().filter(|(_, &c)| c == 0).map(|(i, _)| ds.classes.name(i)).collect();
+    anyhow::ensure!(
+        empty.is_empty(),
+        "classes with no training video: {} (the model could never predict them; fix the split or the class index)",
+        empty.join(", ")
+    );
+    let (max, min) = (*counts.iter().max().unwrap_or(&0), *counts.iter().min().unwrap_or(&0));
+    if min > 0 && max as f64 / min as f64 > 4.0 {
+        log::warn!("the train split is badly unbalanced: {max} videos in the largest class, {min} in the smallest; expect a bias toward large classes");
+    }
+    Ok(())
+}
+
+fn append_record(path: &Path, r: &EpochRecord) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    writeln!(f, "{}", serde_json::to_string(r)?)?;
+    f.sync_all()?;
+    Ok(())
+}
+
+fn read_history(path: &Path) -> anyhow::Result<Vec<EpochRecord>> {
+    match std::fs::read_to_string(path) {
+        Ok(t) => t.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).context("metrics.jsonl")).collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `motus-train train`.
+pub fn run(args: TrainArgs) -> anyhow::Result<()> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(sig, stop.clone()).context("installing the SIGINT handler")?;
+    }
+    let summary = train(&args, stop)?;
+    println!("{}", serde_json::to_string_pretty(&summary)?);
+    Ok(())
+}

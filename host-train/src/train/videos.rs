@@ -1,0 +1,155 @@
+//! Loading a dataset split for training: decode every video once, resize its frames to the
+//! card's short side, make sure its flow is in the extraction cache (computing what is
+//! missing, in parallel), and keep both in memory for the epochs to come.
+//!
+//! Videos that cannot be read are skipped, logged and counted (never silently); videos shorter
+//! than a clip are kept and padded by the sampler, and counted.
+
+use super::data::{quantise_field, VideoData};
+use anyhow::Context;
+use motus::dataset::{Dataset, VideoEntry};
+use motus::flow::store::{self, Extraction};
+use motus::flow::{FlowConfig, TvL1Cpu};
+use motus::frame::Frame;
+use motus::preprocess::{resize_short_side, Resampler};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+/// What loading a split found.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LoadReport {
+    pub split: String,
+    pub videos: usize,
+    pub loaded: usize,
+    /// `(path, error)` of each video that could not be read; they are left out of training.
+    pub unreadable: Vec<(PathBuf, String)>,
+    /// Videos shorter than one clip window (padded by repeating their last frame).
+    pub short: usize,
+    /// Flow folders computed now (the rest came from the cache).
+    pub flow_extracted: usize,
+    pub bytes: usize,
+}
+
+/// Where a video's flow lives in the cache: `cache/<settings hash>/<path relative to root>`.
+pub fn flow_dir(cache: &Path, config: &Extraction, root: &Path, video: &Path) -> PathBuf {
+    use sha2::Digest;
+    let key = serde_json::to_string(config).expect("extraction settings serialise");
+    let hash: String = sha2::Sha256::digest(key.as_bytes()).iter().take(6).map(|b| format!("{b:02x}")).collect();
+    let rel = video.strip_prefix(root).unwrap_or(video);
+    let rel: PathBuf = rel.components().filter(|c| matches!(c, std::path::Component::Normal(_))).collect();
+    cache.join(format!("tvl1-{hash}")).join(rel.with_extension(""))
+}
+
+fn load_one(
+    ds: &Dataset,
+    entry: &VideoEntry,
+    resize_short: u32,
+    flow: Option<(&FlowConfig, &Extraction, &Path)>,
+    window_len: usize,
+    extracted: &AtomicUsize,
+) -> anyhow::Result<(VideoData, bool)> {
+    let raw = ds.load_frames(entry)?;
+    anyhow::ensure!(!raw.is_empty(), "no frames");
+    let (w, h) = (raw[0].width, raw[0].height);
+    let target = resize_short_side(w, h, resize_short);
+    let frames: Vec<Frame> = if target == (w, h) {
+        raw
+    } else {
+        let mut r = Resampler::new((w, h), target)?;
+        raw.iter()
+            .map(|f| {
+                let mut out = Frame::new(target.0, target.1);
+                r.resize(f, &mut out).map(|_| out)
+            })
+            .collect::<Result<_, _>>()?
+    };
+    let short = frames.len() < window_len;
+    let mut video = VideoData { label: entry.label, frames, flow: Vec::new(), flow_bound: 0.0 };
+    if let Some((cfg, extraction, cache)) = flow {
+        let dir = flow_dir(cache, extraction, &ds.root, &entry.path);
+        if !store::is_complete(&dir, extraction) {
+            let mut engine = TvL1Cpu::new(cfg.params.clone(), 1)?;
+            let mut reader = ds.open_entry(entry)?;
+            store::extract_video(reader.as_mut(), &mut engine, extraction, &dir, &entry.path)?;
+            extracted.fetch_add(1, Ordering::Relaxed);
+        }
+        let (meta, fields) = store::read_folder(&dir)?;
+        anyhow::ensure!(
+            (meta.width, meta.height) == target,
+            "cached flow is {}x{}, frames are {}x{}",
+            meta.width,
+            meta.height,
+            target.0,
+            target.1
+        );
+        video.flow_bound = meta.config.bound;
+        video.flow = fields.iter().map(|f| quantise_field(&f.u, &f.v, meta.config.bound)).collect();
+    }
+    Ok((video, short))
+}
+
+/// Loads every video of `ds` on `threads` threads. `flow`: the flow settings of the model and
+/// the cache folder; the cache stores flow with the model's bound at its resize.
+pub fn load_split(
+    ds: &Dataset,
+    split: &str,
+    resize_short: u32,
+    flow: Option<(&FlowConfig, &Path)>,
+    window_len: usize,
+    threads: usize,
+    progress_label: &str,
+) -> anyhow::Result<(Vec<VideoData>, LoadReport)> {
+    anyhow::ensure!(!ds.entries.is_empty(), "the {split} split has no videos");
+    let extraction = flow.map(|(cfg, _)| Extraction {
+        algorithm: cfg.algorithm.clone(),
+        params: cfg.params.clone(),
+        bound: cfg.bound,
+        resize_short: Some(resize_short),
+    });
+    let flow_args = match (flow, &extraction) {
+        (Some((cfg, cache)), Some(ex)) => Some((cfg, ex, cache)),
+        _ => None,
+    };
+    let next = AtomicUsize::new(0);
+    let extracted = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<anyhow::Result<(VideoData, bool)>>>> = Mutex::new((0..ds.entries.len()).map(|_| None).collect());
+    let done = AtomicUsize::new(0);
+    let progress = Mutex::new(super::progress::CountProgress::new(progress_label));
+    std::thread::scope(|s| {
+        for _ in 0..threads.max(1) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(entry) = ds.entries.get(i) else { break };
+                let r = load_one(ds, entry, resize_short, flow_args, window_len, &extracted)
+                    .with_context(|| format!("{}", entry.path.display()));
+                results.lock().expect("results lock")[i] = Some(r);
+                let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+                progress.lock().expect("progress lock").update(d, ds.entries.len());
+            });
+        }
+    });
+    let mut report = LoadReport { split: split.into(), videos: ds.entries.len(), ..Default::default() };
+    let mut videos = Vec::new();
+    for (entry, r) in ds.entries.iter().zip(results.into_inner().expect("results lock")) {
+        match r.expect("every entry is processed") {
+            Ok((v, short)) => {
+                report.short += short as usize;
+                report.bytes += v.bytes();
+                videos.push(v);
+            }
+            Err(e) => {
+                log::warn!("skipping unreadable video: {e:#}");
+                report.unreadable.push((entry.path.clone(), format!("{e:#}")));
+            }
+        }
+    }
+    report.loaded = videos.len();
+    report.flow_extracted = extracted.into_inner();
+    anyhow::ensure!(!videos.is_empty(), "none of the {} videos of the {split} split could be read", ds.entries.len());
+    if report.short > 0 {
+        log::warn!("{split}: {} of {} videos are shorter than one {window_len}-frame window; their clips repeat the last frame", report.short, report.loaded);
+    }
+    Ok((videos, report))
+}
