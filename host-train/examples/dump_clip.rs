@@ -1,5 +1,5 @@
 //! Writes one training clip of a two-stream model as PNGs (RGB and each flow plane), to look at
-//! what the network is fed: `cargo run -p motus-train --example dump_clip -- DATA OUT`.
+//! what the network is fed: `cargo run -p motus-train --example dump_clip -- DATA OUT [LABEL]`.
 use motus_train::train::data::{make_clip, Augment, ClipGeometry};
 use motus_train::train::videos::load_split;
 use rand::SeedableRng;
@@ -9,6 +9,8 @@ fn main() -> anyhow::Result<()> {
     let (data, out) = (std::path::Path::new(&args[1]), std::path::Path::new(&args[2]));
     std::fs::create_dir_all(out)?;
     let mut ds = motus::dataset::Dataset::open_split(data, "train")?;
+    let label: usize = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(0);
+    ds.entries.retain(|e| e.label == label);
     ds.entries.truncate(3);
     let spec = motus_models::default_for("two-stream", 12)?;
     let g0 = spec.lower()?;

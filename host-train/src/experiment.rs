@@ -48,6 +48,9 @@ pub struct ExperimentArgs {
     pub threads: i32,
     #[arg(long, default_value_t = 2)]
     pub workers: usize,
+    /// Random training clips per video per epoch.
+    #[arg(long, default_value_t = 1)]
+    pub clips_per_video: u32,
     /// Test clips per video (TSN views, probabilities averaged).
     #[arg(long, default_value_t = 3)]
     pub views: u32,
@@ -121,6 +124,7 @@ fn train_args(a: &ExperimentArgs, spec: &Path, out: &Path, epochs: u32, extra: &
         ("--device", a.device.clone()),
         ("--threads", a.threads.to_string()),
         ("--workers", a.workers.to_string()),
+        ("--clips-per-video", a.clips_per_video.to_string()),
     ] {
         argv.push(k.into());
         argv.push(v);

@@ -2,7 +2,7 @@
 
 mod inspect;
 
-use motus_train::{experiment, export, train};
+use motus_train::{bench, experiment, export, train};
 
 use std::process::ExitCode;
 
@@ -24,6 +24,8 @@ enum Command {
     Train(train::TrainArgs),
     /// The seed's comparison: every architecture trained with one budget, tested, tabulated.
     Experiment(experiment::ExperimentArgs),
+    /// Training throughput (clips/s) per architecture, one JSON object.
+    Bench(bench::BenchArgs),
     /// Write a checkpoint's model as ONNX with its model card embedded.
     Export(export::ExportArgs),
 }
@@ -35,6 +37,7 @@ fn main() -> ExitCode {
         Command::Export(args) => export::run(args),
         Command::Train(args) => train::run(args),
         Command::Experiment(args) => experiment::run(args),
+        Command::Bench(args) => bench::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

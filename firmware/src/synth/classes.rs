@@ -21,6 +21,10 @@ pub const CLASS_NAMES: [&str; 12] =
 pub const MOTION_PAIRS: [(&str, &str); 4] =
     [("walk_left", "walk_right"), ("approach", "recede"), ("spin_cw", "spin_ccw"), ("sit_down", "stand_up")];
 
+/// The pairs that are mirror images of each other: a horizontal flip turns one into the
+/// other, so flip augmentation must swap their labels (the time-reversed pairs are unaffected).
+pub const MIRROR_PAIRS: [(&str, &str); 2] = [("walk_left", "walk_right"), ("spin_cw", "spin_ccw")];
+
 /// Indices in `labels` of every class that belongs to a [`MOTION_PAIRS`] pair (by name, so it
 /// works for any class index that uses the benchmark's names).
 pub fn paired_class_indices(labels: &[String]) -> Vec<usize> {

@@ -29,7 +29,7 @@ mod tests;
 
 use std::path::PathBuf;
 
-pub use classes::{class_names, paired_class_indices, CLASS_NAMES, MOTION_PAIRS};
+pub use classes::{class_names, paired_class_indices, CLASS_NAMES, MIRROR_PAIRS, MOTION_PAIRS};
 pub use dataset::{write_dataset, SynthSummary};
 pub use sheet::contact_sheet;
 pub use video::SynthVideo;

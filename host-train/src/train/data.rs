@@ -117,13 +117,17 @@ pub struct Augment {
     /// Aspect ratio range of the crop.
     pub crop_ratio: (f32, f32),
     pub flip: bool,
+    /// Label pairs a horizontal flip turns into each other (walk left ↔ walk right): a flipped
+    /// clip of one is labelled as the other. Without this, flipping would teach the network
+    /// that direction does not matter.
+    pub flip_swap: Vec<(usize, usize)>,
     /// Brightness, contrast and saturation factors are drawn from `1 ± colour_jitter`.
     pub colour_jitter: f32,
 }
 
 impl Default for Augment {
     fn default() -> Self {
-        Augment { crop_scale: (0.5, 1.0), crop_ratio: (0.75, 1.333), flip: true, colour_jitter: 0.3 }
+        Augment { crop_scale: (0.5, 1.0), crop_ratio: (0.75, 1.333), flip: true, flip_swap: Vec::new(), colour_jitter: 0.3 }
     }
 }
 
@@ -173,7 +177,8 @@ fn resample_flow_plane(plane: &[u8], width: u32, region: CropBox, out: u32, boun
     }
 }
 
-/// Fills one clip's inputs (one `Vec` per card input, sized by [`ClipGeometry::input_lens`]).
+/// Fills one clip's inputs (one `Vec` per card input, sized by [`ClipGeometry::input_lens`])
+/// and returns the clip's label (the video's, or its mirror class when the clip was flipped).
 /// With `rng` the clip is augmented; without, it is `window` (the centre window when `None`)
 /// with the centre crop, as evaluation sees it.
 pub fn make_clip<R: Rng>(
@@ -183,7 +188,7 @@ pub fn make_clip<R: Rng>(
     rng: Option<&mut R>,
     window: Option<&ClipIndices>,
     out: &mut [Vec<f32>],
-) -> anyhow::Result<()> {
+) -> anyhow::Result<usize> {
     let first = video.frames.first().ok_or_else(|| anyhow::anyhow!("video has no frames"))?;
     let (w, h) = (first.width, first.height);
     let n = video.frames.len() as u64;
@@ -288,10 +293,91 @@ pub fn make_clip<R: Rng>(
             }
         }
     }
-    Ok(())
+    let label = match (flip, aug.flip_swap.iter().find(|(a, b)| *a == video.label || *b == video.label)) {
+        (true, Some(&(a, b))) => {
+            if video.label == a {
+                b
+            } else {
+                a
+            }
+        }
+        _ => video.label,
+    };
+    Ok(label)
 }
 
 /// Quantises f32 flow fields (x plane, y plane) to the u8 cache form.
 pub fn quantise_field(x: &[f32], y: &[f32], bound: f32) -> Vec<u8> {
     x.iter().chain(y).map(|&v| to_u8(v, bound)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    /// A 40×40 video of 8 frames whose flow is a uniform +2 px to the right, except a 10×10
+    /// "actor" block moving +6 px.
+    fn video(label: usize) -> VideoData {
+        let frames = (0..8).map(|i| Frame::from_rgb(40, 40, vec![(i * 20) as u8; 40 * 40 * 3]).unwrap()).collect();
+        let bound = 20.0;
+        let field = |x: usize, y: usize| if (10..20).contains(&x) && (10..20).contains(&y) { 6.0 } else { 2.0 };
+        let u: Vec<f32> = (0..1600).map(|i| field(i % 40, i / 40)).collect();
+        let v = vec![0.0f32; 1600];
+        VideoData { label, frames, flow: (0..7).map(|_| quantise_field(&u, &v, bound)).collect(), flow_bound: bound }
+    }
+
+    fn geometry(mean_subtraction: bool) -> ClipGeometry {
+        ClipGeometry {
+            steps: 1,
+            stack: 2,
+            window_len: 3,
+            frame_stride: 1,
+            input_size: 32,
+            normalization: Normalization::imagenet(),
+            bound: 20.0,
+            mean_subtraction,
+            inputs: vec![("rgb".into(), false, "NCHW".into(), vec![1, 3, 32, 32]), ("flow".into(), true, "NCHW".into(), vec![1, 4, 32, 32])],
+        }
+    }
+
+    #[test]
+    fn a_flipped_clip_of_a_mirror_class_gets_its_twins_label_and_negated_flow() {
+        let g = geometry(false);
+        let aug = Augment { flip_swap: vec![(1, 2)], colour_jitter: 0.0, crop_scale: (1.0, 1.0), crop_ratio: (1.0, 1.0), ..Augment::default() };
+        let (mut flipped, mut kept) = (0, 0);
+        for seed in 0..16 {
+            let mut out = vec![vec![0.0; 3 * 32 * 32], vec![0.0; 4 * 32 * 32]];
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+            let label = make_clip(&video(1), &g, &aug, Some(&mut rng), None, &mut out).unwrap();
+            let mean_x: f32 = out[1][..32 * 32].iter().sum::<f32>() / 1024.0;
+            if label == 2 {
+                flipped += 1;
+                assert!(mean_x < 0.0, "a flipped clip's flow points left: {mean_x}");
+            } else {
+                assert_eq!(label, 1);
+                kept += 1;
+                assert!(mean_x > 0.0, "an unflipped clip's flow points right: {mean_x}");
+            }
+            // Another class is never relabelled.
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+            assert_eq!(make_clip(&video(5), &g, &aug, Some(&mut rng), None, &mut out).unwrap(), 5);
+        }
+        assert!(flipped > 0 && kept > 0, "flipped {flipped}, kept {kept}");
+    }
+
+    #[test]
+    fn mean_subtraction_leaves_only_the_actors_relative_motion() {
+        let g = geometry(true);
+        let mut out = vec![vec![0.0; 3 * 32 * 32], vec![0.0; 4 * 32 * 32]];
+        make_clip::<rand_chacha::ChaCha8Rng>(&video(0), &g, &Augment::default(), None, None, &mut out).unwrap();
+        let x = &out[1][..32 * 32];
+        // Centre crop 32 of 40: offset 4; the actor block covers crop pixels 6..16.
+        let background = x[30 * 32 + 30];
+        let actor = x[10 * 32 + 10];
+        assert!(background.abs() < 0.02, "background {background}");
+        assert!(actor > 0.15, "actor {actor} (4 px of relative motion / 20 px bound)");
+        let mean: f32 = x.iter().sum::<f32>() / x.len() as f32;
+        assert!(mean.abs() < 1e-3, "mean {mean}");
+    }
 }

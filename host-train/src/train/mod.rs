@@ -71,6 +71,8 @@ pub struct TrainConfig {
     pub flow: Option<FlowConfig>,
     pub val_views: u32,
     pub init_2d: Option<PathBuf>,
+    /// Random clips drawn from each training video per epoch.
+    pub clips_per_video: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -153,6 +155,17 @@ pub struct TrainArgs {
     /// Flow extraction cache (default: <data>/flow-cache).
     #[arg(long)]
     pub flow_cache: Option<PathBuf>,
+    /// No horizontal flips in augmentation.
+    #[arg(long)]
+    pub no_flip: bool,
+    /// Classes a horizontal flip turns into each other, as `a:b,c:d` (a flipped clip of `a` is
+    /// labelled `b`). Default: the synthetic benchmark's mirror pairs present in the labels.
+    #[arg(long, value_delimiter = ',')]
+    pub flip_swap: Vec<String>,
+    /// Random clips drawn from every training video per epoch (more optimiser steps per pass
+    /// over a small dataset; each clip has its own window, crop, flip and colours).
+    #[arg(long, default_value_t = 1)]
+    pub clips_per_video: u32,
     /// Clips per validation video (TSN views, scores averaged).
     #[arg(long, default_value_t = 3)]
     pub val_views: u32,
@@ -266,26 +279,28 @@ fn build_batch(
     train: bool,
     windows: Option<&[sampler::ClipIndices]>,
     workers: usize,
-) -> anyhow::Result<Vec<Vec<f32>>> {
+) -> anyhow::Result<(Vec<Vec<f32>>, Vec<i64>)> {
     let lens = g.input_lens();
+    let mut labels = vec![0i64; indices.len()];
     let mut per_clip: Vec<Vec<Vec<f32>>> = (0..indices.len()).map(|_| lens.iter().map(|&l| vec![0.0; l]).collect()).collect();
     let chunk = indices.len().div_ceil(workers.max(1)).max(1);
     let results: Vec<anyhow::Result<()>> = std::thread::scope(|s| {
         let handles: Vec<_> = per_clip
             .chunks_mut(chunk)
+            .zip(labels.chunks_mut(chunk))
             .enumerate()
-            .map(|(c, outs)| {
+            .map(|(c, (outs, labels))| {
                 s.spawn(move || -> anyhow::Result<()> {
-                    for (j, out) in outs.iter_mut().enumerate() {
+                    for (j, (out, label)) in outs.iter_mut().zip(labels.iter_mut()).enumerate() {
                         let i = c * chunk + j;
                         let video = &videos[indices[i]];
                         let window = windows.map(|w| &w[i]);
-                        if train {
+                        *label = if train {
                             let mut rng = ChaCha8Rng::seed_from_u64(seeds[i]);
-                            make_clip(video, g, aug, Some(&mut rng), None, out)?;
+                            make_clip(video, g, aug, Some(&mut rng), None, out)?
                         } else {
-                            make_clip::<ChaCha8Rng>(video, g, aug, None, window, out)?;
-                        }
+                            make_clip::<ChaCha8Rng>(video, g, aug, None, window, out)?
+                        } as i64;
                     }
                     Ok(())
                 })
@@ -302,7 +317,7 @@ fn build_batch(
             b.extend_from_slice(&x);
         }
     }
-    Ok(batch)
+    Ok((batch, labels))
 }
 
 fn to_tensors(g: &ClipGeometry, batch: &[Vec<f32>], n: usize, device: Device) -> Vec<(String, Tensor)> {
@@ -339,6 +354,7 @@ fn make_config(args: &TrainArgs, labels: Vec<String>) -> anyhow::Result<TrainCon
     };
     anyhow::ensure!(args.epochs > 0, "--epochs must be at least 1");
     anyhow::ensure!(args.batch > 0, "--batch must be at least 1");
+    anyhow::ensure!(args.clips_per_video > 0, "--clips-per-video must be at least 1");
     anyhow::ensure!((0.0..1.0).contains(&args.label_smoothing), "--label-smoothing must be in [0, 1)");
     if args.twin_2d || args.init_2d.is_some() {
         anyhow::ensure!(matches!(spec, ArchSpec::I3d(_)), "--twin-2d and --init-2d apply to i3d only");
@@ -353,6 +369,7 @@ fn make_config(args: &TrainArgs, labels: Vec<String>) -> anyhow::Result<TrainCon
         OptimizerArg::Adamw => 1e-3,
     });
     anyhow::ensure!(lr > 0.0 && lr.is_finite(), "--lr must be positive");
+    let augment = Augment { flip: !args.no_flip, flip_swap: flip_swap(&args.flip_swap, &labels)?, ..Augment::default() };
     Ok(TrainConfig {
         flow: flow_config(&spec, args.flow_preset),
         graph: if args.twin_2d { "i3d-2d-twin".into() } else { "full".into() },
@@ -372,10 +389,31 @@ fn make_config(args: &TrainArgs, labels: Vec<String>) -> anyhow::Result<TrainCon
         clip_grad: (args.clip_grad > 0.0).then_some(args.clip_grad),
         seed: args.seed,
         stream_mode: args.stream_mode,
-        augment: Augment::default(),
+        augment,
         val_views: args.val_views,
         init_2d: args.init_2d.clone(),
+        clips_per_video: args.clips_per_video,
     })
+}
+
+/// The label pairs swapped by a horizontal flip: from `a:b` arguments, or the synthetic
+/// benchmark's mirror pairs found among the labels.
+fn flip_swap(args: &[String], labels: &[String]) -> anyhow::Result<Vec<(usize, usize)>> {
+    let index = |name: &str| {
+        labels.iter().position(|l| l == name).ok_or_else(|| anyhow::anyhow!("--flip-swap: no class named {name:?}"))
+    };
+    if args.is_empty() {
+        return Ok(motus::synth::MIRROR_PAIRS
+            .iter()
+            .filter_map(|(a, b)| Some((labels.iter().position(|l| l == a)?, labels.iter().position(|l| l == b)?)))
+            .collect());
+    }
+    args.iter()
+        .map(|pair| {
+            let (a, b) = pair.split_once(':').ok_or_else(|| anyhow::anyhow!("--flip-swap: {pair:?} is not a:b"))?;
+            Ok((index(a)?, index(b)?))
+        })
+        .collect()
 }
 
 /// The card a run's checkpoints carry.
@@ -498,7 +536,13 @@ pub fn train(args: &TrainArgs, stop: Arc<AtomicBool>) -> anyhow::Result<RunSumma
     let report = serde_json::json!({"train": train_report, "val": val_report});
     crate::checkpoint::write_atomic(&args.out.join("data.json"), serde_json::to_string_pretty(&report)?.as_bytes())?;
 
-    let steps_per_epoch = (train_videos.len() / cfg.batch).max(1) as u64;
+    let clips_per_epoch = train_videos.len() * cfg.clips_per_video as usize;
+    anyhow::ensure!(
+        clips_per_epoch >= cfg.batch,
+        "an epoch has {clips_per_epoch} clips, fewer than one batch of {}; lower --batch",
+        cfg.batch
+    );
+    let steps_per_epoch = (clips_per_epoch / cfg.batch) as u64;
     let schedule = Schedule {
         base_lr: cfg.lr,
         warmup_steps: (cfg.warmup_epochs * steps_per_epoch as f64) as u64,
@@ -526,7 +570,7 @@ pub fn train(args: &TrainArgs, stop: Arc<AtomicBool>) -> anyhow::Result<RunSumma
         let epoch_started = Instant::now();
         bar.start_epoch();
         // The epoch's order: a permutation seeded by (seed, epoch), batches of whole clips.
-        let mut order: Vec<usize> = (0..train_videos.len()).collect();
+        let mut order: Vec<usize> = (0..clips_per_epoch).map(|i| i % train_videos.len()).collect();
         order.shuffle(&mut ChaCha8Rng::seed_from_u64(cfg.seed ^ (0x5EED_0000 + epoch as u64)));
         let first_step = progress_state.step_in_epoch;
         for step in first_step..steps_per_epoch {
@@ -541,10 +585,10 @@ pub fn train(args: &TrainArgs, stop: Arc<AtomicBool>) -> anyhow::Result<RunSumma
             let lo = step as usize * cfg.batch;
             let idx = &order[lo..lo + cfg.batch];
             let seeds: Vec<u64> = (0..cfg.batch).map(|j| cfg.seed.wrapping_mul(1_000_003) ^ ((epoch as u64) << 40) ^ (lo + j) as u64).collect();
-            let data = build_batch(&train_videos, idx, &seeds, &geometry, &cfg.augment, true, None, args.workers)?;
+            let (data, clip_labels) = build_batch(&train_videos, idx, &seeds, &geometry, &cfg.augment, true, None, args.workers)?;
             let tensors = to_tensors(&geometry, &data, cfg.batch, device);
             let refs: Vec<(&str, &Tensor)> = tensors.iter().map(|(n, t)| (n.as_str(), t)).collect();
-            let labels = Tensor::from_slice(&idx.iter().map(|&i| train_videos[i].label as i64).collect::<Vec<_>>()).to_device(device);
+            let labels = Tensor::from_slice(&clip_labels).to_device(device);
             let mut keep: Vec<&str> = heads.clone();
             keep.push(&output_name);
             let forward = || net.forward_values(&refs, true, &keep);
