@@ -81,6 +81,14 @@ fn json_table_report_and_comparison() {
     assert!(r["video_top5"].as_f64() >= r["video_top1"].as_f64());
     assert_eq!(r["per_class"].as_array().unwrap().len(), 12);
     assert_eq!(r["confusion"].as_array().unwrap().iter().map(|row| row.as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).sum::<u64>()).sum::<u64>(), 12);
+    let videos = r["videos"].as_array().unwrap();
+    assert_eq!(videos.len(), 12);
+    for v in videos {
+        let (l, p) = (v["label"].as_u64().unwrap() as usize, v["predicted"].as_u64().unwrap() as usize);
+        assert!(r["confusion"][l][p].as_u64().unwrap() >= 1, "{v}");
+        assert_eq!(v["clips"], 2);
+        assert!((0.0..=1.0).contains(&v["confidence"].as_f64().unwrap()));
+    }
     for stage in ["decode", "preprocess", "inference", "total"] {
         assert!(r["latency_ms"][stage]["p50"].as_f64().unwrap() > 0.0, "{stage}: {}", r["latency_ms"]);
     }

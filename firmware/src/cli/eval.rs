@@ -192,6 +192,17 @@ fn run_clips(args: &EvalArgs, list: &Path, root: &Path, a: &Model, b: Option<&Mo
     for (k, v) in summary_json.as_object().expect("a struct serialises to an object") {
         r.insert(k.clone(), v.clone());
     }
+    let per_video: Vec<Value> = run
+        .scored
+        .iter()
+        .zip(acc.video_predictions())
+        .map(|((i, s), pred)| {
+            let n = s.probs.len() as f32;
+            let confidence = s.probs.iter().map(|p| p[pred]).sum::<f32>() / n;
+            json!({"path": ds.entries[*i].path, "label": ds.entries[*i].label, "predicted": pred, "confidence": confidence, "clips": s.probs.len()})
+        })
+        .collect();
+    r.insert("videos".into(), json!(per_video));
     r.insert("padded_clips".into(), json!(run.scored.iter().map(|(_, s)| s.padded).sum::<usize>()));
     r.insert("latency_ms".into(), serde_json::to_value(eval::summarize_latency(&times))?);
     r.insert("flow_engine".into(), json!(run.flow_engine));
