@@ -217,7 +217,7 @@ fn run_clips(args: &EvalArgs, list: &Path, root: &Path, a: &Model, b: Option<&Mo
         Some(b) => {
             let run_b = run_one(b, "eval (compare)")?;
             let by_index: std::collections::HashMap<usize, &eval::VideoScores> = run_b.scored.iter().map(|(i, s)| (*i, s)).collect();
-            let both: Vec<(usize, &[Vec<f32>], &[Vec<f32>])> = run
+            let both: Vec<eval::VideoPair<'_>> = run
                 .scored
                 .iter()
                 .filter_map(|(i, s)| by_index.get(i).map(|t| (ds.entries[*i].label, &s.probs[..], &t.probs[..])))
@@ -341,7 +341,7 @@ fn print_table(r: &Value) {
     if let Some(rows) = r["per_class"].as_array().filter(|a| !a.is_empty()) {
         println!("  {:<16} {:>6} {:>9} {:>10}", "class", "videos", "recall", "precision");
         for c in rows {
-            println!("  {:<16} {:>6} {:>9} {:>10}", c["name"].as_str().unwrap_or("?"), c["support"], pct(&c["recall"]), pct(&c["precision"]));
+            println!("  {:<16} {:>6} {:>9} {:>10}", c["name"].as_str().unwrap_or("?"), c["support"].as_u64().unwrap_or(0), pct(&c["recall"]), pct(&c["precision"]));
         }
     }
     let c = &r["compare"];

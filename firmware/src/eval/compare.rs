@@ -40,9 +40,12 @@ fn argmax(p: &[f32]) -> usize {
     p.iter().enumerate().fold(0, |best, (i, &v)| if v > p[best] { i } else { best })
 }
 
+/// One video under two models: its label, model A's clip probabilities, model B's.
+pub type VideoPair<'a> = (usize, &'a [Vec<f32>], &'a [Vec<f32>]);
+
 /// Compares two models' clip probabilities on the same videos: `videos` holds, per video,
 /// its label and both models' clips (same views, so the same clip count).
-pub fn compare(classes: usize, videos: &[(usize, &[Vec<f32>], &[Vec<f32>])], names: &[String]) -> Result<Comparison, MetricsError> {
+pub fn compare(classes: usize, videos: &[VideoPair<'_>], names: &[String]) -> Result<Comparison, MetricsError> {
     let (mut acc_a, mut acc_b) = (Accumulator::new(classes), Accumulator::new(classes));
     let (mut clips, mut clip_same) = (0usize, 0usize);
     for &(label, a, b) in videos {
@@ -111,6 +114,6 @@ mod tests {
         assert_eq!(c.per_class[1].recall_diff, Some(-0.5));
         assert_eq!(c.per_class[1].precision_b, None, "b predicts nothing as y");
         assert_eq!(c.per_class[1].precision_diff, None);
-        assert!(compare(2, &[(0, &a0, &vec![vec![1.0]])], &names).is_err());
+        assert!(compare(2, &[(0, &a0, &[vec![1.0]])], &names).is_err());
     }
 }

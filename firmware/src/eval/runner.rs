@@ -220,7 +220,7 @@ fn score_long(w: &mut Worker, video: &LongVideo, window_stride: u64) -> Result<L
             spare = ring.pop_front().expect("ring is non-empty");
         }
         out.frames += 1;
-        if out.frames < span as u64 || (out.frames - span as u64) % window_stride != 0 {
+        if out.frames < span as u64 || !(out.frames - span as u64).is_multiple_of(window_stride) {
             continue;
         }
         let first = out.frames - span as u64;
