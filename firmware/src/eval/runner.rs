@@ -107,9 +107,10 @@ fn start_worker(model: &Path, card: &ModelCard, opts: &RunOptions) -> Result<Wor
 }
 
 impl Worker {
-    /// Builds and classifies one window; returns the probabilities and the stage times.
-    fn classify<F: std::borrow::Borrow<Frame>>(&mut self, frames: &[F], crop: crate::preprocess::CropPosition, decode: Duration) -> Result<(Vec<f32>, StageTimes), Failure> {
-        let t = self.builder.build(frames, crop)?;
+    /// Builds (continuing the previous window `advance` frames on, when not 0) and classifies
+    /// one window; returns the probabilities and the stage times.
+    fn classify<F: std::borrow::Borrow<Frame>>(&mut self, frames: &[F], crop: crate::preprocess::CropPosition, advance: usize, decode: Duration) -> Result<(Vec<f32>, StageTimes), Failure> {
+        let t = self.builder.build_advanced(frames, crop, advance)?;
         let start = Instant::now();
         let scores = self.classifier.run(&self.builder.inputs()).map_err(|e| Failure::Fatal(e.to_string()))?;
         let inference = start.elapsed();
@@ -132,7 +133,7 @@ fn score_video(w: &mut Worker, ds: &Dataset, index: usize, protocol: &SamplerCon
     for view in &views {
         refs.clear();
         refs.extend(view.clip.frames.iter().map(|&i| &frames[i as usize]));
-        let (probs, times) = w.classify(&refs, view.crop, share)?;
+        let (probs, times) = w.classify(&refs, view.crop, 0, share)?;
         out.probs.push(probs);
         out.times.push(times);
         out.padded += usize::from(view.clip.padded);
@@ -208,6 +209,9 @@ fn score_long(w: &mut Worker, video: &LongVideo, window_stride: u64) -> Result<L
     let mut spare = Frame::new(0, 0);
     let mut out = LongScores { windows: Vec::new(), times: Vec::new(), frames: 0 };
     let mut decode = Duration::ZERO;
+    // Consecutive windows share frames when the window stride is a whole number of clip
+    // strides: the builder then reuses their preprocessing and flow.
+    let advance = if window_stride.is_multiple_of(spec.frame_stride as u64) { (window_stride / spec.frame_stride as u64) as usize } else { 0 };
     loop {
         let start = Instant::now();
         let more = reader.read_into(&mut spare).map_err(|e| Failure::Skip(format!("frame {}: {e}", out.frames)))?;
@@ -225,7 +229,9 @@ fn score_long(w: &mut Worker, video: &LongVideo, window_stride: u64) -> Result<L
         }
         let first = out.frames - span as u64;
         let refs: Vec<&Frame> = (0..w.builder.window_len()).map(|k| &ring[k * stride]).collect();
-        let (probs, times) = w.classify(&refs, crate::preprocess::CropPosition::Center, std::mem::take(&mut decode))?;
+        // The builder outlives this video: its first window must not continue the last one.
+        let advance = if out.windows.is_empty() { 0 } else { advance };
+        let (probs, times) = w.classify(&refs, crate::preprocess::CropPosition::Center, advance, std::mem::take(&mut decode))?;
         out.windows.push(WindowScore { start_frame: first, end_frame: first + span as u64, probs });
         out.times.push(times);
     }

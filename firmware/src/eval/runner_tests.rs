@@ -180,3 +180,28 @@ fn long_videos_by_sliding_windows() {
     let err = evaluate_long(&model, &card, &videos, Some(0), &opts(), &mut |_, _| {}).unwrap_err();
     assert!(err.to_string().contains("at least 1"), "{err}");
 }
+
+#[test]
+fn sliding_flow_windows_match_fresh_builds_across_videos() {
+    // Two long videos through one worker: window scores with reuse between windows must equal
+    // scoring each window alone, including the first window of the second video.
+    let dir = tempfile::tempdir().unwrap();
+    synth(dir.path(), 2, true);
+    let videos = crate::dataset::load_long_split(dir.path(), "test").unwrap();
+    let model = write_model(dir.path(), "two", &tiny_spec("two-stream", 12, 32), labels(), 6);
+    let card = crate::infer::Classifier::load(&model).unwrap().card().clone();
+    let one = RunOptions { workers: 1, ..RunOptions::default() };
+    let run = evaluate_long(&model, &card, &videos, Some(1), &one, &mut |_, _| {}).unwrap();
+    let mut c = crate::infer::Classifier::load(&model).unwrap();
+    let mut b = crate::infer::ClipBuilder::from_card(&card, crate::flow::Backend::Cpu, 1).unwrap();
+    for (i, s) in &run.scored {
+        let frames = crate::media::open_video(&videos[*i].path).unwrap().read_all().unwrap();
+        assert_eq!(s.windows.len(), frames.len() - 2, "span 3, stride 1");
+        for w in s.windows.iter().step_by(37).chain(s.windows.first()) {
+            let f = w.start_frame as usize;
+            b.build(&frames[f..f + 3], crate::preprocess::CropPosition::Center).unwrap();
+            let want = c.run(&b.inputs()).unwrap().probs;
+            assert_eq!(w.probs, want, "video {i}, window at {f}");
+        }
+    }
+}

@@ -33,7 +33,10 @@
 //! A [`ClipBuilder`] owns its flow engine, the processed frames, the flow fields and the
 //! tensors, and reuses all of them window after window: the live runtime builds one per stream
 //! and calls [`ClipBuilder::build`] for every window, then hands [`ClipBuilder::inputs`] to
-//! [`super::Classifier::run`].
+//! [`super::Classifier::run`]. A sliding window calls [`ClipBuilder::build_advanced`] with how
+//! many window frames it moved: the frames and flow fields the windows share are kept, so a
+//! stride-1 window over a two-stream model computes one new flow field per window, not `L`.
+//! The tensors are bit-identical to a fresh build's (tested).
 
 use std::borrow::Borrow;
 use std::time::{Duration, Instant};
@@ -118,6 +121,8 @@ pub struct ClipBuilder {
     processed: Vec<Frame>,
     fields: Vec<FlowField>,
     timings: ClipTimings,
+    /// Crop of the last successful build; `None` when there is none to continue from.
+    last_crop: Option<CropPosition>,
 }
 
 impl std::fmt::Debug for ClipBuilder {
@@ -254,6 +259,7 @@ impl ClipBuilder {
             processed: Vec::new(),
             fields: Vec::new(),
             timings: ClipTimings::default(),
+            last_crop: None,
         })
     }
 
@@ -289,13 +295,35 @@ impl ClipBuilder {
     /// Fills every input from one window of `window_len` frames (any size; all of one size),
     /// cropping at `crop`. Frames may be owned or borrowed (`&[Frame]`, `&[&Frame]`).
     pub fn build<F: Borrow<Frame>>(&mut self, frames: &[F], crop: CropPosition) -> Result<ClipTimings, ClipError> {
+        self.build_from(frames, crop, 0)
+    }
+
+    /// [`Self::build`] for a window that starts `advance` window frames after the previous
+    /// one, as a sliding window does: the caller vouches that `frames[..window_len - advance]`
+    /// are the previous window's last frames. The frames and flow fields the two windows
+    /// share are then reused rather than recomputed (a stride-1 window over a two-stream
+    /// model computes one flow field per window instead of `L`). Falls back to a full build
+    /// when there is nothing to reuse (first window, other crop, a failed build, or
+    /// `advance` of 0 or at least `window_len`); the tensors are the same either way.
+    pub fn build_advanced<F: Borrow<Frame>>(&mut self, frames: &[F], crop: CropPosition, advance: usize) -> Result<ClipTimings, ClipError> {
+        let reuse = if self.last_crop == Some(crop) && (1..self.window_len()).contains(&advance) { self.window_len() - advance } else { 0 };
+        self.build_from(frames, crop, reuse)
+    }
+
+    /// Builds, keeping the first `keep` processed frames (and the fields between them) from
+    /// the previous window's last `keep`.
+    fn build_from<F: Borrow<Frame>>(&mut self, frames: &[F], crop: CropPosition, keep: usize) -> Result<ClipTimings, ClipError> {
         let want = self.window_len();
         if frames.len() != want {
             return Err(ClipError::WindowLength { got: frames.len(), want });
         }
+        // `keep > 0` only after a successful build (`last_crop` is set): `processed` then holds
+        // `want` frames and `fields` the `want - 1` fields between them.
+        self.last_crop = None;
         let start = Instant::now();
         self.processed.resize_with(want, || Frame::new(0, 0));
-        for (index, (src, dst)) in frames.iter().zip(self.processed.iter_mut()).enumerate() {
+        self.processed.rotate_left(want - keep);
+        for (index, (src, dst)) in frames.iter().zip(self.processed.iter_mut()).enumerate().skip(keep) {
             self.pipeline.apply(src.borrow(), crop, false, dst).map_err(|source| ClipError::Preprocess { index, source })?;
         }
         let centre = self.stack / 2;
@@ -308,8 +336,11 @@ impl ClipBuilder {
         let mut flow = Duration::ZERO;
         if let Some(engine) = self.engine.as_mut() {
             let start = Instant::now();
-            self.fields.resize_with(want - 1, || FlowField::zeros(0, 0));
-            for (index, field) in self.fields.iter_mut().enumerate() {
+            let pairs = want - 1;
+            let kept = keep.saturating_sub(1);
+            self.fields.resize_with(pairs, || FlowField::zeros(0, 0));
+            self.fields.rotate_left(pairs - kept);
+            for (index, field) in self.fields.iter_mut().enumerate().skip(kept) {
                 engine
                     .compute_into(&self.processed[index], &self.processed[index + 1], field)
                     .map_err(|source| ClipError::FlowEngine { index, source })?;
@@ -321,6 +352,7 @@ impl ClipBuilder {
             flow = start.elapsed();
         }
         self.timings = ClipTimings { preprocess, flow };
+        self.last_crop = Some(crop);
         Ok(self.timings)
     }
 

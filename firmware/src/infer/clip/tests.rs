@@ -233,3 +233,32 @@ fn contract_refusals() {
     let err = b.build(&frames, CropPosition::Center).unwrap_err();
     assert!(matches!(err, ClipError::Preprocess { index: 2, .. }), "{err}");
 }
+
+#[test]
+fn sliding_windows_reuse_shared_frames_and_fields_exactly() {
+    // i3d: 5-frame windows; a stream of 9 frames with motion.
+    let stream: Vec<Frame> = (0..9).map(|i| frame((i * i) as i32 / 3, i as u8)).collect();
+    let (_, mut fresh) = builder("i3d");
+    let (_, mut sliding) = builder("i3d");
+    let snapshot = |b: &ClipBuilder| b.inputs().iter().map(|t| t.data.to_vec()).collect::<Vec<_>>();
+    sliding.build(&stream[0..5], CropPosition::Center).unwrap();
+    for (start, advance) in [(2, 2), (3, 1), (4, 1)] {
+        let t = sliding.build_advanced(&stream[start..start + 5], CropPosition::Center, advance).unwrap();
+        fresh.build(&stream[start..start + 5], CropPosition::Center).unwrap();
+        assert_eq!(snapshot(&sliding), snapshot(&fresh), "window at {start}");
+        assert!(t.flow > std::time::Duration::ZERO);
+    }
+    // Another crop, a jump as long as the window, or a failed build: nothing is reused, and
+    // the result is still a plain build's.
+    for (start, crop, advance) in [(4, CropPosition::Start, 1), (0, CropPosition::Start, 5)] {
+        sliding.build_advanced(&stream[start..start + 5], crop, advance).unwrap();
+        fresh.build(&stream[start..start + 5], crop).unwrap();
+        assert_eq!(snapshot(&sliding), snapshot(&fresh), "window at {start}");
+    }
+    let mut broken: Vec<Frame> = stream[1..6].to_vec();
+    broken[4] = Frame::new(0, 0);
+    assert!(sliding.build_advanced(&broken, CropPosition::Start, 1).is_err());
+    sliding.build_advanced(&stream[2..7], CropPosition::Start, 1).unwrap();
+    fresh.build(&stream[2..7], CropPosition::Start).unwrap();
+    assert_eq!(snapshot(&sliding), snapshot(&fresh));
+}
