@@ -237,7 +237,7 @@ fn contract_refusals() {
 #[test]
 fn sliding_windows_reuse_shared_frames_and_fields_exactly() {
     // i3d: 5-frame windows; a stream of 9 frames with motion.
-    let stream: Vec<Frame> = (0..9).map(|i| frame((i * i) as i32 / 3, i as u8)).collect();
+    let stream: Vec<Frame> = (0..9).map(|i| frame(i * i / 3, i as u8)).collect();
     let (_, mut fresh) = builder("i3d");
     let (_, mut sliding) = builder("i3d");
     let snapshot = |b: &ClipBuilder| b.inputs().iter().map(|t| t.data.to_vec()).collect::<Vec<_>>();
