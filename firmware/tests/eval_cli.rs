@@ -188,3 +188,32 @@ fn long_videos_are_scored_as_events() {
     let md = std::fs::read_to_string(report.join("report.md")).unwrap();
     assert!(md.contains("Detection on long videos"), "{md}");
 }
+
+#[test]
+fn record_appends_the_measurement_to_the_embedded_card_and_keeps_the_weights() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = synth(&dir.path().join("d"), false);
+    let model = dir.path().join("m.onnx");
+    write_model(&model, labels(), 3, true);
+    let before = motus_models::onnx::read_model(&std::fs::read(&model).unwrap()).unwrap();
+    let r = json(&motus(&["eval", "--model", model.to_str().unwrap(), "--data", list.to_str().unwrap(), "--json", "--record", "synthetic test, seed 2"]));
+    let after = motus_models::onnx::read_model(&std::fs::read(&model).unwrap()).unwrap();
+    assert_eq!(before.graph, after.graph, "graph and weights unchanged");
+    let card = motus_models::onnx::model_card(&after).unwrap();
+    assert_eq!(card.evaluations.len(), 1);
+    let e = &card.evaluations[0];
+    assert_eq!(e.data, "synthetic test, seed 2");
+    assert_eq!(e.video_top1, r["video_top1"].as_f64().unwrap());
+    assert_eq!(e.n_videos, 12);
+    assert!(e.method.contains("protocol center"), "{}", e.method);
+    // `motus info --json` shows it.
+    let info = json(&motus(&["info", model.to_str().unwrap(), "--json"]));
+    assert_eq!(info["evaluations"][0]["data"], "synthetic test, seed 2");
+
+    // A model whose card lives beside it cannot take a record.
+    let side = dir.path().join("side.onnx");
+    let card = write_model(&side, labels(), 3, false);
+    std::fs::write(dir.path().join("side.card.toml"), card.to_toml().unwrap()).unwrap();
+    let err = failure(&motus(&["eval", "--model", side.to_str().unwrap(), "--data", list.to_str().unwrap(), "--record", "x"]));
+    assert!(err.contains("embedded card"), "{err}");
+}

@@ -57,6 +57,11 @@ pub struct EvalArgs {
     /// Long videos: top-class probability a window needs to count as a detection.
     #[arg(long, default_value_t = 0.5)]
     threshold: f32,
+    /// Append this measurement to the model's embedded card (a description of the data, e.g.
+    /// "synthetic test split, seed 202"). The file is rewritten atomically; graph and weights
+    /// stay byte for byte. Not for long lists, sidecar cards or --compare runs.
+    #[arg(long, value_name = "DATA_DESCRIPTION")]
+    record: Option<String>,
     /// Long videos: the class that never forms an event (ignored if the model lacks it).
     #[arg(long, default_value = "idle")]
     background: String,
@@ -103,6 +108,14 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let opts = RunOptions { workers: args.workers.unwrap_or(cores.min(4)).max(1), flow_backend: args.flow_backend, flow_threads: 1 };
     let long = super::dataset::is_long_list(&list)?;
+    if args.record.is_some() {
+        if long || b.is_some() {
+            bail!("--record stores trimmed-video accuracy of one model; not with a long-video list or --compare");
+        }
+        if a.origin != "embedded" {
+            bail!("--record writes into the model's embedded card; {} has a {} card", a.path.display(), a.origin);
+        }
+    }
     let report = if long { run_long(&args, &list, &root, &a, b.as_ref(), &opts)? } else { run_clips(&args, &list, &root, &a, b.as_ref(), &opts)? };
     if let Some(dir) = &args.report {
         let written = eval::report::write_report(dir, &report).with_context(|| format!("writing the report to {}", dir.display()))?;
@@ -115,10 +128,39 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     } else {
         print_table(&report);
     }
+    if let Some(what) = &args.record {
+        record(&a, what, &args.protocol, &report)?;
+    }
     let skipped = report["n_unreadable"].as_u64().unwrap_or(0);
     if skipped > 0 {
         eprintln!("warning: {skipped} unreadable video(s) were skipped (listed above and under `unreadable` in the report)");
     }
+    Ok(())
+}
+
+/// Appends the run's accuracy to the model's embedded card and rewrites the file atomically.
+fn record(m: &Model, what: &str, protocol: &str, report: &Value) -> anyhow::Result<()> {
+    let num = |k: &str| report[k].as_f64().ok_or_else(|| anyhow::anyhow!("the report has no {k}"));
+    let mut card = m.card.clone();
+    card.evaluations.push(motus_models::CardEvaluation {
+        data: what.to_string(),
+        method: format!(
+            "motus eval {}: tract, the device's clip assembly, flow {}, protocol {protocol}",
+            env!("CARGO_PKG_VERSION"),
+            report["flow_engine"].as_str().unwrap_or("none")
+        ),
+        n_videos: report["n_videos"].as_u64().unwrap_or(0) as usize,
+        clip_top1: num("clip_top1")?,
+        video_top1: num("video_top1")?,
+        video_top5: num("video_top5")?,
+    });
+    let bytes = std::fs::read(&m.path).with_context(|| format!("reading {}", m.path.display()))?;
+    let out = motus_models::onnx::replace_card(&bytes, &card)?;
+    let tmp = m.path.with_extension("onnx.tmp");
+    std::fs::write(&tmp, &out).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::File::open(&tmp)?.sync_all()?;
+    std::fs::rename(&tmp, &m.path).with_context(|| format!("replacing {}", m.path.display()))?;
+    eprintln!("recorded video Hit@1 {:.4} in the card of {}", num("video_top1")?, m.path.display());
     Ok(())
 }
 

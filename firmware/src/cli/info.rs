@@ -50,7 +50,7 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
     let opset = parsed.opset_import.iter().map(|o| o.version).max().unwrap_or(0);
     let spec = serde_json::to_value(&card.arch)?;
     let flow = match &card.flow {
-        Some(f) => json!({"algorithm": f.algorithm, "params": f.params, "bound": f.bound, "stack_len": f.stack_len}),
+        Some(f) => json!({"algorithm": f.algorithm, "params": f.params, "bound": f.bound, "stack_len": f.stack_len, "mean_subtraction": f.mean_subtraction}),
         None => serde_json::Value::Null,
     };
     let report = json!({
@@ -68,6 +68,7 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
         "flow": flow,
         "weights_sha256": card.weights_sha256,
         "producer": card.producer,
+        "evaluations": card.evaluations,
         "file_sha256": file_sha256,
         "file_bytes": bytes.len(),
         "opset": opset,
@@ -86,10 +87,19 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
     println!("  size          resize short side to {}, crop {}", card.input.resize_short, card.input.input_size);
     println!("  normalization mean {:?} std {:?}", card.input.normalization.mean, card.input.normalization.std);
     match &card.flow {
-        Some(f) => println!("  flow          {} bound ±{} px, stack {} fields, params {}", f.algorithm, f.bound, f.stack_len, f.params),
+        Some(f) => println!(
+            "  flow          {} bound ±{} px, stack {} fields, mean subtraction {}, params {}",
+            f.algorithm, f.bound, f.stack_len, f.mean_subtraction, f.params
+        ),
         None => println!("  flow          none (RGB only)"),
     }
     println!("  weights       sha256 {}", card.weights_sha256);
     println!("  producer      {}", card.producer);
+    for e in &card.evaluations {
+        println!(
+            "  measured      video Hit@1 {:.4}, Hit@5 {:.4}, clip Hit@1 {:.4} on {} videos: {} ({})",
+            e.video_top1, e.video_top5, e.clip_top1, e.n_videos, e.data, e.method
+        );
+    }
     Ok(())
 }

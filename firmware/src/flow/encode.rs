@@ -42,11 +42,18 @@ pub fn to_unit(x: f32, bound: f32) -> f32 {
 /// the model sees, before clipping.
 pub fn subtract_mean(u: &mut [f32], v: &mut [f32]) {
     for plane in [u, v] {
-        let (sum, n) = plane.iter().filter(|x| x.is_finite()).fold((0f64, 0usize), |(s, n), &x| (s + x as f64, n + 1));
-        if n > 0 {
-            let mean = (sum / n as f64) as f32;
-            plane.iter_mut().for_each(|x| *x -= mean);
-        }
+        let mean = finite_mean(plane);
+        plane.iter_mut().for_each(|x| *x -= mean);
+    }
+}
+
+/// Mean of the finite values of one flow component (0 when there are none).
+pub fn finite_mean(values: &[f32]) -> f32 {
+    let (sum, n) = values.iter().filter(|x| x.is_finite()).fold((0f64, 0usize), |(s, n), &x| (s + x as f64, n + 1));
+    if n == 0 {
+        0.0
+    } else {
+        (sum / n as f64) as f32
     }
 }
 

@@ -23,7 +23,8 @@
 //!
 //! The RGB input is normalised with the card's mean and std into `NCTHW`, `NTCHW` or `NCHW`
 //! (one frame). The flow input (the card input whose name contains `flow`) is clipped to the
-//! card's ±bound and scaled to [-1, 1] ([`crate::flow::encode::to_unit`]), as `NCHW`
+//! card's ±bound and scaled to [-1, 1] ([`crate::flow::encode::to_unit`]) — after subtracting
+//! each field's mean over the crop when the card asks for mean subtraction — as `NCHW`
 //! `[1, 2L, H, W]` (x₁, y₁, x₂, y₂, …), `NTCHW` `[1, T, 2L, H, W]` or `NCTHW` `[1, 2, T, H, W]`
 //! (`L = 1`). Every shape is checked against the card when the builder is made, so a model
 //! whose declared inputs do not fit its own clip contract is refused before any video is read.
@@ -43,7 +44,7 @@ use std::time::{Duration, Instant};
 
 use motus_models::{ClipSpec, ModelCard};
 
-use crate::flow::encode::to_unit;
+use crate::flow::encode::{finite_mean, to_unit};
 use crate::flow::{self, Backend, FlowConfig, FlowEngine, FlowField};
 use crate::frame::Frame;
 use crate::preprocess::{normalize_clip, ClipLayout, CropPosition, FramePipeline, PreprocessError};
@@ -116,6 +117,8 @@ pub struct ClipBuilder {
     steps: usize,
     stack: usize,
     bound: f32,
+    /// Subtract each field's mean before encoding (the card's camera-motion compensation).
+    mean_subtraction: bool,
     engine: Option<Box<dyn FlowEngine>>,
     slots: Vec<Slot>,
     processed: Vec<Frame>,
@@ -254,6 +257,7 @@ impl ClipBuilder {
             steps,
             stack,
             bound: flow_cfg.as_ref().map_or(0.0, |f| f.bound),
+            mean_subtraction: flow_cfg.as_ref().is_some_and(|f| f.mean_subtraction),
             engine,
             slots,
             processed: Vec::new(),
@@ -347,7 +351,7 @@ impl ClipBuilder {
             }
             let (steps, stack, bound) = (self.steps, self.stack, self.bound);
             for slot in self.slots.iter_mut().filter(|s| s.role == Role::Flow) {
-                encode_flow(&self.fields, slot, steps, stack, bound);
+                encode_flow(&self.fields, slot, steps, stack, bound, self.mean_subtraction);
             }
             flow = start.elapsed();
         }
@@ -368,7 +372,7 @@ impl ClipBuilder {
 }
 
 /// Writes the fields into one flow input: step `t`, stack slot `j` ← field `t + j`.
-fn encode_flow(fields: &[FlowField], slot: &mut Slot, steps: usize, stack: usize, bound: f32) {
+fn encode_flow(fields: &[FlowField], slot: &mut Slot, steps: usize, stack: usize, bound: f32, mean_subtraction: bool) {
     let plane = fields[0].len();
     for t in 0..steps {
         for j in 0..stack {
@@ -378,13 +382,15 @@ fn encode_flow(fields: &[FlowField], slot: &mut Slot, steps: usize, stack: usize
                     Layout::Ncthw => (c * steps + t) * plane,
                     Layout::Ntchw | Layout::Nchw => (t * 2 * stack + 2 * j + c) * plane,
                 };
+                let mean = if mean_subtraction { finite_mean(comp) } else { 0.0 };
                 for (dst, &x) in slot.data[base..base + plane].iter_mut().zip(comp.iter()) {
-                    *dst = to_unit(x, bound);
+                    *dst = to_unit(x - mean, bound);
                 }
             }
         }
     }
 }
+
 
 #[cfg(test)]
 mod tests;

@@ -49,13 +49,15 @@ pub(crate) fn tiny_spec(name: &str, classes: usize, size: usize) -> ArchSpec {
     }
 }
 
-/// The card motus would write for `spec`, with TV-L1 `edge` flow settings where it reads flow.
+/// The card motus would write for `spec`, with TV-L1 `edge` flow settings where it reads flow
+/// and raw flow (no mean subtraction), so layout tests can compare with the engine's fields.
 pub(crate) fn card_for(spec: &ArchSpec, labels: Vec<String>) -> (motus_models::Graph, ModelCard) {
     let g = spec.lower().unwrap();
     let mut card = ModelCard::for_spec(spec, &g, labels);
     card.input.resize_short = spec.input_size() as u32;
     if let Some(f) = card.flow.as_mut() {
         f.params = serde_json::to_value(TvL1Params::edge()).unwrap();
+        f.mean_subtraction = false;
     }
     (g, card)
 }

@@ -135,6 +135,32 @@ fn two_stream_reads_the_centre_frame_and_stacked_flow() {
 }
 
 #[test]
+fn mean_subtraction_removes_the_camera_shift_as_the_card_asks() {
+    let (_, mut card) = card_for(&tiny_spec("two-stream", 3, SIZE), labels(3));
+    card.flow.as_mut().unwrap().mean_subtraction = true;
+    let mut b = ClipBuilder::from_card(&card, Backend::Cpu, 1).unwrap();
+    // The whole frame shifts 2 px: a panning camera and nothing else.
+    let frames = vec![frame(0, 0), frame(2, 0), frame(2, 0)];
+    b.build(&frames, CropPosition::Center).unwrap();
+    let (processed, _) = reference_rgb(&card, &frames);
+    let mut engine = TvL1Cpu::new(TvL1Params::edge(), 1).unwrap();
+    let f0 = engine.compute(&processed[0], &processed[1]).unwrap();
+    let mean = f0.u.iter().sum::<f32>() / f0.u.len() as f32;
+    assert!(mean > 1.0, "the raw field moves ({mean} px)");
+    let (_, flow) = tensor(&b, "flow");
+    for (i, &u) in f0.u.iter().enumerate() {
+        assert!((flow[i] - to_unit(u - mean, 20.0)).abs() < 1e-6);
+    }
+    assert!(plane_mean(flow, 0).abs() * 20.0 < 1e-3, "the shift is gone: {}", plane_mean(flow, 0) * 20.0);
+    // A card that says otherwise than the engine settings is refused at the builder.
+    let mut raw = FlowConfig::from_card(card.flow.as_ref().unwrap()).unwrap();
+    raw.mean_subtraction = false;
+    let engine: Box<dyn crate::flow::FlowEngine> = Box::new(TvL1Cpu::new(TvL1Params::edge(), 1).unwrap());
+    let e = ClipBuilder::new(&card, Some((engine, raw))).unwrap_err();
+    assert!(e.to_string().contains("mean subtraction"), "{e}");
+}
+
+#[test]
 fn fused_and_i3d_flow_layouts() {
     // fused-3d: T = 2, L = 2 → 4 frames; step t stacks fields t, t+1 and reads frame t + 1.
     let (card, mut b) = builder("fused-3d");
