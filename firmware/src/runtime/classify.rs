@@ -1,0 +1,29 @@
+//! The classification stage as the pipeline sees it: a window of recent frames in, class
+//! probabilities out. The pipeline owns the frame history and the sliding-window stride; the
+//! stage owns clip assembly (the shared `infer::clip` code), flow and the model, so any
+//! architecture — or another runtime — plugs in behind this one trait.
+
+use std::time::Duration;
+
+use crate::frame::Frame;
+
+/// Time spent in each part of one classification.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StageTimes {
+    pub preprocess: Duration,
+    pub flow: Duration,
+    pub infer: Duration,
+}
+
+/// Classifies sliding windows of frames.
+pub trait WindowClassifier: Send {
+    /// Class names, in score order.
+    fn labels(&self) -> &[String];
+    /// Source frames one window spans (the pipeline keeps this many, newest last).
+    fn span(&self) -> usize;
+    /// Scores the window `frames` (exactly `span` frames, oldest first): probabilities per
+    /// class, and where the time went.
+    fn classify(&mut self, frames: &[&Frame]) -> Result<(Vec<f32>, StageTimes), String>;
+    /// One line for the start-up log (model, flow engine, threads).
+    fn describe(&self) -> String;
+}
