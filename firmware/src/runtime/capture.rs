@@ -81,6 +81,11 @@ pub fn spawn(mut open: Opener, mut ring: CaptureEnd, stop: Arc<AtomicBool>, back
                     }
                     continue;
                 };
+                if src.may_wait() {
+                    while !ring.has_free_buffer() && !stop.load(Ordering::Relaxed) {
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                }
                 match ring.capture(|f| src.read_into(f)) {
                     Ok(Captured::Queued | Captured::Dropped) => {}
                     Ok(Captured::EndOfStream) if !src.is_live() => {

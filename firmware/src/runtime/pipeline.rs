@@ -138,6 +138,11 @@ pub fn run(cfg: &RunConfig, mut classifier: Box<dyn WindowClassifier>, model_sha
         metrics: metrics.clone(),
     });
 
+    // A file read as fast as possible is an offline run: every frame counts, none is skipped.
+    let max_lag = match &cfg.source {
+        super::config::SourceConfig::File { pace: super::config::Pace::Fast, .. } => usize::MAX,
+        _ => cfg.window.max_lag,
+    };
     let span = classifier.span().max(1);
     let stride = cfg.window.stride;
     let mut history: VecDeque<Frame> = VecDeque::with_capacity(span + 1);
@@ -156,18 +161,14 @@ pub fn run(cfg: &RunConfig, mut classifier: Box<dyn WindowClassifier>, model_sha
         if stop.load(Ordering::Relaxed) || limits.max_duration.is_some_and(|d| start.elapsed() >= d) {
             break;
         }
-        let Some(frame) = ring.next_timeout(cfg.window.max_lag, Duration::from_millis(100)) else {
-            if cap_stats.finished.load(Ordering::Acquire) {
-                // Drain what the capture thread queued before it finished.
-                match ring.try_next(usize::MAX) {
-                    Some(f) => {
-                        ring.recycle(f);
-                        continue;
-                    }
-                    None => break,
-                }
-            }
-            continue;
+        let frame = match ring.next_timeout(max_lag, Duration::from_millis(100)) {
+            Some(f) => f,
+            // The capture thread finished: take what it queued last, then stop.
+            None if cap_stats.finished.load(Ordering::Acquire) => match ring.try_next(max_lag) {
+                Some(f) => f,
+                None => break,
+            },
+            None => continue,
         };
         first_frame.get_or_insert_with(Instant::now);
         // A re-opened source starts a new stream: old frames must not join its windows.

@@ -65,4 +65,8 @@ impl FrameSource for FileSource {
     fn is_live(&self) -> bool {
         self.live
     }
+
+    fn may_wait(&self) -> bool {
+        !self.live
+    }
 }

@@ -53,6 +53,12 @@ pub trait FrameSource: Send {
     /// Whether the source is live (a camera or stream: reconnect when it ends) rather than a
     /// file that simply finishes.
     fn is_live(&self) -> bool;
+    /// Whether the capture thread may wait for the processor instead of dropping frames: true
+    /// for a file read as fast as possible (an offline run wants every frame), false for
+    /// cameras, streams and paced files, which must not stall.
+    fn may_wait(&self) -> bool {
+        false
+    }
 }
 
 /// Opens (and, after a failure, re-opens) a source: the capture thread's reconnect handle.
