@@ -11,3 +11,6 @@ dump=$(mktemp -d)
 trap 'rm -rf "$dump"' EXIT
 MOTUS_ZOO_DUMP="$dump" cargo test --locked -p motus --lib infer::tests::dump_for_other_runtimes -- --ignored --exact
 .venv/bin/python tests/python/crosscheck_onnxruntime.py "$dump"
+
+# `motus eval` on a model exported by PyTorch with a sidecar card (the README's worked example).
+.venv/bin/python tests/python/eval_pytorch_model.py "${CARGO_TARGET_DIR:-target}/debug/motus"

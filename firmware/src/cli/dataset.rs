@@ -74,7 +74,7 @@ fn check(args: CheckArgs) -> anyhow::Result<()> {
 }
 
 /// Long-video lists (from `motus synth --long`) have one column: just the path.
-fn is_long_list(list: &Path) -> anyhow::Result<bool> {
+pub(crate) fn is_long_list(list: &Path) -> anyhow::Result<bool> {
     let text = std::fs::read_to_string(list).map_err(|e| anyhow::anyhow!("{}: {e}", list.display()))?;
     Ok(text.lines().map(str::trim).find(|l| !l.is_empty()).is_some_and(|l| l.split_whitespace().count() == 1))
 }

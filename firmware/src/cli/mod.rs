@@ -7,6 +7,7 @@ mod bench_flow;
 mod bench_flow_gpu;
 mod bench_zoo;
 mod dataset;
+mod eval;
 mod flow;
 mod info;
 mod progress;
@@ -31,6 +32,9 @@ enum Command {
     Dataset(dataset::DatasetCommand),
     /// Show a model's card: architecture, labels, inputs, preprocessing, flow settings.
     Info(info::InfoArgs),
+    /// A model's accuracy and latency on a labelled list (or event detection on long videos),
+    /// through the device's own preprocessing, flow and inference.
+    Eval(eval::EvalArgs),
     /// Optical flow: one pair, the Middlebury evaluation, or dataset extraction.
     Flow(flow::FlowArgs),
     /// Benchmarks that print JSON.
@@ -43,6 +47,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Synth(args) => synth::run(args),
         Command::Dataset(cmd) => dataset::run(cmd),
+        Command::Eval(args) => eval::run(args),
         Command::Flow(args) => flow::run(args),
         Command::Info(args) => info::run(args),
         Command::Bench(cmd) => bench::run(cmd),

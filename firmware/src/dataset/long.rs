@@ -34,7 +34,14 @@ pub fn load_long_split(dir: &Path, split: &str) -> Result<Vec<LongVideo>, Datase
     if !super::SPLITS.contains(&split) {
         return Err(DatasetError::UnknownSplit { path: dir.into(), split: split.into(), expected: super::SPLITS.join(", ") });
     }
-    let list = dir.join(format!("{split}.txt"));
+    load_long_list(&dir.join(format!("{split}.txt")), dir)
+}
+
+/// Reads any long-video list (one video path per line, relative to `root`) and each video's
+/// ground truth; what `motus eval` reads when given a list file rather than a split name.
+pub fn load_long_list(list: &Path, root: &Path) -> Result<Vec<LongVideo>, DatasetError> {
+    let list = list.to_path_buf();
+    let dir = root;
     let text = text::read(&list)?;
     let mut videos = Vec::new();
     for (line, l) in text::content_lines(&text) {

@@ -20,7 +20,7 @@ pub use classes::ClassIndex;
 pub use error::DatasetError;
 pub use kinetics::read_kinetics_csv;
 pub use lists::{read_mmaction_list, ListFormat, VideoEntry};
-pub use long::{load_long_split, LongVideo};
+pub use long::{load_long_list, load_long_split, LongVideo};
 pub use sampler::{ClipIndices, CropMode, CropPosition, SampleError, SampleMode, SamplerConfig, TestView};
 pub use segments::{GroundTruth, GroundTruthError, Segment};
 pub use ucf101::read_ucf101_list;

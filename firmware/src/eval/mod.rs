@@ -1,8 +1,26 @@
-//! Offline accuracy: the literature's classification metrics and event-level detection
-//! scoring on long videos. `motus eval` (and the trainer's experiment table) build on these.
+//! Offline accuracy: the literature's classification metrics, event-level detection scoring
+//! on long videos, and the machinery of `motus eval` that runs a model over a dataset through
+//! the device's own decode, preprocessing, flow and inference code.
 
+pub mod compare;
 pub mod detection;
+pub mod labels;
+pub mod latency;
+pub mod long;
 pub mod metrics;
+pub mod parallel;
+pub mod plot;
+pub mod protocol;
+pub mod report;
+pub mod runner;
 
+pub use compare::{compare, ClassDiff, Comparison};
 pub use detection::{score_events, temporal_iou, windows_to_events, DetectionScore, Event, WindowScore};
+pub use labels::check_labels;
+pub use latency::{summarize as summarize_latency, LatencySummary, Percentiles, StageTimes};
+pub use long::{summarize_long, LongSummary};
 pub use metrics::{Accumulator, ClassStats, MetricsError, Summary};
+pub use protocol::{parse_protocol, protocol_name};
+pub use runner::{evaluate_long, evaluate_videos, LongRun, RunError, RunOptions, Skipped, VideoRun, VideoScores};
+#[cfg(test)]
+mod runner_tests;

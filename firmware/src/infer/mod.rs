@@ -12,6 +12,12 @@
 //! on the first [`Classifier::run`] with that batch and cached (the device runs batch 1; offline
 //! evaluation may batch).
 
+pub mod clip;
+#[cfg(test)]
+pub(crate) mod test_models;
+
+pub use clip::{ClipBuilder, ClipError, ClipTimings};
+
 use motus_models::{onnx, CardError, ModelCard};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -67,6 +73,18 @@ impl Scores {
 }
 
 type Plan = Arc<TypedRunnableModel>;
+
+/// Row-wise softmax of `(rows, k)` logits, computed stably (max subtracted first).
+fn softmax_rows(logits: &[f32], k: usize) -> Vec<f32> {
+    let mut out = Vec::with_capacity(logits.len());
+    for row in logits.chunks(k.max(1)) {
+        let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let exp: Vec<f32> = row.iter().map(|&x| (x - max).exp()).collect();
+        let sum: f32 = exp.iter().sum();
+        out.extend(exp.iter().map(|&e| e / sum));
+    }
+    out
+}
 
 pub struct Classifier {
     source: String,
@@ -236,7 +254,11 @@ impl Classifier {
             }
             Ok(s.to_vec())
         };
-        Ok(Scores { batch, num_classes: k, logits: take(0)?, probs: take(1)? })
+        let logits = take(0)?;
+        // A model exported by another tool usually returns logits only; motus models return
+        // `probs` as their second output. Either way the caller gets both.
+        let probs = if out.len() == 1 { softmax_rows(&logits, k) } else { take(1)? };
+        Ok(Scores { batch, num_classes: k, logits, probs })
     }
 }
 

@@ -474,3 +474,10 @@ fn defaults_run_at_full_size() {
         );
     }
 }
+
+#[test]
+fn softmax_of_logits_only_models() {
+    let p = softmax_rows(&[0.0, 0.0, 1000.0, 2f32.ln(), 0.0, 2f32.ln()], 3);
+    assert!(max_abs_diff(&p[..3], &[0.0, 0.0, 1.0]) < 1e-6, "{p:?}");
+    assert!(max_abs_diff(&p[3..], &[2.0 / 5.0, 1.0 / 5.0, 2.0 / 5.0]) < 1e-6, "{p:?}");
+}

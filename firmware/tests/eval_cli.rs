@@ -1,0 +1,190 @@
+//! `motus eval` as a user runs it: JSON, table and report on a small synthetic split, a
+//! comparison, long videos, and every refusal of bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use motus_models::card::ModelCard;
+use motus_models::onnx::{export, ExportOptions};
+use motus_models::spec::{ArchSpec, C3d};
+
+fn motus(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_motus")).args(args).output().expect("motus runs")
+}
+
+fn labels() -> Vec<String> {
+    motus::synth::class_names().iter().map(|s| s.to_string()).collect()
+}
+
+fn c3d(clip_len: usize) -> ArchSpec {
+    ArchSpec::C3d(C3d { num_classes: 12, clip_len, input_size: 32, widths: vec![4, 8, 8], depth: 1 })
+}
+
+/// A tiny random C3D (4 frames, 32 px) with `labels`; with `embed` false the card is left out
+/// of the file (a model from another tool). Returns the card it was made with.
+fn write_model(path: &Path, labels: Vec<String>, seed: u64, embed: bool) -> ModelCard {
+    let spec = c3d(4);
+    let g = spec.lower().unwrap();
+    let mut card = ModelCard::for_spec(&spec, &g, labels);
+    card.input.resize_short = 32;
+    let bytes = export(&g, &g.random_weights(seed), &card, &ExportOptions::default()).unwrap();
+    let bytes = if embed {
+        bytes
+    } else {
+        use prost::Message;
+        let mut m = motus_models::onnx::read_model(&bytes).unwrap();
+        m.metadata_props.clear();
+        m.encode_to_vec()
+    };
+    std::fs::write(path, bytes).unwrap();
+    card
+}
+
+fn synth(dir: &Path, long: bool) -> PathBuf {
+    let mut args = vec!["synth", "--out", dir.to_str().unwrap(), "--size", "32x32", "--splits", "0,0,100", "--seed", "2"];
+    if long {
+        args.extend(["--long", "--videos-per-class", "1", "--frames", "200"]);
+    } else {
+        args.extend(["--videos-per-class", "1", "--frames", "16"]);
+    }
+    let out = motus(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    dir.join("test.txt")
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("stdout is one JSON object")
+}
+
+fn failure(out: &Output) -> String {
+    assert!(!out.status.success(), "expected a failure, got: {}", String::from_utf8_lossy(&out.stdout));
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn json_table_report_and_comparison() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = synth(&dir.path().join("data"), false);
+    let (a, b) = (dir.path().join("a.onnx"), dir.path().join("b.onnx"));
+    write_model(&a, labels(), 1, true);
+    write_model(&b, labels(), 2, true);
+    let report = dir.path().join("report");
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let out = motus(&["eval", "--model", &s(&a), "--data", &s(&list), "--protocol", "clips=2", "--json", "--report", &s(&report), "--compare", &s(&b), "--workers", "2"]);
+    let r = json(&out);
+    assert_eq!((r["n_videos"].as_u64(), r["n_clips"].as_u64(), r["n_unreadable"].as_u64()), (Some(12), Some(24), Some(0)));
+    for key in ["clip_top1", "video_top1", "video_top5", "mean_class_acc"] {
+        let v = r[key].as_f64().unwrap_or_else(|| panic!("{key}: {r}"));
+        assert!((0.0..=1.0).contains(&v), "{key} {v}");
+    }
+    assert!(r["video_top5"].as_f64() >= r["video_top1"].as_f64());
+    assert_eq!(r["per_class"].as_array().unwrap().len(), 12);
+    assert_eq!(r["confusion"].as_array().unwrap().iter().map(|row| row.as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).sum::<u64>()).sum::<u64>(), 12);
+    let videos = r["videos"].as_array().unwrap();
+    assert_eq!(videos.len(), 12);
+    for v in videos {
+        let (l, p) = (v["label"].as_u64().unwrap() as usize, v["predicted"].as_u64().unwrap() as usize);
+        assert!(r["confusion"][l][p].as_u64().unwrap() >= 1, "{v}");
+        assert_eq!(v["clips"], 2);
+        assert!((0.0..=1.0).contains(&v["confidence"].as_f64().unwrap()));
+    }
+    for stage in ["decode", "preprocess", "inference", "total"] {
+        assert!(r["latency_ms"][stage]["p50"].as_f64().unwrap() > 0.0, "{stage}: {}", r["latency_ms"]);
+    }
+    assert_eq!(r["latency_ms"]["flow"]["p95"], 0.0, "an RGB model computes no flow");
+    let c = &r["compare"];
+    assert_eq!(c["n_videos"], 12);
+    assert!((0.0..=1.0).contains(&c["agreement"].as_f64().unwrap()));
+    assert_eq!(c["per_class"].as_array().unwrap().len(), 12);
+    let diff = c["b"]["video_top1"].as_f64().unwrap() - c["a"]["video_top1"].as_f64().unwrap();
+    assert!((c["video_top1_diff"].as_f64().unwrap() - diff).abs() < 1e-12);
+    for f in ["report.json", "report.md", "confusion.png", "per_class.png"] {
+        assert!(report.join(f).is_file(), "{f} missing");
+    }
+    let md = std::fs::read_to_string(report.join("report.md")).unwrap();
+    assert!(md.contains("## Confusion matrix") && md.contains("walk_left") && md.contains("## Compared with"), "{md}");
+    let saved: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap()).unwrap();
+    assert_eq!(saved, r);
+
+    // A model compared with itself agrees everywhere; the table names the metrics.
+    let out = motus(&["eval", "--model", &s(&a), "--data", &s(&list), "--compare", &s(&a)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("video Hit@1") && text.contains("inference") && text.contains("agreement  100.0 % of videos"), "{text}");
+}
+
+#[test]
+fn bad_input_is_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let list = synth(&data, false);
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+
+    // Labels in another order than classInd.txt.
+    let mut swapped = labels();
+    swapped.swap(1, 2);
+    let m = dir.path().join("swapped.onnx");
+    write_model(&m, swapped, 1, true);
+    let err = failure(&motus(&["eval", "--model", &s(&m), "--data", &s(&list)]));
+    assert!(err.contains("class 1 is \"walk_right\" in the model and \"walk_left\" in the dataset") && err.contains("another order"), "{err}");
+
+    // A model from another tool whose sidecar card claims 8-frame clips for a 4-frame input.
+    let m = dir.path().join("foreign.onnx");
+    let mut card = write_model(&m, labels(), 1, false);
+    card.arch = c3d(8);
+    card.input.clip.clip_len = 8;
+    let card_path = dir.path().join("wrong.card.toml");
+    std::fs::write(&card_path, card.to_toml().unwrap()).unwrap();
+    let err = failure(&motus(&["eval", "--model", &s(&m), "--card", &s(&card_path), "--data", &s(&list)]));
+    assert!(err.contains("\"rgb\": 4 time steps, the card's clip_len is 8"), "{err}");
+    // Without any card it is refused too, saying what to supply.
+    let err = failure(&motus(&["eval", "--model", &s(&m), "--data", &s(&list)]));
+    assert!(err.contains("sidecar card"), "{err}");
+
+    // An empty list and a missing one.
+    let good = dir.path().join("good.onnx");
+    write_model(&good, labels(), 1, true);
+    std::fs::write(data.join("empty.txt"), "\n").unwrap();
+    let err = failure(&motus(&["eval", "--model", &s(&good), "--data", &s(&data.join("empty.txt"))]));
+    assert!(err.contains("empty.txt") && err.contains("no videos"), "{err}");
+    let err = failure(&motus(&["eval", "--model", &s(&good), "--data", &s(&data.join("nope.txt"))]));
+    assert!(err.contains("nope.txt") && err.contains("no such list"), "{err}");
+    let err = failure(&motus(&["eval", "--model", &s(&good), "--data", &s(&list), "--protocol", "clips=0"]));
+    assert!(err.contains("clips must be"), "{err}");
+
+    // An unreadable video is skipped, counted and listed; the rest are scored.
+    let text = std::fs::read_to_string(&list).unwrap();
+    let first = text.split_whitespace().next().unwrap();
+    std::fs::write(data.join(first), b"YUV4MPEG2 W32 H32 F25:1 C420jpeg\nFRAME\n\x10\x10").unwrap();
+    let out = motus(&["eval", "--model", &s(&good), "--data", &s(&list), "--json"]);
+    let r = json(&out);
+    assert_eq!((r["n_videos"].as_u64(), r["n_unreadable"].as_u64()), (Some(11), Some(1)));
+    assert!(r["unreadable"][0]["path"].as_str().unwrap().ends_with(first));
+    assert_eq!(r["unreadable"][0]["line"], 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("unreadable (skipped)") && stderr.contains("1 unreadable video(s) were skipped"), "{stderr}");
+}
+
+#[test]
+fn long_videos_are_scored_as_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = synth(&dir.path().join("long"), true);
+    let m = dir.path().join("m.onnx");
+    write_model(&m, labels(), 1, true);
+    let report = dir.path().join("rep");
+    let out = motus(&["eval", "--model", m.to_str().unwrap(), "--data", list.to_str().unwrap(), "--window-stride", "4", "--threshold", "0.0", "--json", "--report", report.to_str().unwrap()]);
+    let r = json(&out);
+    assert_eq!(r["kind"], "long");
+    assert_eq!(r["n_videos"], 1);
+    assert_eq!(r["n_clips"], 50, "(200 − 4) / 4 + 1 windows");
+    let d = &r["detection"];
+    assert!(d["ground_truth"].as_u64().unwrap() >= 1, "{d}");
+    assert_eq!(d["background"], "idle");
+    for k in ["precision", "recall", "window_top1"] {
+        assert!((0.0..=1.0).contains(&d[k].as_f64().unwrap()), "{k}: {d}");
+    }
+    assert!(r["video_top1"].is_null());
+    let md = std::fs::read_to_string(report.join("report.md")).unwrap();
+    assert!(md.contains("Detection on long videos"), "{md}");
+}
