@@ -15,8 +15,8 @@ pub struct StageTimes {
     pub infer: Duration,
 }
 
-/// Classifies sliding windows of frames.
-pub trait WindowClassifier: Send {
+/// Classifies sliding windows of frames (on the pipeline's own thread, so it need not be `Send`).
+pub trait WindowClassifier {
     /// Class names, in score order.
     fn labels(&self) -> &[String];
     /// Source frames one window spans (the pipeline keeps this many, newest last).

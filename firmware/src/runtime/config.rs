@@ -12,8 +12,8 @@ use crate::alert::Rule;
 /// Why a configuration was refused; each variant names the key.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    #[error("cannot read config {path}: {err}")]
+    Read { path: PathBuf, err: std::io::Error },
     #[error("config {path}: {msg}")]
     Parse { path: String, msg: String },
     #[error("config: {key}: {msg}")]
@@ -532,7 +532,7 @@ impl RunConfig {
 
     /// Reads and checks a config file; relative paths inside it are resolved from its folder.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|err| ConfigError::Read { path: path.to_path_buf(), err })?;
         let mut cfg = Self::from_toml(&text, &path.display().to_string())?;
         let base = path.parent().unwrap_or(Path::new("."));
         cfg.resolve_paths(base);

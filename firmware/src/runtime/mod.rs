@@ -16,6 +16,10 @@ pub mod ring;
 pub mod score;
 pub mod sink;
 pub mod source;
+pub mod tract_stage;
+
+#[cfg(test)]
+mod pipeline_tests;
 
 pub use config::{ConfigError, Overrides, RunConfig};
 pub use ring::{frame_ring, CaptureEnd, Captured, ProcessEnd, RingStats};

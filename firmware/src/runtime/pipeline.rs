@@ -43,8 +43,9 @@ pub struct RunReport {
     pub frames_in: u64,
     pub frames_processed: u64,
     pub dropped: u64,
+    /// Frames still queued when a stop or time limit ended the run (not processed, not dropped).
+    pub left_queued: u64,
     pub windows: u64,
-    pub fps: f64,
     pub labels: Vec<String>,
     /// Every alert start and end, with the wall time (s since the first frame) it was emitted.
     pub fired: Vec<(Fired, f64)>,
@@ -268,6 +269,11 @@ pub fn run(cfg: &RunConfig, mut classifier: Box<dyn WindowClassifier>, model_sha
     let seconds = start.elapsed().as_secs_f64();
     cap_stop.store(true, Ordering::Relaxed);
     let _ = cap_handle.join();
+    let mut left_queued = 0;
+    while let Some(f) = ring.try_next(usize::MAX) {
+        ring.recycle(f);
+        left_queued += 1;
+    }
     for f in history.drain(..) {
         spare.get_or_insert(f);
     }
@@ -286,8 +292,8 @@ pub fn run(cfg: &RunConfig, mut classifier: Box<dyn WindowClassifier>, model_sha
         frames_in,
         frames_processed,
         dropped: ring_stats.dropped(),
+        left_queued,
         windows: metrics.windows.load(Ordering::Relaxed),
-        fps: 0.0,
         labels,
         fired: fired_all,
         truth: truth.map(|t| t.lock().unwrap_or_else(|p| p.into_inner()).clone()),
