@@ -21,8 +21,19 @@ pub trait WindowClassifier {
     fn labels(&self) -> &[String];
     /// Source frames one window spans (the pipeline keeps this many, newest last).
     fn span(&self) -> usize;
-    /// Scores the window `frames` (exactly `span` frames, oldest first): probabilities per
-    /// class, and where the time went.
+    /// Per-frame work done once when a frame enters the window history (it then serves every
+    /// window that contains it): writes what the history keeps for `src` into `dst`. The
+    /// default keeps the frame as it is.
+    fn prepare(&mut self, src: &Frame, dst: &mut Frame) -> Result<(), String> {
+        dst.width = src.width;
+        dst.height = src.height;
+        dst.timestamp = src.timestamp;
+        dst.data.clear();
+        dst.data.extend_from_slice(&src.data);
+        Ok(())
+    }
+    /// Scores the window `frames` (exactly `span` frames as [`Self::prepare`] left them,
+    /// oldest first): probabilities per class, and where the time went.
     fn classify(&mut self, frames: &[&Frame]) -> Result<(Vec<f32>, StageTimes), String>;
     /// One line for the start-up log (model, flow engine, threads).
     fn describe(&self) -> String;

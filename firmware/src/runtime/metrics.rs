@@ -11,7 +11,7 @@ use super::capture::CaptureStats;
 use super::ring::RingStats;
 
 /// The stages whose latency is tracked.
-pub const STAGES: [&str; 5] = ["preprocess", "flow", "infer", "alert", "window"];
+pub const STAGES: [&str; 6] = ["prepare", "preprocess", "flow", "infer", "alert", "window"];
 
 const WINDOW: usize = 1024;
 

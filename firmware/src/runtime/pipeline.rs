@@ -149,6 +149,7 @@ pub fn run(cfg: &RunConfig, mut classifier: Box<dyn WindowClassifier>, model_sha
     let mut history: VecDeque<Frame> = VecDeque::with_capacity(span + 1);
     let mut spare: Option<Frame> = None;
     let mut overlay = Frame::new(0, 0);
+    let mut newest_raw = Frame::new(0, 0);
     let mut since_window = 0usize;
     let mut fired_all = Vec::new();
     let start = Instant::now();
@@ -183,8 +184,20 @@ pub fn run(cfg: &RunConfig, mut classifier: Box<dyn WindowClassifier>, model_sha
             last_opens = opens;
         }
         let mut slot = if history.len() >= span { history.pop_front().expect("full") } else { spare.take().unwrap_or_else(|| Frame::new(0, 0)) };
-        copy_frame(&mut slot, &frame);
+        let t_prep = Instant::now();
+        let prepared = classifier.prepare(&frame, &mut slot);
+        metrics.stage("prepare", t_prep.elapsed());
+        // The newest camera frame, full size, for the overlay outputs and snapshots.
+        copy_frame(&mut newest_raw, &frame);
         ring.recycle(frame);
+        if let Err(e) = prepared {
+            spare = Some(slot);
+            let n = metrics.errors.fetch_add(1, Ordering::Relaxed) + 1;
+            if n.is_power_of_two() {
+                log::error!("pipeline: frame preparation failed: {e} ({n} failures so far; frame skipped)");
+            }
+            continue;
+        }
         history.push_back(slot);
         since_window += 1;
         metrics.processed.fetch_add(1, Ordering::Relaxed);
@@ -199,7 +212,7 @@ pub fn run(cfg: &RunConfig, mut classifier: Box<dyn WindowClassifier>, model_sha
                     metrics.stage("preprocess", times.preprocess);
                     metrics.stage("flow", times.flow);
                     metrics.stage("infer", times.infer);
-                    let newest = history.back().expect("non-empty");
+                    let newest = &newest_raw;
                     let t_s = newest.timestamp.as_secs_f64();
                     let t_alert = Instant::now();
                     let (fin, fout) = metrics.rates();
@@ -226,9 +239,8 @@ pub fn run(cfg: &RunConfig, mut classifier: Box<dyn WindowClassifier>, model_sha
         // Preview and framebuffer show the newest frame with the overlay.
         let want_preview = hub.wants_frame(10.0);
         if want_preview || fb.is_some() {
-            let newest = history.back().expect("non-empty");
             let (fin, fout) = metrics.rates();
-            copy_frame(&mut overlay, newest);
+            copy_frame(&mut overlay, &newest_raw);
             draw_overlay(&mut overlay, &OverlayInfo { labels: &labels, scores: alerts.smoothed(), alerts: alerts.running(), fps_in: fin, fps_out: fout, dropped: ring_stats.dropped() });
             if want_preview {
                 if let Err(e) = hub.publish(&overlay) {
