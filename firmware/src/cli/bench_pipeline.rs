@@ -102,7 +102,9 @@ pub fn run(args: PipelineBenchArgs) -> anyhow::Result<()> {
         "rss_peak_mb": rss_peak,
         "rss_end_mb": rss_now,
         "rss_growth_mb": growth,
-        "alert_precision": s.precision,
+        // No alert at all has no precision to speak of (the detection scorer's convention of
+        // 1.0 would read as a success).
+        "alert_precision": if s.alerts == 0 { None } else { Some(s.precision) },
         "alert_recall": s.recall,
         "true_actions": s.true_actions,
         "alerts": s.alerts,
