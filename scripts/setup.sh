@@ -14,9 +14,10 @@ say() { echo "setup: $*" >&2; }
 
 # --- system packages -------------------------------------------------------------------
 # ffmpeg: video containers; mesa-vulkan-drivers: Vulkan on the CPU (lavapipe) for wgpu where
-# no GPU exists; clang/libclang-dev: bindgen for v4l2-sys; pkg-config for -sys crates.
+# no GPU exists; clang/libclang-dev: bindgen for v4l2-sys; pkg-config for -sys crates;
+# mosquitto + mosquitto-clients: the real MQTT broker and subscriber the sink tests start.
 packages=(ffmpeg mesa-vulkan-drivers)
-[[ $runtime_only == 1 ]] || packages+=(clang libclang-dev pkg-config)
+[[ $runtime_only == 1 ]] || packages+=(clang libclang-dev pkg-config mosquitto mosquitto-clients)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -19,6 +19,9 @@ pub enum BenchCommand {
     Flow(super::bench_flow::FlowBenchArgs),
     /// Parameters, GFLOPs and tract latency (1 and 2 threads) of every architecture's default.
     Zoo(super::bench_zoo::ZooBenchArgs),
+    /// The whole device pipeline on the synthetic long scene (30 fps, 640×480) with the bundled
+    /// model: throughput, drops, alert latency, memory, alert precision and recall.
+    Pipeline(super::bench_pipeline::PipelineBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -39,6 +42,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Media(args) => media_bench(args),
         BenchCommand::Flow(args) => super::bench_flow::run(args),
         BenchCommand::Zoo(args) => super::bench_zoo::run(args),
+        BenchCommand::Pipeline(args) => super::bench_pipeline::run(args),
     }
 }
 

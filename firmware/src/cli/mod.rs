@@ -5,12 +5,14 @@
 mod bench;
 mod bench_flow;
 mod bench_flow_gpu;
+mod bench_pipeline;
 mod bench_zoo;
 mod dataset;
 mod eval;
 mod flow;
 mod info;
 mod progress;
+mod run;
 mod synth;
 
 use clap::{Parser, Subcommand};
@@ -37,6 +39,10 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Optical flow: one pair, the Middlebury evaluation, or dataset extraction.
     Flow(flow::FlowArgs),
+    /// The device runtime: camera (or file, stream, synthetic scene) to live action alerts.
+    Run(run::RunArgs),
+    /// The device runtime on its embedded default: the synthetic camera and the bundled model.
+    Demo(run::DemoArgs),
     /// Benchmarks that print JSON.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -50,6 +56,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Eval(args) => eval::run(args),
         Command::Flow(args) => flow::run(args),
         Command::Info(args) => info::run(args),
+        Command::Run(args) => run::run(args),
+        Command::Demo(args) => run::demo(args),
         Command::Bench(cmd) => bench::run(cmd),
     }
 }

@@ -1,5 +1,25 @@
-//! The device runtime's building blocks: the capture-to-processing frame ring.
+//! The device runtime: configuration, frame sources and the capture thread, the
+//! capture-to-processing frame ring, alert sinks, overlay and metrics, and the pipeline that
+//! joins them (`motus run`, `motus demo`, `motus bench pipeline`).
 
+pub mod alerting;
+pub mod capture;
+pub mod classify;
+pub mod config;
+pub mod display;
+pub mod flow_cache;
+pub mod http;
+pub mod metrics;
+pub mod model_path;
+pub mod pipeline;
 pub mod ring;
+pub mod score;
+pub mod sink;
+pub mod source;
+pub mod tract_stage;
 
+#[cfg(test)]
+mod pipeline_tests;
+
+pub use config::{ConfigError, Overrides, RunConfig};
 pub use ring::{frame_ring, CaptureEnd, Captured, ProcessEnd, RingStats};

@@ -93,6 +93,12 @@ pub fn frame_ring(slots: usize, width: u32, height: u32) -> (CaptureEnd, Process
 }
 
 impl CaptureEnd {
+    /// Whether a pooled buffer is free, so the next capture would be queued rather than
+    /// dropped; lets an offline source (a file read as fast as possible) wait instead.
+    pub fn has_free_buffer(&self) -> bool {
+        !self.free.is_empty()
+    }
+
     /// Lets `fill` write the next frame into a pooled buffer (it returns `Ok(false)` at the end
     /// of the stream) and queues it. Never blocks on the processor.
     pub fn capture<E>(&mut self, fill: impl FnOnce(&mut Frame) -> Result<bool, E>) -> Result<Captured, E> {

@@ -1,0 +1,155 @@
+//! `motus run` (the device runtime from a config file and flags) and `motus demo` (the same
+//! runtime on its embedded default: the synthetic camera and the bundled model).
+
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use motus::runtime::config::{Overrides, RunConfig, SinkConfig};
+use motus::runtime::pipeline::{self, RunLimits};
+use motus::runtime::{model_path, tract_stage::TractStage};
+use sha2::Digest;
+
+/// Flags shared by `run` and `demo`; each overrides the config file.
+#[derive(Debug, Args, Clone, Default)]
+pub struct RunFlags {
+    /// Frame source: synthetic[:SEED], a file, rtsp://… or http://…, /dev/videoN, nokhwa:N.
+    #[arg(long)]
+    source: Option<String>,
+    /// The ONNX model (default: the config's, else the bundled model).
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// tract threads.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Frames between two classifications.
+    #[arg(long)]
+    stride: Option<usize>,
+    /// Flow backend: cpu, gpu or auto.
+    #[arg(long)]
+    flow_backend: Option<String>,
+    /// Read a file source as fast as possible instead of at its frame rate.
+    #[arg(long)]
+    fast: bool,
+    /// Serve the MJPEG preview on this address (e.g. 127.0.0.1:8090).
+    #[arg(long)]
+    preview: Option<String>,
+    /// Serve Prometheus metrics on this address (e.g. 127.0.0.1:9109).
+    #[arg(long)]
+    metrics: Option<String>,
+    /// Save a PNG snapshot with each alert here.
+    #[arg(long)]
+    snapshot_dir: Option<PathBuf>,
+    /// The durable alert outbox.
+    #[arg(long)]
+    outbox_dir: Option<PathBuf>,
+    /// Stop after this many seconds.
+    #[arg(long)]
+    seconds: Option<f64>,
+}
+
+impl RunFlags {
+    fn overrides(&self) -> Overrides {
+        Overrides {
+            source: self.source.clone(),
+            model: self.model.clone(),
+            threads: self.threads,
+            stride: self.stride,
+            flow_backend: self.flow_backend.clone(),
+            fast: self.fast,
+            preview: self.preview.clone(),
+            metrics: self.metrics.clone(),
+            snapshot_dir: self.snapshot_dir.clone(),
+            outbox_dir: self.outbox_dir.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The TOML configuration (see README: `motus run`). Without it, the defaults.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    #[command(flatten)]
+    flags: RunFlags,
+}
+
+/// SIGINT and SIGTERM set the returned flag; the pipeline then stops and flushes.
+pub fn stop_on_signals() -> anyhow::Result<Arc<AtomicBool>> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(sig, stop.clone()).context("installing the signal handler")?;
+    }
+    Ok(stop)
+}
+
+/// Loads the model named by the config and builds the model stage; returns it with the
+/// model file's SHA-256.
+pub fn load_stage(cfg: &RunConfig) -> anyhow::Result<(TractStage, String)> {
+    let model = match &cfg.model.path {
+        Some(p) => p.clone(),
+        None => model_path::bundled_model().map_err(anyhow::Error::msg)?,
+    };
+    let bytes = std::fs::read(&model).with_context(|| format!("reading model {}", model.display()))?;
+    let sha = hex(&sha2::Sha256::digest(&bytes));
+    drop(bytes);
+    let backend = cfg.model.flow_backend.parse().map_err(anyhow::Error::msg)?;
+    let stage = TractStage::load(&model, cfg.model.card.as_deref(), backend, cfg.model.flow_threads, cfg.model.threads).map_err(anyhow::Error::msg)?;
+    Ok((stage, sha))
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn execute(cfg: RunConfig, seconds: Option<f64>) -> anyhow::Result<()> {
+    let (stage, sha) = load_stage(&cfg)?;
+    let stop = stop_on_signals()?;
+    let limits = RunLimits { max_duration: seconds.map(Duration::from_secs_f64), ..Default::default() };
+    let report = pipeline::run(&cfg, Box::new(stage), &sha, stop, limits)?;
+    let starts = report.fired.iter().filter(|(f, _)| !f.ended).count();
+    eprintln!(
+        "stopped after {:.1} s: {} frames in, {} processed, {} dropped, {} windows, {} alerts",
+        report.seconds, report.frames_in, report.frames_processed, report.dropped, report.windows, starts
+    );
+    Ok(())
+}
+
+pub fn run(args: RunArgs) -> anyhow::Result<()> {
+    let mut cfg = match &args.config {
+        Some(p) => RunConfig::load(p)?,
+        None => RunConfig::default(),
+    };
+    cfg.apply(&args.flags.overrides())?;
+    execute(cfg, args.flags.seconds)
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    flags: RunFlags,
+}
+
+/// The demo's configuration: the synthetic camera, the bundled model, alerts as JSON lines on
+/// stdout, a fresh outbox under the temporary folder.
+pub fn demo_config() -> RunConfig {
+    let mut cfg = RunConfig::default();
+    cfg.sinks = vec![SinkConfig::Stdout { name: None }];
+    cfg.output.outbox_dir = std::env::temp_dir().join(format!("motus-demo-outbox-{}", std::process::id()));
+    cfg
+}
+
+pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
+    let mut cfg = demo_config();
+    cfg.apply(&args.flags.overrides())?;
+    let outbox = cfg.output.outbox_dir.clone();
+    eprintln!("motus demo: synthetic camera 640x480 at 30 fps; alerts print below as JSON lines (Ctrl-C stops)");
+    let r = execute(cfg, args.flags.seconds);
+    if args.flags.outbox_dir.is_none() {
+        let _ = std::fs::remove_dir_all(outbox);
+    }
+    r
+}

@@ -1,0 +1,792 @@
+//! `motus run`'s configuration: one TOML file (serde), checked field by field so a typo or a
+//! bad value is refused at start-up with the key named, never discovered hours later on the
+//! board. Command-line flags override it ([`Overrides`]).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::alert::Rule;
+
+/// Why a configuration was refused; each variant names the key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config {path}: {err}")]
+    Read { path: PathBuf, err: std::io::Error },
+    #[error("config {path}: {msg}")]
+    Parse { path: String, msg: String },
+    #[error("config: {key}: {msg}")]
+    Invalid { key: String, msg: String },
+}
+
+fn invalid(key: impl Into<String>, msg: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { key: key.into(), msg: msg.into() }
+}
+
+/// How a file source is paced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Pace {
+    /// At the file's frame rate, like a camera.
+    #[default]
+    Realtime,
+    /// As fast as the pipeline takes frames (offline runs, benches).
+    Fast,
+}
+
+/// Where frames come from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum SourceConfig {
+    /// The endless synthetic scene (the demo's camera), with ground truth.
+    Synthetic {
+        #[serde(default = "default_width")]
+        width: u32,
+        #[serde(default = "default_height")]
+        height: u32,
+        #[serde(default = "default_fps")]
+        fps: f64,
+        #[serde(default = "default_seed")]
+        seed: u64,
+    },
+    /// A video file or frame folder, in any format `media` reads.
+    File {
+        path: PathBuf,
+        #[serde(default)]
+        pace: Pace,
+        /// Start again at the end instead of stopping.
+        #[serde(default, rename = "loop")]
+        looping: bool,
+    },
+    /// An RTSP/HTTP stream (or anything ffmpeg opens by URL).
+    Stream { url: String },
+    /// A V4L2 camera (`--features v4l`).
+    V4l2 {
+        #[serde(default = "default_device")]
+        device: PathBuf,
+        #[serde(default = "default_width")]
+        width: u32,
+        #[serde(default = "default_height")]
+        height: u32,
+        #[serde(default = "default_fps")]
+        fps: f64,
+    },
+    /// A camera through nokhwa (`--features nokhwa`).
+    Nokhwa {
+        #[serde(default)]
+        index: u32,
+        #[serde(default = "default_width")]
+        width: u32,
+        #[serde(default = "default_height")]
+        height: u32,
+        #[serde(default = "default_fps")]
+        fps: f64,
+    },
+}
+
+fn default_width() -> u32 {
+    640
+}
+fn default_height() -> u32 {
+    480
+}
+fn default_fps() -> f64 {
+    30.0
+}
+fn default_seed() -> u64 {
+    7
+}
+fn default_device() -> PathBuf {
+    PathBuf::from("/dev/video0")
+}
+
+impl Default for SourceConfig {
+    fn default() -> Self {
+        SourceConfig::Synthetic { width: 640, height: 480, fps: 30.0, seed: 7 }
+    }
+}
+
+impl SourceConfig {
+    /// Parses the `--source` flag: `synthetic[:SEED]`, `rtsp://…`/`http(s)://…`, `/dev/videoN`,
+    /// `nokhwa:N`, or a file path.
+    pub fn from_flag(s: &str) -> Result<Self, ConfigError> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Err(invalid("--source", "empty"));
+        }
+        if let Some(rest) = s.strip_prefix("synthetic") {
+            let seed = match rest.strip_prefix(':') {
+                Some(n) => n.parse().map_err(|_| invalid("--source", format!("seed {n:?} is not a number")))?,
+                None if rest.is_empty() => default_seed(),
+                None => return Err(invalid("--source", format!("{s:?}: expected synthetic or synthetic:SEED"))),
+            };
+            return Ok(SourceConfig::Synthetic { width: 640, height: 480, fps: 30.0, seed });
+        }
+        if let Some(n) = s.strip_prefix("nokhwa:") {
+            let index = n.parse().map_err(|_| invalid("--source", format!("camera index {n:?} is not a number")))?;
+            return Ok(SourceConfig::Nokhwa { index, width: 640, height: 480, fps: 30.0 });
+        }
+        if ["rtsp://", "rtsps://", "http://", "https://", "rtmp://", "udp://", "tcp://"].iter().any(|p| s.starts_with(p)) {
+            return Ok(SourceConfig::Stream { url: s.to_string() });
+        }
+        if s.starts_with("/dev/video") {
+            return Ok(SourceConfig::V4l2 { device: s.into(), width: 640, height: 480, fps: 30.0 });
+        }
+        Ok(SourceConfig::File { path: s.into(), pace: Pace::Realtime, looping: false })
+    }
+
+    /// How the source is named in alert records and logs.
+    pub fn describe(&self) -> String {
+        match self {
+            SourceConfig::Synthetic { seed, .. } => format!("synthetic:{seed}"),
+            SourceConfig::File { path, .. } => path.display().to_string(),
+            SourceConfig::Stream { url } => url.clone(),
+            SourceConfig::V4l2 { device, .. } => device.display().to_string(),
+            SourceConfig::Nokhwa { index, .. } => format!("nokhwa:{index}"),
+        }
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let size = |w: u32, h: u32, fps: f64| {
+            if !(16..=8192).contains(&w) || !(16..=8192).contains(&h) {
+                return Err(invalid("source.width/height", format!("{w}x{h} must be within 16..8192")));
+            }
+            if !(fps.is_finite() && fps > 0.0 && fps <= 1000.0) {
+                return Err(invalid("source.fps", format!("{fps} must be in (0, 1000]")));
+            }
+            Ok(())
+        };
+        match self {
+            SourceConfig::Synthetic { width, height, fps, .. }
+            | SourceConfig::V4l2 { width, height, fps, .. }
+            | SourceConfig::Nokhwa { width, height, fps, .. } => size(*width, *height, *fps),
+            SourceConfig::File { path, .. } if path.as_os_str().is_empty() => Err(invalid("source.path", "empty")),
+            SourceConfig::Stream { url } if !url.contains("://") => {
+                Err(invalid("source.url", format!("{url:?} is not a URL (rtsp://, http://, …)")))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Inference settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// The ONNX model; relative paths are taken from the config file's folder. Absent: the
+    /// bundled model (see `runtime::model_path`).
+    #[serde(default)]
+    pub path: Option<PathBuf>,
+    /// A TOML card for a model exported without one.
+    #[serde(default)]
+    pub card: Option<PathBuf>,
+    /// `cpu` (tract) or `cuda` (tract-cuda, when built with it).
+    #[serde(default = "default_runtime")]
+    pub runtime: String,
+    /// Threads for tract's matrix products.
+    #[serde(default = "one")]
+    pub threads: usize,
+    /// Flow backend: `cpu`, `gpu` or `auto`.
+    #[serde(default = "default_flow_backend")]
+    pub flow_backend: String,
+    /// Threads for the CPU flow engine.
+    #[serde(default = "one")]
+    pub flow_threads: usize,
+}
+
+fn default_runtime() -> String {
+    "cpu".into()
+}
+fn default_flow_backend() -> String {
+    "auto".into()
+}
+fn one() -> usize {
+    1
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        ModelConfig { path: None, card: None, runtime: default_runtime(), threads: 1, flow_backend: default_flow_backend(), flow_threads: 1 }
+    }
+}
+
+/// The sliding window and the frame ring.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WindowConfig {
+    /// Frames between two classifications (1 = every frame).
+    #[serde(default = "default_stride")]
+    pub stride: usize,
+    /// Pooled frame buffers between capture and processing.
+    #[serde(default = "default_ring_slots")]
+    pub ring_slots: usize,
+    /// Queued frames the processor may lag before it skips the oldest.
+    #[serde(default = "default_max_lag")]
+    pub max_lag: usize,
+}
+
+fn default_stride() -> usize {
+    4
+}
+fn default_ring_slots() -> usize {
+    8
+}
+fn default_max_lag() -> usize {
+    4
+}
+
+impl Default for WindowConfig {
+    fn default() -> Self {
+        WindowConfig { stride: default_stride(), ring_slots: default_ring_slots(), max_lag: default_max_lag() }
+    }
+}
+
+/// Default alert behaviour for every class without its own rule, plus per-class rules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertsConfig {
+    /// EMA time constant of score smoothing, seconds (0 = none).
+    #[serde(default = "default_tau")]
+    pub smoothing_s: f64,
+    /// Threshold for classes without a rule; absent = only the listed rules fire.
+    #[serde(default)]
+    pub default_threshold: Option<f32>,
+    #[serde(default)]
+    pub default_min_duration_s: f64,
+    #[serde(default = "default_cooldown")]
+    pub default_cooldown_s: f64,
+    /// Classes that never alert by default (the background class).
+    #[serde(default = "default_background")]
+    pub background: Vec<String>,
+    /// Per-class rules (`[[alerts.rules]]`).
+    #[serde(default)]
+    pub rules: Vec<Rule>,
+}
+
+fn default_tau() -> f64 {
+    0.3
+}
+fn default_cooldown() -> f64 {
+    1.0
+}
+fn default_background() -> Vec<String> {
+    vec!["idle".into()]
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        AlertsConfig {
+            smoothing_s: default_tau(),
+            default_threshold: Some(0.5),
+            default_min_duration_s: 0.0,
+            default_cooldown_s: default_cooldown(),
+            background: default_background(),
+            rules: Vec::new(),
+        }
+    }
+}
+
+impl AlertsConfig {
+    /// The rule for each label (in label order; `None` = never alerts), checked against the
+    /// model's labels.
+    pub fn rules_for(&self, labels: &[String]) -> Result<Vec<Option<Rule>>, ConfigError> {
+        for r in &self.rules {
+            r.validate(labels).map_err(|e| invalid("alerts.rules", e.to_string()))?;
+        }
+        for b in &self.background {
+            if !labels.contains(b) {
+                log::warn!("config: alerts.background class {b:?} is not a label of the model");
+            }
+        }
+        let mut out = Vec::with_capacity(labels.len());
+        for l in labels {
+            let rule = match self.rules.iter().find(|r| &r.class == l) {
+                Some(r) => Some(r.clone()),
+                None if self.background.contains(l) => None,
+                None => self.default_threshold.map(|t| Rule {
+                    class: l.clone(),
+                    threshold: t,
+                    release: None,
+                    min_duration_s: self.default_min_duration_s,
+                    cooldown_s: self.default_cooldown_s,
+                    active_hours: None,
+                }),
+            };
+            if let Some(r) = &rule {
+                r.validate(labels).map_err(|e| invalid("alerts.default_*", e.to_string()))?;
+            }
+            out.push(rule);
+        }
+        Ok(out)
+    }
+}
+
+/// One alert sink; each gets its own queue in the outbox, named `name` (default: the kind).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum SinkConfig {
+    /// One JSON line per alert on stdout.
+    Stdout {
+        #[serde(default)]
+        name: Option<String>,
+    },
+    /// JSON lines appended to a file, rotated by size.
+    File {
+        #[serde(default)]
+        name: Option<String>,
+        path: PathBuf,
+        #[serde(default = "default_max_bytes")]
+        max_bytes: u64,
+        #[serde(default = "default_keep")]
+        keep: usize,
+    },
+    /// An HTTP POST of the JSON record.
+    Webhook {
+        #[serde(default)]
+        name: Option<String>,
+        url: String,
+        #[serde(default = "default_timeout_ms")]
+        timeout_ms: u64,
+    },
+    /// An MQTT publish at QoS 1.
+    Mqtt {
+        #[serde(default)]
+        name: Option<String>,
+        #[serde(default = "default_mqtt_host")]
+        host: String,
+        #[serde(default = "default_mqtt_port")]
+        port: u16,
+        #[serde(default = "default_topic")]
+        topic: String,
+        #[serde(default = "default_client_id")]
+        client_id: String,
+    },
+}
+
+fn default_max_bytes() -> u64 {
+    10 << 20
+}
+fn default_keep() -> usize {
+    5
+}
+fn default_timeout_ms() -> u64 {
+    3000
+}
+fn default_mqtt_host() -> String {
+    "127.0.0.1".into()
+}
+fn default_mqtt_port() -> u16 {
+    1883
+}
+fn default_topic() -> String {
+    "motus/alerts".into()
+}
+fn default_client_id() -> String {
+    "motus".into()
+}
+
+impl SinkConfig {
+    /// The sink's outbox queue name.
+    pub fn name(&self) -> String {
+        let (name, kind) = match self {
+            SinkConfig::Stdout { name } => (name, "stdout"),
+            SinkConfig::File { name, .. } => (name, "file"),
+            SinkConfig::Webhook { name, .. } => (name, "webhook"),
+            SinkConfig::Mqtt { name, .. } => (name, "mqtt"),
+        };
+        name.clone().unwrap_or_else(|| kind.to_string())
+    }
+
+    fn validate(&self, i: usize) -> Result<(), ConfigError> {
+        let key = |k: &str| format!("sinks[{i}].{k}");
+        match self {
+            SinkConfig::File { max_bytes, keep, .. } => {
+                if *max_bytes < 1024 {
+                    return Err(invalid(key("max_bytes"), format!("{max_bytes} is below 1024")));
+                }
+                if *keep == 0 {
+                    return Err(invalid(key("keep"), "must keep at least 1 file"));
+                }
+            }
+            SinkConfig::Webhook { url, timeout_ms, .. } => {
+                if !url.starts_with("http://") {
+                    return Err(invalid(key("url"), format!("{url:?}: only http:// URLs (this build has no TLS)")));
+                }
+                if *timeout_ms == 0 || *timeout_ms > 600_000 {
+                    return Err(invalid(key("timeout_ms"), format!("{timeout_ms} must be in 1..=600000")));
+                }
+            }
+            SinkConfig::Mqtt { host, port, topic, client_id, .. } => {
+                if host.is_empty() || *port == 0 {
+                    return Err(invalid(key("host/port"), format!("{host}:{port} is not an address")));
+                }
+                if topic.is_empty() || topic.contains(['+', '#']) {
+                    return Err(invalid(key("topic"), format!("{topic:?} must be a non-empty topic without wildcards")));
+                }
+                if client_id.is_empty() {
+                    return Err(invalid(key("client_id"), "empty"));
+                }
+            }
+            SinkConfig::Stdout { .. } => {}
+        }
+        let name = self.name();
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            return Err(invalid(key("name"), format!("{name:?} must be letters, digits, '-' or '_'")));
+        }
+        Ok(())
+    }
+}
+
+/// Where the runtime shows and stores things.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputConfig {
+    /// The durable alert outbox.
+    #[serde(default = "default_outbox")]
+    pub outbox_dir: PathBuf,
+    /// PNG snapshots with the overlay, one per alert; absent = none.
+    #[serde(default)]
+    pub snapshot_dir: Option<PathBuf>,
+    /// MJPEG preview server address (`127.0.0.1:8090`); absent = off.
+    #[serde(default)]
+    pub preview: Option<String>,
+    /// Prometheus metrics address (`127.0.0.1:9109`); absent = off.
+    #[serde(default)]
+    pub metrics: Option<String>,
+    /// Linux framebuffer device (`/dev/fb0`); absent = off.
+    #[serde(default)]
+    pub framebuffer: Option<PathBuf>,
+    /// A live status line on stderr.
+    #[serde(default = "yes")]
+    pub status_line: bool,
+}
+
+fn default_outbox() -> PathBuf {
+    PathBuf::from("motus-outbox")
+}
+fn yes() -> bool {
+    true
+}
+
+impl Default for OutputConfig {
+    fn default() -> Self {
+        OutputConfig { outbox_dir: default_outbox(), snapshot_dir: None, preview: None, metrics: None, framebuffer: None, status_line: true }
+    }
+}
+
+/// Checks a listen address; non-loopback addresses are allowed but logged, since the preview
+/// shows the camera and the metrics describe the site.
+pub fn parse_bind(key: &str, s: &str) -> Result<SocketAddr, ConfigError> {
+    let addr: SocketAddr = s.parse().map_err(|_| invalid(key, format!("{s:?} is not an address like 127.0.0.1:8090")))?;
+    if !addr.ip().is_loopback() {
+        log::warn!("config: {key} = {addr} listens beyond this machine");
+    }
+    Ok(addr)
+}
+
+/// The whole configuration of `motus run`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    #[serde(default)]
+    pub source: SourceConfig,
+    #[serde(default)]
+    pub model: ModelConfig,
+    #[serde(default)]
+    pub window: WindowConfig,
+    #[serde(default)]
+    pub alerts: AlertsConfig,
+    #[serde(default = "default_sinks")]
+    pub sinks: Vec<SinkConfig>,
+    #[serde(default)]
+    pub output: OutputConfig,
+}
+
+fn default_sinks() -> Vec<SinkConfig> {
+    vec![SinkConfig::Stdout { name: None }]
+}
+
+/// Flags of `motus run` that override the file.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub source: Option<String>,
+    pub model: Option<PathBuf>,
+    pub threads: Option<usize>,
+    pub stride: Option<usize>,
+    pub flow_backend: Option<String>,
+    pub fast: bool,
+    pub preview: Option<String>,
+    pub metrics: Option<String>,
+    pub snapshot_dir: Option<PathBuf>,
+    pub outbox_dir: Option<PathBuf>,
+}
+
+impl RunConfig {
+    /// Parses TOML text; `origin` names it in errors.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Self, ConfigError> {
+        let cfg: RunConfig = toml::from_str(text).map_err(|e| ConfigError::Parse { path: origin.to_string(), msg: e.to_string() })?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Reads and checks a config file; relative paths inside it are resolved from its folder.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|err| ConfigError::Read { path: path.to_path_buf(), err })?;
+        let mut cfg = Self::from_toml(&text, &path.display().to_string())?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        cfg.resolve_paths(base);
+        Ok(cfg)
+    }
+
+    fn resolve_paths(&mut self, base: &Path) {
+        let fix = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        if let SourceConfig::File { path, .. } = &mut self.source {
+            fix(path);
+        }
+        if let Some(p) = &mut self.model.path {
+            fix(p);
+        }
+        if let Some(p) = &mut self.model.card {
+            fix(p);
+        }
+        fix(&mut self.output.outbox_dir);
+        if let Some(p) = &mut self.output.snapshot_dir {
+            fix(p);
+        }
+        for s in &mut self.sinks {
+            if let SinkConfig::File { path, .. } = s {
+                fix(path);
+            }
+        }
+    }
+
+    /// Applies flags, then checks the result again.
+    pub fn apply(&mut self, o: &Overrides) -> Result<(), ConfigError> {
+        if let Some(s) = &o.source {
+            self.source = SourceConfig::from_flag(s)?;
+        }
+        if o.fast {
+            match &mut self.source {
+                SourceConfig::File { pace, .. } => *pace = Pace::Fast,
+                other => log::warn!("--fast applies to file sources only; {} keeps its own pace", other.describe()),
+            }
+        }
+        if let Some(m) = &o.model {
+            self.model.path = Some(m.clone());
+        }
+        if let Some(t) = o.threads {
+            self.model.threads = t;
+        }
+        if let Some(s) = o.stride {
+            self.window.stride = s;
+        }
+        if let Some(b) = &o.flow_backend {
+            self.model.flow_backend = b.clone();
+        }
+        if let Some(p) = &o.preview {
+            self.output.preview = Some(p.clone());
+        }
+        if let Some(p) = &o.metrics {
+            self.output.metrics = Some(p.clone());
+        }
+        if let Some(p) = &o.snapshot_dir {
+            self.output.snapshot_dir = Some(p.clone());
+        }
+        if let Some(p) = &o.outbox_dir {
+            self.output.outbox_dir = p.clone();
+        }
+        self.validate()
+    }
+
+    /// Checks every value that can be checked without the model (rules are checked against the
+    /// model's labels by [`AlertsConfig::rules_for`]).
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.source.validate()?;
+        let m = &self.model;
+        if !matches!(m.runtime.as_str(), "cpu" | "cuda") {
+            return Err(invalid("model.runtime", format!("{:?}: expected \"cpu\" or \"cuda\"", m.runtime)));
+        }
+        if m.runtime == "cuda" {
+            return Err(invalid("model.runtime", "\"cuda\": this build has no tract-cuda; use \"cpu\""));
+        }
+        if !(1..=64).contains(&m.threads) {
+            return Err(invalid("model.threads", format!("{} must be in 1..=64", m.threads)));
+        }
+        if !(1..=64).contains(&m.flow_threads) {
+            return Err(invalid("model.flow_threads", format!("{} must be in 1..=64", m.flow_threads)));
+        }
+        m.flow_backend.parse::<crate::flow::Backend>().map_err(|e| invalid("model.flow_backend", e))?;
+        let w = &self.window;
+        if !(1..=1000).contains(&w.stride) {
+            return Err(invalid("window.stride", format!("{} must be in 1..=1000", w.stride)));
+        }
+        if !(2..=256).contains(&w.ring_slots) {
+            return Err(invalid("window.ring_slots", format!("{} must be in 2..=256", w.ring_slots)));
+        }
+        if w.max_lag >= w.ring_slots {
+            return Err(invalid("window.max_lag", format!("{} must be below ring_slots ({})", w.max_lag, w.ring_slots)));
+        }
+        let a = &self.alerts;
+        if !(a.smoothing_s.is_finite() && (0.0..=60.0).contains(&a.smoothing_s)) {
+            return Err(invalid("alerts.smoothing_s", format!("{} must be in 0..=60 seconds", a.smoothing_s)));
+        }
+        if let Some(t) = a.default_threshold {
+            if !(t.is_finite() && t > 0.0 && t <= 1.0) {
+                return Err(invalid("alerts.default_threshold", format!("{t} must be in (0, 1]")));
+            }
+        }
+        if !(a.default_min_duration_s.is_finite() && a.default_min_duration_s >= 0.0) {
+            return Err(invalid("alerts.default_min_duration_s", format!("{} must be >= 0", a.default_min_duration_s)));
+        }
+        if !(a.default_cooldown_s.is_finite() && a.default_cooldown_s >= 0.0) {
+            return Err(invalid("alerts.default_cooldown_s", format!("{} must be >= 0", a.default_cooldown_s)));
+        }
+        let mut names = Vec::new();
+        for (i, s) in self.sinks.iter().enumerate() {
+            s.validate(i)?;
+            let n = s.name();
+            if names.contains(&n) {
+                return Err(invalid(format!("sinks[{i}].name"), format!("{n:?} is used twice; give each sink its own name")));
+            }
+            names.push(n);
+        }
+        if let Some(p) = &self.output.preview {
+            parse_bind("output.preview", p)?;
+        }
+        if let Some(p) = &self.output.metrics {
+            parse_bind("output.metrics", p)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FULL: &str = r#"
+[source]
+kind = "file"
+path = "clip.y4m"
+pace = "fast"
+loop = true
+
+[model]
+path = "m.onnx"
+threads = 2
+flow_backend = "cpu"
+
+[window]
+stride = 2
+
+[alerts]
+smoothing_s = 0.5
+default_threshold = 0.6
+background = ["idle"]
+[[alerts.rules]]
+class = "fall_down"
+threshold = 0.8
+min_duration_s = 0.2
+
+[[sinks]]
+kind = "stdout"
+[[sinks]]
+kind = "mqtt"
+port = 1884
+[[sinks]]
+kind = "webhook"
+url = "http://127.0.0.1:9/hook"
+
+[output]
+outbox_dir = "ob"
+preview = "127.0.0.1:8090"
+"#;
+
+    fn err(text: &str) -> String {
+        RunConfig::from_toml(text, "t.toml").unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_full_file_parses_and_paths_resolve_from_its_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("run.toml");
+        std::fs::write(&p, FULL).unwrap();
+        let c = RunConfig::load(&p).unwrap();
+        assert_eq!(c.source, SourceConfig::File { path: dir.path().join("clip.y4m"), pace: Pace::Fast, looping: true });
+        assert_eq!(c.model.path, Some(dir.path().join("m.onnx")));
+        assert_eq!(c.output.outbox_dir, dir.path().join("ob"));
+        assert_eq!(c.sinks.len(), 3);
+        assert_eq!(c.sinks[1].name(), "mqtt");
+        let labels: Vec<String> = ["idle", "wave", "fall_down"].iter().map(|s| s.to_string()).collect();
+        let rules = c.alerts.rules_for(&labels).unwrap();
+        assert!(rules[0].is_none(), "background never alerts");
+        assert_eq!(rules[1].as_ref().unwrap().threshold, 0.6);
+        assert_eq!(rules[2].as_ref().unwrap().threshold, 0.8);
+    }
+
+    #[test]
+    fn empty_config_is_the_synthetic_default() {
+        let c = RunConfig::from_toml("", "t").unwrap();
+        assert_eq!(c.source, SourceConfig::default());
+        assert_eq!(c.sinks, vec![SinkConfig::Stdout { name: None }]);
+        assert!(c.output.preview.is_none() && c.output.metrics.is_none());
+    }
+
+    #[test]
+    fn bad_configs_name_the_key() {
+        for (text, needle) in [
+            ("[source]\nkind = \"synthetic\"\nwidht = 3\n", "widht"),
+            ("[model]\nthread = 2\n", "thread"),
+            ("bogus = 1\n", "bogus"),
+            ("[source]\nkind = \"camera\"\n", "camera"),
+            ("[window]\nstride = 0\n", "window.stride"),
+            ("[window]\nmax_lag = 9\nring_slots = 4\n", "window.max_lag"),
+            ("[model]\nruntime = \"tpu\"\n", "model.runtime"),
+            ("[model]\nruntime = \"cuda\"\n", "tract-cuda"),
+            ("[model]\nflow_backend = \"opencl\"\n", "model.flow_backend"),
+            ("[alerts]\ndefault_threshold = 1.5\n", "alerts.default_threshold"),
+            ("[alerts]\nsmoothing_s = -1\n", "alerts.smoothing_s"),
+            ("[[sinks]]\nkind = \"webhook\"\nurl = \"https://x\"\n", "sinks[0].url"),
+            ("[[sinks]]\nkind = \"mqtt\"\ntopic = \"a/#\"\n", "sinks[0].topic"),
+            ("[[sinks]]\nkind = \"stdout\"\n[[sinks]]\nkind = \"stdout\"\n", "used twice"),
+            ("[[sinks]]\nkind = \"file\"\npath = \"a\"\nkeep = 0\n", "sinks[0].keep"),
+            ("[output]\npreview = \"localhost\"\n", "output.preview"),
+            ("[source]\nkind = \"synthetic\"\nfps = 0\n", "source.fps"),
+            ("[source]\nkind = \"stream\"\nurl = \"camera1\"\n", "source.url"),
+            ("[source\n", "t.toml"),
+        ] {
+            let e = err(text);
+            assert!(e.contains(needle), "{text:?} -> {e}");
+        }
+        let e = RunConfig::load(Path::new("/nonexistent/run.toml")).unwrap_err().to_string();
+        assert!(e.contains("/nonexistent/run.toml"), "{e}");
+    }
+
+    #[test]
+    fn rules_are_checked_against_the_labels() {
+        let c = RunConfig::from_toml("[[alerts.rules]]\nclass = \"dance\"\nthreshold = 0.5\n", "t").unwrap();
+        let e = c.alerts.rules_for(&["idle".into(), "wave".into()]).unwrap_err().to_string();
+        assert!(e.contains("dance") && e.contains("wave"), "{e}");
+    }
+
+    #[test]
+    fn flags_override_and_are_checked() {
+        let mut c = RunConfig::default();
+        c.apply(&Overrides { source: Some("rtsp://cam/1".into()), stride: Some(3), ..Default::default() }).unwrap();
+        assert_eq!(c.source, SourceConfig::Stream { url: "rtsp://cam/1".into() });
+        assert_eq!(c.window.stride, 3);
+        assert!(matches!(SourceConfig::from_flag("/dev/video2").unwrap(), SourceConfig::V4l2 { .. }));
+        assert!(matches!(SourceConfig::from_flag("synthetic:9").unwrap(), SourceConfig::Synthetic { seed: 9, .. }));
+        assert!(SourceConfig::from_flag("synthetic:x").unwrap_err().to_string().contains("--source"));
+        let e = c.apply(&Overrides { stride: Some(0), ..Default::default() }).unwrap_err().to_string();
+        assert!(e.contains("window.stride"), "{e}");
+        let mut c = RunConfig::default();
+        c.apply(&Overrides { source: Some("a.mp4".into()), fast: true, ..Default::default() }).unwrap();
+        assert_eq!(c.source, SourceConfig::File { path: "a.mp4".into(), pace: Pace::Fast, looping: false });
+    }
+}

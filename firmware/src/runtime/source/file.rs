@@ -1,0 +1,72 @@
+//! Files (Y4M, frame folders, any container) and network streams (RTSP/HTTP through ffmpeg)
+//! as frame sources, both read through `media`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::frame::Frame;
+use crate::media::{self, ffmpeg::FfmpegReader, VideoInfo, VideoReader};
+
+use super::{FrameSource, SourceError};
+
+/// A video file (optionally looping) or a network stream.
+pub struct FileSource {
+    reader: Box<dyn VideoReader>,
+    path: PathBuf,
+    name: String,
+    looping: bool,
+    live: bool,
+    /// Timestamp offset added after each loop, so time keeps increasing.
+    offset: Duration,
+    last: Duration,
+}
+
+impl FileSource {
+    /// Opens a file in any format `media` reads.
+    pub fn open(path: &Path, looping: bool) -> Result<Self, SourceError> {
+        let name = path.display().to_string();
+        let reader = media::open_video(path).map_err(|err| SourceError::Media { source_name: name.clone(), err })?;
+        Ok(FileSource { reader, path: path.to_path_buf(), name, looping, live: false, offset: Duration::ZERO, last: Duration::ZERO })
+    }
+
+    /// Opens a network stream through ffmpeg; it is live, so its end means a reconnect.
+    pub fn stream(url: &str) -> Result<Self, SourceError> {
+        let path = PathBuf::from(url);
+        let reader = FfmpegReader::open(&path).map_err(|err| SourceError::Media { source_name: url.to_string(), err })?;
+        Ok(FileSource { reader: Box::new(reader), path, name: url.to_string(), looping: false, live: true, offset: Duration::ZERO, last: Duration::ZERO })
+    }
+}
+
+impl FrameSource for FileSource {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn info(&self) -> VideoInfo {
+        self.reader.info()
+    }
+
+    fn read_into(&mut self, frame: &mut Frame) -> Result<bool, SourceError> {
+        let err = |err| SourceError::Media { source_name: self.name.clone(), err };
+        let mut got = self.reader.read_into(frame).map_err(err)?;
+        if !got && self.looping {
+            let period = Duration::from_secs_f64(1.0 / self.reader.info().fps.max(1e-3));
+            self.offset = self.last + period;
+            self.reader = media::open_video(&self.path).map_err(|err| SourceError::Media { source_name: self.name.clone(), err })?;
+            got = self.reader.read_into(frame).map_err(|err| SourceError::Media { source_name: self.name.clone(), err })?;
+        }
+        if got {
+            frame.timestamp += self.offset;
+            self.last = frame.timestamp;
+        }
+        Ok(got)
+    }
+
+    fn is_live(&self) -> bool {
+        self.live
+    }
+
+    fn may_wait(&self) -> bool {
+        !self.live
+    }
+}
