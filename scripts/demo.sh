@@ -16,5 +16,5 @@ model=models/zoo/motus-synth-twostream.onnx
 if [[ -f ${MOTUS_MODEL:-$model} ]]; then
   "$bin" demo --seconds "${MOTUS_DEMO_SECONDS:-30}"
 else
-  echo "demo: $model is not there yet (the trainer makes it; or set MOTUS_MODEL); skipping motus demo"
+  echo "demo: $model is missing (scripts/train-bundled.sh makes it; or set MOTUS_MODEL); skipping motus demo"
 fi
