@@ -22,7 +22,6 @@ use crate::checkpoint::{graph_for, Checkpoint, GraphKind};
 use crate::net::IrNet;
 use anyhow::{bail, Context};
 use data::{make_clip, Augment, ClipGeometry, VideoData};
-use motus::dataset::sampler;
 use motus::dataset::Dataset;
 use motus::flow::{FlowConfig, TvL1Params};
 use motus_models::{ArchSpec, ModelCard};
@@ -267,17 +266,14 @@ struct Progress {
     finished: bool,
 }
 
-/// Builds one batch of `indices` (into `videos`) on `workers` threads: each clip's randomness
-/// comes from its own seed, so the batch does not depend on thread timing.
-#[allow(clippy::too_many_arguments)]
+/// Builds one augmented training batch of `indices` (into `videos`) on `workers` threads: each
+/// clip's randomness comes from its own seed, so the batch does not depend on thread timing.
 fn build_batch(
     videos: &[VideoData],
     indices: &[usize],
     seeds: &[u64],
     g: &ClipGeometry,
     aug: &Augment,
-    train: bool,
-    windows: Option<&[sampler::ClipIndices]>,
     workers: usize,
 ) -> anyhow::Result<(Vec<Vec<f32>>, Vec<i64>)> {
     let lens = g.input_lens();
@@ -293,14 +289,8 @@ fn build_batch(
                 s.spawn(move || -> anyhow::Result<()> {
                     for (j, (out, label)) in outs.iter_mut().zip(labels.iter_mut()).enumerate() {
                         let i = c * chunk + j;
-                        let video = &videos[indices[i]];
-                        let window = windows.map(|w| &w[i]);
-                        *label = if train {
-                            let mut rng = ChaCha8Rng::seed_from_u64(seeds[i]);
-                            make_clip(video, g, aug, Some(&mut rng), None, out)?
-                        } else {
-                            make_clip::<ChaCha8Rng>(video, g, aug, None, window, out)?
-                        } as i64;
+                        let mut rng = ChaCha8Rng::seed_from_u64(seeds[i]);
+                        *label = make_clip(&videos[indices[i]], g, aug, Some(&mut rng), None, out)? as i64;
                     }
                     Ok(())
                 })
@@ -585,7 +575,7 @@ pub fn train(args: &TrainArgs, stop: Arc<AtomicBool>) -> anyhow::Result<RunSumma
             let lo = step as usize * cfg.batch;
             let idx = &order[lo..lo + cfg.batch];
             let seeds: Vec<u64> = (0..cfg.batch).map(|j| cfg.seed.wrapping_mul(1_000_003) ^ ((epoch as u64) << 40) ^ (lo + j) as u64).collect();
-            let (data, clip_labels) = build_batch(&train_videos, idx, &seeds, &geometry, &cfg.augment, true, None, args.workers)?;
+            let (data, clip_labels) = build_batch(&train_videos, idx, &seeds, &geometry, &cfg.augment, args.workers)?;
             let tensors = to_tensors(&geometry, &data, cfg.batch, device);
             let refs: Vec<(&str, &Tensor)> = tensors.iter().map(|(n, t)| (n.as_str(), t)).collect();
             let labels = Tensor::from_slice(&clip_labels).to_device(device);
