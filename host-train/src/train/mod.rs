@@ -230,10 +230,9 @@ fn stream_heads(spec: &ArchSpec, graph: GraphKind) -> Vec<&'static str> {
 /// log-softmax of a log-probability vector is itself).
 fn smoothed_cross_entropy(scores: &Tensor, labels: &Tensor, smoothing: f64) -> Tensor {
     let logp = scores.log_softmax(1, Kind::Float);
-    let k = scores.size()[1] as f64;
     let nll = -logp.gather(1, &labels.unsqueeze(1), false).squeeze_dim(1);
     let uniform = -logp.mean_dim(&[1i64][..], false, Kind::Float);
-    ((1.0 - smoothing) * nll + smoothing * uniform).mean(Kind::Float) * (k / k)
+    ((1.0 - smoothing) * nll + smoothing * uniform).mean(Kind::Float)
 }
 
 /// Per-epoch record in `metrics.jsonl`.
