@@ -5,6 +5,7 @@
 //! preprocessing, datasets and clip sampling, and the synthetic motion benchmark.
 
 pub mod alert;
+pub mod atomic;
 pub mod dataset;
 pub mod eval;
 pub mod flow;

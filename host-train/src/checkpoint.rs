@@ -15,7 +15,6 @@
 use motus_models::ModelCard;
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Metadata key of the model card.
@@ -175,31 +174,6 @@ impl Checkpoint {
         let bytes = self
             .to_bytes()
             .map_err(|msg| CheckpointError::Weights { path: path.to_path_buf(), msg })?;
-        write_atomic(path, &bytes).map_err(|source| CheckpointError::Write { path: path.to_path_buf(), source })
+        motus::atomic::write_atomic(path, &bytes).map_err(|source| CheckpointError::Write { path: path.to_path_buf(), source })
     }
-}
-
-/// Writes `bytes` to `path` so that readers see either the old file or the whole new one.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        drop(f);
-        std::fs::rename(&tmp, path)?;
-        if let Ok(d) = std::fs::File::open(&dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }

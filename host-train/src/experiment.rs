@@ -173,7 +173,7 @@ pub fn run(a: ExperimentArgs) -> anyhow::Result<()> {
         let best = Checkpoint::load(&run_dir.join("best.safetensors"))?;
         let bytes = crate::export::export_checkpoint(&best, true)?;
         let model_path = run_dir.join(format!("{arch}.onnx"));
-        crate::checkpoint::write_atomic(&model_path, &bytes)?;
+        motus::atomic::write_atomic(&model_path, &bytes)?;
         let graph = best.card.arch.lower()?;
         let eval = crate::evaluate::evaluate_checkpoint(&best, &ds_test, a.views, &a.device, a.workers, &paired)?;
         let row = Row {
@@ -191,8 +191,8 @@ pub fn run(a: ExperimentArgs) -> anyhow::Result<()> {
         rows.push(row);
     }
     let md = table(&a, &rows, labels.len(), ds_test.entries.len());
-    crate::checkpoint::write_atomic(&a.out.join("results.md"), md.as_bytes())?;
-    crate::checkpoint::write_atomic(&a.out.join("results.json"), serde_json::to_string_pretty(&rows)?.as_bytes())?;
+    motus::atomic::write_atomic(&a.out.join("results.md"), md.as_bytes())?;
+    motus::atomic::write_atomic(&a.out.join("results.json"), serde_json::to_string_pretty(&rows)?.as_bytes())?;
     println!("{md}");
     Ok(())
 }

@@ -8,7 +8,7 @@
 use crate::checkpoint::Checkpoint;
 use anyhow::Context;
 use motus_models::onnx::{export, ExportOptions};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Serialises a checkpoint's model to ONNX bytes (BatchNorm folded unless `fold_batchnorm` is
 /// false), after checking that its flow settings are ones the runtime can compute.
@@ -44,7 +44,7 @@ pub struct ExportArgs {
 pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     let ckpt = Checkpoint::load(&args.checkpoint)?;
     let bytes = export_checkpoint(&ckpt, !args.no_fold_bn)?;
-    write_model(&args.out, &bytes)?;
+    motus::atomic::write_atomic(&args.out, &bytes).with_context(|| format!("writing {}", args.out.display()))?;
     let card = motus_models::onnx::model_card(&motus_models::onnx::read_model(&bytes)?)?;
     let graph = card.arch.lower()?;
     let report = serde_json::json!({
@@ -70,9 +70,4 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-/// Writes the model atomically, so a half-written file never replaces a good one.
-fn write_model(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    crate::checkpoint::write_atomic(path, bytes).with_context(|| format!("writing {}", path.display()))
 }

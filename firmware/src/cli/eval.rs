@@ -156,10 +156,7 @@ fn record(m: &Model, what: &str, protocol: &str, report: &Value) -> anyhow::Resu
     });
     let bytes = std::fs::read(&m.path).with_context(|| format!("reading {}", m.path.display()))?;
     let out = motus_models::onnx::replace_card(&bytes, &card)?;
-    let tmp = m.path.with_extension("onnx.tmp");
-    std::fs::write(&tmp, &out).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::File::open(&tmp)?.sync_all()?;
-    std::fs::rename(&tmp, &m.path).with_context(|| format!("replacing {}", m.path.display()))?;
+    motus::atomic::write_atomic(&m.path, &out).with_context(|| format!("replacing {}", m.path.display()))?;
     eprintln!("recorded video Hit@1 {:.4} in the card of {}", num("video_top1")?, m.path.display());
     Ok(())
 }

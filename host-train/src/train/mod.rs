@@ -497,7 +497,7 @@ pub fn train(args: &TrainArgs, stop: Arc<AtomicBool>) -> anyhow::Result<RunSumma
             net.load_weights(&crate::inflate::inflate(&graph.params, &twin.weights)?)?;
             log::info!("initialised the I3D by inflating {}", init.display());
         }
-        crate::checkpoint::write_atomic(&config_path, serde_json::to_string_pretty(&cfg)?.as_bytes())?;
+        motus::atomic::write_atomic(&config_path, serde_json::to_string_pretty(&cfg)?.as_bytes())?;
         None
     };
 
@@ -523,7 +523,7 @@ pub fn train(args: &TrainArgs, stop: Arc<AtomicBool>) -> anyhow::Result<RunSumma
         (train_report.bytes + val_report.as_ref().map_or(0, |r| r.bytes)) as f64 / 1e6
     );
     let report = serde_json::json!({"train": train_report, "val": val_report});
-    crate::checkpoint::write_atomic(&args.out.join("data.json"), serde_json::to_string_pretty(&report)?.as_bytes())?;
+    motus::atomic::write_atomic(&args.out.join("data.json"), serde_json::to_string_pretty(&report)?.as_bytes())?;
 
     let clips_per_epoch = train_videos.len() * cfg.clips_per_video as usize;
     anyhow::ensure!(

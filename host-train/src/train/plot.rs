@@ -66,8 +66,8 @@ pub fn curves(history: &[EpochRecord], path: &Path) -> anyhow::Result<()> {
     let val_clip = history.iter().map(|r| r.val_clip_top1).collect();
     let val_video = history.iter().map(|r| r.val_video_top1).collect();
     panel(&mut img, W, &[(train_acc, red), (val_clip, blue), (val_video, green)], 1.0);
-    let tmp = path.with_extension("png.tmp");
-    img.save_with_format(&tmp, image::ImageFormat::Png)?;
-    std::fs::rename(&tmp, path)?;
+    let mut png = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut png, image::ImageFormat::Png)?;
+    motus::atomic::write_atomic(path, png.get_ref())?;
     Ok(())
 }

@@ -1,0 +1,60 @@
+//! Replacing a file so that readers see either the old one or the whole new one: checkpoints,
+//! exported and re-carded models, run reports. A crash or a full disk mid-write leaves the
+//! previous file intact and no half-written file behind.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Writes `bytes` to a hidden temporary sibling (`.name.tmp-PID`), fsyncs it, renames it over
+/// `path` and fsyncs the folder. On failure the temporary file is removed and `path` is
+/// untouched.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::rename(&tmp, path)?;
+        if let Ok(d) = std::fs::File::open(&dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_write_leaves_the_previous_file_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("last.safetensors");
+        std::fs::write(&target, b"previous checkpoint").unwrap();
+        // The temporary file's name is taken by a folder: the write fails before the rename.
+        let tmp = dir.path().join(format!(".last.safetensors.tmp-{}", std::process::id()));
+        std::fs::create_dir(&tmp).unwrap();
+        assert!(write_atomic(&target, b"new").is_err());
+        assert_eq!(std::fs::read(&target).unwrap(), b"previous checkpoint");
+    }
+
+    #[test]
+    fn a_write_replaces_the_file_and_leaves_nothing_beside_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("model.onnx");
+        std::fs::write(&target, b"old").unwrap();
+        write_atomic(&target, b"new").unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"new");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}
