@@ -14,6 +14,7 @@ pub mod gpu;
 pub mod infer;
 pub mod media;
 pub mod preprocess;
+pub mod progress;
 pub mod runtime;
 pub mod synth;
 

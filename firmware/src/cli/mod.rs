@@ -11,7 +11,7 @@ mod dataset;
 mod eval;
 mod flow;
 mod info;
-mod progress;
+use motus::progress;
 mod run;
 mod synth;
 

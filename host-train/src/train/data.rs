@@ -280,8 +280,7 @@ pub fn make_clip<R: Rng>(
         }
         for t in 0..g.steps {
             for l in 0..g.stack {
-                for c in 0..2 {
-                    let src = &fields[t + l][c];
+                for (c, src) in fields[t + l].iter().enumerate() {
                     let base = match layout.as_str() {
                         // [2L, H, W] per step, steps one after another (NCHW has one step).
                         "NCHW" | "NTCHW" => (t * 2 * g.stack + 2 * l + c) * plane,

@@ -87,28 +87,3 @@ impl TrainProgress {
         let _ = writeln!(err, "{summary} ({secs:.1} s)");
     }
 }
-
-/// A `label done/total` counter on stderr (terminals only), for loading and flow extraction.
-pub struct CountProgress {
-    label: String,
-    last_draw: Option<Instant>,
-    tty: bool,
-}
-
-impl CountProgress {
-    pub fn new(label: &str) -> Self {
-        CountProgress { label: label.into(), last_draw: None, tty: std::io::stderr().is_terminal() }
-    }
-
-    pub fn update(&mut self, done: usize, total: usize) {
-        if !self.tty || (done < total && self.last_draw.is_some_and(|t| t.elapsed().as_millis() < 200)) {
-            return;
-        }
-        self.last_draw = Some(Instant::now());
-        let mut err = std::io::stderr().lock();
-        let _ = write!(err, "\r{} {done}/{total}   ", self.label);
-        if done >= total {
-            let _ = writeln!(err);
-        }
-    }
-}

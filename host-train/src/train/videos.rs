@@ -8,14 +8,13 @@
 use super::data::{quantise_field, VideoData};
 use anyhow::Context;
 use motus::dataset::{Dataset, VideoEntry};
+use motus::eval::parallel::par_map;
 use motus::flow::store::{self, Extraction};
 use motus::flow::{FlowConfig, TvL1Cpu};
 use motus::frame::Frame;
 use motus::preprocess::{resize_short_side, Resampler};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 
 /// What loading a split found.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -42,14 +41,21 @@ pub fn flow_dir(cache: &Path, config: &Extraction, root: &Path, video: &Path) ->
     cache.join(format!("tvl1-{hash}")).join(rel.with_extension(""))
 }
 
+/// One loaded video, whether it is shorter than a window, and whether its flow was computed
+/// now (rather than read from the cache).
+struct Loaded {
+    video: VideoData,
+    short: bool,
+    extracted: bool,
+}
+
 fn load_one(
     ds: &Dataset,
     entry: &VideoEntry,
     resize_short: u32,
     flow: Option<(&FlowConfig, &Extraction, &Path)>,
     window_len: usize,
-    extracted: &AtomicUsize,
-) -> anyhow::Result<(VideoData, bool)> {
+) -> anyhow::Result<Loaded> {
     let raw = ds.load_frames(entry)?;
     anyhow::ensure!(!raw.is_empty(), "no frames");
     let (w, h) = (raw[0].width, raw[0].height);
@@ -67,13 +73,14 @@ fn load_one(
     };
     let short = frames.len() < window_len;
     let mut video = VideoData { label: entry.label, frames, flow: Vec::new(), flow_bound: 0.0 };
+    let mut extracted = false;
     if let Some((cfg, extraction, cache)) = flow {
         let dir = flow_dir(cache, extraction, &ds.root, &entry.path);
         if !store::is_complete(&dir, extraction) {
             let mut engine = TvL1Cpu::new(cfg.params.clone(), 1)?;
             let mut reader = ds.open_entry(entry)?;
             store::extract_video(reader.as_mut(), &mut engine, extraction, &dir, &entry.path)?;
-            extracted.fetch_add(1, Ordering::Relaxed);
+            extracted = true;
         }
         let (meta, fields) = store::read_folder(&dir)?;
         anyhow::ensure!(
@@ -87,7 +94,7 @@ fn load_one(
         video.flow_bound = meta.config.bound;
         video.flow = fields.iter().map(|f| quantise_field(&f.u, &f.v, meta.config.bound)).collect();
     }
-    Ok((video, short))
+    Ok(Loaded { video, short, extracted })
 }
 
 /// Loads every video of `ds` on `threads` threads. `flow`: the flow settings of the model and
@@ -112,32 +119,27 @@ pub fn load_split(
         (Some((cfg, cache)), Some(ex)) => Some((cfg, ex, cache)),
         _ => None,
     };
-    let next = AtomicUsize::new(0);
-    let extracted = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<anyhow::Result<(VideoData, bool)>>>> = Mutex::new((0..ds.entries.len()).map(|_| None).collect());
-    let done = AtomicUsize::new(0);
-    let progress = Mutex::new(super::progress::CountProgress::new(progress_label));
-    std::thread::scope(|s| {
-        for _ in 0..threads.max(1) {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(entry) = ds.entries.get(i) else { break };
-                let r = load_one(ds, entry, resize_short, flow_args, window_len, &extracted)
-                    .with_context(|| format!("{}", entry.path.display()));
-                results.lock().expect("results lock")[i] = Some(r);
-                let d = done.fetch_add(1, Ordering::Relaxed) + 1;
-                progress.lock().expect("progress lock").update(d, ds.entries.len());
-            });
-        }
-    });
+    let mut progress = motus::progress::Progress::new(progress_label);
+    let results = par_map(
+        ds.entries.len(),
+        threads,
+        || Ok::<(), std::convert::Infallible>(()),
+        |_, i| {
+            let entry = &ds.entries[i];
+            load_one(ds, entry, resize_short, flow_args, window_len).with_context(|| format!("{}", entry.path.display()))
+        },
+        &mut |done, total| progress.update(done, total),
+    )
+    .unwrap_or_else(|never| match never {});
     let mut report = LoadReport { split: split.into(), videos: ds.entries.len(), ..Default::default() };
     let mut videos = Vec::new();
-    for (entry, r) in ds.entries.iter().zip(results.into_inner().expect("results lock")) {
-        match r.expect("every entry is processed") {
-            Ok((v, short)) => {
+    for (entry, r) in ds.entries.iter().zip(results) {
+        match r {
+            Ok(Loaded { video, short, extracted }) => {
                 report.short += short as usize;
-                report.bytes += v.bytes();
-                videos.push(v);
+                report.flow_extracted += extracted as usize;
+                report.bytes += video.bytes();
+                videos.push(video);
             }
             Err(e) => {
                 log::warn!("skipping unreadable video: {e:#}");
@@ -146,7 +148,6 @@ pub fn load_split(
         }
     }
     report.loaded = videos.len();
-    report.flow_extracted = extracted.into_inner();
     anyhow::ensure!(!videos.is_empty(), "none of the {} videos of the {split} split could be read", ds.entries.len());
     if report.short > 0 {
         log::warn!("{split}: {} of {} videos are shorter than one {window_len}-frame window; their clips repeat the last frame", report.short, report.loaded);

@@ -1,5 +1,6 @@
-//! A minimal progress line on stderr: enough for long generation and checking runs, without
-//! pulling a terminal UI crate into the device binary.
+//! A minimal progress line on stderr: enough for long generation, checking, evaluation and
+//! loading runs (the `motus` commands and the trainer's data loading), without pulling a
+//! terminal UI crate into the device binary.
 
 use std::io::{IsTerminal, Write};
 use std::time::Instant;
@@ -14,10 +15,12 @@ pub struct Progress {
 }
 
 impl Progress {
+    /// A counter labelled `label`, drawn only when stderr is a terminal.
     pub fn new(label: &str) -> Self {
         Progress { label: label.to_string(), start: Instant::now(), last_draw: None, enabled: std::io::stderr().is_terminal() }
     }
 
+    /// Records `done` of `total`; redraws at most every 200 ms and always at the end.
     pub fn update(&mut self, done: usize, total: usize) {
         if !self.enabled {
             return;
