@@ -202,13 +202,6 @@ fn eval(args: EvalArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Where a video's flow goes: its path relative to the list root, without extension.
-fn flow_dir(out: &Path, root: &Path, video: &Path) -> PathBuf {
-    let rel = video.strip_prefix(root).unwrap_or(video);
-    let rel = rel.components().filter(|c| matches!(c, std::path::Component::Normal(_))).collect::<PathBuf>();
-    out.join(rel.with_extension(""))
-}
-
 fn extract(args: ExtractArgs) -> anyhow::Result<()> {
     anyhow::ensure!(args.bound.is_finite() && args.bound > 0.0, "--bound must be a positive number of pixels, got {}", args.bound);
     if let Some(0) = args.resize_short {
@@ -227,7 +220,7 @@ fn extract(args: ExtractArgs) -> anyhow::Result<()> {
     let mut failed = Vec::new();
     let mut progress = Progress::new("flow extract");
     for (i, entry) in ds.entries.iter().enumerate() {
-        let dir = flow_dir(&args.out, &root, &entry.path);
+        let dir = store::folder_for(&args.out, &root, &entry.path);
         if store::is_complete(&dir, &config) {
             skipped += 1;
             progress.update(i + 1, ds.entries.len());

@@ -124,6 +124,15 @@ impl FlowFolderWriter {
     }
 }
 
+/// Where a video's flow folder goes under `out`: its path relative to the list's `root`,
+/// without extension (`root/videos/a/x.y4m` → `out/videos/a/x`). Shared by `motus flow extract`
+/// and the trainer's cache, so one extraction serves both.
+pub fn folder_for(out: &Path, root: &Path, video: &Path) -> PathBuf {
+    let rel = video.strip_prefix(root).unwrap_or(video);
+    let rel: PathBuf = rel.components().filter(|c| matches!(c, std::path::Component::Normal(_))).collect();
+    out.join(rel.with_extension(""))
+}
+
 /// Reads a finished flow folder back as fields (dequantised with its recorded bound).
 pub fn read_folder(dir: &Path) -> Result<(FlowMeta, Vec<FlowField>), FlowError> {
     let meta = read_meta(dir)?.ok_or_else(|| FlowError::BadField(format!("{}: no {META_FILE}; not a finished flow extraction", dir.display())))?;

@@ -36,9 +36,7 @@ pub fn flow_dir(cache: &Path, config: &Extraction, root: &Path, video: &Path) ->
     use sha2::Digest;
     let key = serde_json::to_string(config).expect("extraction settings serialise");
     let hash: String = sha2::Sha256::digest(key.as_bytes()).iter().take(6).map(|b| format!("{b:02x}")).collect();
-    let rel = video.strip_prefix(root).unwrap_or(video);
-    let rel: PathBuf = rel.components().filter(|c| matches!(c, std::path::Component::Normal(_))).collect();
-    cache.join(format!("tvl1-{hash}")).join(rel.with_extension(""))
+    store::folder_for(&cache.join(format!("tvl1-{hash}")), root, video)
 }
 
 /// One loaded video, whether it is shorter than a window, and whether its flow was computed
