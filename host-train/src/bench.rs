@@ -59,7 +59,7 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
     for (name, spec) in specs {
         tch::manual_seed(0);
         let graph = spec.lower()?;
-        let net = IrNet::new(graph.clone(), device);
+        let net = IrNet::new(graph.clone(), device, 0);
         let params: Vec<(String, Tensor)> = net.var_store().variables().into_iter().filter(|(_, t)| t.requires_grad()).collect();
         let mut opt = Optimizer::new(OptimizerKind::Adamw { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 1e-4 }, params);
         let inputs: Vec<(String, Tensor)> = graph

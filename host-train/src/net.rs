@@ -102,13 +102,26 @@ fn var_path<'a>(root: &nn::Path<'a>, name: &str) -> (nn::Path<'a>, String) {
 impl IrNet {
     /// A network with a fresh training initialisation: Kaiming-uniform conv/linear weights, zero
     /// biases, identity BatchNorm, PyTorch's LSTM uniform(±1/√H), small random free parameters
-    /// (NetVLAD centres). Deterministic for a given `tch::manual_seed`.
-    pub fn new(graph: Graph, device: Device) -> IrNet {
+    /// (NetVLAD centres). The random values come from a generator seeded by `seed` and the
+    /// parameter's position, not from libtorch's process-wide generator, so two networks built
+    /// at once (threads, parallel tests) still get exactly the weights their seed says.
+    pub fn new(graph: Graph, device: Device, seed: u64) -> IrNet {
+        use rand::{Rng, SeedableRng};
         let vs = nn::VarStore::new(device);
         let roles = param_roles(&graph);
         let root = vs.root();
         let mut params = HashMap::new();
-        for p in &graph.params {
+        for (index, p) in graph.params.iter().enumerate() {
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            let mut uniform = |path: &nn::Path, name: &str, dims: &[i64], lo: f64, up: f64| {
+                let values: Vec<f32> = (0..p.numel()).map(|_| rng.random_range(lo..up) as f32).collect();
+                let t = path.var(name, dims, nn::Init::Const(0.0));
+                tch::no_grad(|| {
+                    let mut t = t.shallow_clone();
+                    t.copy_(&Tensor::from_slice(&values).reshape(dims));
+                });
+                t
+            };
             let dims: Vec<i64> = p.shape.iter().map(|&d| d as i64).collect();
             let (path, last) = var_path(&root, &p.name);
             let role = roles.get(&p.name).copied().unwrap_or(ParamRole::Free);
@@ -116,7 +129,7 @@ impl IrNet {
                 ParamRole::ConvOrLinearWeight => {
                     let fan_in: usize = p.shape[1..].iter().product();
                     let bound = (6.0 / fan_in.max(1) as f64).sqrt();
-                    path.var(&last, &dims, nn::Init::Uniform { lo: -bound, up: bound })
+                    uniform(&path, &last, &dims, -bound, bound)
                 }
                 ParamRole::Bias | ParamRole::BnBias => path.var(&last, &dims, nn::Init::Const(0.0)),
                 ParamRole::BnWeight => path.var(&last, &dims, nn::Init::Const(1.0)),
@@ -124,9 +137,9 @@ impl IrNet {
                 ParamRole::RunningVar => path.ones_no_train(&last, &dims),
                 ParamRole::LstmWeight { hidden } | ParamRole::LstmBias { hidden } => {
                     let b = 1.0 / (hidden.max(1) as f64).sqrt();
-                    path.var(&last, &dims, nn::Init::Uniform { lo: -b, up: b })
+                    uniform(&path, &last, &dims, -b, b)
                 }
-                ParamRole::Free => path.var(&last, &dims, nn::Init::Uniform { lo: -0.1, up: 0.1 }),
+                ParamRole::Free => uniform(&path, &last, &dims, -0.1, 0.1),
             };
             params.insert(p.name.clone(), t);
         }
@@ -135,7 +148,7 @@ impl IrNet {
 
     /// A network holding exactly these weights (IR names and layout), checked against the spec.
     pub fn with_weights(graph: Graph, weights: &HashMap<String, Vec<f32>>, device: Device) -> Result<IrNet, NetError> {
-        let mut net = IrNet::new(graph, device);
+        let mut net = IrNet::new(graph, device, 0);
         net.load_weights(weights)?;
         Ok(net)
     }

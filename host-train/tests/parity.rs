@@ -123,7 +123,7 @@ fn training_mode_backpropagates_into_every_trainable_parameter() {
     tch::manual_seed(0);
     for (label, spec) in tiny_variants() {
         let graph = spec.lower().unwrap();
-        let net = IrNet::new(graph.clone(), Device::Cpu);
+        let net = IrNet::new(graph.clone(), Device::Cpu, 0);
         let xs = inputs(&graph, 2, 9);
         let tensors: Vec<(String, Tensor)> =
             xs.iter().map(|(n, s, d)| (n.clone(), Tensor::from_slice(d).reshape(s.iter().map(|&v| v as i64).collect::<Vec<_>>()))).collect();
@@ -186,7 +186,7 @@ fn weights_that_do_not_match_the_spec_are_refused() {
 #[test]
 fn wrong_input_shapes_are_refused() {
     let spec = tiny_variants().into_iter().find(|(n, _)| *n == "two-stream average").unwrap().1;
-    let net = IrNet::new(spec.lower().unwrap(), Device::Cpu);
+    let net = IrNet::new(spec.lower().unwrap(), Device::Cpu, 0);
     let rgb = Tensor::zeros([1, 3, 32, 32], (Kind::Float, Device::Cpu));
     let bad_flow = Tensor::zeros([1, 2, 32, 32], (Kind::Float, Device::Cpu));
     let e = net.forward(&[("rgb", &rgb), ("flow", &bad_flow)], false).unwrap_err();

@@ -469,8 +469,7 @@ pub fn train(args: &TrainArgs, stop: Arc<AtomicBool>) -> anyhow::Result<RunSumma
 
     let mut progress_state = Progress::default();
     let mut history: Vec<EpochRecord> = Vec::new();
-    tch::manual_seed(cfg.seed as i64);
-    let mut net = IrNet::new(graph.clone(), device);
+    let mut net = IrNet::new(graph.clone(), device, cfg.seed);
     let resume_ckpt = if args.resume {
         let saved: TrainConfig = serde_json::from_str(
             &std::fs::read_to_string(&config_path).with_context(|| format!("--resume: reading {}", config_path.display()))?,
