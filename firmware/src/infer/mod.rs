@@ -72,7 +72,50 @@ impl Scores {
     }
 }
 
-type Plan = Arc<TypedRunnableModel>;
+/// A plan built for one batch size, on whichever runtime the classifier runs on.
+type Plan = Arc<dyn Runnable>;
+
+/// Where tract runs the network. The device picks it from its config: the CPU everywhere,
+/// CUDA on a Jetson or workstation when `motus` is built with a `cuda-XXXXX` feature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum InferRuntime {
+    #[default]
+    Cpu,
+    Cuda,
+}
+
+impl std::str::FromStr for InferRuntime {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "cpu" => Ok(InferRuntime::Cpu),
+            "cuda" => Ok(InferRuntime::Cuda),
+            other => Err(format!("{other:?}: expected \"cpu\" or \"cuda\"")),
+        }
+    }
+}
+
+impl InferRuntime {
+    /// Whether this build can run on it at all (CUDA needs the `cuda` feature; whether a
+    /// driver is present is only known when [`Classifier::set_runtime`] asks).
+    pub fn compiled_in(self) -> bool {
+        match self {
+            InferRuntime::Cpu => true,
+            InferRuntime::Cuda => cfg!(feature = "cuda"),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            InferRuntime::Cpu => "cpu",
+            InferRuntime::Cuda => "cuda",
+        }
+    }
+}
+
+// tract-cuda registers its runtime by a link-time inventory: name the crate so it is linked.
+#[cfg(feature = "cuda")]
+use tract_cuda as _;
 
 /// Row-wise softmax of `(rows, k)` logits, computed stably (max subtracted first).
 fn softmax_rows(logits: &[f32], k: usize) -> Vec<f32> {
@@ -93,6 +136,7 @@ pub struct Classifier {
     /// Card input index for each tract model input, in tract's input order.
     input_order: Vec<usize>,
     plans: HashMap<usize, Plan>,
+    runtime: InferRuntime,
 }
 
 impl std::fmt::Debug for Classifier {
@@ -159,11 +203,37 @@ impl Classifier {
             })?;
             input_order.push(idx);
         }
-        Ok(Classifier { source: source.to_string(), card, model, input_order, plans: HashMap::new() })
+        Ok(Classifier { source: source.to_string(), card, model, input_order, plans: HashMap::new(), runtime: InferRuntime::Cpu })
     }
 
     pub fn card(&self) -> &ModelCard {
         &self.card
+    }
+
+    /// Moves inference to `runtime`. CUDA is checked here, once, so that a board without a
+    /// driver (or a build without the feature) fails at start-up with the reason, not on the
+    /// first clip. Plans already built for another runtime are dropped.
+    pub fn set_runtime(&mut self, runtime: InferRuntime) -> Result<(), InferError> {
+        let unavailable = |msg: String| InferError::Tract { path: self.source.clone(), msg: format!("runtime {}: {msg}", runtime.name()) };
+        if !runtime.compiled_in() {
+            return Err(unavailable("this build of motus has no tract-cuda (build with a cuda-XXXXX feature)".into()));
+        }
+        if runtime == InferRuntime::Cuda {
+            match tract_onnx::tract_core::runtime::runtime_for_name("cuda") {
+                Ok(Some(_)) => {}
+                Ok(None) => return Err(unavailable("tract-cuda is linked but did not register its runtime".into())),
+                Err(e) => return Err(unavailable(format!("no usable CUDA driver: {e:#}"))),
+            }
+        }
+        if runtime != self.runtime {
+            self.plans.clear();
+            self.runtime = runtime;
+        }
+        Ok(())
+    }
+
+    pub fn runtime(&self) -> InferRuntime {
+        self.runtime
     }
 
     pub fn num_classes(&self) -> usize {
@@ -189,7 +259,16 @@ impl Classifier {
             shape[0] = batch;
             m.set_input_fact(i, f32::fact(&shape).into()).map_err(terr)?;
         }
-        let plan = m.into_optimized().map_err(terr)?.into_runnable().map_err(terr)?;
+        let plan: Plan = match self.runtime {
+            InferRuntime::Cpu => Arc::new(m.into_optimized().map_err(terr)?.into_runnable().map_err(terr)?),
+            InferRuntime::Cuda => {
+                let rt = tract_onnx::tract_core::runtime::runtime_for_name("cuda")
+                    .map_err(terr)?
+                    .ok_or_else(|| InferError::Tract { path: self.source.clone(), msg: "tract-cuda runtime not registered".into() })?;
+                let typed = m.into_typed().map_err(terr)?.into_decluttered().map_err(terr)?;
+                Arc::from(rt.prepare(typed).map_err(terr)?)
+            }
+        };
         self.plans.insert(batch, plan.clone());
         Ok(plan)
     }

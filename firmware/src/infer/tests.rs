@@ -407,3 +407,29 @@ fn softmax_of_logits_only_models() {
     assert!(max_abs_diff(&p[..3], &[0.0, 0.0, 1.0]) < 1e-6, "{p:?}");
     assert!(max_abs_diff(&p[3..], &[2.0 / 5.0, 1.0 / 5.0, 2.0 / 5.0]) < 1e-6, "{p:?}");
 }
+
+/// The runtime is chosen by config: asking for CUDA in a build without it is refused with how
+/// to get it, and leaves the CPU plans working; on a build with it but no driver (CI), the
+/// refusal names the missing driver instead of failing on the first clip.
+#[test]
+fn cuda_runtime_is_refused_with_a_reason_when_unavailable() {
+    let (label, spec) = motus_models::spec::tiny_variants().into_iter().next().unwrap();
+    let (_, bytes) = export_spec(&spec, true);
+    let mut c = Classifier::from_bytes(&bytes, label).unwrap();
+    let s = samples(c.card(), 1, 3);
+    let before = run_rows(&mut c, &s, &[0]);
+    assert_eq!("cuda".parse::<InferRuntime>(), Ok(InferRuntime::Cuda));
+    assert!("tpu".parse::<InferRuntime>().unwrap_err().contains("\"tpu\""));
+    match c.set_runtime(InferRuntime::Cuda) {
+        Ok(()) => assert!(cfg!(feature = "cuda"), "CUDA accepted by a build without the feature"),
+        Err(e) => {
+            let e = e.to_string();
+            let why = if cfg!(feature = "cuda") { "CUDA driver" } else { "cuda-XXXXX" };
+            assert!(e.contains("runtime cuda") && e.contains(why), "{e}");
+            assert_eq!(c.runtime(), InferRuntime::Cpu);
+            assert_eq!(run_rows(&mut c, &s, &[0]), before);
+        }
+    }
+    c.set_runtime(InferRuntime::Cpu).unwrap();
+    assert_eq!(run_rows(&mut c, &s, &[0]), before);
+}

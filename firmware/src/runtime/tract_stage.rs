@@ -84,6 +84,14 @@ impl TractStage {
             resampler: None,
         })
     }
+
+    /// Runs the network on `runtime` (`model.runtime` in the config); CUDA is checked now so
+    /// that a board without a driver fails at start-up with the reason.
+    pub fn set_runtime(&mut self, runtime: crate::infer::InferRuntime) -> Result<(), String> {
+        self.classifier.set_runtime(runtime).map_err(|e| e.to_string())?;
+        self.describe.push_str(&format!(", inference on {}", runtime.name()));
+        Ok(())
+    }
 }
 
 impl WindowClassifier for TractStage {
