@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use motus::runtime::config::{RunConfig, SinkConfig, SourceConfig};
+use motus::runtime::config::{Pace, RunConfig, SinkConfig, SourceConfig};
 use motus::runtime::pipeline::{self, RunLimits};
 use motus::runtime::score;
 use serde_json::json;
@@ -47,7 +47,7 @@ pub fn run(args: PipelineBenchArgs) -> anyhow::Result<()> {
     anyhow::ensure!(seconds.is_finite() && seconds > 0.0, "--seconds must be positive");
     let outbox = tempfile_dir()?;
     let mut cfg = RunConfig::default();
-    cfg.source = SourceConfig::Synthetic { width: 640, height: 480, fps: 30.0, seed: args.seed };
+    cfg.source = SourceConfig::Synthetic { width: 640, height: 480, fps: 30.0, seed: args.seed, pace: Pace::Realtime, frames: None };
     cfg.model.path = args.model.clone();
     cfg.model.threads = args.threads;
     cfg.model.flow_threads = args.flow_threads;

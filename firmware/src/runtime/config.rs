@@ -49,6 +49,12 @@ pub enum SourceConfig {
         fps: f64,
         #[serde(default = "default_seed")]
         seed: u64,
+        /// `realtime` (a camera's pace, the default) or `fast` (offline scoring runs).
+        #[serde(default)]
+        pace: Pace,
+        /// Stop after this many frames (offline runs); absent = endless, like a camera.
+        #[serde(default)]
+        frames: Option<u64>,
     },
     /// A video file or frame folder, in any format `media` reads.
     File {
@@ -103,7 +109,7 @@ fn default_device() -> PathBuf {
 
 impl Default for SourceConfig {
     fn default() -> Self {
-        SourceConfig::Synthetic { width: 640, height: 480, fps: 30.0, seed: 7 }
+        SourceConfig::Synthetic { width: 640, height: 480, fps: 30.0, seed: 7, pace: Pace::Realtime, frames: None }
     }
 }
 
@@ -121,7 +127,7 @@ impl SourceConfig {
                 None if rest.is_empty() => default_seed(),
                 None => return Err(invalid("--source", format!("{s:?}: expected synthetic or synthetic:SEED"))),
             };
-            return Ok(SourceConfig::Synthetic { width: 640, height: 480, fps: 30.0, seed });
+            return Ok(SourceConfig::Synthetic { width: 640, height: 480, fps: 30.0, seed, pace: Pace::Realtime, frames: None });
         }
         if let Some(n) = s.strip_prefix("nokhwa:") {
             let index = n.parse().map_err(|_| invalid("--source", format!("camera index {n:?} is not a number")))?;
@@ -157,6 +163,9 @@ impl SourceConfig {
             }
             Ok(())
         };
+        if let SourceConfig::Synthetic { frames: Some(0), .. } = self {
+            return Err(invalid("source.frames", "0: a scene of no frames; leave it out for an endless one"));
+        }
         match self {
             SourceConfig::Synthetic { width, height, fps, .. }
             | SourceConfig::V4l2 { width, height, fps, .. }
@@ -572,7 +581,7 @@ impl RunConfig {
         }
         if o.fast {
             match &mut self.source {
-                SourceConfig::File { pace, .. } => *pace = Pace::Fast,
+                SourceConfig::File { pace, .. } | SourceConfig::Synthetic { pace, .. } => *pace = Pace::Fast,
                 other => log::warn!("--fast applies to file sources only; {} keeps its own pace", other.describe()),
             }
         }
@@ -608,11 +617,9 @@ impl RunConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.source.validate()?;
         let m = &self.model;
-        if !matches!(m.runtime.as_str(), "cpu" | "cuda") {
-            return Err(invalid("model.runtime", format!("{:?}: expected \"cpu\" or \"cuda\"", m.runtime)));
-        }
-        if m.runtime == "cuda" {
-            return Err(invalid("model.runtime", "\"cuda\": this build has no tract-cuda; use \"cpu\""));
+        let runtime = m.runtime.parse::<crate::infer::InferRuntime>().map_err(|e| invalid("model.runtime", e))?;
+        if !runtime.compiled_in() {
+            return Err(invalid("model.runtime", "\"cuda\": this build has no tract-cuda (build with a cuda-XXXXX feature); use \"cpu\""));
         }
         if !(1..=64).contains(&m.threads) {
             return Err(invalid("model.threads", format!("{} must be in 1..=64", m.threads)));
@@ -747,7 +754,6 @@ preview = "127.0.0.1:8090"
             ("[window]\nstride = 0\n", "window.stride"),
             ("[window]\nmax_lag = 9\nring_slots = 4\n", "window.max_lag"),
             ("[model]\nruntime = \"tpu\"\n", "model.runtime"),
-            ("[model]\nruntime = \"cuda\"\n", "tract-cuda"),
             ("[model]\nflow_backend = \"opencl\"\n", "model.flow_backend"),
             ("[alerts]\ndefault_threshold = 1.5\n", "alerts.default_threshold"),
             ("[alerts]\nsmoothing_s = -1\n", "alerts.smoothing_s"),
@@ -757,11 +763,18 @@ preview = "127.0.0.1:8090"
             ("[[sinks]]\nkind = \"file\"\npath = \"a\"\nkeep = 0\n", "sinks[0].keep"),
             ("[output]\npreview = \"localhost\"\n", "output.preview"),
             ("[source]\nkind = \"synthetic\"\nfps = 0\n", "source.fps"),
+            ("[source]\nkind = \"synthetic\"\nframes = 0\n", "source.frames"),
+            ("[source]\nkind = \"synthetic\"\npace = \"slow\"\n", "slow"),
             ("[source]\nkind = \"stream\"\nurl = \"camera1\"\n", "source.url"),
             ("[source\n", "t.toml"),
         ] {
             let e = err(text);
             assert!(e.contains(needle), "{text:?} -> {e}");
+        }
+        // Without the feature, asking for CUDA is a config error that says how to get it.
+        if !cfg!(feature = "cuda") {
+            let e = err("[model]\nruntime = \"cuda\"\n");
+            assert!(e.contains("tract-cuda") && e.contains("cuda-XXXXX"), "{e}");
         }
         let e = RunConfig::load(Path::new("/nonexistent/run.toml")).unwrap_err().to_string();
         assert!(e.contains("/nonexistent/run.toml"), "{e}");

@@ -139,9 +139,11 @@ pub fn run(cfg: &RunConfig, mut classifier: Box<dyn WindowClassifier>, model_sha
         metrics: metrics.clone(),
     });
 
-    // A file read as fast as possible is an offline run: every frame counts, none is skipped.
+    // A file or synthetic scene read as fast as possible is an offline run: every frame
+    // counts, none is skipped.
     let max_lag = match &cfg.source {
-        super::config::SourceConfig::File { pace: super::config::Pace::Fast, .. } => usize::MAX,
+        super::config::SourceConfig::File { pace: super::config::Pace::Fast, .. }
+        | super::config::SourceConfig::Synthetic { pace: super::config::Pace::Fast, .. } => usize::MAX,
         _ => cfg.window.max_lag,
     };
     let span = classifier.span().max(1);
@@ -213,7 +215,11 @@ pub fn run(cfg: &RunConfig, mut classifier: Box<dyn WindowClassifier>, model_sha
                     metrics.stage("flow", times.flow);
                     metrics.stage("infer", times.infer);
                     let newest = &newest_raw;
-                    let t_s = newest.timestamp.as_secs_f64();
+                    // The window's scores describe what happens across it: stamp them with its
+                    // middle frame (the frame the RGB stream sees), so alert start and end
+                    // times sit on the action rather than half a window after it. How late the
+                    // alert is in wall time is measured separately (`wall` below).
+                    let t_s = history[span / 2].timestamp.as_secs_f64();
                     let t_alert = Instant::now();
                     let (fin, fout) = metrics.rates();
                     let dropped = ring_stats.dropped();

@@ -46,7 +46,7 @@ fn lines(path: &Path) -> Vec<AlertRecord> {
 #[test]
 fn the_live_synthetic_camera_raises_alerts_that_reach_the_sink_with_snapshots() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = config(dir.path(), SourceConfig::Synthetic { width: 96, height: 64, fps: 30.0, seed: 3 });
+    let cfg = config(dir.path(), SourceConfig::Synthetic { width: 96, height: 64, fps: 30.0, seed: 3, pace: Pace::Realtime, frames: None });
     let s = stage(dir.path());
     let limits = RunLimits { max_duration: Some(Duration::from_secs(2)), ..Default::default() };
     let r = run(&cfg, Box::new(s), "ab", Arc::new(AtomicBool::new(false)), limits).unwrap();
@@ -113,4 +113,17 @@ fn an_absent_source_is_retried_and_stop_ends_the_run() {
     let r = run(&cfg, Box::new(stage(dir.path())), "ab", Arc::new(AtomicBool::new(false)), limits).unwrap();
     assert_eq!(r.frames_in, 0);
     assert!(r.fired.is_empty());
+}
+
+#[test]
+fn an_unpaced_synthetic_scene_with_a_frame_limit_ends_like_a_file_and_drops_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = SourceConfig::Synthetic { width: 96, height: 64, fps: 30.0, seed: 5, pace: Pace::Fast, frames: Some(45) };
+    let cfg = config(dir.path(), source);
+    let s = stage(dir.path());
+    let r = run(&cfg, Box::new(s), "ab", Arc::new(AtomicBool::new(false)), RunLimits::default()).unwrap();
+    assert_eq!((r.frames_in, r.frames_processed, r.dropped), (45, 45, 0), "{r:?}");
+    let truth = r.truth.expect("ground truth of the stretch read");
+    assert!(truth.frames >= 45, "{truth:?}");
+    assert!(truth.segments.iter().all(|s| s.start_frame < 45), "{:?}", truth.segments);
 }

@@ -71,7 +71,7 @@ pub type SharedTruth = Arc<Mutex<GroundTruth>>;
 /// synthetic scene.
 pub fn opener(cfg: &SourceConfig) -> Result<(Opener, Option<SharedTruth>), SourceError> {
     match cfg.clone() {
-        SourceConfig::Synthetic { width, height, fps, seed } => {
+        SourceConfig::Synthetic { width, height, fps, seed, pace, frames } => {
             let truth: SharedTruth = Arc::new(Mutex::new(GroundTruth { width, height, fps, frames: 0, segments: vec![] }));
             let t = truth.clone();
             let mut opened = false;
@@ -83,7 +83,11 @@ pub fn opener(cfg: &SourceConfig) -> Result<(Opener, Option<SharedTruth>), Sourc
                         return Err(SourceError::Unsupported("synthetic: the scene cannot restart".into()));
                     }
                     opened = true;
-                    Ok(Box::new(pace::Paced::new(synthetic::SyntheticSource::new(width, height, fps, seed, t.clone()))) as Box<dyn FrameSource>)
+                    let src = synthetic::SyntheticSource::new(width, height, fps, seed, t.clone()).with_frame_limit(frames);
+                    Ok(match pace {
+                        super::config::Pace::Realtime => Box::new(pace::Paced::new(src)) as Box<dyn FrameSource>,
+                        super::config::Pace::Fast => Box::new(src.unpaced()),
+                    })
                 }),
                 Some(truth),
             ))
