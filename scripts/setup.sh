@@ -2,13 +2,16 @@
 # Installs what motus needs on a Debian 12 machine with Rust and Python 3.11. Idempotent:
 # each step checks first, so a second run takes seconds.
 #
-#   scripts/setup.sh            everything: system packages + the Python venv for tch
+#   scripts/setup.sh            everything: system packages, the Jetson deployment tools, and
+#                               the Python venv for tch
 #   scripts/setup.sh --runtime  only what the device binary and the demo need
+#   scripts/setup.sh --deploy   the runtime packages plus the deployment tools (deploy/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-runtime_only=0
+runtime_only=0 deploy_only=0
 [[ "${1:-}" == "--runtime" ]] && runtime_only=1
+[[ "${1:-}" == "--deploy" ]] && deploy_only=1
 
 say() { echo "setup: $*" >&2; }
 
@@ -16,8 +19,12 @@ say() { echo "setup: $*" >&2; }
 # ffmpeg: video containers; mesa-vulkan-drivers: Vulkan on the CPU (lavapipe) for wgpu where
 # no GPU exists; clang/libclang-dev: bindgen for v4l2-sys; pkg-config for -sys crates;
 # mosquitto + mosquitto-clients: the real MQTT broker and subscriber the sink tests start.
+# Deployment (deploy/): qemu-user + libc6-arm64-cross run the aarch64 build, binutils for
+# aarch64 reads its symbol versions (objdump -T) and strips it, openssh-server is the real sshd
+# the flash test talks to, systemd brings systemd-analyze and systemd-sysusers.
 packages=(ffmpeg mesa-vulkan-drivers)
-[[ $runtime_only == 1 ]] || packages+=(clang libclang-dev pkg-config mosquitto mosquitto-clients)
+[[ $runtime_only == 1 ]] || packages+=(clang libclang-dev pkg-config qemu-user libc6-arm64-cross binutils-aarch64-linux-gnu openssh-server systemd)
+[[ $runtime_only == 1 || $deploy_only == 1 ]] || packages+=(mosquitto mosquitto-clients)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -35,14 +42,27 @@ fi
 
 [[ $runtime_only == 1 ]] && exit 0
 
-# --- Python venv: PyTorch for tch (the trainer links libtorch from it) -----------------------
-# tch 0.26 is built against PyTorch 2.13.0 (LIBTORCH_USE_PYTORCH=1 finds it through this venv).
-TORCH_VERSION=2.13.0
 venv=.venv
 if [[ ! -x $venv/bin/python ]]; then
   say "creating $venv"
   python3 -m venv "$venv"
 fi
+
+# --- Jetson cross-build: the aarch64 std, cargo-zigbuild and zig (both from PyPI wheels) -------
+if ! rustup target list --installed | grep -qx aarch64-unknown-linux-gnu; then
+  say "adding the Rust target aarch64-unknown-linux-gnu"
+  rustup target add aarch64-unknown-linux-gnu
+fi
+ZIGBUILD=(cargo-zigbuild==0.24.1 ziglang==0.17.1)
+if [[ $("$venv/bin/python" -m pip freeze --disable-pip-version-check 2>/dev/null | grep -cxF -e "${ZIGBUILD[0]}" -e "${ZIGBUILD[1]}") != 2 ]]; then
+  say "installing ${ZIGBUILD[*]} into $venv"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check "${ZIGBUILD[@]}"
+fi
+[[ $deploy_only == 1 ]] && { say "ready (deploy)"; exit 0; }
+
+# --- Python venv: PyTorch for tch (the trainer links libtorch from it) -----------------------
+# tch 0.26 is built against PyTorch 2.13.0 (LIBTORCH_USE_PYTORCH=1 finds it through this venv).
+TORCH_VERSION=2.13.0
 if ! "$venv/bin/python" -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '$TORCH_VERSION')" 2>/dev/null; then
   say "installing torch==$TORCH_VERSION into $venv (large download, once)"
   "$venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip

@@ -14,3 +14,9 @@ MOTUS_ZOO_DUMP="$dump" cargo test --locked -p motus --lib infer::tests::dump_for
 
 # `motus eval` on a model exported by PyTorch with a sidecar card (the README's worked example).
 .venv/bin/python tests/python/eval_pytorch_model.py "${CARGO_TARGET_DIR:-target}/debug/motus"
+
+# Jetson deployment (deploy/tests/run.sh): the aarch64 cross-build with its glibc 2.31 floor,
+# that binary under qemu-user agreeing with this one, the Debian packages installed into a
+# scratch root, systemd-analyze verify on the unit, and deploy/flash over a real sshd with
+# rollback. The release cross-build is the slow part (about 25 min cold on 2 cores).
+deploy/tests/run.sh "${CARGO_TARGET_DIR:-target}/debug/motus"

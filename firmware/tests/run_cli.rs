@@ -68,3 +68,44 @@ fn bad_config_and_missing_model_are_refused_clearly() {
     let e = String::from_utf8_lossy(&out.stderr);
     assert!(e.contains("absent.onnx") && e.contains("MOTUS_MODEL"), "{e}");
 }
+
+#[test]
+fn check_validates_config_and_model_without_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.onnx");
+    write_model(&model);
+    let cfg = dir.path().join("run.toml");
+    std::fs::write(&cfg, "[source]\nkind = \"synthetic\"\n[[alerts.rules]]\nclass = \"wave\"\nthreshold = 0.7\n[output]\noutbox_dir = \"ob\"\n").unwrap();
+    let run = |extra: &[&str]| {
+        let mut c = motus();
+        c.args(["run", "--check", "--config", cfg.to_str().unwrap()]).args(extra);
+        c.output().unwrap()
+    };
+    let out = run(&["--model", model.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains(": ok;") && stdout.contains("synthetic:7") && stdout.contains("12 classes"), "{stdout}");
+    assert!(!dir.path().join("ob").exists(), "--check must not create the outbox");
+
+    // A model that is not ONNX is named.
+    let broken = dir.path().join("broken.onnx");
+    std::fs::write(&broken, &std::fs::read(&model).unwrap()[..200]).unwrap();
+    let out = run(&["--model", broken.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("broken.onnx"), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // A rule for a class the model lacks is refused before anything runs.
+    std::fs::write(&cfg, "[[alerts.rules]]\nclass = \"juggle\"\nthreshold = 0.7\n").unwrap();
+    let out = run(&["--model", model.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("juggle"), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // A camera kind this build lacks is refused at --check time, not at start-up on the board.
+    #[cfg(not(feature = "v4l"))]
+    {
+        std::fs::write(&cfg, "[source]\nkind = \"v4l2\"\n").unwrap();
+        let out = run(&["--model", model.to_str().unwrap()]);
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("--features v4l"), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+}

@@ -676,6 +676,21 @@ impl RunConfig {
 mod tests {
     use super::*;
 
+    /// The Debian package's /etc/motus/motus.toml parses and validates (`deploy/tests/run.sh`
+    /// also runs it through `motus run --check` with the model).
+    #[test]
+    fn the_packaged_config_is_valid() {
+        let cfg = RunConfig::from_toml(include_str!("../../../deploy/debian/motus.toml"), "deploy/debian/motus.toml").unwrap();
+        assert!(matches!(cfg.source, SourceConfig::V4l2 { .. }), "{:?}", cfg.source);
+        assert_eq!(cfg.model.path.as_deref(), Some(Path::new("/var/lib/motus-deploy/models/model.onnx")));
+        assert!(cfg.output.outbox_dir.starts_with("/var/lib/motus"), "the service may write only its state directory");
+        for s in &cfg.sinks {
+            if let SinkConfig::File { path, .. } = s {
+                assert!(path.starts_with("/var/lib/motus/"), "{}", path.display());
+            }
+        }
+    }
+
     const FULL: &str = r#"
 [source]
 kind = "file"

@@ -1,11 +1,15 @@
 //! Finding the bundled model for `motus demo` and `motus bench pipeline`:
-//! `MOTUS_MODEL`, then `models/zoo/…` next to the executable's repository, then under the
-//! current directory. When it is nowhere, the error says where it looked and how to get it.
+//! `MOTUS_MODEL`, then `models/zoo/…` next to the executable's repository, the package's
+//! `PREFIX/share/motus/models/` beside `PREFIX/bin/motus`, then under the current directory.
+//! When it is nowhere, the error says where it looked and how to get it.
 
 use std::path::{Path, PathBuf};
 
 /// The bundled model's path inside the repository.
 pub const BUNDLED: &str = "models/zoo/motus-synth-twostream.onnx";
+
+/// Where the Debian package puts it, relative to the binary's prefix (`/usr`).
+pub const PACKAGED: &str = "share/motus/models/motus-synth-twostream.onnx";
 
 /// Places the bundled model may be, in order.
 pub fn candidates() -> Vec<PathBuf> {
@@ -22,6 +26,10 @@ pub fn candidates() -> Vec<PathBuf> {
         }
         if let Some(dir) = exe.parent() {
             out.push(dir.join("motus-synth-twostream.onnx"));
+            // The Debian package: PREFIX/bin/motus with the model in PREFIX/share/motus/models/.
+            if let Some(prefix) = dir.parent() {
+                out.push(prefix.join(PACKAGED));
+            }
         }
     }
     out.push(PathBuf::from(BUNDLED));
@@ -63,5 +71,15 @@ mod tests {
         std::fs::write(&m, b"x").unwrap();
         assert_eq!(find(&[PathBuf::from("/nope"), m.clone()]).unwrap(), m);
         assert!(candidates().iter().any(|p| is_bundled(p) || std::env::var_os("MOTUS_MODEL").is_some()));
+    }
+
+    #[test]
+    fn the_packaged_place_is_a_candidate() {
+        if std::env::var_os("MOTUS_MODEL").is_some() {
+            return; // MOTUS_MODEL replaces every other place
+        }
+        let exe = std::env::current_exe().unwrap();
+        let want = exe.parent().unwrap().parent().unwrap().join(PACKAGED);
+        assert!(candidates().contains(&want), "{want:?} not in {:?}", candidates());
     }
 }
