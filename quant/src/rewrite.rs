@@ -285,7 +285,7 @@ impl Emitter<'_> {
                 let accf = format!("{out}_int32_float");
                 self.nodes.push(node("Cast", &format!("{}_cast", c.name), &[&acc], &[&accf], vec![attr_int("to", 1)]));
                 let s: Vec<f32> = scales.iter().map(|&s| s * x.params.scale).collect();
-                let sname = self.init(f32_tensor(&format!("{}_rescale", c.name), &[nn], &s));
+                let sname = self.init(f32_tensor(&format!("{}_rescale_factors", c.name), &[nn], &s));
                 let scaled = if bias.is_some() { format!("{out}_rescaled") } else { out.clone() };
                 self.nodes.push(node("Mul", &format!("{}_rescale", c.name), &[&accf, &sname], &[&scaled], vec![]));
                 if let Some(b) = &c.bias {
@@ -424,7 +424,16 @@ pub fn quantize(m: &ModelProto, analysis: &Analysis, ranges: &HashMap<String, (f
     let read: HashSet<&str> = e.nodes.iter().flat_map(|n| n.input.iter().map(String::as_str)).collect();
     let mut initializer: Vec<TensorProto> = g.initializer.iter().filter(|t| read.contains(t.name.as_str())).cloned().collect();
     initializer.extend(e.new_inits.into_iter().filter(|t| read.contains(t.name.as_str())));
-    let graph = GraphProto { node: e.nodes, initializer, value_info: Vec::new(), ..g.clone() };
+    // Node names unique and distinct from initializer names (tract names both in one namespace).
+    let mut taken: HashSet<String> = initializer.iter().map(|t| t.name.clone()).collect();
+    let mut nodes = e.nodes;
+    for (i, n) in nodes.iter_mut().enumerate() {
+        if n.name.is_empty() || taken.contains(&n.name) {
+            n.name = format!("{}_{}#{i}", if n.name.is_empty() { &n.op_type } else { &n.name }, n.op_type);
+        }
+        taken.insert(n.name.clone());
+    }
+    let graph = GraphProto { node: nodes, initializer, value_info: Vec::new(), ..g.clone() };
     let mut float_nodes = analysis.float_nodes.clone();
     for c in &analysis.candidates {
         if opts.keep_float.contains(&c.name) {

@@ -226,3 +226,19 @@ fn tap_outputs_appends_values_once() {
     let names: Vec<&str> = t.graph.as_ref().unwrap().output.iter().map(|o| o.name.as_str()).collect();
     assert_eq!(names, ["logits", "probs", "rgb", "x"]);
 }
+
+#[test]
+fn node_names_are_unique_and_never_an_initializer_name() {
+    for (name, spec) in tiny_variants() {
+        let m = model(&spec);
+        let a = analyze(&m).unwrap();
+        for f in [Format::QOperator, Format::Qdq, Format::Weights] {
+            let q = quantize(&m, &a, &fake_ranges(&a), &opts(f)).unwrap();
+            let g = q.model.graph.unwrap();
+            let mut seen: std::collections::HashSet<&str> = g.initializer.iter().map(|t| t.name.as_str()).collect();
+            for n in &g.node {
+                assert!(seen.insert(n.name.as_str()), "{name} {f:?}: node name {:?} used twice", n.name);
+            }
+        }
+    }
+}
