@@ -298,7 +298,7 @@ mod tests {
                 o.observe(chunk);
             }
             let (lo, hi) = o.range().unwrap();
-            assert!(lo >= 0.0 && lo < 0.01, "{kind}: lo {lo}");
+            assert!((0.0..0.01).contains(&lo), "{kind}: lo {lo}");
             assert!(hi > 0.9 && hi < 2.0, "{kind}: hi {hi} should ignore the outliers at 6");
         }
         let mut mm = Observer::new(ObserverKind::MinMax);

@@ -66,8 +66,8 @@ def main():
     tmp = tempfile.mkdtemp()
     models = {"float": a.float}
     for m in a.motus:
-        fmt = json.loads({p.key: p.value for p in onnx.load(m).metadata_props}["motus.quantization"])["format"]
-        models[f"motus {fmt}"] = m
+        q = json.loads({p.key: p.value for p in onnx.load(m).metadata_props}["motus.quantization"])
+        models[f"motus {q['format']} {q['observer']}"] = m
     for fmt in (QuantFormat.QDQ, QuantFormat.QOperator):
         out = os.path.join(tmp, f"ort-{fmt.name.lower()}.onnx")
         quantize_static(a.float, out, Reader(calib), quant_format=fmt, per_channel=True,
@@ -81,7 +81,7 @@ def main():
             float_probs = probs
         r["top1_agreement_with_float"] = float((probs.argmax(1) == float_probs.argmax(1)).mean())
         rows[name] = r
-        print(f"{name:40} video Hit@1 {100 * r['video_top1']:6.2f}%  clip Hit@1 {100 * r['clip_top1']:6.2f}%  "
+        print(f"{name:42} video Hit@1 {100 * r['video_top1']:6.2f}%  clip Hit@1 {100 * r['clip_top1']:6.2f}%  "
               f"agreement {100 * r['top1_agreement_with_float']:6.2f}%  {r['bytes']:>8} bytes")
     if a.json:
         json.dump({"runtime": f"onnxruntime {ort.__version__}", "val_clips": len(meta), "calib_clips": len(next(iter(calib.values()))),

@@ -33,7 +33,7 @@ for j in files:
     except Exception as e:
         chk = f"checker FAIL: {e}"; good = False
     sess = ort.InferenceSession(f, so, providers=["CPUExecutionProvider"])
-    ops = sorted({n.op_type for n in m.graph.node if "Q" in n.op_type or "Integer" in n.op_type})
+    ops = sorted({n.op_type for n in m.graph.node if "uantize" in n.op_type or n.op_type.startswith("QLinear") or "Integer" in n.op_type})
     worst, flips = 0.0, 0
     tol = 1e-3 if d["format"] == "weights" else 0.05
     for c in d["clips"]:

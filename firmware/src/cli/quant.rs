@@ -31,8 +31,10 @@ pub struct QuantArgs {
     /// fuse them) or `weights` (weight-only, float compute).
     #[arg(long, default_value = "qoperator")]
     format: Format,
-    /// Activation observer: `minmax`, `percentile[=P]` (default P 99.99) or `entropy`.
-    #[arg(long, default_value = "minmax")]
+    /// Activation observer: `minmax`, `percentile[=P]` (default P 99.99) or `entropy`. The
+    /// default, percentile, kept every layer of the bundled model in int8 within budget where
+    /// min-max needed the flow stem in float (docs/quant.md).
+    #[arg(long, default_value = "percentile")]
     observer: ObserverKind,
     /// Calibration clips: one centred clip from each of this many videos spread over the list.
     #[arg(long, default_value_t = 64)]
