@@ -12,6 +12,12 @@ trap 'rm -rf "$dump"' EXIT
 MOTUS_ZOO_DUMP="$dump" cargo test --locked -p motus --lib infer::tests::dump_for_other_runtimes -- --ignored --exact
 .venv/bin/python tests/python/crosscheck_onnxruntime.py "$dump"
 
+# motus quant's int8 models (every architecture, every form) run in onnxruntime and agree with tract.
+qdump=$(mktemp -d)
+trap 'rm -rf "$dump" "$qdump"' EXIT
+MOTUS_QUANT_DUMP="$qdump" cargo test --locked -p motus --lib quantize::tests::dump_for_onnxruntime -- --ignored --exact
+.venv/bin/python tests/python/quant_crosscheck_onnxruntime.py "$qdump"
+
 # `motus eval` on a model exported by PyTorch with a sidecar card (the README's worked example).
 .venv/bin/python tests/python/eval_pytorch_model.py "${CARGO_TARGET_DIR:-target}/debug/motus"
 

@@ -15,6 +15,7 @@ pub mod infer;
 pub mod media;
 pub mod preprocess;
 pub mod progress;
+pub mod quantize;
 pub mod runtime;
 pub mod synth;
 

@@ -18,6 +18,8 @@
 //! | `motus.flow` | JSON `null` or [`FlowSpec`] |
 //! | `motus.weights_sha256` | hex SHA-256 of the weights (see [`weights_sha256`]) |
 //! | `motus.producer` | `"motus <version>"` |
+//! | `motus.evaluations` | optional: JSON array of [`CardEvaluation`] |
+//! | `motus.quantization` | optional: JSON [`QuantizationRecord`] (int8 models made by `motus quant`) |
 //!
 //! # Sidecar
 //! A model exported by another tool carries no card; it can be given one as a TOML sidecar
@@ -78,6 +80,49 @@ pub struct ModelCard {
     /// (`motus eval`), and a test can hold a shipped model to its own figure.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evaluations: Vec<CardEvaluation>,
+    /// How an int8 model was made from its float source (absent for float models, and in
+    /// cards written before the quantizer existed). `weights_sha256` of a quantized model is
+    /// that of the float weights it was quantized from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantization: Option<QuantizationRecord>,
+}
+
+/// What `motus quant` did to a model: the method, the calibration set, the layers it left in
+/// float, and the accuracy of the float source and of the result on the same validation clips,
+/// so the int8 file carries the evidence that it is fit to ship.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuantizationRecord {
+    /// `qoperator`, `qdq` or `weights`.
+    pub format: String,
+    /// Activation observer (`minmax`, `percentile(99.99)`, `entropy`); `none` for weight-only.
+    pub observer: String,
+    /// Weights and activations: e.g. `s8 symmetric per-channel weights, u8 per-tensor activations, i32 bias`.
+    pub scheme: String,
+    /// The calibration data: list, protocol and number of clips.
+    pub calibration: String,
+    /// SHA-256 of the float ONNX file this model was made from.
+    pub source_sha256: String,
+    /// Nodes computed in int8.
+    pub quantized_nodes: Vec<String>,
+    /// Nodes with weights (or otherwise quantizable) left in float, each with its reason.
+    #[serde(default)]
+    pub float_nodes: Vec<FloatNode>,
+    /// The accuracy guard's budget in video Hit@1 points, when one was set.
+    #[serde(default)]
+    pub max_drop: Option<f64>,
+    /// Float source and int8 result on the same validation clips (absent without `--val`).
+    #[serde(default)]
+    pub float_accuracy: Option<CardEvaluation>,
+    #[serde(default)]
+    pub int8_accuracy: Option<CardEvaluation>,
+}
+
+/// A node the quantizer left in float, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FloatNode {
+    pub node: String,
+    pub op: String,
+    pub reason: String,
 }
 
 /// One accuracy measurement recorded in a card.
@@ -175,6 +220,7 @@ impl ModelCard {
             weights_sha256: String::new(),
             producer: producer(),
             evaluations: Vec::new(),
+            quantization: None,
         }
     }
 
@@ -210,6 +256,9 @@ impl ModelCard {
         ];
         if !self.evaluations.is_empty() {
             entries.push(("motus.evaluations".into(), j(&self.evaluations)));
+        }
+        if let Some(q) = &self.quantization {
+            entries.push(("motus.quantization".into(), j(q)));
         }
         entries
     }
@@ -248,6 +297,10 @@ impl ModelCard {
             evaluations: match get("motus.evaluations") {
                 Ok(text) => parse("motus.evaluations", text)?,
                 Err(_) => Vec::new(),
+            },
+            quantization: match get("motus.quantization") {
+                Ok(text) => Some(parse("motus.quantization", text)?),
+                Err(_) => None,
             },
         };
         card.validate()?;

@@ -15,7 +15,7 @@ pub mod spec;
 #[cfg(test)]
 mod tests;
 
-pub use card::{CardError, CardEvaluation, FlowSpec, ModelCard, TensorDecl};
+pub use card::{CardError, CardEvaluation, FloatNode, FlowSpec, ModelCard, QuantizationRecord, TensorDecl};
 pub use input::{ClipSpec, ContractError, InputSpec, Normalization};
 pub use ir::{Graph, Op, OpKind, ParamSpec};
 pub use onnx::{export, read_model, ExportError, ExportOptions, ReadError};

@@ -396,3 +396,36 @@ fn replacing_the_card_records_evaluations_and_keeps_the_graph() {
     other_labels.labels.pop();
     assert!(onnx::replace_card(&bytes, &other_labels).is_err());
 }
+
+#[test]
+fn quantization_record_round_trips_and_old_cards_have_none() {
+    let spec = default_for("c3d", 3).unwrap();
+    let g = spec.lower().unwrap();
+    let w = g.random_weights(4);
+    let card = ModelCard::for_spec(&spec, &g, (0..3).map(|i| format!("c{i}")).collect());
+    let bytes = onnx::export(&g, &w, &card, &ExportOptions::default()).unwrap();
+    let stamped = onnx::model_card(&onnx::read_model(&bytes).unwrap()).unwrap();
+    assert_eq!(stamped.quantization, None, "a float export has no quantization section");
+    assert!(!onnx::metadata(&onnx::read_model(&bytes).unwrap()).iter().any(|(k, _)| k == "motus.quantization"));
+    let mut q = stamped.clone();
+    q.quantization = Some(crate::QuantizationRecord {
+        format: "qoperator".into(),
+        observer: "minmax".into(),
+        scheme: "s8 per-channel weights, u8 activations".into(),
+        calibration: "calib.txt, 8 clips".into(),
+        source_sha256: "ab".repeat(32),
+        quantized_nodes: vec!["conv1".into()],
+        float_nodes: vec![crate::FloatNode { node: "fc".into(), op: "Gemm".into(), reason: "sensitive".into() }],
+        max_drop: Some(1.0),
+        float_accuracy: None,
+        int8_accuracy: None,
+    });
+    let out = onnx::replace_card(&bytes, &q).unwrap();
+    assert_eq!(onnx::model_card(&onnx::read_model(&out).unwrap()).unwrap(), q);
+    assert_eq!(ModelCard::from_toml(&q.to_toml().unwrap()).unwrap(), q);
+    // A malformed section is refused with its key named.
+    let mut m = onnx::read_model(&out).unwrap();
+    m.metadata_props.iter_mut().find(|e| e.key == "motus.quantization").unwrap().value = "{".into();
+    let err = onnx::model_card(&m).unwrap_err().to_string();
+    assert!(err.contains("motus.quantization"), "{err}");
+}

@@ -80,7 +80,7 @@ impl QuantParams {
 /// channel first (ONNX Conv's `M x C x kH x kW`). Per-channel scales keep a channel with
 /// small weights from being rounded to zero by a neighbour with large ones.
 pub fn per_channel_symmetric(weights: &[f32], channels: usize) -> Result<Vec<QuantParams>, QuantError> {
-    if channels == 0 || weights.len() % channels != 0 {
+    if channels == 0 || !weights.len().is_multiple_of(channels) {
         return Err(QuantError::ChannelSplit { len: weights.len(), channels });
     }
     weights

@@ -22,6 +22,8 @@ pub enum BenchCommand {
     /// The whole device pipeline on the synthetic long scene (30 fps, 640×480) with the bundled
     /// model: throughput, drops, alert latency, memory, alert precision and recall.
     Pipeline(super::bench_pipeline::PipelineBenchArgs),
+    /// Float vs int8 latency of one model in tract (medians, ratio) and the kernels that ran.
+    Quant(super::bench_quant::QuantBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -43,6 +45,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Flow(args) => super::bench_flow::run(args),
         BenchCommand::Zoo(args) => super::bench_zoo::run(args),
         BenchCommand::Pipeline(args) => super::bench_pipeline::run(args),
+        BenchCommand::Quant(args) => super::bench_quant::run(args),
     }
 }
 

@@ -68,10 +68,10 @@ pub struct EvalArgs {
 }
 
 /// A resolved model: path, card and where the card came from.
-struct Model {
-    path: PathBuf,
-    card: ModelCard,
-    origin: &'static str,
+pub(super) struct Model {
+    pub(super) path: PathBuf,
+    pub(super) card: ModelCard,
+    pub(super) origin: &'static str,
 }
 
 fn load_model(path: &Path, card: Option<&Path>) -> anyhow::Result<Model> {
@@ -80,7 +80,7 @@ fn load_model(path: &Path, card: Option<&Path>) -> anyhow::Result<Model> {
 }
 
 /// The list file and the folder its paths are relative to.
-fn resolve_list(data: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
+pub(super) fn resolve_list(data: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
     let list = if data.is_dir() { data.join("test.txt") } else { data.to_path_buf() };
     if !list.is_file() {
         bail!("{}: no such list file (give a list such as DIR/test.txt, or a dataset folder holding test.txt)", list.display());
@@ -163,7 +163,7 @@ fn record(m: &Model, what: &str, protocol: &str, report: &Value) -> anyhow::Resu
 
 /// The classes of a list: `classInd.txt` beside it when present (then they must be the
 /// model's), else the model's labels (the list's labels must index them).
-fn open_dataset(list: &Path, root: &Path, model: &Model) -> anyhow::Result<Dataset> {
+pub(super) fn open_dataset(list: &Path, root: &Path, model: &Model) -> anyhow::Result<Dataset> {
     let class_ind = root.join("classInd.txt");
     let (classes, from_file) = if class_ind.is_file() {
         (ClassIndex::load(&class_ind)?, true)

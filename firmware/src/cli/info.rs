@@ -69,6 +69,7 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
         "weights_sha256": card.weights_sha256,
         "producer": card.producer,
         "evaluations": card.evaluations,
+        "quantization": card.quantization,
         "file_sha256": file_sha256,
         "file_bytes": bytes.len(),
         "opset": opset,
@@ -100,6 +101,13 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
             "  measured      video Hit@1 {:.4}, Hit@5 {:.4}, clip Hit@1 {:.4} on {} videos: {} ({})",
             e.video_top1, e.video_top5, e.clip_top1, e.n_videos, e.data, e.method
         );
+    }
+    if let Some(q) = &card.quantization {
+        println!("  quantized     {} ({}), observer {}, calibration {}", q.format, q.scheme, q.observer, q.calibration);
+        println!("  int8 nodes    {}; float: {}", q.quantized_nodes.len(), if q.float_nodes.is_empty() { "none".to_string() } else { q.float_nodes.iter().map(|f| f.node.as_str()).collect::<Vec<_>>().join(", ") });
+        if let (Some(f), Some(i)) = (&q.float_accuracy, &q.int8_accuracy) {
+            println!("  guard         video Hit@1 float {:.4}, int8 {:.4} on {} videos: {}", f.video_top1, i.video_top1, i.n_videos, i.data);
+        }
     }
     Ok(())
 }

@@ -6,12 +6,14 @@ mod bench;
 mod bench_flow;
 mod bench_flow_gpu;
 mod bench_pipeline;
+mod bench_quant;
 mod bench_zoo;
 mod dataset;
 mod eval;
 mod flow;
 mod info;
 use motus::progress;
+mod quant;
 mod run;
 mod synth;
 
@@ -43,6 +45,8 @@ enum Command {
     Run(run::RunArgs),
     /// The device runtime on its embedded default: the synthetic camera and the bundled model.
     Demo(run::DemoArgs),
+    /// Calibrated post-training int8 quantization with an accuracy guard.
+    Quant(quant::QuantArgs),
     /// Benchmarks that print JSON.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -58,6 +62,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Info(args) => info::run(args),
         Command::Run(args) => run::run(args),
         Command::Demo(args) => run::demo(args),
+        Command::Quant(args) => quant::run(args),
         Command::Bench(cmd) => bench::run(cmd),
     }
 }

@@ -1,0 +1,51 @@
+//! The bundled model's int8 version (`models/zoo/motus-synth-twostream.int8.onnx`, made by
+//! `motus quant`, see docs/quant.md) on a synthetic split neither model has seen: held to the
+//! accuracy recorded in its card, and to the float model it came from on the very same clips
+//! (built once by the device's clip assembly with live TV-L1 flow, then scored by both).
+
+use motus::dataset::Dataset;
+use motus::eval::{self, RunOptions};
+use motus::quantize::{clips, guard};
+use motus::synth::{write_dataset, SynthConfig};
+use std::path::PathBuf;
+
+fn zoo(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/zoo").join(name)
+}
+
+#[test]
+fn the_int8_model_keeps_its_recorded_accuracy_and_tracks_float_on_a_fresh_split() {
+    let read = |name: &str| {
+        let p = zoo(name);
+        std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e} (the bundled models are part of the repository)", p.display()))
+    };
+    let (float_bytes, int8_bytes) = (read("motus-synth-twostream.onnx"), read("motus-synth-twostream.int8.onnx"));
+    let card = motus_models::onnx::model_card(&motus_models::onnx::read_model(&int8_bytes).unwrap()).unwrap();
+    let q = card.quantization.as_ref().expect("the int8 model's card records how it was quantized");
+    assert_eq!(q.format, "qoperator");
+    assert!(int8_bytes.len() * 10 <= float_bytes.len() * 3, "the qoperator file is at most 30% of the float file");
+    let recorded = card.evaluations.last().expect("the int8 model's card records its measured accuracy");
+    assert!(recorded.method.contains("protocol clips=5"), "{}", recorded.method);
+
+    let seed: u64 = std::env::var("MOTUS_BUNDLED_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(31338);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = SynthConfig { videos_per_class: 5, splits: [0, 0, 100], seed, ..Default::default() };
+    write_dataset(&cfg, dir.path(), &mut |_, _| {}).unwrap();
+    let ds = Dataset::open_split(dir.path(), "test").unwrap();
+    let protocol = eval::parse_protocol("clips=5").unwrap();
+    let opts = RunOptions { workers: 2, ..RunOptions::default() };
+    let all: Vec<usize> = (0..ds.entries.len()).collect();
+    let set = clips::collect(&card, &ds, &all, &protocol, &opts, &mut |_, _| {}).unwrap();
+    assert!(set.skipped.is_empty(), "{:?}", set.skipped);
+    let k = card.labels.len();
+    let score = |bytes: &[u8]| guard::accuracy(&guard::predict(bytes, &set.clips, 2).unwrap(), &set.clips, k).unwrap();
+    let (f, i) = (score(&float_bytes), score(&int8_bytes));
+    eprintln!(
+        "fresh split seed {seed}, {} videos: float video Hit@1 {:.3}, int8 {:.3} (card: int8 {:.3} on {})",
+        i.n_videos, f.video_top1, i.video_top1, recorded.video_top1, recorded.n_videos
+    );
+    // 60 videos: one binomial standard deviation at ~90% is about 0.04; allow under 2 of them.
+    assert!(i.video_top1 >= recorded.video_top1 - 0.07, "int8 video Hit@1 {:.3} is far below its card's {:.3}", i.video_top1, recorded.video_top1);
+    // Same clips for both: the difference is quantization alone. 2 of 60 videos.
+    assert!(f.video_top1 - i.video_top1 <= 2.0 / 60.0 + 1e-9, "int8 loses {:.3} video Hit@1 against float on the same clips", f.video_top1 - i.video_top1);
+}
