@@ -37,6 +37,17 @@ pub struct PipelineBenchArgs {
     /// Scene seed.
     #[arg(long, default_value_t = 7)]
     seed: u64,
+    /// Offline scoring instead of a live run: read this many frames of the scene unpaced (no
+    /// drops; fps then measures throughput, not real time). For tuning alert rules on a busy
+    /// machine, where a paced run would drop frames.
+    #[arg(long, conflicts_with_all = ["seconds", "soak"])]
+    frames: Option<u64>,
+    /// Alert threshold for every class (default: the runtime's `alerts.default_threshold`).
+    #[arg(long)]
+    threshold: Option<f32>,
+    /// Score smoothing time constant in seconds (default: the runtime's `alerts.smoothing_s`).
+    #[arg(long)]
+    smoothing: Option<f64>,
     /// Print the JSON object (always printed; the flag is accepted for uniformity).
     #[arg(long)]
     json: bool,
@@ -47,11 +58,18 @@ pub fn run(args: PipelineBenchArgs) -> anyhow::Result<()> {
     anyhow::ensure!(seconds.is_finite() && seconds > 0.0, "--seconds must be positive");
     let outbox = tempfile_dir()?;
     let mut cfg = RunConfig::default();
-    cfg.source = SourceConfig::Synthetic { width: 640, height: 480, fps: 30.0, seed: args.seed, pace: Pace::Realtime, frames: None };
+    let pace = if args.frames.is_some() { Pace::Fast } else { Pace::Realtime };
+    cfg.source = SourceConfig::Synthetic { width: 640, height: 480, fps: 30.0, seed: args.seed, pace, frames: args.frames };
     cfg.model.path = args.model.clone();
     cfg.model.threads = args.threads;
     cfg.model.flow_threads = args.flow_threads;
     cfg.window.stride = args.stride;
+    if let Some(t) = args.threshold {
+        cfg.alerts.default_threshold = Some(t);
+    }
+    if let Some(s) = args.smoothing {
+        cfg.alerts.smoothing_s = s;
+    }
     cfg.output.outbox_dir = outbox.clone();
     cfg.output.status_line = false;
     // A file sink keeps the delivery path real without flooding stdout (which holds the JSON).
@@ -74,7 +92,8 @@ pub fn run(args: PipelineBenchArgs) -> anyhow::Result<()> {
             }
         })
     };
-    let limits = RunLimits { max_duration: Some(Duration::from_secs_f64(seconds)), ..Default::default() };
+    let max_duration = if args.frames.is_some() { None } else { Some(Duration::from_secs_f64(seconds)) };
+    let limits = RunLimits { max_duration, ..Default::default() };
     let report = pipeline::run(&cfg, Box::new(stage), &sha, stop, limits)?;
     done.store(true, Ordering::Relaxed);
     let _ = sampler.join();
@@ -112,9 +131,12 @@ pub fn run(args: PipelineBenchArgs) -> anyhow::Result<()> {
         "min_iou": 0.3,
         "stages": stages,
         "stride": args.stride,
+        "threshold": cfg.alerts.default_threshold,
+        "smoothing_s": cfg.alerts.smoothing_s,
         "threads": args.threads,
         "model_sha256": sha,
         "soak": args.soak,
+        "offline_frames": args.frames,
     });
     let _ = std::fs::remove_dir_all(&outbox);
     super::print_json(&out);
