@@ -1,0 +1,67 @@
+//! The device path end to end with the bundled model: the synthetic camera (640×480, 30 fps)
+//! through capture, the frame ring, the shared clip assembly with live TV-L1 flow, tract,
+//! smoothing and the default alert rules, into a file sink; the alerts are then scored against
+//! the scene's ground truth (temporal IoU ≥ 0.3, the class must match). The scene is read
+//! unpaced with a frame limit, so the run covers the same stretch of scene on a slow machine
+//! as on a fast one, no frame is dropped, and the result is the same on every run.
+//!
+//! What this holds, honestly: seed 7 is the scene the default alert threshold was tuned on
+//! (`DEFAULT_ALERT_THRESHOLD`), where the bundled model reaches precision 0.89 and recall 0.86
+//! (the target is 0.9 for both). It is a regression guard for the whole path, not a
+//! measure of generalisation: on an unseen scene (seed 4242) the same model and rules gave
+//! precision 0.73 and recall 0.39. `MOTUS_ALERTS_SEED` runs another scene (then only the
+//! plumbing is asserted).
+
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use motus::flow::Backend;
+use motus::runtime::classify::WindowClassifier;
+use motus::runtime::config::{Pace, RunConfig, SinkConfig, SourceConfig};
+use motus::runtime::pipeline::{run, RunLimits};
+use motus::runtime::score;
+use motus::runtime::tract_stage::TractStage;
+
+fn bundled() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/zoo/motus-synth-twostream.onnx")
+}
+
+/// The live scene the default alert rules were tuned on (also `motus bench pipeline`'s default).
+const TUNED_SEED: u64 = 7;
+
+#[test]
+fn the_bundled_model_alerts_on_the_live_scene_with_high_precision_and_recall() {
+    let seed: u64 = std::env::var("MOTUS_ALERTS_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(TUNED_SEED);
+    let frames: u64 = std::env::var("MOTUS_ALERTS_FRAMES").ok().and_then(|s| s.parse().ok()).unwrap_or(2700);
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = RunConfig::default();
+    cfg.source = SourceConfig::Synthetic { width: 640, height: 480, fps: 30.0, seed, pace: Pace::Fast, frames: Some(frames) };
+    cfg.output.outbox_dir = dir.path().join("outbox");
+    cfg.output.status_line = false;
+    let sink = dir.path().join("alerts.jsonl");
+    cfg.sinks = vec![SinkConfig::File { name: None, path: sink.clone(), max_bytes: 1 << 20, keep: 1 }];
+    cfg.validate().unwrap();
+
+    let stage = TractStage::load(&bundled(), None, Backend::Cpu, 2, 1).unwrap();
+    let span = stage.span();
+    let report = run(&cfg, Box::new(stage), "bundled", Arc::new(AtomicBool::new(false)), RunLimits::default()).unwrap();
+    assert_eq!(report.frames_in, frames, "the whole stretch of scene was read");
+    assert_eq!(report.dropped, 0, "an unpaced source never drops: {report:?}");
+    assert!(report.undelivered.is_empty(), "{:?}", report.undelivered);
+    let delivered = std::fs::read_to_string(&sink).unwrap_or_default().lines().count();
+    assert_eq!(delivered, report.fired.len(), "every alert record reached the file sink");
+
+    let truth = report.truth.clone().expect("the synthetic source publishes its ground truth");
+    let s = score::score(&report, &truth, 0.3, span as u64 + 15);
+    eprintln!(
+        "bundled model, live scene seed {seed}, {frames} frames: {} actions, {} alerts, {} matched: precision {:.3}, recall {:.3}",
+        s.true_actions, s.alerts, s.matched, s.precision, s.recall
+    );
+    assert!(s.true_actions >= 20, "the stretch holds enough actions to score: {s:?}");
+    if seed == TUNED_SEED && frames == 2700 {
+        // Measured 0.889 / 0.857 (deterministic: unpaced, no drops); a drop below these floors
+        // means the model, the clip assembly, the flow or the alert path changed for the worse.
+        assert!(s.precision >= 0.85 && s.recall >= 0.8, "alert precision {:.3} / recall {:.3} fell: {s:?}", s.precision, s.recall);
+    }
+}
