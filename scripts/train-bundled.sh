@@ -20,3 +20,6 @@ $bin/motus-train export --checkpoint "$work/run/best.safetensors" --out models/z
 $bin/motus synth --out "$work/fresh" --videos-per-class 10 --seed 202 --splits 0,0,100
 $bin/motus eval --model models/zoo/motus-synth-twostream.onnx --data "$work/fresh/test.txt" \
   --protocol clips=5 --record "synthetic benchmark, fresh test split (seed 202, 10 videos per class)"
+$bin/motus synth --out "$work/fresh303" --videos-per-class 20 --seed 303 --splits 0,0,100
+$bin/motus eval --model models/zoo/motus-synth-twostream.onnx --data "$work/fresh303/test.txt" \
+  --protocol clips=5 --record "synthetic benchmark, fresh test split (seed 303, 20 videos per class)"

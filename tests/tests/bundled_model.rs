@@ -41,9 +41,11 @@ fn the_bundled_model_keeps_its_recorded_accuracy_on_a_fresh_split() {
         "bundled model, fresh split seed {seed}: video Hit@1 {:.3} on {} videos (card: {:.3} on {})",
         s.video_top1, s.n_videos, recorded.video_top1, recorded.n_videos
     );
-    // 60 videos: one binomial standard deviation at 95% is about 0.028; allow 2.5 of them.
+    // Both figures are samples: allow three standard deviations of their difference (binomial,
+    // at the card's accuracy): about 0.13 for 60 videos here against the card's 240.
+    let tol = motus_e2e::three_sigma(recorded.video_top1, s.n_videos, recorded.n_videos);
     assert!(
-        s.video_top1 >= recorded.video_top1 - 0.07,
+        s.video_top1 >= recorded.video_top1 - tol,
         "video Hit@1 {:.3} on a fresh split (seed {seed}) is far below the card's {:.3}",
         s.video_top1,
         recorded.video_top1
