@@ -3,7 +3,8 @@
 #   1. deploy/build-aarch64 (cargo-zigbuild, glibc 2.31 floor, features v4l) and the glibc check
 #   2. the aarch64 binary under qemu-user: --version, info on the bundled model, the shipped
 #      config through `motus run --check`, and `motus eval` on synthetic videos, whose JSON
-#      must equal the x86_64 binary's (HOST_MOTUS, default target/debug/motus)
+#      must equal the x86_64 binary's (HOST_MOTUS, default target/debug/motus), for the bundled
+#      model and for its int8 version
 #   3. deploy/package for arm64 and amd64; the arm64 package installed into a scratch root
 #      (dpkg --root, maintainer scripts chrootless), checked, purged; systemd-analyze verify
 #      on the installed unit
@@ -62,6 +63,14 @@ check "qemu: motus eval on $(wc -l < "$t/synth/test.txt") synthetic videos" \
 echo "        took $(( $(date +%s) - s )) s under qemu"
 check "x86_64: motus eval on the same videos" sh -c "$host_motus eval --model $model --data $t/synth --json --workers 2 > $t/eval-x86.json"
 check "eval: aarch64 (qemu) and x86_64 agree" python3 deploy/tests/compare_eval.py "$t/eval-x86.json" "$t/eval-arm.json"
+echo "        $(tail -1 "$t/out")"
+# The int8 model (motus quant's qoperator form) on the same videos: tract's integer kernels
+# for aarch64 against the x86_64 ones.
+int8=models/zoo/motus-synth-twostream.int8.onnx
+check "qemu: motus eval of the int8 model" \
+  sh -c "${qemu[*]} $arm eval --model $int8 --data $t/synth --json --workers 2 > $t/eval8-arm.json"
+check "x86_64: motus eval of the int8 model" sh -c "$host_motus eval --model $int8 --data $t/synth --json --workers 2 > $t/eval8-x86.json"
+check "eval: the int8 model agrees on aarch64 (qemu) and x86_64" python3 deploy/tests/compare_eval.py "$t/eval8-x86.json" "$t/eval8-arm.json"
 echo "        $(tail -1 "$t/out")"
 
 step "packages"
