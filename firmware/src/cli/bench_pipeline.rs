@@ -59,7 +59,7 @@ pub fn run(args: PipelineBenchArgs) -> anyhow::Result<()> {
     let outbox = tempfile_dir()?;
     let mut cfg = RunConfig::default();
     let offline = args.frames.is_some();
-    let pace = if args.frames.is_some() { Pace::Fast } else { Pace::Realtime };
+    let pace = if offline { Pace::Fast } else { Pace::Realtime };
     cfg.source = SourceConfig::Synthetic { width: 640, height: 480, fps: 30.0, seed: args.seed, pace, frames: args.frames };
     cfg.model.path = args.model.clone();
     cfg.model.threads = args.threads;

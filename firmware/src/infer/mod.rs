@@ -113,6 +113,15 @@ impl InferRuntime {
     }
 }
 
+/// tract-cuda's runtime from tract's registry, or why it cannot be had (not linked, no driver).
+fn cuda_runtime() -> Result<&'static dyn tract_onnx::tract_core::runtime::Runtime, String> {
+    match tract_onnx::tract_core::runtime::runtime_for_name("cuda") {
+        Ok(Some(rt)) => Ok(rt),
+        Ok(None) => Err("tract-cuda is linked but did not register its runtime".into()),
+        Err(e) => Err(format!("no usable CUDA driver: {e:#}")),
+    }
+}
+
 // tract-cuda registers its runtime by a link-time inventory: name the crate so it is linked.
 #[cfg(feature = "cuda")]
 use tract_cuda as _;
@@ -219,11 +228,7 @@ impl Classifier {
             return Err(unavailable("this build of motus has no tract-cuda (build with a cuda-XXXXX feature)".into()));
         }
         if runtime == InferRuntime::Cuda {
-            match tract_onnx::tract_core::runtime::runtime_for_name("cuda") {
-                Ok(Some(_)) => {}
-                Ok(None) => return Err(unavailable("tract-cuda is linked but did not register its runtime".into())),
-                Err(e) => return Err(unavailable(format!("no usable CUDA driver: {e:#}"))),
-            }
+            cuda_runtime().map_err(unavailable)?;
         }
         if runtime != self.runtime {
             self.plans.clear();
@@ -262,9 +267,7 @@ impl Classifier {
         let plan: Plan = match self.runtime {
             InferRuntime::Cpu => Arc::new(m.into_optimized().map_err(terr)?.into_runnable().map_err(terr)?),
             InferRuntime::Cuda => {
-                let rt = tract_onnx::tract_core::runtime::runtime_for_name("cuda")
-                    .map_err(terr)?
-                    .ok_or_else(|| InferError::Tract { path: self.source.clone(), msg: "tract-cuda runtime not registered".into() })?;
+                let rt = cuda_runtime().map_err(|msg| InferError::Tract { path: self.source.clone(), msg })?;
                 let typed = m.into_typed().map_err(terr)?.into_decluttered().map_err(terr)?;
                 Arc::from(rt.prepare(typed).map_err(terr)?)
             }

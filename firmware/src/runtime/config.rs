@@ -153,6 +153,12 @@ impl SourceConfig {
         }
     }
 
+    /// Whether the source is read as fast as the pipeline takes frames (an offline run, where
+    /// every frame counts and none may be skipped), rather than at a camera's pace.
+    pub fn is_unpaced(&self) -> bool {
+        matches!(self, SourceConfig::File { pace: Pace::Fast, .. } | SourceConfig::Synthetic { pace: Pace::Fast, .. })
+    }
+
     fn validate(&self) -> Result<(), ConfigError> {
         let size = |w: u32, h: u32, fps: f64| {
             if !(16..=8192).contains(&w) || !(16..=8192).contains(&h) {
@@ -285,10 +291,11 @@ fn default_background() -> Vec<String> {
 
 /// The threshold every class gets when the config has no `[alerts]` section. A two-stream
 /// model fuses by averaging its streams' softmax, and the RGB stream cannot tell a motion
-/// class from its twin, so a correct, confident motion score is typically 0.3–0.6, not near
-/// 1. Swept on the bundled model over 2,700 frames of the live scene (seed 7, smoothing
-/// 0.3 s, `motus bench pipeline --frames 2700 --threshold T`): 0.5 gave recall 0.14; 0.4, P 1.00 /
-/// R 0.46; 0.3, P 0.86 / R 0.68; 0.25, P 0.89 / R 0.86; 0.2, P 0.65 / R 0.79.
+/// class from its twin, so a correct, confident motion score is typically 0.3 to 0.6, not
+/// near 1. Swept on the bundled model over the live scene (seed 7, smoothing 0.3 s): with
+/// 0.5 a paced 90 s run (`motus bench pipeline`) had recall 0.14; offline over 2,700 frames
+/// (`--frames 2700 --threshold T`), 0.4 gave P 1.00 / R 0.46, 0.3 P 0.86 / R 0.68, 0.25
+/// P 0.89 / R 0.86, 0.2 P 0.65 / R 0.79.
 pub const DEFAULT_ALERT_THRESHOLD: f32 = 0.25;
 
 impl Default for AlertsConfig {

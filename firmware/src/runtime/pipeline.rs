@@ -141,11 +141,7 @@ pub fn run(cfg: &RunConfig, mut classifier: Box<dyn WindowClassifier>, model_sha
 
     // A file or synthetic scene read as fast as possible is an offline run: every frame
     // counts, none is skipped.
-    let max_lag = match &cfg.source {
-        super::config::SourceConfig::File { pace: super::config::Pace::Fast, .. }
-        | super::config::SourceConfig::Synthetic { pace: super::config::Pace::Fast, .. } => usize::MAX,
-        _ => cfg.window.max_lag,
-    };
+    let max_lag = if cfg.source.is_unpaced() { usize::MAX } else { cfg.window.max_lag };
     let span = classifier.span().max(1);
     let stride = cfg.window.stride;
     let mut history: VecDeque<Frame> = VecDeque::with_capacity(span + 1);
