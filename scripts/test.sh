@@ -3,8 +3,14 @@
 # workspace. Safe to run repeatedly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# A test run is one-shot: incremental caches would add ~1.5 GB that nothing reuses.
+# Set CARGO_INCREMENTAL=1 to keep them while iterating.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+disk_free() { df -h --output=avail . 2>/dev/null | tail -1 | tr -d ' ' || true; }
 scripts/setup.sh
+echo "disk free before the build: $(disk_free)"
 cargo test --workspace --locked
+echo "disk free after the workspace tests: $(disk_free)"
 
 # Exported models also run in onnxruntime and agree with tract (ONNX checker included).
 dump=$(mktemp -d)
@@ -25,4 +31,5 @@ MOTUS_QUANT_DUMP="$qdump" cargo test --locked -p motus --lib quantize::tests::du
 # that binary under qemu-user agreeing with this one, the Debian packages installed into a
 # scratch root, systemd-analyze verify on the unit, and deploy/flash over a real sshd with
 # rollback. The release cross-build is the slow part (about 25 min cold on 2 cores).
+echo "disk free before the aarch64 build: $(disk_free)"
 deploy/tests/run.sh "${CARGO_TARGET_DIR:-target}/debug/motus"
