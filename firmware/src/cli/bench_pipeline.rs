@@ -109,6 +109,14 @@ pub fn run(args: PipelineBenchArgs) -> anyhow::Result<()> {
     };
     let growth = if seconds >= 180.0 { mean(60.0, 120.0).zip(mean(seconds - 60.0, seconds + 1.0)).map(|(a, b)| b - a) } else { None };
     let clip_ms = span as f64 / 30.0 * 1000.0;
+    let per_class: serde_json::Map<String, serde_json::Value> = s
+        .per_class
+        .iter()
+        .map(|c| {
+            let name = report.labels.get(c.class_index).cloned().unwrap_or_else(|| format!("class {}", c.class_index));
+            (name, json!({"actions": c.actions, "alerts": c.alerts, "matched": c.matched}))
+        })
+        .collect();
     let stages: serde_json::Map<String, serde_json::Value> = report.stages.iter().map(|(k, p50, p99)| (k.to_string(), json!({"p50_ms": p50, "p99_ms": p99}))).collect();
     let out = json!({
         "seconds": report.seconds,
@@ -119,6 +127,10 @@ pub fn run(args: PipelineBenchArgs) -> anyhow::Result<()> {
         // Offline (unpaced) runs have no camera clock to measure alert latency against.
         "alert_latency_p95_ms": if offline { None } else { s.latency_p95_ms },
         "alert_latency_p50_ms": if offline { None } else { s.latency_p50_ms },
+        // On the stream's clock (newest frame at emission − action start): what the window,
+        // the smoothing and the model cost, without processing time; measured in both modes.
+        "alert_latency_stream_p95_ms": s.stream_latency_p95_ms,
+        "alert_latency_stream_p50_ms": s.stream_latency_p50_ms,
         "clip_ms": clip_ms,
         "rss_peak_mb": rss_peak,
         "rss_end_mb": rss_now,
@@ -131,6 +143,7 @@ pub fn run(args: PipelineBenchArgs) -> anyhow::Result<()> {
         "alerts": s.alerts,
         "matched": s.matched,
         "min_iou": 0.3,
+        "per_class": per_class,
         "stages": stages,
         "stride": args.stride,
         "threshold": cfg.alerts.default_threshold,

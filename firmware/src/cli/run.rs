@@ -115,7 +115,7 @@ fn execute(cfg: RunConfig, seconds: Option<f64>) -> anyhow::Result<()> {
     let stop = stop_on_signals()?;
     let limits = RunLimits { max_duration: seconds.map(Duration::from_secs_f64), ..Default::default() };
     let report = pipeline::run(&cfg, Box::new(stage), &sha, stop, limits)?;
-    let starts = report.fired.iter().filter(|(f, _)| !f.ended).count();
+    let starts = report.fired.iter().filter(|e| !e.fired.ended).count();
     eprintln!(
         "stopped after {:.1} s: {} frames in, {} processed, {} dropped, {} windows, {} alerts",
         report.seconds, report.frames_in, report.frames_processed, report.dropped, report.windows, starts

@@ -47,14 +47,27 @@ pub struct RunReport {
     pub left_queued: u64,
     pub windows: u64,
     pub labels: Vec<String>,
-    /// Every alert start and end, with the wall time (s since the first frame) it was emitted.
-    pub fired: Vec<(Fired, f64)>,
+    /// Every alert start and end, with when it was emitted.
+    pub fired: Vec<Emitted>,
     /// Ground truth of a synthetic source, at the end of the run.
     pub truth: Option<crate::dataset::GroundTruth>,
     /// Per-stage (p50, p99) latency in ms.
     pub stages: Vec<(&'static str, f64, f64)>,
     /// Alerts still in the outbox after the flush, per sink.
     pub undelivered: Vec<(String, usize)>,
+}
+
+/// An alert transition and when the pipeline emitted it, on two clocks: the wall clock
+/// (everything included, what a user waits) and the stream's own (the newest frame's
+/// timestamp, so the part of the delay due to windowing, smoothing and the model can be
+/// measured in an unpaced run, where wall time says nothing about a camera).
+#[derive(Debug, Clone)]
+pub struct Emitted {
+    pub fired: Fired,
+    /// Seconds since the first frame arrived.
+    pub wall_s: f64,
+    /// Stream timestamp (s) of the newest frame when the alert was emitted.
+    pub stream_s: f64,
 }
 
 /// Extra knobs for runs driven by code (bench, tests).
@@ -225,8 +238,9 @@ pub fn run(cfg: &RunConfig, mut classifier: Box<dyn WindowClassifier>, model_sha
                         Some(overlay.clone())
                     });
                     metrics.stage("alert", t_alert.elapsed());
-                    let wall = first_frame.map_or(0.0, |t| t.elapsed().as_secs_f64());
-                    fired_all.extend(fired.into_iter().map(|f| (f, wall)));
+                    let wall_s = first_frame.map_or(0.0, |t| t.elapsed().as_secs_f64());
+                    let stream_s = history.back().map_or(t_s, |f| f.timestamp.as_secs_f64());
+                    fired_all.extend(fired.into_iter().map(|fired| Emitted { fired, wall_s, stream_s }));
                 }
                 Err(e) => {
                     let n = metrics.errors.fetch_add(1, Ordering::Relaxed) + 1;

@@ -53,7 +53,7 @@ fn the_live_synthetic_camera_raises_alerts_that_reach_the_sink_with_snapshots() 
     assert!(r.frames_in >= 30, "{r:?}");
     assert_eq!(r.frames_in, r.frames_processed + r.dropped + r.left_queued, "every frame processed or counted");
     assert!(r.windows >= 5, "{r:?}");
-    let starts: Vec<_> = r.fired.iter().filter(|(f, _)| !f.ended).collect();
+    let starts: Vec<_> = r.fired.iter().filter(|e| !e.fired.ended).collect();
     assert_eq!(starts.len(), 11, "every class but idle fires once: {:?}", r.fired);
     let got = lines(&dir.path().join("alerts.jsonl"));
     assert_eq!(got.len(), r.fired.len(), "the file sink received every record");

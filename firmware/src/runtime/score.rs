@@ -1,14 +1,16 @@
 //! Scoring a pipeline run against the synthetic scene's ground truth: alerts become events
 //! (start record to end record), matched one-to-one to the true actions with
 //! [`crate::eval::detection`] (same class, temporal IoU ≥ `min_iou`), and the alert latency
-//! is the wall time from an action's true start to the emission of its alert.
+//! is the time from an action's true start to the emission of its alert, on the wall clock
+//! (live runs) and on the stream's clock (any run: what windowing, smoothing and the model
+//! cost, without the processing time).
 
 use serde::Serialize;
 
 use crate::dataset::GroundTruth;
 use crate::eval::detection::{score_events, temporal_iou, Event};
 
-use super::pipeline::RunReport;
+use super::pipeline::{Emitted, RunReport};
 
 /// How a run scored.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -21,18 +23,34 @@ pub struct RunScore {
     /// 95th percentile of (alert emitted − action start), ms, over matched actions.
     pub latency_p95_ms: Option<f64>,
     pub latency_p50_ms: Option<f64>,
+    /// The same on the stream's clock: newest frame at emission − action start.
+    pub stream_latency_p95_ms: Option<f64>,
+    pub stream_latency_p50_ms: Option<f64>,
+    /// The same matching class by class (matching never pairs different classes, so these
+    /// add up to the totals): which actions the model misses and which it invents.
+    pub per_class: Vec<ClassScore>,
 }
 
-/// Alerts of a run as events on the source's frame axis; alerts still running at the end
-/// close at the last frame.
-pub fn events(report: &RunReport, fps: f64, last_frame: u64) -> Vec<(Event, f64)> {
-    let mut out: Vec<(Event, f64)> = Vec::new();
+/// One class's share of a run's score.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ClassScore {
+    pub class_index: usize,
+    pub actions: usize,
+    pub alerts: usize,
+    pub matched: usize,
+}
+
+/// Alerts of a run as events on the source's frame axis, each with the emission of its
+/// start; alerts still running at the end close at the last frame.
+pub fn events(report: &RunReport, fps: f64, last_frame: u64) -> Vec<(Event, Emitted)> {
+    let mut out: Vec<(Event, Emitted)> = Vec::new();
     let mut open: Vec<(String, usize)> = Vec::new();
-    for (f, wall) in &report.fired {
+    for e in &report.fired {
+        let f = &e.fired;
         let frame = (f.since_s * fps).round().max(0.0) as u64;
         if !f.ended {
             open.push((f.record.id.clone(), out.len()));
-            out.push((Event { start_frame: frame, end_frame: last_frame.max(frame + 1), class_index: f.class_index, score: f.record.score }, *wall));
+            out.push((Event { start_frame: frame, end_frame: last_frame.max(frame + 1), class_index: f.class_index, score: f.record.score }, e.clone()));
         } else if let Some(i) = open.iter().position(|(id, _)| *id == f.record.id) {
             let (_, k) = open.remove(i);
             out[k].0.end_frame = ((f.at_s * fps).round() as u64).max(out[k].0.start_frame + 1);
@@ -51,23 +69,55 @@ pub fn score(report: &RunReport, truth: &GroundTruth, min_iou: f64, min_frames: 
     let evs = events(report, fps, last);
     // Alerts after the counted horizon cannot be judged either.
     let horizon = segs.last().map_or(0, |s| s.end_frame).max(last.saturating_sub(min_frames));
-    let evs: Vec<(Event, f64)> = evs.into_iter().filter(|(e, _)| e.start_frame < horizon).collect();
+    let evs: Vec<(Event, Emitted)> = evs.into_iter().filter(|(e, _)| e.start_frame < horizon).collect();
     let plain: Vec<Event> = evs.iter().map(|(e, _)| e.clone()).collect();
     let s = score_events(&segs, &plain, min_iou);
-    let mut lat: Vec<f64> = Vec::new();
+    let (mut wall, mut stream) = (Vec::new(), Vec::new());
     for t in &segs {
-        let first = evs
-            .iter()
-            .filter(|(e, _)| e.class_index == t.class_index && temporal_iou((t.start_frame, t.end_frame), (e.start_frame, e.end_frame)) >= min_iou)
-            .map(|(_, wall)| *wall)
-            .reduce(f64::min);
-        if let Some(w) = first {
-            lat.push((w - t.start_frame as f64 / fps) * 1000.0);
+        // The first alert of the action's class overlapping it enough, on each clock.
+        let first = |clock: fn(&Emitted) -> f64| {
+            evs.iter()
+                .filter(|(e, _)| e.class_index == t.class_index && temporal_iou((t.start_frame, t.end_frame), (e.start_frame, e.end_frame)) >= min_iou)
+                .map(|(_, em)| clock(em))
+                .reduce(f64::min)
+        };
+        let start_s = t.start_frame as f64 / fps;
+        if let Some(w) = first(|em| em.wall_s) {
+            wall.push((w - start_s) * 1000.0);
+        }
+        if let Some(w) = first(|em| em.stream_s) {
+            stream.push((w - start_s) * 1000.0);
         }
     }
-    lat.sort_by(|a, b| a.total_cmp(b));
-    let q = |p: f64| (!lat.is_empty()).then(|| lat[((p * lat.len() as f64).ceil() as usize).clamp(1, lat.len()) - 1]);
-    RunScore { precision: s.precision, recall: s.recall, true_actions: segs.len(), alerts: plain.len(), matched: s.matched, latency_p95_ms: q(0.95), latency_p50_ms: q(0.5) }
+    let mut classes: Vec<usize> = segs.iter().map(|t| t.class_index).chain(plain.iter().map(|e| e.class_index)).collect();
+    classes.sort_unstable();
+    classes.dedup();
+    let per_class = classes
+        .into_iter()
+        .map(|k| {
+            let t: Vec<_> = segs.iter().filter(|t| t.class_index == k).cloned().collect();
+            let d: Vec<Event> = plain.iter().filter(|e| e.class_index == k).cloned().collect();
+            ClassScore { class_index: k, actions: t.len(), alerts: d.len(), matched: score_events(&t, &d, min_iou).matched }
+        })
+        .collect();
+    RunScore {
+        per_class,
+        precision: s.precision,
+        recall: s.recall,
+        true_actions: segs.len(),
+        alerts: plain.len(),
+        matched: s.matched,
+        latency_p95_ms: quantile(&mut wall, 0.95),
+        latency_p50_ms: quantile(&mut wall, 0.5),
+        stream_latency_p95_ms: quantile(&mut stream, 0.95),
+        stream_latency_p50_ms: quantile(&mut stream, 0.5),
+    }
+}
+
+/// The nearest-rank `p` quantile; `None` for no values.
+fn quantile(v: &mut [f64], p: f64) -> Option<f64> {
+    v.sort_by(|a, b| a.total_cmp(b));
+    (!v.is_empty()).then(|| v[((p * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1])
 }
 
 /// Peak and current resident memory of this process in MB (`/proc/self/status`).
@@ -86,9 +136,10 @@ mod tests {
     use crate::dataset::Segment;
     use crate::runtime::alerting::Fired;
 
-    fn fired(k: usize, since: f64, at: f64, ended: bool, id: &str, wall: f64) -> (Fired, f64) {
+    fn fired(k: usize, since: f64, at: f64, ended: bool, id: &str, wall: f64) -> Emitted {
         let record = AlertRecord { id: id.into(), class: format!("c{k}"), score: 0.9, start_unix_s: 0.0, end_unix_s: None, source: "s".into(), model_sha256: "x".into(), snapshot: None };
-        (Fired { class_index: k, since_s: since, at_s: at, ended, record }, wall)
+        // The stream clock runs 0.1 s behind the wall clock: processing time.
+        Emitted { fired: Fired { class_index: k, since_s: since, at_s: at, ended, record }, wall_s: wall, stream_s: wall - 0.1 }
     }
 
     #[test]
@@ -120,6 +171,9 @@ mod tests {
         assert_eq!((s.precision, s.recall), (0.5, 0.5));
         // Emitted at 1.3 s, action started at 1.0 s.
         assert!((s.latency_p95_ms.unwrap() - 300.0).abs() < 1e-6);
+        assert!((s.stream_latency_p95_ms.unwrap() - 200.0).abs() < 1e-6);
+        let c = |k: usize, actions: usize, alerts: usize, matched: usize| ClassScore { class_index: k, actions, alerts, matched };
+        assert_eq!(s.per_class, vec![c(1, 1, 1, 1), c(2, 1, 0, 0), c(3, 0, 1, 0)]);
         assert!(rss_mb().0 > 0.0);
     }
 }
