@@ -191,11 +191,13 @@ pub fn analyze(m: &ModelProto) -> Result<Analysis, QuantizeError> {
             Err(reason) if reason.is_empty() => {
                 if !CHEAP_FLOAT_OPS.contains(&n.op_type.as_str()) {
                     unhandled_ops.insert(n.op_type.clone());
-                    float_nodes.push(FloatNode {
-                        node: name,
-                        op: n.op_type.clone(),
-                        reason: format!("{} has no int8 form in motus; it runs in float", n.op_type),
-                    });
+                    let stored_int8 = crate::rewrite::weight_only_inputs(n, &inits).len();
+                    let reason = if stored_int8 > 0 {
+                        format!("{} has no int8 form in motus; it runs in float from weights stored in int8 (weight-only)", n.op_type)
+                    } else {
+                        format!("{} has no int8 form in motus; it runs in float", n.op_type)
+                    };
+                    float_nodes.push(FloatNode { node: name, op: n.op_type.clone(), reason });
                 }
             }
             Err(reason) => float_nodes.push(FloatNode { node: name, op: n.op_type.clone(), reason }),

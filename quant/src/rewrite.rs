@@ -363,6 +363,26 @@ impl Emitter<'_> {
     }
 }
 
+/// Weight inputs of recurrent ops (ONNX `W` and `R`, shaped `[directions, gates·hidden, in]`)
+/// that are stored as int8 with per-gate-row scales and dequantized on load, whatever the
+/// format: motus has no int8 recurrent kernel, but an LSTM's weights were half the file of
+/// the zoo's CNN+LSTM, which the size target is about. Only one direction: a per-axis
+/// DequantizeLinear has one scale per index of one axis. Returns the input positions.
+pub(crate) fn weight_only_inputs(n: &NodeProto, inits: &HashMap<&str, &TensorProto>) -> Vec<usize> {
+    if !matches!(n.op_type.as_str(), "LSTM" | "GRU" | "RNN") {
+        return Vec::new();
+    }
+    [1usize, 2]
+        .into_iter()
+        .filter(|&i| {
+            n.input.get(i).and_then(|w| inits.get(w.as_str())).is_some_and(|t| {
+                let dims = tensor::dims(t);
+                dims.len() == 3 && dims[0] == 1 && tensor::f32_values(t).is_some_and(|v| v.len() == dims.iter().product::<usize>())
+            })
+        })
+        .collect()
+}
+
 /// Rewrites `m` (already analysed) in `opts.format`, with activation ranges from calibration
 /// (`ranges`; unused for the weight-only form).
 pub fn quantize(m: &ModelProto, analysis: &Analysis, ranges: &HashMap<String, (f32, f32)>, opts: &Options) -> Result<Quantized, QuantizeError> {
@@ -411,8 +431,17 @@ pub fn quantize(m: &ModelProto, analysis: &Analysis, ranges: &HashMap<String, (f
             continue;
         }
         let mut n2 = n.clone();
-        for v in n2.input.iter_mut() {
-            *v = e.float(v)?;
+        let stored_int8 = weight_only_inputs(n, &inits);
+        for (k, v) in n2.input.iter_mut().enumerate() {
+            *v = if stored_int8.contains(&k) {
+                let t = inits[v.as_str()];
+                let dims = tensor::dims(t);
+                let w = tensor::f32_values(t).expect("weight_only_inputs checked the weights");
+                let (q, scales) = quantize_rows(&w, dims[1])?;
+                e.dequantized_weight(v, &dims, &q, &scales, 1)
+            } else {
+                e.float(v)?
+            };
         }
         e.nodes.push(n2);
         e.float.extend(n.output.iter().cloned());

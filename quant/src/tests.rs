@@ -186,6 +186,18 @@ fn lstm_and_activation_matmuls_stay_float_and_are_named() {
         if name == "cnn-lstm" {
             assert!(a.unhandled_ops.contains("LSTM"), "{name}: {:?}", a.unhandled_ops);
             assert!(q.float_nodes.iter().any(|f| f.op == "LSTM" && f.reason.contains("no int8 form")));
+            // ... from int8-stored weights: W and R come out of per-row DequantizeLinear nodes,
+            // and no f32 copy of them is left in the file.
+            let g = q.model.graph.as_ref().unwrap();
+            let lstm = g.node.iter().find(|n| n.op_type == "LSTM").unwrap();
+            let source = m.graph.as_ref().unwrap().node.iter().find(|n| n.op_type == "LSTM").unwrap();
+            for k in [1, 2] {
+                let dq = g.node.iter().find(|n| n.output.first() == Some(&lstm.input[k])).unwrap();
+                assert_eq!(dq.op_type, "DequantizeLinear", "{name}: LSTM input {k}");
+                assert!(g.initializer.iter().all(|t| t.name != source.input[k]), "{name}: the f32 {} is gone", source.input[k]);
+                let q_init = g.initializer.iter().find(|t| t.name == dq.input[0]).unwrap();
+                assert_eq!(q_init.data_type, 3, "{name}: stored as int8");
+            }
         }
         if name.contains("netvlad") {
             assert!(q.float_nodes.iter().any(|f| f.op == "MatMul" && f.reason.contains("activations")) || count(&q.model, "QLinearMatMul") > 0, "{name}");
