@@ -147,7 +147,6 @@ pub fn run(a: ExperimentArgs) -> anyhow::Result<()> {
     let paired = motus::synth::paired_class_indices(&labels);
     let mut rows = Vec::new();
     for arch in &archs {
-        let started = Instant::now();
         let spec_json = spec_with_size(arch, labels.len(), a.input_size)?;
         let spec_path = a.out.join(format!("{arch}.spec.json"));
         std::fs::write(&spec_path, serde_json::to_string_pretty(&spec_json)?)?;
@@ -159,6 +158,11 @@ pub fn run(a: ExperimentArgs) -> anyhow::Result<()> {
             extra.push("--twin-2d".into());
             let twin_epochs = a.epochs.div_ceil(2);
             train(&train_args(&a, &spec_path, &twin_dir, twin_epochs, &extra)?, stop.clone())?;
+            // An interrupted twin must not seed the I3D: its inflation happens once, from the
+            // finished twin, and a resumed I3D never re-reads it.
+            if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                anyhow::bail!("interrupted while training the I3D's 2D twin; rerun the same command to resume");
+            }
             let mut extra = resume(&run_dir);
             if extra.is_empty() {
                 extra.extend(["--init-2d".to_string(), twin_dir.join("best.safetensors").display().to_string()]);
@@ -185,7 +189,9 @@ pub fn run(a: ExperimentArgs) -> anyhow::Result<()> {
             video_top5: eval.video_top5,
             paired_top1: eval.subset_top1,
             tract_ms_per_clip: tract_latency_ms(&bytes)?,
-            train_seconds: started.elapsed().as_secs_f64(),
+            // Epoch times from the run's metrics (a resumed or re-tabulated run's wall time
+            // would only count what this invocation did); the I3D adds its 2D twin's.
+            train_seconds: logged_training_seconds(&run_dir) + if arch == "i3d" { logged_training_seconds(&a.out.join("i3d-2d-twin")) } else { 0.0 },
         };
         eprintln!("{arch}: video top-1 {:.3}, paired classes {:.3}", row.video_top1, row.paired_top1);
         rows.push(row);
@@ -195,6 +201,16 @@ pub fn run(a: ExperimentArgs) -> anyhow::Result<()> {
     motus::atomic::write_atomic(&a.out.join("results.json"), serde_json::to_string_pretty(&rows)?.as_bytes())?;
     println!("{md}");
     Ok(())
+}
+
+/// Sum of the epoch times in a run folder's `metrics.jsonl` (0 when absent).
+fn logged_training_seconds(run_dir: &Path) -> f64 {
+    std::fs::read_to_string(run_dir.join("metrics.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["seconds"].as_f64())
+        .sum()
 }
 
 fn table(a: &ExperimentArgs, rows: &[Row], classes: usize, test_videos: usize) -> String {
