@@ -53,7 +53,7 @@ for a in archs:
     kept = ", ".join(f"`{f['node']}`" for f in q["float_nodes"]) or "none"
     print(f"| {a} | {q['float_bytes']:,} | {q['int8_bytes']:,} ({100*q['size_ratio']:.1f}%) | {kept} "
           f"| {100*g['float']['video_top1']:.1f}% → {100*g['int8']['video_top1']:.1f}% "
-          f"| {100*c['a']['video_top1']:.2f}% | {100*c['b']['video_top1']:.2f}% | {(-100*c["video_top1_diff"]) + 0.0:.2f} "
+          f"| {100*c['a']['video_top1']:.2f}% | {100*c['b']['video_top1']:.2f}% | {(-100*c['video_top1_diff']) + 0.0:.2f} "
           f"| {100*c['a']['clip_top1']:.1f}% → {100*c['b']['clip_top1']:.1f}% | {100*c['agreement']:.1f}% |")
 print(f"\nTest protocol: `clips={views}` (probabilities averaged per video), the same clips for both models.")
 EOF
