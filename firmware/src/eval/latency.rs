@@ -41,19 +41,18 @@ pub struct LatencySummary {
     pub total: Percentiles,
 }
 
-/// Nearest-rank percentile (`q` in 0..=1) of sorted values; 0 for none.
-fn nearest_rank(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
+/// Nearest-rank quantile (`q` in 0..=1) of values sorted ascending; `None` for none. The one
+/// definition behind motus's latency percentiles (eval, the runtime's stages, alert latency).
+pub fn nearest_rank(sorted: &[f64], q: f64) -> Option<f64> {
     let rank = (q * sorted.len() as f64).ceil().max(1.0) as usize;
-    sorted[rank.min(sorted.len()) - 1]
+    sorted.get(rank.min(sorted.len()).checked_sub(1)?).copied()
 }
 
 fn percentiles(mut ms: Vec<f64>) -> Percentiles {
     ms.sort_by(f64::total_cmp);
     let mean = if ms.is_empty() { 0.0 } else { ms.iter().sum::<f64>() / ms.len() as f64 };
-    Percentiles { p50: nearest_rank(&ms, 0.5), p95: nearest_rank(&ms, 0.95), mean }
+    let at = |q: f64| nearest_rank(&ms, q).unwrap_or(0.0);
+    Percentiles { p50: at(0.5), p95: at(0.95), mean }
 }
 
 /// Summarises per-clip stage times.

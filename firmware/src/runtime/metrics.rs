@@ -38,13 +38,9 @@ impl Latency {
 
     /// The `q` quantile (0..=1) of the recent samples, nearest rank; `None` without samples.
     pub fn quantile(&self, q: f64) -> Option<f64> {
-        if self.samples.is_empty() {
-            return None;
-        }
-        let mut s = self.samples.clone();
-        s.sort_by(|a, b| a.total_cmp(b));
-        let i = ((q.clamp(0.0, 1.0) * s.len() as f64).ceil() as usize).clamp(1, s.len()) - 1;
-        Some(s[i] as f64)
+        let mut s: Vec<f64> = self.samples.iter().map(|&ms| f64::from(ms)).collect();
+        s.sort_by(f64::total_cmp);
+        crate::eval::latency::nearest_rank(&s, q.clamp(0.0, 1.0))
     }
 }
 

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::dataset::GroundTruth;
 use crate::eval::detection::{score_events, temporal_iou, Event};
+use crate::eval::latency::nearest_rank;
 
 use super::pipeline::{Emitted, RunReport};
 
@@ -74,13 +75,13 @@ pub fn score(report: &RunReport, truth: &GroundTruth, min_iou: f64, min_frames: 
     let s = score_events(&segs, &plain, min_iou);
     let (mut wall, mut stream) = (Vec::new(), Vec::new());
     for t in &segs {
-        // The first alert of the action's class overlapping it enough, on each clock.
-        let first = |clock: fn(&Emitted) -> f64| {
-            evs.iter()
-                .filter(|(e, _)| e.class_index == t.class_index && temporal_iou((t.start_frame, t.end_frame), (e.start_frame, e.end_frame)) >= min_iou)
-                .map(|(_, em)| clock(em))
-                .reduce(f64::min)
-        };
+        // The alerts of the action's class overlapping it enough; the first of them on each clock.
+        let overlapping: Vec<&Emitted> = evs
+            .iter()
+            .filter(|(e, _)| e.class_index == t.class_index && temporal_iou((t.start_frame, t.end_frame), (e.start_frame, e.end_frame)) >= min_iou)
+            .map(|(_, em)| em)
+            .collect();
+        let first = |clock: fn(&Emitted) -> f64| overlapping.iter().map(|em| clock(em)).reduce(f64::min);
         let start_s = t.start_frame as f64 / fps;
         if let Some(w) = first(|em| em.wall_s) {
             wall.push((w - start_s) * 1000.0);
@@ -100,6 +101,8 @@ pub fn score(report: &RunReport, truth: &GroundTruth, min_iou: f64, min_frames: 
             ClassScore { class_index: k, actions: t.len(), alerts: d.len(), matched: score_events(&t, &d, min_iou).matched }
         })
         .collect();
+    wall.sort_by(f64::total_cmp);
+    stream.sort_by(f64::total_cmp);
     RunScore {
         per_class,
         precision: s.precision,
@@ -107,17 +110,11 @@ pub fn score(report: &RunReport, truth: &GroundTruth, min_iou: f64, min_frames: 
         true_actions: segs.len(),
         alerts: plain.len(),
         matched: s.matched,
-        latency_p95_ms: quantile(&mut wall, 0.95),
-        latency_p50_ms: quantile(&mut wall, 0.5),
-        stream_latency_p95_ms: quantile(&mut stream, 0.95),
-        stream_latency_p50_ms: quantile(&mut stream, 0.5),
+        latency_p95_ms: nearest_rank(&wall, 0.95),
+        latency_p50_ms: nearest_rank(&wall, 0.5),
+        stream_latency_p95_ms: nearest_rank(&stream, 0.95),
+        stream_latency_p50_ms: nearest_rank(&stream, 0.5),
     }
-}
-
-/// The nearest-rank `p` quantile; `None` for no values.
-fn quantile(v: &mut [f64], p: f64) -> Option<f64> {
-    v.sort_by(|a, b| a.total_cmp(b));
-    (!v.is_empty()).then(|| v[((p * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1])
 }
 
 /// Peak and current resident memory of this process in MB (`/proc/self/status`).
