@@ -11,7 +11,7 @@
 //! and inflated, then the I3D trains for the other half.
 
 use crate::checkpoint::Checkpoint;
-use crate::train::{train, TrainArgs};
+use crate::train::{read_history, train, TrainArgs};
 use anyhow::Context;
 use motus::infer::{Classifier, InputTensor};
 use motus_models::spec::ARCH_NAMES;
@@ -191,7 +191,8 @@ pub fn run(a: ExperimentArgs) -> anyhow::Result<()> {
             tract_ms_per_clip: tract_latency_ms(&bytes)?,
             // Epoch times from the run's metrics (a resumed or re-tabulated run's wall time
             // would only count what this invocation did); the I3D adds its 2D twin's.
-            train_seconds: logged_training_seconds(&run_dir) + if arch == "i3d" { logged_training_seconds(&a.out.join("i3d-2d-twin")) } else { 0.0 },
+            train_seconds: logged_training_seconds(&run_dir)?
+                + if arch == "i3d" { logged_training_seconds(&a.out.join("i3d-2d-twin"))? } else { 0.0 },
         };
         eprintln!("{arch}: video top-1 {:.3}, paired classes {:.3}", row.video_top1, row.paired_top1);
         rows.push(row);
@@ -204,13 +205,10 @@ pub fn run(a: ExperimentArgs) -> anyhow::Result<()> {
 }
 
 /// Sum of the epoch times in a run folder's `metrics.jsonl` (0 when absent).
-fn logged_training_seconds(run_dir: &Path) -> f64 {
-    std::fs::read_to_string(run_dir.join("metrics.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter_map(|v| v["seconds"].as_f64())
-        .sum()
+fn logged_training_seconds(run_dir: &Path) -> anyhow::Result<f64> {
+    let path = run_dir.join("metrics.jsonl");
+    let history = read_history(&path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(history.iter().map(|r| r.seconds).sum())
 }
 
 fn table(a: &ExperimentArgs, rows: &[Row], classes: usize, test_videos: usize) -> String {

@@ -731,7 +731,8 @@ fn append_record(path: &Path, r: &EpochRecord) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn read_history(path: &Path) -> anyhow::Result<Vec<EpochRecord>> {
+/// A run folder's `metrics.jsonl`, epoch by epoch (empty when the run has none yet).
+pub(crate) fn read_history(path: &Path) -> anyhow::Result<Vec<EpochRecord>> {
     match std::fs::read_to_string(path) {
         Ok(t) => t.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).context("metrics.jsonl")).collect(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
