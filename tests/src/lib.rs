@@ -1,5 +1,27 @@
 //! End-to-end tests live in `tests/`; this library holds what they share.
 
+use std::path::PathBuf;
+
+use motus::dataset::Dataset;
+use motus::synth::{write_dataset, SynthConfig};
+
+/// A model shipped in `models/zoo/` (the bundled float and int8 models).
+pub fn zoo_model(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/zoo").join(name)
+}
+
+/// A synthetic test split no bundled model has seen, `videos_per_class` videos per class,
+/// from the seed in `MOTUS_BUNDLED_SEED` when set (to try another) or else `default_seed`.
+/// Returns the folder (deleted when dropped), the split, and the seed used.
+pub fn fresh_test_split(default_seed: u64, videos_per_class: usize) -> (tempfile::TempDir, Dataset, u64) {
+    let seed = std::env::var("MOTUS_BUNDLED_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(default_seed);
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let cfg = SynthConfig { videos_per_class, splits: [0, 0, 100], seed, ..Default::default() };
+    write_dataset(&cfg, dir.path(), &mut |_, _| {}).expect("writing the synthetic split");
+    let ds = Dataset::open_split(dir.path(), "test").expect("reading back the synthetic split");
+    (dir, ds, seed)
+}
+
 /// How far an accuracy measured on `n_test` videos may fall below one recorded on `n_card`
 /// videos before a test calls it a regression: three standard deviations of the difference of
 /// two binomial proportions at accuracy `p`. Both figures are samples of the same model on

@@ -12,7 +12,6 @@
 //! precision 0.73 and recall 0.39. `MOTUS_ALERTS_SEED` runs another scene (then only the
 //! plumbing is asserted).
 
-use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
@@ -22,10 +21,6 @@ use motus::runtime::config::{Pace, RunConfig, SinkConfig, SourceConfig};
 use motus::runtime::pipeline::{run, RunLimits};
 use motus::runtime::score;
 use motus::runtime::tract_stage::TractStage;
-
-fn bundled() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/zoo/motus-synth-twostream.onnx")
-}
 
 /// The live scene the default alert rules were tuned on (also `motus bench pipeline`'s default).
 const TUNED_SEED: u64 = 7;
@@ -43,7 +38,7 @@ fn the_bundled_model_alerts_on_the_live_scene_with_high_precision_and_recall() {
     cfg.sinks = vec![SinkConfig::File { name: None, path: sink.clone(), max_bytes: 1 << 20, keep: 1 }];
     cfg.validate().unwrap();
 
-    let stage = TractStage::load(&bundled(), None, Backend::Cpu, 2, 1).unwrap();
+    let stage = TractStage::load(&motus_e2e::zoo_model("motus-synth-twostream.onnx"), None, Backend::Cpu, 2, 1).unwrap();
     let span = stage.span();
     let report = run(&cfg, Box::new(stage), "bundled", Arc::new(AtomicBool::new(false)), RunLimits::default()).unwrap();
     assert_eq!(report.frames_in, frames, "the whole stretch of scene was read");

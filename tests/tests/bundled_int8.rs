@@ -3,20 +3,13 @@
 //! accuracy recorded in its card, and to the float model it came from on the very same clips
 //! (built once by the device's clip assembly with live TV-L1 flow, then scored by both).
 
-use motus::dataset::Dataset;
 use motus::eval::{self, RunOptions};
 use motus::quantize::{clips, guard};
-use motus::synth::{write_dataset, SynthConfig};
-use std::path::PathBuf;
-
-fn zoo(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/zoo").join(name)
-}
 
 #[test]
 fn the_int8_model_keeps_its_recorded_accuracy_and_tracks_float_on_a_fresh_split() {
     let read = |name: &str| {
-        let p = zoo(name);
+        let p = motus_e2e::zoo_model(name);
         std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e} (the bundled models are part of the repository)", p.display()))
     };
     let (float_bytes, int8_bytes) = (read("motus-synth-twostream.onnx"), read("motus-synth-twostream.int8.onnx"));
@@ -27,11 +20,7 @@ fn the_int8_model_keeps_its_recorded_accuracy_and_tracks_float_on_a_fresh_split(
     let recorded = card.evaluations.last().expect("the int8 model's card records its measured accuracy");
     assert!(recorded.method.contains("protocol clips=5"), "{}", recorded.method);
 
-    let seed: u64 = std::env::var("MOTUS_BUNDLED_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(31338);
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = SynthConfig { videos_per_class: 5, splits: [0, 0, 100], seed, ..Default::default() };
-    write_dataset(&cfg, dir.path(), &mut |_, _| {}).unwrap();
-    let ds = Dataset::open_split(dir.path(), "test").unwrap();
+    let (_dir, ds, seed) = motus_e2e::fresh_test_split(31338, 5);
     let protocol = eval::parse_protocol("clips=5").unwrap();
     let opts = RunOptions { workers: 2, ..RunOptions::default() };
     let all: Vec<usize> = (0..ds.entries.len()).collect();

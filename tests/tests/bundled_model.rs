@@ -3,28 +3,17 @@
 //! another), measured through the device's own path (`motus eval`'s runner: decode, clip
 //! assembly, live TV-L1 flow, tract) and held to the accuracy recorded in its card.
 
-use motus::dataset::Dataset;
 use motus::eval::{self, Accumulator, RunOptions};
-use motus::synth::{write_dataset, SynthConfig};
-use std::path::PathBuf;
-
-fn bundled() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/zoo/motus-synth-twostream.onnx")
-}
 
 #[test]
 fn the_bundled_model_keeps_its_recorded_accuracy_on_a_fresh_split() {
-    let path = bundled();
+    let path = motus_e2e::zoo_model("motus-synth-twostream.onnx");
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e} (the bundled model is part of the repository)", path.display()));
     let card = motus_models::onnx::model_card(&motus_models::onnx::read_model(&bytes).unwrap()).unwrap();
     let recorded = card.evaluations.last().expect("the bundled model's card records its measured accuracy");
     assert!(recorded.method.contains("protocol clips=5"), "this test measures with 5 clips per video: {}", recorded.method);
 
-    let seed: u64 = std::env::var("MOTUS_BUNDLED_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(31337);
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = SynthConfig { videos_per_class: 5, splits: [0, 0, 100], seed, ..Default::default() };
-    write_dataset(&cfg, dir.path(), &mut |_, _| {}).unwrap();
-    let ds = Dataset::open_split(dir.path(), "test").unwrap();
+    let (_dir, ds, seed) = motus_e2e::fresh_test_split(31337, 5);
     let names: Vec<String> = (0..ds.classes.len()).map(|i| ds.classes.name(i).to_string()).collect();
     assert_eq!(names, card.labels, "the bundled model's labels are the benchmark's classes");
 
