@@ -221,7 +221,7 @@ fn extract(args: ExtractArgs) -> anyhow::Result<()> {
     let mut progress = Progress::new("flow extract");
     for (i, entry) in ds.entries.iter().enumerate() {
         let dir = store::folder_for(&args.out, &root, &entry.path);
-        if store::is_complete(&dir, &config) {
+        if store::is_complete(&dir, &config, &entry.path) {
             skipped += 1;
             progress.update(i + 1, ds.entries.len());
             continue;

@@ -45,6 +45,31 @@ pub struct FlowMeta {
     pub fields: u64,
     /// The video the flow was computed from (as given to the extractor).
     pub source: PathBuf,
+    /// The video's size and modification time when it was extracted: a video regenerated or
+    /// replaced under the same path makes its folder stale. Folders written before the stamp
+    /// existed have none and are redone once.
+    #[serde(default)]
+    pub source_stamp: Option<SourceStamp>,
+}
+
+/// Identifies one version of a file on disk, as `make` does: its length and modification time.
+/// Cheap enough to check for every video of a dataset at each training start, unlike a hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceStamp {
+    /// File length in bytes.
+    pub len: u64,
+    /// Modification time, nanoseconds since the Unix epoch.
+    pub modified_ns: u64,
+}
+
+impl SourceStamp {
+    /// The stamp of `path` now; `None` when it cannot be read (then no folder counts as
+    /// complete for it).
+    pub fn of(path: &Path) -> Option<SourceStamp> {
+        let meta = std::fs::metadata(path).ok()?;
+        let modified = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
+        Some(SourceStamp { len: meta.len(), modified_ns: u64::try_from(modified.as_nanos()).ok()? })
+    }
 }
 
 fn io(path: &Path, source: std::io::Error) -> FlowError {
@@ -61,10 +86,12 @@ pub fn read_meta(dir: &Path) -> Result<Option<FlowMeta>, FlowError> {
     }
 }
 
-/// True when `dir` holds a finished extraction made with exactly `config` (resumable runs skip
-/// it; a run with other settings redoes it).
-pub fn is_complete(dir: &Path, config: &Extraction) -> bool {
-    matches!(read_meta(dir), Ok(Some(meta)) if meta.config == *config)
+/// True when `dir` holds a finished extraction made with exactly `config` from the current
+/// version of `source` (resumable runs skip it; other settings, or a video rewritten since,
+/// redo it).
+pub fn is_complete(dir: &Path, config: &Extraction, source: &Path) -> bool {
+    let Some(now) = SourceStamp::of(source) else { return false };
+    matches!(read_meta(dir), Ok(Some(meta)) if meta.config == *config && meta.source_stamp == Some(now))
 }
 
 /// Writes the fields of one video into `dir` (replacing any previous content) atomically.
@@ -107,10 +134,11 @@ impl FlowFolderWriter {
         Ok(())
     }
 
-    /// Writes the metadata and moves the folder into place.
-    pub fn finish(self, source: &Path) -> Result<FlowMeta, FlowError> {
+    /// Writes the metadata (with `source`'s stamp, taken before its frames were read) and
+    /// moves the folder into place.
+    pub fn finish(self, source: &Path, source_stamp: Option<SourceStamp>) -> Result<FlowMeta, FlowError> {
         let (width, height) = self.size.unwrap_or((0, 0));
-        let meta = FlowMeta { config: self.config, width, height, fields: self.written, source: source.to_path_buf() };
+        let meta = FlowMeta { config: self.config, width, height, fields: self.written, source: source.to_path_buf(), source_stamp };
         let meta_path = self.tmp.join(META_FILE);
         std::fs::write(&meta_path, serde_json::to_string_pretty(&meta).expect("meta serialises")).map_err(|e| io(&meta_path, e))?;
         if self.dir.exists() {
@@ -178,19 +206,25 @@ mod tests {
     fn round_trip_within_quantisation_and_resume_detection() {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("videos/walk_0001");
+        let source = dir.path().join("walk_0001.y4m");
+        std::fs::write(&source, b"a video").unwrap();
         let config = Extraction { algorithm: "tvl1".into(), params: TvL1Params::edge(), bound: 20.0, resize_short: Some(128) };
-        assert!(!is_complete(&target, &config));
+        assert!(!is_complete(&target, &config, &source));
         let mut w = FlowFolderWriter::create(&target, config.clone()).unwrap();
         let fields = [field(9, 7, 1.5), field(9, 7, -3.0)];
         for f in &fields {
             w.push(f).unwrap();
         }
-        assert!(!is_complete(&target, &config), "not complete before finish");
-        w.finish(Path::new("videos/walk_0001.y4m")).unwrap();
-        assert!(is_complete(&target, &config));
+        assert!(!is_complete(&target, &config, &source), "not complete before finish");
+        w.finish(&source, SourceStamp::of(&source)).unwrap();
+        assert!(is_complete(&target, &config, &source));
         let mut other = config.clone();
         other.bound = 10.0;
-        assert!(!is_complete(&target, &other), "other settings redo the extraction");
+        assert!(!is_complete(&target, &other, &source), "other settings redo the extraction");
+        // The same path holding a regenerated video (other length) is stale.
+        std::fs::write(&source, b"a longer regenerated video").unwrap();
+        assert!(!is_complete(&target, &config, &source), "a rewritten video redoes the extraction");
+        assert!(!is_complete(&target, &config, &dir.path().join("gone.y4m")), "a missing video is never complete");
         let (meta, back) = read_folder(&target).unwrap();
         assert_eq!((meta.fields, meta.width, meta.height), (2, 9, 7));
         let step = 20.0 / 127.0;
@@ -209,7 +243,7 @@ mod tests {
         let mut w = FlowFolderWriter::create(&target, config).unwrap();
         w.push(&field(8, 8, 0.0)).unwrap();
         assert!(matches!(w.push(&field(9, 8, 0.0)), Err(FlowError::SizeMismatch(..))));
-        w.finish(Path::new("v.y4m")).unwrap();
+        w.finish(Path::new("v.y4m"), None).unwrap();
         std::fs::remove_file(target.join("y_00001.png")).unwrap();
         let err = read_folder(&target).unwrap_err().to_string();
         assert!(err.contains("y_00001.png"), "{err}");
@@ -246,6 +280,8 @@ pub fn extract_video(
 ) -> Result<u64, ExtractError> {
     use crate::frame::Frame;
     use crate::preprocess::{resize_short_side, Resampler};
+    // Stamped before reading: a video rewritten during extraction then reads as stale.
+    let stamp = SourceStamp::of(source);
     let mut writer = FlowFolderWriter::create(dir, config.clone())?;
     let (mut prev, mut cur, mut raw) = (Frame::new(0, 0), Frame::new(0, 0), Frame::new(0, 0));
     let mut field = FlowField::zeros(0, 0);
@@ -272,6 +308,6 @@ pub fn extract_video(
         std::mem::swap(&mut prev, &mut cur);
         have_prev = true;
     }
-    writer.finish(source)?;
+    writer.finish(source, stamp)?;
     Ok(n)
 }

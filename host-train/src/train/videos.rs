@@ -74,7 +74,7 @@ fn load_one(
     let mut extracted = false;
     if let Some((cfg, extraction, cache)) = flow {
         let dir = flow_dir(cache, extraction, &ds.root, &entry.path);
-        if !store::is_complete(&dir, extraction) {
+        if !store::is_complete(&dir, extraction, &entry.path) {
             let mut engine = TvL1Cpu::new(cfg.params.clone(), 1)?;
             let mut reader = ds.open_entry(entry)?;
             store::extract_video(reader.as_mut(), &mut engine, extraction, &dir, &entry.path)?;
