@@ -41,7 +41,6 @@ pub fn class_names() -> &'static [&'static str] {
     &CLASS_NAMES
 }
 
-#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) const IDLE: usize = 0;
 pub(crate) const WALK_LEFT: usize = 1;
 pub(crate) const WALK_RIGHT: usize = 2;
@@ -296,7 +295,15 @@ pub(crate) fn short_clip(class: usize, rng: &mut impl Rng, stage: &Stage, n: u64
         }
         _ => (0, n, Motion::Hold),
     };
-    let from = ActorState { x, scale, posture: if class == STAND_UP { Posture::Sitting } else { Posture::Standing } };
+    let posture = match class {
+        STAND_UP => Posture::Sitting,
+        // Idle is every still posture a live scene holds between actions: standing, sitting
+        // after sit_down, lying after fall_down. A standing-only idle taught the model that a
+        // still seated or lying person is mid-action.
+        IDLE => idle_posture(rng, x, stage),
+        _ => Posture::Standing,
+    };
+    let from = ActorState { x, scale, posture };
     let act = Act { start, end, from, motion, class: Some(class) };
     let mut acts = Vec::with_capacity(3);
     if start > 0 {
@@ -307,6 +314,19 @@ pub(crate) fn short_clip(class: usize, rng: &mut impl Rng, stage: &Stage, n: u64
         acts.push(Act { start: end, end: n, from: act.end_state(), motion: Motion::Hold, class: None });
     }
     acts
+}
+
+/// The posture of an idle clip: mostly standing, as in a live scene, where people also sit
+/// and (after a fall) lie still.
+fn idle_posture(rng: &mut impl Rng, x: f32, stage: &Stage) -> Posture {
+    let u: f32 = rng.random();
+    if u < 0.5 {
+        Posture::Standing
+    } else if u < 0.8 {
+        Posture::Sitting
+    } else {
+        Posture::Lying(fall_dir(x, stage))
+    }
 }
 
 /// Jump height (fraction of height) that keeps the head in frame.

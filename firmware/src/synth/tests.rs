@@ -275,6 +275,25 @@ fn actions_move_the_way_their_names_say() {
 }
 
 #[test]
+fn idle_clips_hold_every_still_posture_without_moving() {
+    let cfg = SynthConfig { width: 96, height: 96, frames: 48, ..SynthConfig::default() };
+    let (mut standing, mut sitting, mut lying) = (0, 0, 0);
+    for i in 0..60 {
+        let mut v = SynthVideo::new(&cfg, IDLE, i).unwrap();
+        let (first, last) = (v.pose_at(0), v.pose_at(47));
+        // Still: the posture is the same at both ends of the clip.
+        assert_eq!((first.sit, first.fall), (last.sit, last.fall), "video {i}");
+        match (first.sit > 0.5, first.fall.abs() > 1.0) {
+            (false, false) => standing += 1,
+            (true, false) => sitting += 1,
+            (false, true) => lying += 1,
+            _ => panic!("video {i}: sitting and lying at once"),
+        }
+    }
+    assert!(standing >= 20 && sitting >= 8 && lying >= 4, "standing {standing}, sitting {sitting}, lying {lying}");
+}
+
+#[test]
 fn contact_sheet_has_a_row_per_class() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sheet.png");
