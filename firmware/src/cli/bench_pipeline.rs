@@ -37,6 +37,10 @@ pub struct PipelineBenchArgs {
     /// Scene seed.
     #[arg(long, default_value_t = 7)]
     seed: u64,
+    /// The scene's frame rate (the targets are at 30 fps, a common camera rate; other rates
+    /// show how much a model depends on the rate it was trained at).
+    #[arg(long, default_value_t = 30.0)]
+    fps: f64,
     /// Offline scoring instead of a live run: read this many frames of the scene unpaced (no
     /// drops; fps then measures throughput, not real time). For tuning alert rules on a busy
     /// machine, where a paced run would drop frames.
@@ -60,7 +64,7 @@ pub fn run(args: PipelineBenchArgs) -> anyhow::Result<()> {
     let mut cfg = RunConfig::default();
     let offline = args.frames.is_some();
     let pace = if offline { Pace::Fast } else { Pace::Realtime };
-    cfg.source = SourceConfig::Synthetic { width: 640, height: 480, fps: 30.0, seed: args.seed, pace, frames: args.frames };
+    cfg.source = SourceConfig::Synthetic { width: 640, height: 480, fps: args.fps, seed: args.seed, pace, frames: args.frames };
     cfg.model.path = args.model.clone();
     cfg.model.threads = args.threads;
     cfg.model.flow_threads = args.flow_threads;
@@ -108,7 +112,7 @@ pub fn run(args: PipelineBenchArgs) -> anyhow::Result<()> {
         (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
     };
     let growth = if seconds >= 180.0 { mean(60.0, 120.0).zip(mean(seconds - 60.0, seconds + 1.0)).map(|(a, b)| b - a) } else { None };
-    let clip_ms = span as f64 / 30.0 * 1000.0;
+    let clip_ms = span as f64 / args.fps * 1000.0;
     let per_class: serde_json::Map<String, serde_json::Value> = s
         .per_class
         .iter()
@@ -145,6 +149,7 @@ pub fn run(args: PipelineBenchArgs) -> anyhow::Result<()> {
         "min_iou": 0.3,
         "per_class": per_class,
         "stages": stages,
+        "scene_fps": args.fps,
         "stride": args.stride,
         "threshold": cfg.alerts.default_threshold,
         "smoothing_s": cfg.alerts.smoothing_s,
