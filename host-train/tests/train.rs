@@ -206,6 +206,12 @@ fn bad_datasets_and_settings_are_refused_clearly() {
     let e = run(&["--spec", &s(&wrong), "--data", &s(&data), "--out", &s(&out), "--epochs", "1"]).unwrap_err();
     assert!(format!("{e:#}").contains("12 classes"), "{e:#}");
 
+    // A crop that keeps nothing, or more than the frame.
+    for bad in ["0", "1.5"] {
+        let e = run(&["--spec", &s(&spec), "--data", &s(&data), "--out", &s(&out), "--epochs", "1", "--min-crop-scale", bad]).unwrap_err();
+        assert!(format!("{e:#}").contains("--min-crop-scale must be in (0, 1]"), "{e:#}");
+    }
+
     // Unknown architecture, unknown device.
     let e = run(&["--arch", "resnet", "--data", &s(&data), "--out", &s(&out)]).unwrap_err();
     assert!(format!("{e:#}").contains("unknown architecture"), "{e:#}");

@@ -161,6 +161,11 @@ pub struct TrainArgs {
     /// labelled `b`). Default: the synthetic benchmark's mirror pairs present in the labels.
     #[arg(long, value_delimiter = ',')]
     pub flip_swap: Vec<String>,
+    /// Smallest area fraction a random resized crop keeps. Small crops are strong
+    /// augmentation, but on scenes where the actor is small they can cut the action out of
+    /// the clip and leave its label on background.
+    #[arg(long, default_value_t = 0.5)]
+    pub min_crop_scale: f32,
     /// Random clips drawn from every training video per epoch (more optimiser steps per pass
     /// over a small dataset; each clip has its own window, crop, flip and colours).
     #[arg(long, default_value_t = 1)]
@@ -358,7 +363,13 @@ fn make_config(args: &TrainArgs, labels: Vec<String>) -> anyhow::Result<TrainCon
         OptimizerArg::Adamw => 1e-3,
     });
     anyhow::ensure!(lr > 0.0 && lr.is_finite(), "--lr must be positive");
-    let augment = Augment { flip: !args.no_flip, flip_swap: flip_swap(&args.flip_swap, &labels)?, ..Augment::default() };
+    anyhow::ensure!(args.min_crop_scale > 0.0 && args.min_crop_scale <= 1.0, "--min-crop-scale must be in (0, 1], not {}", args.min_crop_scale);
+    let augment = Augment {
+        flip: !args.no_flip,
+        flip_swap: flip_swap(&args.flip_swap, &labels)?,
+        crop_scale: (args.min_crop_scale, 1.0),
+        ..Augment::default()
+    };
     Ok(TrainConfig {
         flow: flow_config(&spec, args.flow_preset),
         graph: if args.twin_2d { "i3d-2d-twin".into() } else { "full".into() },
