@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
 use clap::Args;
+use motus::preprocess::CropPosition;
 use motus::runtime::config::{Pace, RunConfig, SinkConfig, SourceConfig};
 use motus::runtime::pipeline::{self, RunLimits};
 use motus::runtime::score;
@@ -34,9 +36,16 @@ pub struct PipelineBenchArgs {
     /// CPU flow threads.
     #[arg(long, default_value_t = 1)]
     flow_threads: usize,
+    /// Where the model's square crop is taken along the frame's width (`window.crop`).
+    #[arg(long, value_enum, default_value = "center")]
+    crop: CropArg,
     /// Scene seed.
     #[arg(long, default_value_t = 7)]
     seed: u64,
+    /// The scene's width and height as `WxH` (the targets are at 640x480; a square scene shows
+    /// what the model's square centre crop costs on a 4:3 camera).
+    #[arg(long, default_value = "640x480", value_parser = parse_size)]
+    size: (u32, u32),
     /// The scene's frame rate (the targets are at 30 fps, a common camera rate; other rates
     /// show how much a model depends on the rate it was trained at).
     #[arg(long, default_value_t = 30.0)]
@@ -52,6 +61,11 @@ pub struct PipelineBenchArgs {
     /// Score smoothing time constant in seconds (default: the runtime's `alerts.smoothing_s`).
     #[arg(long)]
     smoothing: Option<f64>,
+    /// Write every window's probabilities and the scene's ground truth to this JSON file
+    /// (`labels`, `fps`, `truth`, `windows`: `t_s` and `probs`), to see where the model and the
+    /// alert rules go wrong.
+    #[arg(long)]
+    trace: Option<PathBuf>,
     /// Print the JSON object (always printed; the flag is accepted for uniformity).
     #[arg(long)]
     json: bool,
@@ -64,11 +78,16 @@ pub fn run(args: PipelineBenchArgs) -> anyhow::Result<()> {
     let mut cfg = RunConfig::default();
     let offline = args.frames.is_some();
     let pace = if offline { Pace::Fast } else { Pace::Realtime };
-    cfg.source = SourceConfig::Synthetic { width: 640, height: 480, fps: args.fps, seed: args.seed, pace, frames: args.frames };
+    cfg.source = SourceConfig::Synthetic { width: args.size.0, height: args.size.1, fps: args.fps, seed: args.seed, pace, frames: args.frames };
     cfg.model.path = args.model.clone();
     cfg.model.threads = args.threads;
     cfg.model.flow_threads = args.flow_threads;
     cfg.window.stride = args.stride;
+    cfg.window.crop = match args.crop {
+        CropArg::Start => CropPosition::Start,
+        CropArg::Center => CropPosition::Center,
+        CropArg::End => CropPosition::End,
+    };
     if let Some(t) = args.threshold {
         cfg.alerts.default_threshold = Some(t);
     }
@@ -98,12 +117,16 @@ pub fn run(args: PipelineBenchArgs) -> anyhow::Result<()> {
         })
     };
     let max_duration = if args.frames.is_some() { None } else { Some(Duration::from_secs_f64(seconds)) };
-    let limits = RunLimits { max_duration, ..Default::default() };
+    let limits = RunLimits { max_duration, record_scores: args.trace.is_some(), ..Default::default() };
     let report = pipeline::run(&cfg, Box::new(stage), &sha, stop, limits)?;
     done.store(true, Ordering::Relaxed);
     let _ = sampler.join();
     let truth = report.truth.clone().ok_or_else(|| anyhow::anyhow!("the synthetic source reported no ground truth"))?;
     let s = score::score(&report, &truth, 0.3, span as u64 + 15);
+    if let Some(path) = &args.trace {
+        let trace = json!({"labels": report.labels, "fps": truth.fps, "truth": truth.segments, "windows": report.window_scores});
+        motus::atomic::write_atomic(path, serde_json::to_string(&trace)?.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
+    }
     let (rss_peak, rss_now) = score::rss_mb();
     let samples = samples.lock().unwrap().clone();
     // Growth: mean RSS of the last minute minus that of the minute after a one-minute warm-up.
@@ -150,7 +173,9 @@ pub fn run(args: PipelineBenchArgs) -> anyhow::Result<()> {
         "per_class": per_class,
         "stages": stages,
         "scene_fps": args.fps,
+        "scene_size": [args.size.0, args.size.1],
         "stride": args.stride,
+        "crop": cfg.window.crop,
         "threshold": cfg.alerts.default_threshold,
         "smoothing_s": cfg.alerts.smoothing_s,
         "threads": args.threads,
@@ -161,6 +186,25 @@ pub fn run(args: PipelineBenchArgs) -> anyhow::Result<()> {
     let _ = std::fs::remove_dir_all(&outbox);
     super::print_json(&out);
     Ok(())
+}
+
+/// `--crop` values (the config's `window.crop`).
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum CropArg {
+    Start,
+    Center,
+    End,
+}
+
+/// `WxH` with both sides positive.
+fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("{s:?}: expected WIDTHxHEIGHT, e.g. 640x480");
+    let (w, h) = s.split_once('x').ok_or_else(bad)?;
+    let (w, h): (u32, u32) = (w.trim().parse().map_err(|_| bad())?, h.trim().parse().map_err(|_| bad())?);
+    if w == 0 || h == 0 {
+        return Err(bad());
+    }
+    Ok((w, h))
 }
 
 fn tempfile_dir() -> anyhow::Result<PathBuf> {

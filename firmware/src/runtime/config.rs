@@ -239,6 +239,15 @@ pub struct WindowConfig {
     /// Queued frames the processor may lag before it skips the oldest.
     #[serde(default = "default_max_lag")]
     pub max_lag: usize,
+    /// Where along the camera frame's longer side the model's square crop is taken. A 4:3
+    /// camera loses about a sixth of its width on each side to a centred crop; a scene that
+    /// happens at one side of the view wants `start` or `end`.
+    #[serde(default = "default_crop")]
+    pub crop: crate::preprocess::CropPosition,
+}
+
+fn default_crop() -> crate::preprocess::CropPosition {
+    crate::preprocess::CropPosition::Center
 }
 
 fn default_stride() -> usize {
@@ -253,7 +262,7 @@ fn default_max_lag() -> usize {
 
 impl Default for WindowConfig {
     fn default() -> Self {
-        WindowConfig { stride: default_stride(), ring_slots: default_ring_slots(), max_lag: default_max_lag() }
+        WindowConfig { stride: default_stride(), ring_slots: default_ring_slots(), max_lag: default_max_lag(), crop: default_crop() }
     }
 }
 
@@ -783,6 +792,7 @@ preview = "127.0.0.1:8090"
             ("[source]\nkind = \"camera\"\n", "camera"),
             ("[window]\nstride = 0\n", "window.stride"),
             ("[window]\nmax_lag = 9\nring_slots = 4\n", "window.max_lag"),
+            ("[window]\ncrop = \"left\"\n", "left"),
             ("[model]\nruntime = \"tpu\"\n", "model.runtime"),
             ("[model]\nflow_backend = \"opencl\"\n", "model.flow_backend"),
             ("[alerts]\ndefault_threshold = 1.5\n", "alerts.default_threshold"),
@@ -823,6 +833,7 @@ preview = "127.0.0.1:8090"
         c.apply(&Overrides { source: Some("rtsp://cam/1".into()), stride: Some(3), ..Default::default() }).unwrap();
         assert_eq!(c.source, SourceConfig::Stream { url: "rtsp://cam/1".into() });
         assert_eq!(c.window.stride, 3);
+        assert_eq!(RunConfig::from_toml("[window]\ncrop = \"end\"\n", "t").unwrap().window.crop, crate::preprocess::CropPosition::End);
         assert!(matches!(SourceConfig::from_flag("/dev/video2").unwrap(), SourceConfig::V4l2 { .. }));
         assert!(matches!(SourceConfig::from_flag("synthetic:9").unwrap(), SourceConfig::Synthetic { seed: 9, .. }));
         assert!(SourceConfig::from_flag("synthetic:x").unwrap_err().to_string().contains("--source"));

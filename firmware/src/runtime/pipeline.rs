@@ -55,6 +55,17 @@ pub struct RunReport {
     pub stages: Vec<(&'static str, f64, f64)>,
     /// Alerts still in the outbox after the flush, per sink.
     pub undelivered: Vec<(String, usize)>,
+    /// Every window's class probabilities, when [`RunLimits::record_scores`] asked for them.
+    pub window_scores: Vec<WindowScores>,
+}
+
+/// One classified window: what the alert rules were given, for tuning them offline.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct WindowScores {
+    /// Stream time (s) the scores are stamped with: the window's middle frame.
+    pub t_s: f64,
+    /// The model's class probabilities (before smoothing).
+    pub probs: Vec<f32>,
 }
 
 /// An alert transition and when the pipeline emitted it, on two clocks: the wall clock
@@ -79,6 +90,9 @@ pub struct RunLimits {
     pub backoff: Option<Backoff>,
     /// Delivery retry policy of the sinks.
     pub retry: Option<Retry>,
+    /// Keep every window's probabilities in the report (offline analysis; memory grows with
+    /// the run, so never for a service).
+    pub record_scores: bool,
 }
 
 /// Copies `src` into `dst` without allocating when `dst` is large enough.
@@ -163,6 +177,7 @@ pub fn run(cfg: &RunConfig, mut classifier: Box<dyn WindowClassifier>, model_sha
     let mut newest_raw = Frame::new(0, 0);
     let mut since_window = 0usize;
     let mut fired_all = Vec::new();
+    let mut window_scores = Vec::new();
     let start = Instant::now();
     let mut first_frame: Option<Instant> = None;
     let mut last_tick = (Instant::now(), 0u64, 0u64);
@@ -229,6 +244,9 @@ pub fn run(cfg: &RunConfig, mut classifier: Box<dyn WindowClassifier>, model_sha
                     // times sit on the action rather than half a window after it. How late the
                     // alert is in wall time is measured separately (`wall` below).
                     let t_s = history[span / 2].timestamp.as_secs_f64();
+                    if limits.record_scores {
+                        window_scores.push(WindowScores { t_s, probs: probs.clone() });
+                    }
                     let t_alert = Instant::now();
                     let (fin, fout) = metrics.rates();
                     let dropped = ring_stats.dropped();
@@ -327,5 +345,6 @@ pub fn run(cfg: &RunConfig, mut classifier: Box<dyn WindowClassifier>, model_sha
         truth: truth.map(|t| t.lock().unwrap_or_else(|p| p.into_inner()).clone()),
         stages: metrics::STAGES.iter().filter_map(|s| metrics.percentiles(s).map(|(a, b)| (*s, a, b))).collect(),
         undelivered,
+        window_scores,
     })
 }

@@ -32,6 +32,7 @@ pub struct TractStage {
     picked: Vec<usize>,
     resize_short: u32,
     resampler: Option<Resampler>,
+    crop: CropPosition,
 }
 
 impl TractStage {
@@ -82,7 +83,16 @@ impl TractStage {
             picked: Vec::new(),
             resize_short: card.input.resize_short,
             resampler: None,
+            crop: CropPosition::Center,
         })
+    }
+
+    /// Takes the model's square crop at `crop` along the frame's longer side (`window.crop`).
+    pub fn set_crop(&mut self, crop: CropPosition) {
+        self.crop = crop;
+        if crop != CropPosition::Center {
+            self.describe.push_str(&format!(", crop at the {crop:?} of the frame").to_lowercase());
+        }
     }
 
     /// Runs the network on `runtime` (`model.runtime` in the config); CUDA is checked now so
@@ -121,7 +131,7 @@ impl WindowClassifier for TractStage {
         self.picked.clear();
         self.picked.extend((0..self.window_len).map(|i| i * self.frame_stride));
         let window: Vec<&Frame> = self.picked.iter().map(|&i| frames[i]).collect();
-        let t = self.builder.build(&window, CropPosition::Center).map_err(|e| e.to_string())?;
+        let t = self.builder.build(&window, self.crop).map_err(|e| e.to_string())?;
         let t_infer = Instant::now();
         let scores = self.classifier.run(&self.builder.inputs()).map_err(|e| e.to_string())?;
         let infer = t_infer.elapsed();
