@@ -28,6 +28,9 @@ pub enum CropPosition {
     Center,
     /// Right or bottom edge.
     End,
+    /// This many pixels from the left or top edge of the resized frame (clamped to the room
+    /// there is): a crop that follows the action (`window.crop = "follow"`).
+    At(u32),
 }
 
 impl CropPosition {
@@ -39,6 +42,7 @@ impl CropPosition {
             CropPosition::Start => 0,
             CropPosition::Center => room / 2,
             CropPosition::End => room,
+            CropPosition::At(x) => x.min(room),
         }
     }
 }
@@ -360,6 +364,8 @@ mod tests {
         assert_eq!(square_crop(171, 128, 112, CropPosition::Center).unwrap(), CropBox { x: 29, y: 8, width: 112, height: 112 });
         assert_eq!(square_crop(171, 128, 112, CropPosition::Start).unwrap().x, 0);
         assert_eq!(square_crop(171, 128, 112, CropPosition::End).unwrap().x, 59);
+        assert_eq!(square_crop(171, 128, 112, CropPosition::At(20)).unwrap(), CropBox { x: 20, y: 8, width: 112, height: 112 });
+        assert_eq!(square_crop(171, 128, 112, CropPosition::At(500)).unwrap().x, 59, "clamped to the room");
         assert_eq!(square_crop(128, 171, 112, CropPosition::End).unwrap().y, 59);
         assert!(matches!(square_crop(100, 100, 112, CropPosition::Center), Err(PreprocessError::CropTooLarge { .. })));
     }

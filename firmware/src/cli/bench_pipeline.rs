@@ -10,8 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Args;
-use motus::preprocess::CropPosition;
-use motus::runtime::config::{Pace, RunConfig, SinkConfig, SourceConfig};
+use motus::runtime::config::{CropMode, Pace, RunConfig, SinkConfig, SourceConfig};
 use motus::runtime::pipeline::{self, RunLimits};
 use motus::runtime::score;
 use serde_json::json;
@@ -84,9 +83,10 @@ pub fn run(args: PipelineBenchArgs) -> anyhow::Result<()> {
     cfg.model.flow_threads = args.flow_threads;
     cfg.window.stride = args.stride;
     cfg.window.crop = match args.crop {
-        CropArg::Start => CropPosition::Start,
-        CropArg::Center => CropPosition::Center,
-        CropArg::End => CropPosition::End,
+        CropArg::Start => CropMode::Start,
+        CropArg::Center => CropMode::Center,
+        CropArg::End => CropMode::End,
+        CropArg::Follow => CropMode::Follow,
     };
     if let Some(t) = args.threshold {
         cfg.alerts.default_threshold = Some(t);
@@ -194,6 +194,7 @@ enum CropArg {
     Start,
     Center,
     End,
+    Follow,
 }
 
 /// `WxH` with both sides positive.

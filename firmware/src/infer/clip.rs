@@ -47,7 +47,7 @@ use motus_models::{ClipSpec, ModelCard};
 use crate::flow::encode::{finite_mean, to_unit};
 use crate::flow::{self, Backend, FlowConfig, FlowEngine, FlowField};
 use crate::frame::Frame;
-use crate::preprocess::{normalize_clip, ClipLayout, CropPosition, FramePipeline, PreprocessError};
+use crate::preprocess::{normalize_clip, resize_short_side, square_crop, ClipLayout, CropPosition, FramePipeline, PreprocessError};
 
 use super::InputTensor;
 
@@ -126,6 +126,8 @@ pub struct ClipBuilder {
     timings: ClipTimings,
     /// Crop of the last successful build; `None` when there is none to continue from.
     last_crop: Option<CropPosition>,
+    /// Scratch plane for shifting kept flow fields ([`Self::build_sliding`]).
+    shift_scratch: Vec<f32>,
 }
 
 impl std::fmt::Debug for ClipBuilder {
@@ -264,6 +266,7 @@ impl ClipBuilder {
             fields: Vec::new(),
             timings: ClipTimings::default(),
             last_crop: None,
+            shift_scratch: Vec::new(),
         })
     }
 
@@ -314,9 +317,43 @@ impl ClipBuilder {
         self.build_from(frames, crop, reuse)
     }
 
+    /// [`Self::build_advanced`] for a crop that may have moved since the previous window (a
+    /// crop that follows the action). The flow fields the two windows share are reused
+    /// *shifted* by the crop's movement, with the strip the old crop did not cover set to zero
+    /// flow, instead of all being recomputed: a whole window of TV-L1 at once would stall a
+    /// live pipeline for about half a second at every move. Unlike `build_advanced` this is an
+    /// approximation when the crop moved: the kept fields were computed on the old crop, so
+    /// near its border they differ slightly from what the new crop would give, and the
+    /// exposed strip shows no motion until its pairs leave the window. Small, frequent moves
+    /// keep both effects small. With a crop that did not move it is `build_advanced`.
+    pub fn build_sliding<F: Borrow<Frame>>(&mut self, frames: &[F], crop: CropPosition, advance: usize) -> Result<ClipTimings, ClipError> {
+        let prev = match self.last_crop {
+            Some(prev) if prev != crop && (1..self.window_len()).contains(&advance) => prev,
+            _ => return self.build_advanced(frames, crop, advance),
+        };
+        let Some(first) = frames.first() else { return self.build_from(frames, crop, 0) };
+        let (first, spec) = (first.borrow(), self.pipeline.spec());
+        let (w, h) = resize_short_side(first.width, first.height, spec.resize_short);
+        let shift = match (square_crop(w, h, spec.input_size, prev), square_crop(w, h, spec.input_size, crop)) {
+            (Ok(a), Ok(b)) => (b.x as i64 - a.x as i64, b.y as i64 - a.y as i64),
+            _ => return self.build_from(frames, crop, 0),
+        };
+        let keep = self.window_len() - advance;
+        // Every frame is cropped anew (cheap); only the flow is carried over.
+        self.build_with(frames, crop, 0, keep, shift)
+    }
+
     /// Builds, keeping the first `keep` processed frames (and the fields between them) from
     /// the previous window's last `keep`.
     fn build_from<F: Borrow<Frame>>(&mut self, frames: &[F], crop: CropPosition, keep: usize) -> Result<ClipTimings, ClipError> {
+        self.build_with(frames, crop, keep, keep, (0, 0))
+    }
+
+    /// Builds, keeping the previous window's last `keep_frames` processed frames and the
+    /// fields between its last `keep_fields` frames, those fields moved by `shift` pixels
+    /// (new crop origin − old) with zero flow where the old crop did not reach.
+    fn build_with<F: Borrow<Frame>>(&mut self, frames: &[F], crop: CropPosition, keep_frames: usize, keep_fields: usize, shift: (i64, i64)) -> Result<ClipTimings, ClipError> {
+        let keep = keep_frames;
         let want = self.window_len();
         if frames.len() != want {
             return Err(ClipError::WindowLength { got: frames.len(), want });
@@ -341,9 +378,14 @@ impl ClipBuilder {
         if let Some(engine) = self.engine.as_mut() {
             let start = Instant::now();
             let pairs = want - 1;
-            let kept = keep.saturating_sub(1);
+            let kept = keep_fields.saturating_sub(1);
             self.fields.resize_with(pairs, || FlowField::zeros(0, 0));
             self.fields.rotate_left(pairs - kept);
+            if shift != (0, 0) {
+                for field in &mut self.fields[..kept] {
+                    shift_field(field, shift, &mut self.shift_scratch);
+                }
+            }
             for (index, field) in self.fields.iter_mut().enumerate().skip(kept) {
                 engine
                     .compute_into(&self.processed[index], &self.processed[index + 1], field)
@@ -368,6 +410,22 @@ impl ClipBuilder {
     /// Stage times of the last [`Self::build`].
     pub fn timings(&self) -> ClipTimings {
         self.timings
+    }
+}
+
+/// Moves a field's content by `-shift` (the view moved by `shift`): the value at `(x, y)`
+/// becomes the old value at `(x + dx, y + dy)`, zero where that lies outside.
+fn shift_field(field: &mut FlowField, (dx, dy): (i64, i64), scratch: &mut Vec<f32>) {
+    let (w, h) = (field.width as i64, field.height as i64);
+    for plane in [&mut field.u, &mut field.v] {
+        scratch.clear();
+        scratch.extend_from_slice(plane);
+        for y in 0..h {
+            for x in 0..w {
+                let (sx, sy) = (x + dx, y + dy);
+                plane[(y * w + x) as usize] = if (0..w).contains(&sx) && (0..h).contains(&sy) { scratch[(sy * w + sx) as usize] } else { 0.0 };
+            }
+        }
     }
 }
 

@@ -240,14 +240,26 @@ pub struct WindowConfig {
     #[serde(default = "default_max_lag")]
     pub max_lag: usize,
     /// Where along the camera frame's longer side the model's square crop is taken. A 4:3
-    /// camera loses about a sixth of its width on each side to a centred crop; a scene that
-    /// happens at one side of the view wants `start` or `end`.
-    #[serde(default = "default_crop")]
-    pub crop: crate::preprocess::CropPosition,
+    /// camera loses about a sixth of its width on each side to a centred crop: `follow` moves
+    /// the crop towards where things move; a scene that always happens at one side of the
+    /// view wants `start` or `end`.
+    #[serde(default)]
+    pub crop: CropMode,
 }
 
-fn default_crop() -> crate::preprocess::CropPosition {
-    crate::preprocess::CropPosition::Center
+/// `window.crop`: a fixed crop, or one that follows the motion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CropMode {
+    /// Left (top) edge.
+    Start,
+    /// Centred, as the models were evaluated.
+    #[default]
+    Center,
+    /// Right (bottom) edge.
+    End,
+    /// Glides towards the frame's motion (`runtime::follow_crop`).
+    Follow,
 }
 
 fn default_stride() -> usize {
@@ -262,7 +274,7 @@ fn default_max_lag() -> usize {
 
 impl Default for WindowConfig {
     fn default() -> Self {
-        WindowConfig { stride: default_stride(), ring_slots: default_ring_slots(), max_lag: default_max_lag(), crop: default_crop() }
+        WindowConfig { stride: default_stride(), ring_slots: default_ring_slots(), max_lag: default_max_lag(), crop: CropMode::Center }
     }
 }
 
@@ -833,7 +845,8 @@ preview = "127.0.0.1:8090"
         c.apply(&Overrides { source: Some("rtsp://cam/1".into()), stride: Some(3), ..Default::default() }).unwrap();
         assert_eq!(c.source, SourceConfig::Stream { url: "rtsp://cam/1".into() });
         assert_eq!(c.window.stride, 3);
-        assert_eq!(RunConfig::from_toml("[window]\ncrop = \"end\"\n", "t").unwrap().window.crop, crate::preprocess::CropPosition::End);
+        assert_eq!(RunConfig::from_toml("[window]\ncrop = \"end\"\n", "t").unwrap().window.crop, CropMode::End);
+        assert_eq!(RunConfig::from_toml("[window]\ncrop = \"follow\"\n", "t").unwrap().window.crop, CropMode::Follow);
         assert!(matches!(SourceConfig::from_flag("/dev/video2").unwrap(), SourceConfig::V4l2 { .. }));
         assert!(matches!(SourceConfig::from_flag("synthetic:9").unwrap(), SourceConfig::Synthetic { seed: 9, .. }));
         assert!(SourceConfig::from_flag("synthetic:x").unwrap_err().to_string().contains("--source"));

@@ -8,6 +8,7 @@ pub mod classify;
 pub mod config;
 pub mod display;
 pub mod flow_cache;
+pub mod follow_crop;
 pub mod http;
 pub mod metrics;
 pub mod model_path;

@@ -19,6 +19,8 @@ use crate::infer::Classifier;
 use crate::preprocess::{resize_short_side, CropPosition, Resampler};
 
 use super::classify::{StageTimes, WindowClassifier};
+use super::config::CropMode;
+use super::follow_crop::FollowCrop;
 use super::flow_cache::CachedFlow;
 
 /// A model and its clip builder.
@@ -32,7 +34,12 @@ pub struct TractStage {
     picked: Vec<usize>,
     resize_short: u32,
     resampler: Option<Resampler>,
-    crop: CropPosition,
+    crop: CropMode,
+    follow: FollowCrop,
+    /// Timestamps of the previous window's frames, to find how far the window slid (the
+    /// frames it shares with this one keep their flow).
+    last_window: Vec<std::time::Duration>,
+    input_size: u32,
 }
 
 impl TractStage {
@@ -83,15 +90,32 @@ impl TractStage {
             picked: Vec::new(),
             resize_short: card.input.resize_short,
             resampler: None,
-            crop: CropPosition::Center,
+            crop: CropMode::Center,
+            follow: FollowCrop::default(),
+            last_window: Vec::new(),
+            input_size: card.input.input_size,
         })
     }
 
-    /// Takes the model's square crop at `crop` along the frame's longer side (`window.crop`).
-    pub fn set_crop(&mut self, crop: CropPosition) {
+    /// Where the model's square crop is taken along the frame's longer side (`window.crop`).
+    pub fn set_crop(&mut self, crop: CropMode) {
         self.crop = crop;
-        if crop != CropPosition::Center {
-            self.describe.push_str(&format!(", crop at the {crop:?} of the frame").to_lowercase());
+        if crop != CropMode::Center {
+            self.describe.push_str(&format!(", crop {crop:?}").to_lowercase());
+        }
+    }
+
+    /// How many window frames the window advanced since the previous one (0 when it shares
+    /// none with it, or on the first window): frames are matched by timestamp.
+    fn advance(&self, window: &[&Frame]) -> usize {
+        let Some(first) = window.first() else { return 0 };
+        let Some(k) = self.last_window.iter().position(|t| *t == first.timestamp) else { return 0 };
+        let shared = self.last_window.len() - k;
+        let same = shared <= window.len() && self.last_window[k..].iter().zip(window).all(|(t, f)| *t == f.timestamp);
+        if k > 0 && same {
+            k
+        } else {
+            0
         }
     }
 
@@ -101,6 +125,15 @@ impl TractStage {
         self.classifier.set_runtime(runtime).map_err(|e| e.to_string())?;
         self.describe.push_str(&format!(", inference on {}", runtime.name()));
         Ok(())
+    }
+}
+
+/// The crop position of a fixed `window.crop`.
+fn fixed_position(mode: CropMode) -> CropPosition {
+    match mode {
+        CropMode::Start => CropPosition::Start,
+        CropMode::End => CropPosition::End,
+        CropMode::Center | CropMode::Follow => CropPosition::Center,
     }
 }
 
@@ -131,7 +164,19 @@ impl WindowClassifier for TractStage {
         self.picked.clear();
         self.picked.extend((0..self.window_len).map(|i| i * self.frame_stride));
         let window: Vec<&Frame> = self.picked.iter().map(|&i| frames[i]).collect();
-        let t = self.builder.build(&window, self.crop).map_err(|e| e.to_string())?;
+        let t = match self.crop {
+            CropMode::Follow => {
+                // Motion over the newest frames of the window (two source frames apart).
+                let (older, newer) = (frames[frames.len().saturating_sub(3)], frames[frames.len() - 1]);
+                let crop = CropPosition::At(self.follow.next(older, newer, self.input_size));
+                let advance = self.advance(&window);
+                self.last_window.clear();
+                self.last_window.extend(window.iter().map(|f| f.timestamp));
+                self.builder.build_sliding(&window, crop, advance)
+            }
+            fixed => self.builder.build(&window, fixed_position(fixed)),
+        }
+        .map_err(|e| e.to_string())?;
         let t_infer = Instant::now();
         let scores = self.classifier.run(&self.builder.inputs()).map_err(|e| e.to_string())?;
         let infer = t_infer.elapsed();
@@ -177,6 +222,37 @@ mod tests {
             assert!((probs.iter().sum::<f32>() - 1.0).abs() < 1e-4);
             // A window of the wrong length is an error, not a panic.
             assert!(stage.classify(&refs[1..]).is_err());
+        }
+    }
+
+    #[test]
+    fn a_following_crop_classifies_sliding_windows_and_reuses_what_they_share() {
+        let dir = tempfile::tempdir().unwrap();
+        let labels: Vec<String> = (0..4).map(|i| format!("c{i}")).collect();
+        let path = write_model(dir.path(), "two-stream", &tiny_spec("two-stream", 4, 32), labels, 2);
+        let mut stage = TractStage::load(&path, None, Backend::Cpu, 1, 1).unwrap();
+        stage.set_crop(CropMode::Follow);
+        assert!(stage.describe().contains("crop follow"), "{}", stage.describe());
+        let mut v = crate::synth::SynthVideo::endless(120, 48, 25.0, 3);
+        let stream: Vec<Frame> = (0..stage.span() + 8)
+            .map(|_| {
+                let raw = v.next_frame().unwrap().unwrap();
+                let mut p = Frame::new(0, 0);
+                stage.prepare(&raw, &mut p).unwrap();
+                p
+            })
+            .collect();
+        let span = stage.span();
+        assert_eq!(stage.frame_stride, 1);
+        let mut prev: Option<usize> = None;
+        for start in [0, 2, 3, 7, 8] {
+            let window: Vec<&Frame> = stream[start..start + span].iter().collect();
+            // Slid by `start - prev` frames while they overlap; nothing shared otherwise.
+            let expected = prev.map_or(0, |p| if start - p < span { start - p } else { 0 });
+            assert_eq!(stage.advance(&window), expected, "window at {start}");
+            prev = Some(start);
+            let (probs, _) = stage.classify(&window).unwrap();
+            assert!((probs.iter().sum::<f32>() - 1.0).abs() < 1e-4);
         }
     }
 }

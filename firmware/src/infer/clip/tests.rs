@@ -288,3 +288,43 @@ fn sliding_windows_reuse_shared_frames_and_fields_exactly() {
     fresh.build(&stream[2..7], CropPosition::Start).unwrap();
     assert_eq!(snapshot(&sliding), snapshot(&fresh));
 }
+
+#[test]
+fn a_moving_crop_reuses_the_shared_fields_shifted_and_computes_only_new_pairs() {
+    // i3d: 5-frame windows over 36x32 resized frames, so a 32-pixel crop has 4 pixels of room.
+    let stream: Vec<Frame> = (0..9).map(|i| frame(i * i / 3, i as u8)).collect();
+    let (_, mut fresh) = builder("i3d");
+    let (_, mut sliding) = builder("i3d");
+    let snapshot = |b: &ClipBuilder| b.inputs().iter().map(|t| t.data.to_vec()).collect::<Vec<_>>();
+    // A crop that stays put: exactly a plain build.
+    sliding.build(&stream[0..5], CropPosition::At(1)).unwrap();
+    sliding.build_sliding(&stream[1..6], CropPosition::At(1), 1).unwrap();
+    fresh.build(&stream[1..6], CropPosition::At(1)).unwrap();
+    assert_eq!(snapshot(&sliding), snapshot(&fresh));
+
+    // The crop moves 2 pixels right while the window advances one frame.
+    let before = sliding.fields.clone();
+    sliding.build_sliding(&stream[2..7], CropPosition::At(3), 1).unwrap();
+    fresh.build(&stream[2..7], CropPosition::At(3)).unwrap();
+    // The one new pair is computed on the new crop.
+    assert_eq!(sliding.fields[3], fresh.fields[3]);
+    // The three shared pairs are the old fields moved 2 pixels left, with zero flow in the
+    // 2 columns the old crop did not cover.
+    let w = SIZE;
+    for (k, field) in sliding.fields[..3].iter().enumerate() {
+        let old = &before[k + 1];
+        for y in 0..w {
+            for x in 0..w {
+                let want = if x + 2 < w { (old.u[y * w + x + 2], old.v[y * w + x + 2]) } else { (0.0, 0.0) };
+                assert_eq!((field.u[y * w + x], field.v[y * w + x]), want, "field {k} at ({x}, {y})");
+            }
+        }
+    }
+    // The frames themselves are all cropped anew: the RGB input is a plain build's.
+    let rgb = |b: &ClipBuilder| b.slots.iter().filter(|s| s.role == Role::Rgb).map(|s| s.data.clone()).collect::<Vec<_>>();
+    assert_eq!(rgb(&sliding), rgb(&fresh));
+    // Without anything to continue from (a jump as long as the window), a plain build.
+    sliding.build_sliding(&stream[3..8], CropPosition::At(0), 5).unwrap();
+    fresh.build(&stream[3..8], CropPosition::At(0)).unwrap();
+    assert_eq!(snapshot(&sliding), snapshot(&fresh));
+}
