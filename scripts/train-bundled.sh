@@ -3,8 +3,9 @@
 # Writes the synthetic benchmark (100 videos per class, seed 111), trains the bundled
 # two-stream spec on the CPU (the trainer fills the flow cache with the device's TV-L1 edge
 # preset on first use), exports the best checkpoint, measures it with the device's own
-# pipeline (motus eval: tract, live TV-L1 flow, 5 clips per video) on a fresh test split
-# (seed 202) and records that figure in the model's card.
+# pipeline (motus eval: tract, live TV-L1 flow, 5 clips per video) on fresh test splits
+# (seeds 202 and 303) and records those figures in the model's card, then makes and measures
+# the int8 version the same way.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${WORK:-target/bundled}
@@ -15,11 +16,17 @@ $bin/motus synth --out "$work/synth" --videos-per-class 100 --seed 111 --splits 
 # libtorch's OpenMP workers spin while idle unless told not to: on shared cores that tripled
 # the epoch time (README, motus-train).
 OMP_WAIT_POLICY=PASSIVE $bin/motus-train train --spec models/zoo/motus-synth-twostream.spec.json --data "$work/synth" \
-  --out "$work/run" --epochs 50 --batch 16 --seed 1 --val-views 3 --device cpu
+  --out "$work/run" --epochs 50 --batch 16 --seed 1 --val-views 3 --device cpu --min-crop-scale 0.7
 $bin/motus-train export --checkpoint "$work/run/best.safetensors" --out models/zoo/motus-synth-twostream.onnx
-$bin/motus synth --out "$work/fresh" --videos-per-class 10 --seed 202 --splits 0,0,100
+$bin/motus synth --out "$work/fresh" --videos-per-class 20 --seed 202 --splits 0,0,100
 $bin/motus eval --model models/zoo/motus-synth-twostream.onnx --data "$work/fresh/test.txt" \
-  --protocol clips=5 --record "synthetic benchmark, fresh test split (seed 202, 10 videos per class)"
+  --protocol clips=5 --record "synthetic benchmark, fresh test split (seed 202, 20 videos per class)"
 $bin/motus synth --out "$work/fresh303" --videos-per-class 20 --seed 303 --splits 0,0,100
 $bin/motus eval --model models/zoo/motus-synth-twostream.onnx --data "$work/fresh303/test.txt" \
   --protocol clips=5 --record "synthetic benchmark, fresh test split (seed 303, 20 videos per class)"
+# The int8 version (docs/quant.md): calibrated on training clips, guarded on the validation
+# split, and measured on the same fresh split as the float model.
+$bin/motus quant --model models/zoo/motus-synth-twostream.onnx --calib "$work/synth/train.txt" --val "$work/synth/val.txt" \
+  --observer percentile --out models/zoo/motus-synth-twostream.int8.onnx
+$bin/motus eval --model models/zoo/motus-synth-twostream.int8.onnx --data "$work/fresh/test.txt" \
+  --protocol clips=5 --record "synthetic benchmark, fresh test split (seed 202, 20 videos per class)"

@@ -36,7 +36,7 @@ pub struct PipelineBenchArgs {
     #[arg(long, default_value_t = 1)]
     flow_threads: usize,
     /// Where the model's square crop is taken along the frame's width (`window.crop`).
-    #[arg(long, value_enum, default_value = "center")]
+    #[arg(long, value_enum, default_value = "follow")]
     crop: CropArg,
     /// Scene seed.
     #[arg(long, default_value_t = 7)]

@@ -254,11 +254,12 @@ pub enum CropMode {
     /// Left (top) edge.
     Start,
     /// Centred, as the models were evaluated.
-    #[default]
     Center,
     /// Right (bottom) edge.
     End,
-    /// Glides towards the frame's motion (`runtime::follow_crop`).
+    /// Glides towards the frame's motion (`runtime::follow_crop`): the default, since a
+    /// camera's view is rarely square and actions happen anywhere in it.
+    #[default]
     Follow,
 }
 
@@ -274,7 +275,7 @@ fn default_max_lag() -> usize {
 
 impl Default for WindowConfig {
     fn default() -> Self {
-        WindowConfig { stride: default_stride(), ring_slots: default_ring_slots(), max_lag: default_max_lag(), crop: CropMode::Center }
+        WindowConfig { stride: default_stride(), ring_slots: default_ring_slots(), max_lag: default_max_lag(), crop: CropMode::Follow }
     }
 }
 
