@@ -263,6 +263,20 @@ pub enum CropMode {
     Follow,
 }
 
+impl CropMode {
+    /// The crop position of a fixed mode; `None` for `follow`, whose position changes with
+    /// every window.
+    pub fn fixed(self) -> Option<crate::preprocess::CropPosition> {
+        use crate::preprocess::CropPosition;
+        match self {
+            CropMode::Start => Some(CropPosition::Start),
+            CropMode::Center => Some(CropPosition::Center),
+            CropMode::End => Some(CropPosition::End),
+            CropMode::Follow => None,
+        }
+    }
+}
+
 fn default_stride() -> usize {
     4
 }

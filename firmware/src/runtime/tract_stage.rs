@@ -128,15 +128,6 @@ impl TractStage {
     }
 }
 
-/// The crop position of a fixed `window.crop`.
-fn fixed_position(mode: CropMode) -> CropPosition {
-    match mode {
-        CropMode::Start => CropPosition::Start,
-        CropMode::End => CropPosition::End,
-        CropMode::Center | CropMode::Follow => CropPosition::Center,
-    }
-}
-
 impl WindowClassifier for TractStage {
     fn labels(&self) -> &[String] {
         &self.labels
@@ -164,8 +155,9 @@ impl WindowClassifier for TractStage {
         self.picked.clear();
         self.picked.extend((0..self.window_len).map(|i| i * self.frame_stride));
         let window: Vec<&Frame> = self.picked.iter().map(|&i| frames[i]).collect();
-        let t = match self.crop {
-            CropMode::Follow => {
+        let t = match self.crop.fixed() {
+            Some(position) => self.builder.build(&window, position),
+            None => {
                 // Motion over the newest frames of the window (two source frames apart).
                 let (older, newer) = (frames[frames.len().saturating_sub(3)], frames[frames.len() - 1]);
                 let crop = CropPosition::At(self.follow.next(older, newer, self.input_size));
@@ -174,7 +166,6 @@ impl WindowClassifier for TractStage {
                 self.last_window.extend(window.iter().map(|f| f.timestamp));
                 self.builder.build_sliding(&window, crop, advance)
             }
-            fixed => self.builder.build(&window, fixed_position(fixed)),
         }
         .map_err(|e| e.to_string())?;
         let t_infer = Instant::now();

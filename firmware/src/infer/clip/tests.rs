@@ -37,6 +37,11 @@ fn window(n: usize, step_px: i32) -> Vec<Frame> {
     (0..n).map(|i| frame(i as i32 * step_px, i as u8 * 3)).collect()
 }
 
+/// Every input tensor of the builder's last build, to compare two builds.
+fn snapshot(b: &ClipBuilder) -> Vec<Vec<f32>> {
+    b.inputs().iter().map(|t| t.data.to_vec()).collect()
+}
+
 fn builder(name: &str) -> (ModelCard, ClipBuilder) {
     let (_, card) = card_for(&tiny_spec(name, 3, SIZE), labels(3));
     let b = ClipBuilder::from_card(&card, Backend::Cpu, 1).unwrap();
@@ -266,7 +271,6 @@ fn sliding_windows_reuse_shared_frames_and_fields_exactly() {
     let stream: Vec<Frame> = (0..9).map(|i| frame(i * i / 3, i as u8)).collect();
     let (_, mut fresh) = builder("i3d");
     let (_, mut sliding) = builder("i3d");
-    let snapshot = |b: &ClipBuilder| b.inputs().iter().map(|t| t.data.to_vec()).collect::<Vec<_>>();
     sliding.build(&stream[0..5], CropPosition::Center).unwrap();
     for (start, advance) in [(2, 2), (3, 1), (4, 1)] {
         let t = sliding.build_advanced(&stream[start..start + 5], CropPosition::Center, advance).unwrap();
@@ -295,7 +299,6 @@ fn a_moving_crop_reuses_the_shared_fields_shifted_and_computes_only_new_pairs() 
     let stream: Vec<Frame> = (0..9).map(|i| frame(i * i / 3, i as u8)).collect();
     let (_, mut fresh) = builder("i3d");
     let (_, mut sliding) = builder("i3d");
-    let snapshot = |b: &ClipBuilder| b.inputs().iter().map(|t| t.data.to_vec()).collect::<Vec<_>>();
     // A crop that stays put: exactly a plain build.
     sliding.build(&stream[0..5], CropPosition::At(1)).unwrap();
     sliding.build_sliding(&stream[1..6], CropPosition::At(1), 1).unwrap();
