@@ -213,3 +213,18 @@ fn tempfile_dir() -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(&d)?;
     Ok(d)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn scene_sizes_are_checked() {
+        assert_eq!(parse_size("640x480"), Ok((640, 480)));
+        assert_eq!(parse_size(" 171 x 128 "), Ok((171, 128)));
+        for bad in ["640", "0x480", "640x0", "axb", "640x480x3", ""] {
+            let e = parse_size(bad).unwrap_err();
+            assert!(e.contains("expected WIDTHxHEIGHT"), "{bad:?}: {e}");
+        }
+    }
+}
