@@ -58,8 +58,7 @@ fn the_bundled_model_alerts_on_the_live_scene_with_high_precision_and_recall() {
     assert!(s.true_actions >= 20, "the stretch holds enough actions to score: {s:?}");
     if seed == TUNED_SEED && frames == 2700 {
         // Measured 0.733 / 0.786 (22 of 28 actions, 30 alerts; deterministic: unpaced, no
-        // drops; `bench pipeline --frames 2700`, with one flow thread instead of two, gave
-        // 0.742 / 0.821); a drop below these floors means the model, the clip assembly, the crop, the
+        // drops; `bench pipeline --frames 2700` gives the same); a drop below these floors means the model, the clip assembly, the crop, the
         // flow or the alert path changed for the worse.
         assert!(s.precision >= 0.7 && s.recall >= 0.78, "alert precision {:.3} / recall {:.3} fell: {s:?}", s.precision, s.recall);
     }
