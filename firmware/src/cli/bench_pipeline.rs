@@ -35,6 +35,10 @@ pub struct PipelineBenchArgs {
     /// CPU flow threads.
     #[arg(long, default_value_t = 1)]
     flow_threads: usize,
+    /// Runs the whole graph on one thread instead of a two-stream model's towers on two
+    /// (`model.parallel_streams = false`), to compare the two.
+    #[arg(long)]
+    serial_streams: bool,
     /// Where the model's square crop is taken along the frame's width (`window.crop`).
     #[arg(long, value_enum, default_value = "follow")]
     crop: CropArg,
@@ -81,6 +85,7 @@ pub fn run(args: PipelineBenchArgs) -> anyhow::Result<()> {
     cfg.model.path = args.model.clone();
     cfg.model.threads = args.threads;
     cfg.model.flow_threads = args.flow_threads;
+    cfg.model.parallel_streams = !args.serial_streams;
     cfg.window.stride = args.stride;
     cfg.window.crop = match args.crop {
         CropArg::Start => CropMode::Start,
@@ -101,6 +106,7 @@ pub fn run(args: PipelineBenchArgs) -> anyhow::Result<()> {
     cfg.validate()?;
     let (stage, sha) = super::run::load_stage(&cfg)?;
     let span = motus::runtime::classify::WindowClassifier::span(&stage);
+    let towers_in_parallel = stage.towers_in_parallel();
     let stop = super::run::stop_on_signals()?;
 
     // RSS sampler for the soak report.
@@ -179,6 +185,7 @@ pub fn run(args: PipelineBenchArgs) -> anyhow::Result<()> {
         "threshold": cfg.alerts.default_threshold,
         "smoothing_s": cfg.alerts.smoothing_s,
         "threads": args.threads,
+        "towers_in_parallel": towers_in_parallel,
         "model_sha256": sha,
         "soak": args.soak,
         "offline_frames": args.frames,

@@ -15,6 +15,7 @@
 pub mod clip;
 #[cfg(test)]
 pub(crate) mod test_models;
+mod towers;
 
 pub use clip::{ClipBuilder, ClipError, ClipTimings};
 
@@ -146,6 +147,8 @@ pub struct Classifier {
     input_order: Vec<usize>,
     plans: HashMap<usize, Plan>,
     runtime: InferRuntime,
+    /// The model cut into towers run side by side ([`Classifier::split_streams`]).
+    towers: Option<towers::Towers>,
 }
 
 impl std::fmt::Debug for Classifier {
@@ -212,7 +215,7 @@ impl Classifier {
             })?;
             input_order.push(idx);
         }
-        Ok(Classifier { source: source.to_string(), card, model, input_order, plans: HashMap::new(), runtime: InferRuntime::Cpu })
+        Ok(Classifier { source: source.to_string(), card, model, input_order, plans: HashMap::new(), runtime: InferRuntime::Cpu, towers: None })
     }
 
     pub fn card(&self) -> &ModelCard {
@@ -232,6 +235,9 @@ impl Classifier {
         }
         if runtime != self.runtime {
             self.plans.clear();
+            if let Some(t) = self.towers.as_mut() {
+                t.clear_plans();
+            }
             self.runtime = runtime;
         }
         Ok(())
@@ -247,7 +253,10 @@ impl Classifier {
 
     /// Batch sizes with an optimised plan so far.
     pub fn planned_batches(&self) -> Vec<usize> {
-        let mut v: Vec<usize> = self.plans.keys().copied().collect();
+        let mut v: Vec<usize> = match &self.towers {
+            Some(t) => t.planned_batches(),
+            None => self.plans.keys().copied().collect(),
+        };
         v.sort();
         v
     }
@@ -256,29 +265,55 @@ impl Classifier {
         if let Some(p) = self.plans.get(&batch) {
             return Ok(p.clone());
         }
-        let terr =
-            |e: TractError| InferError::Tract { path: self.source.clone(), msg: format!("batch {batch}: {e:#}") };
-        let mut m = self.model.clone();
-        for (i, &ci) in self.input_order.iter().enumerate() {
-            let mut shape: Vec<usize> = self.card.inputs[ci].shape.iter().map(|&d| d.max(0) as usize).collect();
-            shape[0] = batch;
-            m.set_input_fact(i, f32::fact(&shape).into()).map_err(terr)?;
-        }
-        let plan: Plan = match self.runtime {
-            InferRuntime::Cpu => Arc::new(m.into_optimized().map_err(terr)?.into_runnable().map_err(terr)?),
-            InferRuntime::Cuda => {
-                let rt = cuda_runtime().map_err(|msg| InferError::Tract { path: self.source.clone(), msg })?;
-                let typed = m.into_typed().map_err(terr)?.into_decluttered().map_err(terr)?;
-                Arc::from(rt.prepare(typed).map_err(terr)?)
-            }
-        };
+        let shapes: Vec<Vec<usize>> =
+            self.input_order.iter().map(|&ci| self.card.inputs[ci].shape.iter().map(|&d| d.max(0) as usize).collect()).collect();
+        let plan = build_plan(&self.model, &shapes, self.runtime, &self.source, batch)?;
         self.plans.insert(batch, plan.clone());
         Ok(plan)
     }
 
-    /// Runs one batch. Every card input must be given once, with shape `[B, ...]` matching the
-    /// card apart from the batch `B ≥ 1`, and `B` equal across inputs.
-    pub fn run(&mut self, inputs: &[InputTensor<'_>]) -> Result<Scores, InferError> {
+    /// Runs a two-stream model's towers side by side, each on its own thread, instead of the
+    /// whole graph on one: a window then costs the slower tower rather than both. The cut is
+    /// checked against the whole graph on one random clip before it is kept. A model with
+    /// no such cut (one stream, a learned fusion, another exporter's graph) stays whole and
+    /// the reason comes back, for the caller to log.
+    pub fn split_streams(&mut self) -> Result<(), String> {
+        let mut towers = towers::Towers::split(&self.model)?;
+        let data: Vec<(Vec<usize>, Vec<f32>)> = self
+            .card
+            .inputs
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let shape: Vec<usize> = std::iter::once(1).chain(d.shape[1..].iter().map(|&x| x.max(1) as usize)).collect();
+                let n = shape.iter().product();
+                (shape, motus_models::ir::random_input(n, 17 + i as u64))
+            })
+            .collect();
+        let names: Vec<String> = self.card.inputs.iter().map(|d| d.name.clone()).collect();
+        let inputs: Vec<InputTensor> =
+            names.iter().zip(&data).map(|(name, (shape, v))| InputTensor { name, shape, data: v }).collect();
+        let whole = self.run(&inputs).map_err(|e| format!("whole graph: {e}"))?;
+        let (tensors, shapes, batch) = self.tensors(&inputs).map_err(|e| e.to_string())?;
+        let split = towers.run(&tensors, &shapes, batch, self.runtime, &self.source).map_err(|e| format!("towers: {e}"))?;
+        let diff = whole.probs.iter().zip(&split).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+        if split.len() != whole.probs.len() || diff > 1e-4 {
+            return Err(format!("the towers' fused scores differ from the graph's by {diff} (of {} values)", split.len()));
+        }
+        // The whole graph's plan only served the check.
+        self.plans.clear();
+        self.towers = Some(towers);
+        Ok(())
+    }
+
+    /// Whether [`Classifier::split_streams`] cut the model into towers.
+    pub fn streams_split(&self) -> bool {
+        self.towers.is_some()
+    }
+
+    /// Checks `inputs` against the card and orders them as the graph wants: the tensors,
+    /// their shapes and the common batch size.
+    fn tensors(&self, inputs: &[InputTensor<'_>]) -> Result<(TVec<TValue>, Vec<Vec<usize>>, usize), InferError> {
         let ierr = |name: &str, msg: String| InferError::Input { name: name.to_string(), msg };
         for t in inputs {
             if !self.card.inputs.iter().any(|d| d.name == t.name) {
@@ -288,6 +323,7 @@ impl Classifier {
         }
         let mut batch = None;
         let mut tensors = TVec::new();
+        let mut shapes = Vec::new();
         for &ci in &self.input_order {
             let d = &self.card.inputs[ci];
             let t = inputs
@@ -316,12 +352,28 @@ impl Classifier {
             }
             let tensor = Tensor::from_shape(t.shape, t.data).map_err(|e| ierr(t.name, format!("{e:#}")))?;
             tensors.push(tensor.into());
+            shapes.push(t.shape.to_vec());
         }
-        let batch = batch.unwrap_or(1);
+        Ok((tensors, shapes, batch.unwrap_or(1)))
+    }
+
+    /// Runs one batch. Every card input must be given once, with shape `[B, ...]` matching the
+    /// card apart from the batch `B ≥ 1`, and `B` equal across inputs.
+    pub fn run(&mut self, inputs: &[InputTensor<'_>]) -> Result<Scores, InferError> {
+        let (tensors, shapes, batch) = self.tensors(inputs)?;
+        let k = self.num_classes();
+        if let Some(towers) = self.towers.as_mut() {
+            let probs = towers.run(&tensors, &shapes, batch, self.runtime, &self.source)?;
+            if probs.len() != batch * k {
+                return Err(InferError::Run { batch, msg: format!("towers returned {} values, expected {batch}×{k}", probs.len()) });
+            }
+            // The graph's own output: the log of the averaged probabilities.
+            let logits = probs.iter().map(|p| p.ln()).collect();
+            return Ok(Scores { batch, num_classes: k, logits, probs });
+        }
         let plan = self.plan(batch)?;
         let rerr = |e: TractError| InferError::Run { batch, msg: format!("{e:#}") };
         let out = plan.run(tensors).map_err(rerr)?;
-        let k = self.num_classes();
         let take = |i: usize| -> Result<Vec<f32>, InferError> {
             let v = out
                 .get(i)
@@ -342,6 +394,26 @@ impl Classifier {
         let probs = if out.len() == 1 { softmax_rows(&logits, k) } else { take(1)? };
         Ok(Scores { batch, num_classes: k, logits, probs })
     }
+}
+
+/// An optimised plan of `model` for `batch`, its inputs shaped `shapes` (tract's input order;
+/// the batch dimension is replaced), on `runtime`.
+fn build_plan(model: &InferenceModel, shapes: &[Vec<usize>], runtime: InferRuntime, source: &str, batch: usize) -> Result<Plan, InferError> {
+    let terr = |e: TractError| InferError::Tract { path: source.to_string(), msg: format!("batch {batch}: {e:#}") };
+    let mut m = model.clone();
+    for (i, shape) in shapes.iter().enumerate() {
+        let mut shape = shape.clone();
+        shape[0] = batch;
+        m.set_input_fact(i, f32::fact(&shape).into()).map_err(terr)?;
+    }
+    Ok(match runtime {
+        InferRuntime::Cpu => Arc::new(m.into_optimized().map_err(terr)?.into_runnable().map_err(terr)?),
+        InferRuntime::Cuda => {
+            let rt = cuda_runtime().map_err(|msg| InferError::Tract { path: source.to_string(), msg })?;
+            let typed = m.into_typed().map_err(terr)?.into_decluttered().map_err(terr)?;
+            Arc::from(rt.prepare(typed).map_err(terr)?)
+        }
+    })
 }
 
 #[cfg(test)]

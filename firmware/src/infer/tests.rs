@@ -433,3 +433,42 @@ fn cuda_runtime_is_refused_with_a_reason_when_unavailable() {
     c.set_runtime(InferRuntime::Cpu).unwrap();
     assert_eq!(run_rows(&mut c, &s, &[0]), before);
 }
+
+#[test]
+fn two_stream_towers_run_apart_and_score_as_the_whole_graph() {
+    let (spec, bytes) = two_stream_bytes();
+    let mut whole = Classifier::from_bytes(&bytes, "ts.onnx").unwrap();
+    let mut split = Classifier::from_bytes(&bytes, "ts.onnx").unwrap();
+    split.split_streams().unwrap();
+    assert!(split.streams_split() && !whole.streams_split());
+    let s = samples(whole.card(), 3, 5);
+    // Batch 1 and 3, each row alone and together: the towers' fusion is the graph's.
+    for rows in [vec![0], vec![2], vec![0, 1, 2]] {
+        let a = run_rows(&mut whole, &s, &rows);
+        let b = run_rows(&mut split, &s, &rows);
+        assert_eq!(b.batch, rows.len());
+        assert!(max_abs_diff(&a.probs, &b.probs) < 1e-5, "{:?} vs {:?}", a.probs, b.probs);
+        assert!(max_abs_diff(&a.logits, &b.logits) < 1e-4, "{:?} vs {:?}", a.logits, b.logits);
+    }
+    assert_eq!(split.planned_batches(), vec![1, 3], "the towers' plans");
+    // Bad input is refused as before, with the input named.
+    let n = spec.num_classes();
+    let err = split.run(&[InputTensor { name: "rgb", shape: &[1, 3, 2, 2], data: &[0.0; 12] }]).unwrap_err();
+    assert!(err.to_string().contains("rgb"), "{err} ({n} classes)");
+}
+
+#[test]
+fn graphs_without_an_average_fusion_stay_whole() {
+    for name in ["two-stream learned", "c3d", "fused-3d", "single-frame"] {
+        let spec = motus_models::spec::tiny_variants().into_iter().find(|(n, _)| *n == name).unwrap().1;
+        let (_, bytes) = export_spec(&spec, true);
+        let mut c = Classifier::from_bytes(&bytes, "m.onnx").unwrap();
+        let err = c.split_streams().unwrap_err();
+        assert!(!c.streams_split(), "{name}");
+        assert!(err.contains("fusion") || err.contains("input"), "{name}: {err}");
+        // It still runs whole.
+        let s = samples(c.card(), 1, 3);
+        let out = run_rows(&mut c, &s, &[0]);
+        assert_eq!(out.probs.len(), spec.num_classes());
+    }
+}

@@ -208,6 +208,10 @@ pub struct ModelConfig {
     /// Threads for the CPU flow engine.
     #[serde(default = "one")]
     pub flow_threads: usize,
+    /// Runs a two-stream model's spatial and temporal towers on two threads at once (the
+    /// window then costs the slower tower, not both). Models without two towers run whole.
+    #[serde(default = "yes")]
+    pub parallel_streams: bool,
 }
 
 fn default_runtime() -> String {
@@ -222,7 +226,15 @@ fn one() -> usize {
 
 impl Default for ModelConfig {
     fn default() -> Self {
-        ModelConfig { path: None, card: None, runtime: default_runtime(), threads: 1, flow_backend: default_flow_backend(), flow_threads: 1 }
+        ModelConfig {
+            path: None,
+            card: None,
+            runtime: default_runtime(),
+            threads: 1,
+            flow_backend: default_flow_backend(),
+            flow_threads: 1,
+            parallel_streams: true,
+        }
     }
 }
 

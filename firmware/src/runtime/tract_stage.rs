@@ -97,6 +97,24 @@ impl TractStage {
         })
     }
 
+    /// Runs a two-stream model's towers on two threads (`model.parallel_streams`). A model
+    /// without two towers runs whole; the reason is logged, as a config that asks for towers
+    /// is still valid for any model.
+    pub fn set_parallel_streams(&mut self, on: bool) {
+        if !on {
+            return;
+        }
+        match self.classifier.split_streams() {
+            Ok(()) => self.describe.push_str(", towers in parallel"),
+            Err(reason) => log::info!("model runs as one graph, not tower by tower: {reason}"),
+        }
+    }
+
+    /// Whether the model's towers run side by side ([`TractStage::set_parallel_streams`]).
+    pub fn towers_in_parallel(&self) -> bool {
+        self.classifier.streams_split()
+    }
+
     /// Where the model's square crop is taken along the frame's longer side (`window.crop`).
     pub fn set_crop(&mut self, crop: CropMode) {
         self.crop = crop;
@@ -245,5 +263,38 @@ mod tests {
             let (probs, _) = stage.classify(&window).unwrap();
             assert!((probs.iter().sum::<f32>() - 1.0).abs() < 1e-4);
         }
+    }
+
+    #[test]
+    fn towers_in_parallel_score_windows_as_the_whole_graph() {
+        let dir = tempfile::tempdir().unwrap();
+        let labels: Vec<String> = (0..4).map(|i| format!("c{i}")).collect();
+        let path = write_model(dir.path(), "two-stream", &tiny_spec("two-stream", 4, 32), labels.clone(), 5);
+        let mut serial = TractStage::load(&path, None, Backend::Cpu, 1, 1).unwrap();
+        let mut parallel = TractStage::load(&path, None, Backend::Cpu, 1, 1).unwrap();
+        parallel.set_parallel_streams(true);
+        assert!(parallel.towers_in_parallel() && !serial.towers_in_parallel());
+        assert!(parallel.describe().contains("towers in parallel"), "{}", parallel.describe());
+        let mut v = crate::synth::SynthVideo::endless(64, 48, 25.0, 9);
+        let frames: Vec<Frame> = (0..serial.span() + 4)
+            .map(|_| {
+                let raw = v.next_frame().unwrap().unwrap();
+                let mut p = Frame::new(0, 0);
+                serial.prepare(&raw, &mut p).unwrap();
+                p
+            })
+            .collect();
+        for start in [0, 4] {
+            let window: Vec<&Frame> = frames[start..start + serial.span()].iter().collect();
+            let (a, _) = serial.classify(&window).unwrap();
+            let (b, _) = parallel.classify(&window).unwrap();
+            let diff = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+            assert!(diff < 1e-5, "window at {start}: {a:?} vs {b:?}");
+        }
+        // A single-stream model asked for towers runs whole.
+        let c3d = write_model(dir.path(), "c3d", &tiny_spec("c3d", 4, 32), labels, 5);
+        let mut stage = TractStage::load(&c3d, None, Backend::Cpu, 1, 1).unwrap();
+        stage.set_parallel_streams(true);
+        assert!(!stage.towers_in_parallel());
     }
 }
