@@ -42,6 +42,9 @@ pub struct PipelineBenchArgs {
     /// Where the model's square crop is taken along the frame's width (`window.crop`).
     #[arg(long, value_enum, default_value = "follow")]
     crop: CropArg,
+    /// Magnification of the model's view (`window.zoom`).
+    #[arg(long, default_value_t = motus::runtime::config::WindowConfig::default().zoom)]
+    zoom: f32,
     /// Scene seed.
     #[arg(long, default_value_t = 7)]
     seed: u64,
@@ -87,6 +90,7 @@ pub fn run(args: PipelineBenchArgs) -> anyhow::Result<()> {
     cfg.model.flow_threads = args.flow_threads;
     cfg.model.parallel_streams = !args.serial_streams;
     cfg.window.stride = args.stride;
+    cfg.window.zoom = args.zoom;
     cfg.window.crop = match args.crop {
         CropArg::Start => CropMode::Start,
         CropArg::Center => CropMode::Center,
@@ -182,6 +186,7 @@ pub fn run(args: PipelineBenchArgs) -> anyhow::Result<()> {
         "scene_size": [args.size.0, args.size.1],
         "stride": args.stride,
         "crop": cfg.window.crop,
+        "zoom": cfg.window.zoom,
         "threshold": cfg.alerts.default_threshold,
         "smoothing_s": cfg.alerts.smoothing_s,
         "threads": args.threads,

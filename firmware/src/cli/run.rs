@@ -105,6 +105,7 @@ pub fn load_stage(cfg: &RunConfig) -> anyhow::Result<(TractStage, String)> {
     stage.set_runtime(cfg.model.runtime.parse().map_err(anyhow::Error::msg)?).map_err(anyhow::Error::msg)?;
     stage.set_parallel_streams(cfg.model.parallel_streams);
     stage.set_crop(cfg.window.crop);
+    stage.set_zoom(cfg.window.zoom).map_err(anyhow::Error::msg)?;
     Ok((stage, sha))
 }
 

@@ -108,10 +108,16 @@ pub struct ClipTimings {
     pub flow: Duration,
 }
 
+/// The largest [`ClipBuilder::set_zoom`]: beyond it the crop sees too little of a frame to
+/// hold a person.
+pub const MAX_ZOOM: f32 = 4.0;
+
 /// Builds a model's input tensors from windows of decoded frames; see the module docs for
 /// what a window is and how each layout is filled.
 pub struct ClipBuilder {
     pipeline: FramePipeline,
+    /// The card's short-side size, which [`ClipBuilder::set_zoom`] scales.
+    card_resize_short: u32,
     normalization: motus_models::Normalization,
     frame_stride: u32,
     steps: usize,
@@ -254,6 +260,7 @@ impl ClipBuilder {
         }
         Ok(ClipBuilder {
             pipeline: FramePipeline::new(card.input.clone()),
+            card_resize_short: card.input.resize_short,
             normalization: card.input.normalization.clone(),
             frame_stride: card.input.clip.frame_stride,
             steps,
@@ -282,6 +289,27 @@ impl ClipBuilder {
             }
         };
         Self::new(card, flow)
+    }
+
+    /// Magnifies the view by `zoom` (≥ 1): frames are resized to `zoom` times the card's
+    /// short side before the square crop, so the crop covers `1 / zoom` of what it covered
+    /// and what it shows is `zoom` times larger. For a camera whose subjects fill less of the
+    /// frame than the training videos' did; the model's input size does not change. The next
+    /// build starts afresh.
+    pub fn set_zoom(&mut self, zoom: f32) -> Result<(), ClipError> {
+        if !(zoom.is_finite() && (1.0..=MAX_ZOOM).contains(&zoom)) {
+            return Err(ClipError::Contract { input: "(zoom)".into(), msg: format!("zoom {zoom} must be in 1..={MAX_ZOOM}") });
+        }
+        let mut spec = self.pipeline.spec().clone();
+        spec.resize_short = ((self.card_resize_short as f32 * zoom).round() as u32).max(spec.input_size);
+        self.pipeline = FramePipeline::new(spec);
+        self.last_crop = None;
+        Ok(())
+    }
+
+    /// The short side frames are resized to before the crop: the card's, times the zoom.
+    pub fn resize_short(&self) -> u32 {
+        self.pipeline.spec().resize_short
     }
 
     /// Frames per window: `T` for RGB-only models, `T + L` with flow.

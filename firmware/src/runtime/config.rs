@@ -257,6 +257,16 @@ pub struct WindowConfig {
     /// view wants `start` or `end`.
     #[serde(default)]
     pub crop: CropMode,
+    /// Magnification of the model's view (1 = the card's own resize): frames are resized to
+    /// `zoom` times the card's short side before the square crop. People on the live scene
+    /// fill less of the frame than in the training clips; a zoom brings them to the size the
+    /// model learned, at the cost of field of view (the crop follows the motion).
+    #[serde(default = "default_zoom")]
+    pub zoom: f32,
+}
+
+fn default_zoom() -> f32 {
+    1.0
 }
 
 /// `window.crop`: a fixed crop, or one that follows the motion.
@@ -301,7 +311,13 @@ fn default_max_lag() -> usize {
 
 impl Default for WindowConfig {
     fn default() -> Self {
-        WindowConfig { stride: default_stride(), ring_slots: default_ring_slots(), max_lag: default_max_lag(), crop: CropMode::Follow }
+        WindowConfig {
+            stride: default_stride(),
+            ring_slots: default_ring_slots(),
+            max_lag: default_max_lag(),
+            crop: CropMode::Follow,
+            zoom: default_zoom(),
+        }
     }
 }
 
@@ -698,6 +714,9 @@ impl RunConfig {
         if !(2..=256).contains(&w.ring_slots) {
             return Err(invalid("window.ring_slots", format!("{} must be in 2..=256", w.ring_slots)));
         }
+        if !(w.zoom.is_finite() && (1.0..=crate::infer::clip::MAX_ZOOM).contains(&w.zoom)) {
+            return Err(invalid("window.zoom", format!("{} must be in 1..={}", w.zoom, crate::infer::clip::MAX_ZOOM)));
+        }
         if w.max_lag >= w.ring_slots {
             return Err(invalid("window.max_lag", format!("{} must be below ring_slots ({})", w.max_lag, w.ring_slots)));
         }
@@ -832,6 +851,8 @@ preview = "127.0.0.1:8090"
             ("[window]\nstride = 0\n", "window.stride"),
             ("[window]\nmax_lag = 9\nring_slots = 4\n", "window.max_lag"),
             ("[window]\ncrop = \"left\"\n", "left"),
+            ("[window]\nzoom = 0.5\n", "window.zoom"),
+            ("[window]\nzoom = 9\n", "window.zoom"),
             ("[model]\nruntime = \"tpu\"\n", "model.runtime"),
             ("[model]\nflow_backend = \"opencl\"\n", "model.flow_backend"),
             ("[alerts]\ndefault_threshold = 1.5\n", "alerts.default_threshold"),

@@ -115,6 +115,19 @@ impl TractStage {
         self.classifier.streams_split()
     }
 
+    /// Magnifies what the model sees (`window.zoom`, see [`ClipBuilder::set_zoom`]); frames
+    /// entering the history are then resized to the zoomed size.
+    pub fn set_zoom(&mut self, zoom: f32) -> Result<(), String> {
+        self.builder.set_zoom(zoom).map_err(|e| e.to_string())?;
+        self.resize_short = self.builder.resize_short();
+        self.resampler = None;
+        self.last_window.clear();
+        if zoom != 1.0 {
+            self.describe.push_str(&format!(", zoom {zoom}"));
+        }
+        Ok(())
+    }
+
     /// Where the model's square crop is taken along the frame's longer side (`window.crop`).
     pub fn set_crop(&mut self, crop: CropMode) {
         self.crop = crop;
@@ -297,4 +310,31 @@ mod tests {
         stage.set_parallel_streams(true);
         assert!(!stage.towers_in_parallel());
     }
+
+    #[test]
+    fn a_zoomed_stage_keeps_larger_frames_and_classifies_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let labels: Vec<String> = (0..3).map(|i| format!("c{i}")).collect();
+        let path = write_model(dir.path(), "two-stream", &tiny_spec("two-stream", 3, 32), labels, 5);
+        let mut stage = TractStage::load(&path, None, Backend::Cpu, 1, 1).unwrap();
+        let base = stage.resize_short;
+        stage.set_zoom(1.5).unwrap();
+        assert_eq!(stage.resize_short, (base as f32 * 1.5).round() as u32);
+        assert!(stage.describe().contains("zoom 1.5"), "{}", stage.describe());
+        assert!(stage.set_zoom(0.9).is_err());
+        let mut v = crate::synth::SynthVideo::endless(96, 64, 25.0, 2);
+        let frames: Vec<Frame> = (0..stage.span())
+            .map(|_| {
+                let raw = v.next_frame().unwrap().unwrap();
+                let mut p = Frame::new(0, 0);
+                stage.prepare(&raw, &mut p).unwrap();
+                assert_eq!(p.height, stage.resize_short);
+                p
+            })
+            .collect();
+        let refs: Vec<&Frame> = frames.iter().collect();
+        let (probs, _) = stage.classify(&refs).unwrap();
+        assert!((probs.iter().sum::<f32>() - 1.0).abs() < 1e-4);
+    }
 }
+

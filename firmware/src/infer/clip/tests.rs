@@ -331,3 +331,27 @@ fn a_moving_crop_reuses_the_shared_fields_shifted_and_computes_only_new_pairs() 
     fresh.build(&stream[3..8], CropPosition::At(0)).unwrap();
     assert_eq!(snapshot(&sliding), snapshot(&fresh));
 }
+
+#[test]
+fn a_zoom_builds_what_a_card_with_the_larger_resize_builds() {
+    let frames = window(5, 1);
+    for zoom in [1.0f32, 1.3, 2.0] {
+        let (card, mut zoomed) = builder("i3d");
+        zoomed.set_zoom(zoom).unwrap();
+        let mut bigger = card.clone();
+        bigger.input.resize_short = (card.input.resize_short as f32 * zoom).round() as u32;
+        let mut plain = ClipBuilder::from_card(&bigger, Backend::Cpu, 1).unwrap();
+        assert_eq!(zoomed.resize_short(), bigger.input.resize_short);
+        zoomed.build(&frames, CropPosition::Center).unwrap();
+        plain.build(&frames, CropPosition::Center).unwrap();
+        assert_eq!(snapshot(&zoomed), snapshot(&plain), "zoom {zoom}");
+        // The input size is the card's: only the view changed.
+        assert_eq!(zoomed.processed[0].width as usize, SIZE);
+    }
+    // A zoom out, a NaN or an absurd zoom is refused with the value named.
+    let (_, mut b) = builder("i3d");
+    for bad in [0.5f32, f32::NAN, 9.0] {
+        let e = b.set_zoom(bad).unwrap_err().to_string();
+        assert!(e.contains("zoom"), "{bad}: {e}");
+    }
+}
