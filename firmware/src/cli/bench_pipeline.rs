@@ -186,7 +186,8 @@ pub fn run(args: PipelineBenchArgs) -> anyhow::Result<()> {
         "scene_size": [args.size.0, args.size.1],
         "stride": args.stride,
         "crop": cfg.window.crop,
-        "zoom": cfg.window.zoom,
+        // As given (an f32 widened as is would print 1.2999999523).
+        "zoom": (cfg.window.zoom as f64 * 1e4).round() / 1e4,
         "threshold": cfg.alerts.default_threshold,
         "smoothing_s": cfg.alerts.smoothing_s,
         "threads": args.threads,
