@@ -16,7 +16,6 @@
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use motus::flow::Backend;
 use motus::runtime::classify::WindowClassifier;
 use motus::runtime::config::{Pace, RunConfig, SinkConfig, SourceConfig};
 use motus::runtime::pipeline::{run, RunLimits};
@@ -39,8 +38,9 @@ fn the_bundled_model_alerts_on_the_live_scene_with_high_precision_and_recall() {
     cfg.sinks = vec![SinkConfig::File { name: None, path: sink.clone(), max_bytes: 1 << 20, keep: 1 }];
     cfg.validate().unwrap();
 
-    let mut stage = TractStage::load(&motus_e2e::zoo_model("motus-synth-twostream.onnx"), None, Backend::Cpu, 2, 1).unwrap();
-    stage.set_crop(cfg.window.crop);
+    cfg.model.flow_backend = "cpu".into();
+    cfg.model.flow_threads = 2;
+    let stage = TractStage::for_run(&motus_e2e::zoo_model("motus-synth-twostream.onnx"), &cfg).unwrap();
     let span = stage.span();
     let report = run(&cfg, Box::new(stage), "bundled", Arc::new(AtomicBool::new(false)), RunLimits::default()).unwrap();
     assert_eq!(report.frames_in, frames, "the whole stretch of scene was read");

@@ -100,12 +100,7 @@ pub fn load_stage(cfg: &RunConfig) -> anyhow::Result<(TractStage, String)> {
     let bytes = std::fs::read(&model).with_context(|| format!("reading model {}", model.display()))?;
     let sha = hex(&sha2::Sha256::digest(&bytes));
     drop(bytes);
-    let backend = cfg.model.flow_backend.parse().map_err(anyhow::Error::msg)?;
-    let mut stage = TractStage::load(&model, cfg.model.card.as_deref(), backend, cfg.model.flow_threads, cfg.model.threads).map_err(anyhow::Error::msg)?;
-    stage.set_runtime(cfg.model.runtime.parse().map_err(anyhow::Error::msg)?).map_err(anyhow::Error::msg)?;
-    stage.set_parallel_streams(cfg.model.parallel_streams);
-    stage.set_crop(cfg.window.crop);
-    stage.set_zoom(cfg.window.zoom).map_err(anyhow::Error::msg)?;
+    let stage = TractStage::for_run(&model, cfg).map_err(anyhow::Error::msg)?;
     Ok((stage, sha))
 }
 

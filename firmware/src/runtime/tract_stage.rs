@@ -157,6 +157,19 @@ impl TractStage {
         self.describe.push_str(&format!(", inference on {}", runtime.name()));
         Ok(())
     }
+
+    /// Loads the model a run config names (`model_path`, already resolved) and applies the
+    /// config's model and window settings: what `motus run`, `demo` and the benchmarks run,
+    /// so that tests holding the same config run the same stage.
+    pub fn for_run(model_path: &Path, cfg: &super::config::RunConfig) -> Result<Self, String> {
+        let backend = cfg.model.flow_backend.parse()?;
+        let mut stage = TractStage::load(model_path, cfg.model.card.as_deref(), backend, cfg.model.flow_threads, cfg.model.threads)?;
+        stage.set_runtime(cfg.model.runtime.parse()?)?;
+        stage.set_parallel_streams(cfg.model.parallel_streams);
+        stage.set_crop(cfg.window.crop);
+        stage.set_zoom(cfg.window.zoom)?;
+        Ok(stage)
+    }
 }
 
 impl WindowClassifier for TractStage {
