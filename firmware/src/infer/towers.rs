@@ -15,6 +15,7 @@
 //! against the whole graph on one input before using them ([`super::Classifier::split_streams`]).
 
 use std::collections::HashMap;
+use std::sync::mpsc;
 
 use tract_onnx::prelude::*;
 
@@ -38,6 +39,57 @@ struct Tower {
 #[derive(Debug)]
 pub(crate) struct Towers {
     towers: Vec<Tower>,
+    /// One worker per tower after the first, which runs on the caller's thread.
+    workers: Vec<Worker>,
+}
+
+/// A tower's job: its plan, its input and the batch size (for errors).
+type Job = (Plan, TValue, usize);
+
+/// A thread that runs tower jobs until its [`Towers`] is dropped.
+#[derive(Debug)]
+struct Worker {
+    jobs: mpsc::Sender<Job>,
+    results: mpsc::Receiver<Result<Vec<f32>, InferError>>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Worker {
+    fn start() -> Self {
+        let (jobs, job_rx) = mpsc::channel::<Job>();
+        let (result_tx, results) = mpsc::channel();
+        let handle = std::thread::Builder::new()
+            .name("motus-tower".into())
+            .spawn(move || {
+                for (plan, input, batch) in job_rx {
+                    if result_tx.send(run_tower(plan, input, batch)).is_err() {
+                        break;
+                    }
+                }
+            })
+            .ok();
+        Worker { jobs, results, handle }
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        // Closing the job channel ends the thread's loop.
+        let (dead, _) = mpsc::channel();
+        drop(std::mem::replace(&mut self.jobs, dead));
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+/// Runs one tower's plan on its input: the tower's softmax, `(batch, k)` row-major.
+fn run_tower(plan: Plan, input: TValue, batch: usize) -> Result<Vec<f32>, InferError> {
+    let rerr = |e: TractError| InferError::Run { batch, msg: format!("{e:#}") };
+    let out = plan.run(tvec![input]).map_err(rerr)?;
+    let first = out.first().ok_or_else(|| InferError::Run { batch, msg: "a tower returned no output".into() })?;
+    let view = first.try_as_plain_ram().map_err(rerr)?;
+    Ok(view.as_slice::<f32>().map_err(rerr)?.to_vec())
 }
 
 /// Graph inputs (positions in `model.input_outlets()`) that `outlet` depends on.
@@ -102,7 +154,7 @@ impl Towers {
             0 => Err("the graph has no average fusion (no fusion.softmax0 node)".into()),
             1 => Err("the fusion averages one tower".into()),
             k if k != n_inputs => Err(format!("{k} towers for {n_inputs} graph inputs")),
-            _ => Ok(Towers { towers }),
+            _ => Ok(Towers { towers, workers: Vec::new() }),
         }
     }
 
@@ -153,34 +205,20 @@ impl Towers {
             };
             jobs.push((plan, tensors[t.graph_input].clone()));
         }
-        let rerr = |e: TractError| InferError::Run {
-            batch,
-            msg: format!("{e:#}"),
-        };
-        let run_one = |(plan, input): (Plan, TValue)| -> Result<Vec<f32>, InferError> {
-            let out = plan.run(tvec![input]).map_err(rerr)?;
-            let first = out.first().ok_or_else(|| InferError::Run {
-                batch,
-                msg: "a tower returned no output".into(),
-            })?;
-            let view = first.try_as_plain_ram().map_err(rerr)?;
-            Ok(view.as_slice::<f32>().map_err(rerr)?.to_vec())
-        };
         let mut jobs = jobs.into_iter();
         let first = jobs.next().expect("split keeps two towers or more");
-        let results: Vec<Result<Vec<f32>, InferError>> = std::thread::scope(|s| {
-            let others: Vec<_> = jobs.map(|job| s.spawn(move || run_one(job))).collect();
-            let mut all = vec![run_one(first)];
-            for h in others {
-                all.push(h.join().unwrap_or_else(|_| {
-                    Err(InferError::Run {
-                        batch,
-                        msg: "a tower's thread panicked".into(),
-                    })
-                }));
-            }
-            all
-        });
+        // The other towers go to long-lived workers (one thread each, started on first use):
+        // a thread started per window would cost its start-up every window and churn memory.
+        while self.workers.len() < self.towers.len() - 1 {
+            self.workers.push(Worker::start());
+        }
+        for (w, (plan, input)) in self.workers.iter().zip(jobs) {
+            w.jobs.send((plan, input, batch)).map_err(|_| InferError::Run { batch, msg: "a tower's thread has stopped".into() })?;
+        }
+        let mut results = vec![run_tower(first.0, first.1, batch)];
+        for w in &self.workers {
+            results.push(w.results.recv().unwrap_or_else(|_| Err(InferError::Run { batch, msg: "a tower's thread has stopped".into() })));
+        }
         let mut fused: Vec<f32> = Vec::new();
         for r in results {
             let p = r?;
