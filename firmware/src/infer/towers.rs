@@ -49,7 +49,8 @@ type Job = (Plan, TValue, usize);
 /// A thread that runs tower jobs until its [`Towers`] is dropped.
 #[derive(Debug)]
 struct Worker {
-    jobs: mpsc::Sender<Job>,
+    /// Taken on drop: closing the channel ends the thread's loop.
+    jobs: Option<mpsc::Sender<Job>>,
     results: mpsc::Receiver<Result<Vec<f32>, InferError>>,
     handle: Option<std::thread::JoinHandle<()>>,
 }
@@ -68,15 +69,13 @@ impl Worker {
                 }
             })
             .ok();
-        Worker { jobs, results, handle }
+        Worker { jobs: Some(jobs), results, handle }
     }
 }
 
 impl Drop for Worker {
     fn drop(&mut self) {
-        // Closing the job channel ends the thread's loop.
-        let (dead, _) = mpsc::channel();
-        drop(std::mem::replace(&mut self.jobs, dead));
+        drop(self.jobs.take());
         if let Some(h) = self.handle.take() {
             let _ = h.join();
         }
@@ -212,12 +211,18 @@ impl Towers {
         while self.workers.len() < self.towers.len() - 1 {
             self.workers.push(Worker::start());
         }
-        for (w, (plan, input)) in self.workers.iter().zip(jobs) {
-            w.jobs.send((plan, input, batch)).map_err(|_| InferError::Run { batch, msg: "a tower's thread has stopped".into() })?;
-        }
+        let stopped = || InferError::Run { batch, msg: "a tower's thread has stopped".into() };
+        // Every job handed to a worker has its result received below, even when another
+        // tower fails, so no stale result is left for the next window.
+        let sent: Vec<bool> = self
+            .workers
+            .iter()
+            .zip(jobs)
+            .map(|(w, (plan, input))| w.jobs.as_ref().is_some_and(|tx| tx.send((plan, input, batch)).is_ok()))
+            .collect();
         let mut results = vec![run_tower(first.0, first.1, batch)];
-        for w in &self.workers {
-            results.push(w.results.recv().unwrap_or_else(|_| Err(InferError::Run { batch, msg: "a tower's thread has stopped".into() })));
+        for (w, sent) in self.workers.iter().zip(sent) {
+            results.push(if sent { w.results.recv().unwrap_or_else(|_| Err(stopped())) } else { Err(stopped()) });
         }
         let mut fused: Vec<f32> = Vec::new();
         for r in results {

@@ -229,6 +229,20 @@ mod tests {
     use crate::infer::test_models::{tiny_spec, write_model};
     use crate::media::VideoReader;
 
+    /// `n` frames of a `w x h` live synthetic scene, each as `stage` prepares it for its
+    /// window history.
+    fn prepared_stream(stage: &mut TractStage, (w, h): (u32, u32), seed: u64, n: usize) -> Vec<Frame> {
+        let mut v = crate::synth::SynthVideo::endless(w, h, 25.0, seed);
+        (0..n)
+            .map(|_| {
+                let raw = v.next_frame().unwrap().unwrap();
+                let mut p = Frame::new(0, 0);
+                stage.prepare(&raw, &mut p).unwrap();
+                p
+            })
+            .collect()
+    }
+
     #[test]
     fn prepared_frames_give_bit_identical_tensors() {
         let dir = tempfile::tempdir().unwrap();
@@ -268,15 +282,8 @@ mod tests {
         let mut stage = TractStage::load(&path, None, Backend::Cpu, 1, 1).unwrap();
         stage.set_crop(CropMode::Follow);
         assert!(stage.describe().contains("crop follow"), "{}", stage.describe());
-        let mut v = crate::synth::SynthVideo::endless(120, 48, 25.0, 3);
-        let stream: Vec<Frame> = (0..stage.span() + 8)
-            .map(|_| {
-                let raw = v.next_frame().unwrap().unwrap();
-                let mut p = Frame::new(0, 0);
-                stage.prepare(&raw, &mut p).unwrap();
-                p
-            })
-            .collect();
+        let n = stage.span() + 8;
+        let stream = prepared_stream(&mut stage, (120, 48), 3, n);
         let span = stage.span();
         assert_eq!(stage.frame_stride, 1);
         let mut prev: Option<usize> = None;
@@ -301,15 +308,8 @@ mod tests {
         parallel.set_parallel_streams(true);
         assert!(parallel.towers_in_parallel() && !serial.towers_in_parallel());
         assert!(parallel.describe().contains("towers in parallel"), "{}", parallel.describe());
-        let mut v = crate::synth::SynthVideo::endless(64, 48, 25.0, 9);
-        let frames: Vec<Frame> = (0..serial.span() + 4)
-            .map(|_| {
-                let raw = v.next_frame().unwrap().unwrap();
-                let mut p = Frame::new(0, 0);
-                serial.prepare(&raw, &mut p).unwrap();
-                p
-            })
-            .collect();
+        let n = serial.span() + 4;
+        let frames = prepared_stream(&mut serial, (64, 48), 9, n);
         for start in [0, 4] {
             let window: Vec<&Frame> = frames[start..start + serial.span()].iter().collect();
             let (a, _) = serial.classify(&window).unwrap();
@@ -335,16 +335,9 @@ mod tests {
         assert_eq!(stage.resize_short, (base as f32 * 1.5).round() as u32);
         assert!(stage.describe().contains("zoom 1.5"), "{}", stage.describe());
         assert!(stage.set_zoom(0.9).is_err());
-        let mut v = crate::synth::SynthVideo::endless(96, 64, 25.0, 2);
-        let frames: Vec<Frame> = (0..stage.span())
-            .map(|_| {
-                let raw = v.next_frame().unwrap().unwrap();
-                let mut p = Frame::new(0, 0);
-                stage.prepare(&raw, &mut p).unwrap();
-                assert_eq!(p.height, stage.resize_short);
-                p
-            })
-            .collect();
+        let n = stage.span();
+        let frames = prepared_stream(&mut stage, (96, 64), 2, n);
+        assert!(frames.iter().all(|p| p.height == stage.resize_short));
         let refs: Vec<&Frame> = frames.iter().collect();
         let (probs, _) = stage.classify(&refs).unwrap();
         assert!((probs.iter().sum::<f32>() - 1.0).abs() < 1e-4);
