@@ -276,6 +276,9 @@ pub fn make_clip<R: Rng>(
                     .flow
                     .get(a as usize)
                     .ok_or_else(|| anyhow::anyhow!("flow cache has {} fields, frame {a} needs one", video.flow.len()))?;
+                if field.len() != 2 * (w * h) as usize {
+                    anyhow::bail!("flow field {a} holds {} values, frames of {w}x{h} need {} (a cache from frames of another size)", field.len(), 2 * w * h);
+                }
                 let (px, py) = field.split_at(field.len() / 2);
                 resampler.apply(px, scale_x, &mut xy[0]);
                 resampler.apply(py, scale_y, &mut xy[1]);
@@ -389,6 +392,17 @@ mod tests {
             }
         }
         dst
+    }
+
+    #[test]
+    fn a_flow_field_of_another_size_is_a_clear_error_not_a_panic() {
+        let mut v = video(1);
+        v.flow[0].truncate(10);
+        let g = geometry(false);
+        let mut out = vec![vec![0.0; 3 * 32 * 32], vec![0.0; 4 * 32 * 32]];
+        let window = ClipIndices { frames: vec![0, 1, 2], padded: false };
+        let err = make_clip::<rand_chacha::ChaCha8Rng>(&v, &g, &Augment::default(), None, Some(&window), &mut out).unwrap_err();
+        assert!(err.to_string().contains("flow field 0 holds 10 values"), "{err}");
     }
 
     #[test]
