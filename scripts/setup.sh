@@ -56,7 +56,7 @@ fi
 ZIGBUILD=(cargo-zigbuild==0.24.1 ziglang==0.17.1)
 if [[ $("$venv/bin/python" -m pip freeze --disable-pip-version-check 2>/dev/null | grep -cxF -e "${ZIGBUILD[0]}" -e "${ZIGBUILD[1]}") != 2 ]]; then
   say "installing ${ZIGBUILD[*]} into $venv"
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check "${ZIGBUILD[@]}"
+  "$venv/bin/python" -m pip install -q --no-cache-dir --disable-pip-version-check "${ZIGBUILD[@]}"
 fi
 [[ $deploy_only == 1 ]] && { say "ready (deploy)"; exit 0; }
 
@@ -65,13 +65,13 @@ fi
 TORCH_VERSION=2.13.0
 if ! "$venv/bin/python" -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '$TORCH_VERSION')" 2>/dev/null; then
   say "installing torch==$TORCH_VERSION into $venv (large download, once)"
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check "torch==$TORCH_VERSION"
+  "$venv/bin/python" -m pip install -q --no-cache-dir --disable-pip-version-check --upgrade pip
+  "$venv/bin/python" -m pip install -q --no-cache-dir --disable-pip-version-check "torch==$TORCH_VERSION"
 fi
 # Peers for side-by-side benchmarks and cross-checks (never runtime dependencies of motus).
 PEERS=(opencv-contrib-python-headless==5.0.0.93 numpy==2.4.6 onnx==1.23.2 onnxruntime==1.32.0)
 if ! "$venv/bin/python" -c "import cv2, numpy, sys; import onnx, onnxruntime; sys.exit(cv2.__version__ != '5.0.0' or numpy.__version__ != '2.4.6' or onnx.__version__ != '1.23.2' or onnxruntime.__version__ != '1.32.0')" 2>/dev/null; then
   say "installing ${PEERS[*]} into $venv"
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check "${PEERS[@]}"
+  "$venv/bin/python" -m pip install -q --no-cache-dir --disable-pip-version-check "${PEERS[@]}"
 fi
 say "ready"

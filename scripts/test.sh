@@ -31,5 +31,23 @@ MOTUS_QUANT_DUMP="$qdump" cargo test --locked -p motus --lib quantize::tests::du
 # that binary under qemu-user agreeing with this one, the Debian packages installed into a
 # scratch root, systemd-analyze verify on the unit, and deploy/flash over a real sshd with
 # rollback. The release cross-build is the slow part (about 25 min cold on 2 cores).
+#
+# The cross-build needs about 2 GB (aarch64 objects plus host build scripts). The disk here is
+# shared and its free space swings by tens of GB; one CI run reached this point with 167 MB
+# left and every deploy check failed on "No space left on device". When less than
+# MOTUS_DEPLOY_MIN_FREE_MB (default 4096) is free, the debug build is pruned first: its test
+# binaries have all run, and the deploy tests need only the host motus, copied out beforehand.
+# Pruning costs a full debug rebuild on the next local run, so it only happens when needed.
+target_dir="${CARGO_TARGET_DIR:-target}"
+host_motus="$target_dir/debug/motus"
+free_mb=$(df -m --output=avail . 2>/dev/null | tail -1 | tr -d ' ' || echo 0)
 echo "disk free before the aarch64 build: $(disk_free)"
-deploy/tests/run.sh "${CARGO_TARGET_DIR:-target}/debug/motus"
+if [[ ${free_mb:-0} -lt ${MOTUS_DEPLOY_MIN_FREE_MB:-4096} ]]; then
+  kept=$(mktemp -d)
+  trap 'rm -rf "$dump" "$qdump" "$kept"' EXIT
+  cp "$host_motus" "$kept/motus"
+  host_motus="$kept/motus"
+  rm -rf "$target_dir/debug"
+  echo "pruned $target_dir/debug (only ${free_mb} MB free, want ${MOTUS_DEPLOY_MIN_FREE_MB:-4096}): now $(disk_free) free"
+fi
+deploy/tests/run.sh "$host_motus"
