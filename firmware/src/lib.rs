@@ -13,6 +13,7 @@ pub mod frame;
 pub mod gpu;
 pub mod infer;
 pub mod media;
+pub mod memory;
 pub mod preprocess;
 pub mod progress;
 pub mod quantize;

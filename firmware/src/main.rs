@@ -7,7 +7,13 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // Before any thread allocates: arenas are created on a thread's first allocation.
+    let tuning = motus::memory::tune_allocator();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).format_timestamp(None).init();
+    match tuning {
+        motus::memory::AllocatorTuning::Refused(what) => log::warn!("malloc refused {what}; memory may fragment over long runs"),
+        other => log::debug!("allocator: {other:?}"),
+    }
     let args = cli::Cli::parse();
     match cli::run(args) {
         Ok(()) => ExitCode::SUCCESS,
