@@ -10,13 +10,20 @@ pub fn zoo_model(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/zoo").join(name)
 }
 
-/// A synthetic test split no bundled model has seen, `videos_per_class` videos per class,
-/// from the seed in `MOTUS_BUNDLED_SEED` when set (to try another) or else `default_seed`.
+/// The rate the bundled models were trained and carded at (`scripts/train-bundled.sh`): the
+/// camera's 30 fps, not synth's 25 fps default, so that motion per frame matches the device.
+pub const BUNDLED_FPS: f64 = 30.0;
+/// Frames per synthetic video at [`BUNDLED_FPS`]: the 1.9 s of synth's default 48 at 25 fps.
+pub const BUNDLED_FRAMES: u32 = 58;
+
+/// A synthetic test split no bundled model has seen, `videos_per_class` videos per class at
+/// the bundled models' rate, from the seed in `MOTUS_BUNDLED_SEED` when set (to try another)
+/// or else `default_seed`.
 /// Returns the folder (deleted when dropped), the split, and the seed used.
 pub fn fresh_test_split(default_seed: u64, videos_per_class: usize) -> (tempfile::TempDir, Dataset, u64) {
     let seed = std::env::var("MOTUS_BUNDLED_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(default_seed);
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let cfg = SynthConfig { videos_per_class, splits: [0, 0, 100], seed, ..Default::default() };
+    let cfg = SynthConfig { videos_per_class, splits: [0, 0, 100], seed, fps: BUNDLED_FPS, frames: BUNDLED_FRAMES, ..Default::default() };
     write_dataset(&cfg, dir.path(), &mut |_, _| {}).expect("writing the synthetic split");
     let ds = Dataset::open_split(dir.path(), "test").expect("reading back the synthetic split");
     (dir, ds, seed)
