@@ -266,9 +266,9 @@ pub struct WindowConfig {
 }
 
 /// 1.3: on seven live scenes (seeds 7, 4242, 99, 11, 23, 5, 13; 199 actions) the bundled
-/// model of the time (two 16..128 towers, trained at 25 fps) with the default rules had precision 0.68 and recall 0.72 at zoom 1.3 against 0.76 and
-/// 0.59 unzoomed, and the worst scene (seed 5, small people) went from 1 of 30 actions found to
-/// 13 of 30.
+/// model of the time (two 16..128 towers, trained at 25 fps) with the default rules had
+/// precision 0.68 and recall 0.72 at zoom 1.3 against 0.76 and 0.59 unzoomed, and the worst
+/// scene (seed 5, small people) went from 1 of 30 actions found to 13 of 30.
 fn default_zoom() -> f32 {
     1.3
 }
