@@ -1,5 +1,6 @@
 //! Datasets: annotation lists, class indexes, long-video ground truth and clip samplers.
 
+pub mod actions;
 pub mod classes;
 pub mod error;
 pub mod kinetics;
@@ -16,6 +17,7 @@ mod tests;
 
 use std::path::{Path, PathBuf};
 
+pub use actions::{ActionSpans, ACTIONS_FILE};
 pub use classes::ClassIndex;
 pub use error::DatasetError;
 pub use kinetics::read_kinetics_csv;

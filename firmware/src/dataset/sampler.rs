@@ -149,6 +149,31 @@ pub fn random_clip<R: Rng + ?Sized>(n: u64, clip: ClipSpec, rng: &mut R) -> Resu
     Ok(clip_at(n, clip, start))
 }
 
+/// One clip at a random start among those whose window overlaps the action `[start, end)` by
+/// at least half of the window or half of the action, whichever is shorter: training on a
+/// trimmed clip of a brief action without labelling its idle lead or tail as the action (see
+/// [`super::actions`]). Falls back to [`random_clip`] when no start qualifies (a span outside
+/// the video) and to the padded clip at 0 when the video is shorter than the window.
+pub fn random_clip_on<R: Rng + ?Sized>(n: u64, clip: ClipSpec, action: (u64, u64), rng: &mut R) -> Result<ClipIndices, SampleError> {
+    let s = check(n, clip)?;
+    if s > n {
+        return Ok(clip_at(n, clip, 0));
+    }
+    let (a, b) = (action.0.min(n), action.1.min(n));
+    let need = (s.min(b.saturating_sub(a)) + 1) / 2;
+    if need == 0 {
+        return random_clip(n, clip, rng);
+    }
+    // Overlap of [t, t+s) with [a, b) rises, holds, then falls as t grows, so the starts that
+    // reach `need` form one interval.
+    let lo = (a + need).saturating_sub(s);
+    let hi = (b - need).min(n - s);
+    if lo > hi {
+        return random_clip(n, clip, rng);
+    }
+    Ok(clip_at(n, clip, rng.random_range(lo..=hi)))
+}
+
 /// TSN sampling: the video is cut into `num_segments` equal segments and one clip is taken in
 /// each, at a random offset (train) or centred (test), so a few clips cover the whole video.
 ///

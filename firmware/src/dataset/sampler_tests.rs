@@ -85,6 +85,65 @@ fn random_clips_are_valid_cover_all_starts_and_are_deterministic() {
     assert_ne!(draw(7), draw(8));
 }
 
+/// Frames of `[t, t+span)` inside `[a, b)`.
+fn overlap(t: u64, span: u64, (a, b): (u64, u64)) -> u64 {
+    (t + span).min(b).saturating_sub(t.max(a))
+}
+
+#[test]
+fn clips_on_an_action_overlap_it_and_reach_every_qualifying_start() {
+    for (l, st) in SPECS {
+        let c = spec(l, st);
+        let s = span(c);
+        for n in LENGTHS.into_iter().filter(|&n| n >= s) {
+            for action in [(0, n), (0, 1), (n - 1, n), (n / 3, n / 3 + 1 + n / 5), (n / 2, n)] {
+                let need = (s.min(action.1 - action.0) + 1) / 2;
+                let qualifying: std::collections::BTreeSet<u64> = (0..=n - s).filter(|&t| overlap(t, s, action) >= need).collect();
+                assert!(!qualifying.is_empty(), "n={n} {c:?} {action:?}");
+                let mut rng = ChaCha8Rng::seed_from_u64(n ^ action.0);
+                let mut starts = std::collections::BTreeSet::new();
+                for _ in 0..300 {
+                    let clip = random_clip_on(n, c, action, &mut rng).unwrap();
+                    assert_valid(n, c, &clip);
+                    starts.insert(clip.frames[0]);
+                }
+                assert!(starts.is_subset(&qualifying), "n={n} {c:?} {action:?}: {starts:?} not within {qualifying:?}");
+                if qualifying.len() < 20 {
+                    assert_eq!(starts, qualifying, "n={n} {c:?} {action:?}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_brief_action_keeps_windows_off_the_idle_lead_and_tail() {
+    // 58 frames, a 25-frame window, a 14-frame jump at 30..44: at least 7 jump frames in view.
+    let c = spec(25, 1);
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    for _ in 0..500 {
+        let t = random_clip_on(58, c, (30, 44), &mut rng).unwrap().frames[0];
+        assert!((12..=33).contains(&t), "start {t}");
+        assert!(overlap(t, 25, (30, 44)) >= 7);
+    }
+}
+
+#[test]
+fn clips_on_a_span_outside_the_video_fall_back_and_short_videos_pad() {
+    let c = spec(8, 2);
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let mut starts = std::collections::BTreeSet::new();
+    for _ in 0..300 {
+        let clip = random_clip_on(30, c, (40, 50), &mut rng).unwrap();
+        assert_valid(30, c, &clip);
+        starts.insert(clip.frames[0]);
+    }
+    assert_eq!(starts.len() as u64, 30 - span(c) + 1, "a span past the end samples anywhere");
+    assert_eq!(random_clip_on(10, c, (2, 6), &mut rng).unwrap(), random_clip(10, c, &mut rng).unwrap());
+    assert!(matches!(random_clip_on(0, c, (0, 1), &mut rng), Err(SampleError::EmptyVideo)));
+    assert!(matches!(random_clip_on(10, spec(4, 0), (0, 1), &mut rng), Err(SampleError::BadClip(_))));
+}
+
 #[test]
 fn tsn_takes_one_clip_inside_each_segment() {
     for (l, s) in SPECS {
