@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use super::classes::CLASS_NAMES;
 use super::video::SynthVideo;
 use super::{StorageFormat, SynthConfig, SynthError};
+use crate::dataset::ACTIONS_FILE;
 use crate::frame::Frame;
 use crate::media::frames_dir::{FramesDirWriter, ImageKind};
 use crate::media::y4m::{Chroma, Y4mWriter};
@@ -123,7 +124,10 @@ fn class_index_text() -> String {
 /// Short mode: `cfg.videos_per_class` clips per class as `videos/<class>/<class>_<nnnn>.y4m`
 /// (or `rawframes/<class>/<class>_<nnnn>/img_00001.jpg …`), `classInd.txt` (`1 idle`, …) and
 /// `train.txt`/`val.txt`/`test.txt` with paths relative to `out`: `path label` for videos,
-/// `dir total_frames label` for rawframes (labels 0-based). Splits are per class.
+/// `dir total_frames label` for rawframes (labels 0-based). Splits are per class. `actions.txt`
+/// gives each clip's action frames (`path start end`, the whole clip for `idle`), so training
+/// windows can stay on the action rather than its idle lead and tail (see
+/// [`crate::dataset::actions`]).
 ///
 /// Long mode (`cfg.long`): `cfg.videos_per_class` is the number of long videos, written as
 /// `long/long_<nnnn>.y4m` (or frame folders) with `long/long_<nnnn>.json` ground truth, and the
@@ -162,6 +166,7 @@ pub fn write_dataset(cfg: &SynthConfig, out: &Path, progress: &mut dyn FnMut(usi
     } else {
         let total = n * CLASS_NAMES.len();
         let mut done = 0;
+        let mut actions = String::new();
         for (c, name) in CLASS_NAMES.iter().enumerate() {
             let dir = match cfg.format {
                 StorageFormat::Y4m => out.join("videos").join(name),
@@ -172,23 +177,29 @@ pub fn write_dataset(cfg: &SynthConfig, out: &Path, progress: &mut dyn FnMut(usi
                 let stem = format!("{name}_{i:04}");
                 let mut video = SynthVideo::new(cfg, c, i as u64)?;
                 let split = split_of(i, counts);
-                match cfg.format {
+                let rel = match cfg.format {
                     StorageFormat::Y4m => {
                         let written = write_video(&mut video, &dir.join(format!("{stem}.y4m")), cfg.format, &mut frame)?;
                         frames_total += written;
                         let _ = writeln!(lists[split], "videos/{name}/{stem}.y4m {c}");
+                        format!("videos/{name}/{stem}.y4m")
                     }
                     StorageFormat::Frames => {
                         let written = write_video(&mut video, &dir.join(&stem), cfg.format, &mut frame)?;
                         frames_total += written;
                         let _ = writeln!(lists[split], "rawframes/{name}/{stem} {written} {c}");
+                        format!("rawframes/{name}/{stem}")
                     }
+                };
+                if let Some(action) = video.ground_truth().segments.first() {
+                    let _ = writeln!(actions, "{rel} {} {}", action.start_frame, action.end_frame);
                 }
                 per_split[split] += 1;
                 done += 1;
                 progress(done, total);
             }
         }
+        write_atomic(&out.join(ACTIONS_FILE), &actions)?;
         total
     };
     for (file, text) in SPLIT_FILES.iter().zip(lists.iter()) {

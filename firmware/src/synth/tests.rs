@@ -113,6 +113,21 @@ fn writes_y4m_dataset_with_lists() {
         assert_eq!(r.info().frame_count, Some(16));
         assert_eq!(r.read_all().unwrap().len(), 16);
     }
+    // Each clip's action frames, as its ground truth has them; idle is action all through.
+    let spans = crate::dataset::ActionSpans::find(dir.path()).unwrap().expect("actions.txt");
+    assert_eq!(spans.len(), 24);
+    for line in train.iter().chain(test.iter()) {
+        let label: usize = line[1].parse().unwrap();
+        let index: u64 = line[0].rsplit('_').next().unwrap().trim_end_matches(".y4m").parse().unwrap();
+        let video = SynthVideo::new(&cfg, label, index).unwrap();
+        let seg = &video.ground_truth().segments[0];
+        let span = spans.get(&dir.path().join(&line[0])).unwrap();
+        assert_eq!(span, (seg.start_frame, seg.end_frame), "{line:?}");
+        assert!(span.1 <= 16);
+        if label == 0 {
+            assert_eq!(span, (0, 16));
+        }
+    }
     // No temporary files left behind.
     let leftovers = std::fs::read_dir(dir.path().join("videos/idle")).unwrap().filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with('.')).count();
     assert_eq!(leftovers, 0);
