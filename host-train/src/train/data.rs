@@ -13,7 +13,7 @@
 //! card asks for it, each field's mean over the crop is subtracted before clipping, as the
 //! device does.
 
-use motus::dataset::sampler::{centre_clip, random_clip, ClipIndices};
+use motus::dataset::sampler::{centre_clip, random_clip, random_clip_on, ClipIndices};
 use motus::flow::encode::{from_u8, subtract_mean, to_u8, to_unit};
 use motus::frame::Frame;
 use motus::preprocess::{normalize_clip, random_resized_crop, square_crop, ClipLayout, CropBox, CropPosition, Resampler};
@@ -29,6 +29,8 @@ pub struct VideoData {
     /// Per field: x plane then y plane, `width × height` u8 each.
     pub flow: Vec<Vec<u8>>,
     pub flow_bound: f32,
+    /// `[start, end)` frames of the video's action, when the dataset says where it is.
+    pub action: Option<(u64, u64)>,
 }
 
 impl VideoData {
@@ -123,11 +125,16 @@ pub struct Augment {
     pub flip_swap: Vec<(usize, usize)>,
     /// Brightness, contrast and saturation factors are drawn from `1 ± colour_jitter`.
     pub colour_jitter: f32,
+    /// Keep training windows on each video's action where the dataset gives its frames
+    /// (`actions.txt`, see `motus::dataset::actions`), so a brief action's idle lead and tail
+    /// are not learnt as the action. Absent in configs of runs from before it existed: off.
+    #[serde(default)]
+    pub action_windows: bool,
 }
 
 impl Default for Augment {
     fn default() -> Self {
-        Augment { crop_scale: (0.5, 1.0), crop_ratio: (0.75, 1.333), flip: true, flip_swap: Vec::new(), colour_jitter: 0.3 }
+        Augment { crop_scale: (0.5, 1.0), crop_ratio: (0.75, 1.333), flip: true, flip_swap: Vec::new(), colour_jitter: 0.3, action_windows: true }
     }
 }
 
@@ -223,7 +230,10 @@ pub fn make_clip<R: Rng>(
     let size = g.input_size;
     let (window, crop, flip, jitter) = match rng {
         Some(rng) => {
-            let window = random_clip(n, g.window(), rng)?;
+            let window = match video.action.filter(|_| aug.action_windows) {
+                Some(action) => random_clip_on(n, g.window(), action, rng)?,
+                None => random_clip(n, g.window(), rng)?,
+            };
             let crop = random_resized_crop(rng, w, h, aug.crop_scale, aug.crop_ratio);
             let flip = aug.flip && rng.random_bool(0.5);
             let j = aug.colour_jitter;
@@ -355,7 +365,7 @@ mod tests {
         let field = |x: usize, y: usize| if (10..20).contains(&x) && (10..20).contains(&y) { 6.0 } else { 2.0 };
         let u: Vec<f32> = (0..1600).map(|i| field(i % 40, i / 40)).collect();
         let v = vec![0.0f32; 1600];
-        VideoData { label, frames, flow: (0..7).map(|_| quantise_field(&u, &v, bound)).collect(), flow_bound: bound }
+        VideoData { label, frames, flow: (0..7).map(|_| quantise_field(&u, &v, bound)).collect(), flow_bound: bound, action: None }
     }
 
     fn geometry(mean_subtraction: bool) -> ClipGeometry {
@@ -450,6 +460,35 @@ mod tests {
             assert_eq!(make_clip(&video(5), &g, &aug, Some(&mut rng), None, &mut out).unwrap(), 5);
         }
         assert!(flipped > 0 && kept > 0, "flipped {flipped}, kept {kept}");
+    }
+
+    #[test]
+    fn training_windows_stay_on_the_action_where_the_dataset_gives_it() {
+        // Uniform frames of brightness 20·i: the RGB input's first value says which frame the
+        // window's middle (its RGB frame) is.
+        let g = geometry(false);
+        let mut out = vec![vec![0.0; 3 * 32 * 32], vec![0.0; 4 * 32 * 32]];
+        let middle_of: Vec<f32> = (0..6u64)
+            .map(|start| {
+                let window = ClipIndices { frames: vec![start, start + 1, start + 2], padded: false };
+                make_clip::<rand_chacha::ChaCha8Rng>(&video(0), &g, &Augment::default(), None, Some(&window), &mut out).unwrap();
+                out[0][0]
+            })
+            .collect();
+        let mut starts = |action_windows: bool| {
+            let aug = Augment { colour_jitter: 0.0, action_windows, ..Augment::default() };
+            let v = VideoData { action: Some((5, 8)), ..video(0) };
+            let mut seen = std::collections::BTreeSet::new();
+            for seed in 0..64 {
+                let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+                make_clip(&v, &g, &aug, Some(&mut rng), None, &mut out).unwrap();
+                seen.insert(middle_of.iter().position(|&m| m == out[0][0]).expect("a whole window"));
+            }
+            seen.into_iter().collect::<Vec<_>>()
+        };
+        // Action frames 5..8, window 3: at least 2 of its frames on the action.
+        assert_eq!(starts(true), vec![4, 5]);
+        assert_eq!(starts(false), vec![0, 1, 2, 3, 4, 5]);
     }
 
     #[test]

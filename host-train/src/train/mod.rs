@@ -166,6 +166,10 @@ pub struct TrainArgs {
     /// the clip and leave its label on background.
     #[arg(long, default_value_t = 0.5)]
     pub min_crop_scale: f32,
+    /// Draw training windows anywhere in each video even where the dataset's `actions.txt`
+    /// says where the action is (by default windows overlap the action by at least half).
+    #[arg(long)]
+    pub ignore_action_spans: bool,
     /// Random clips drawn from every training video per epoch (more optimiser steps per pass
     /// over a small dataset; each clip has its own window, crop, flip and colours).
     #[arg(long, default_value_t = 1)]
@@ -368,6 +372,7 @@ fn make_config(args: &TrainArgs, labels: Vec<String>) -> anyhow::Result<TrainCon
         flip: !args.no_flip,
         flip_swap: flip_swap(&args.flip_swap, &labels)?,
         crop_scale: (args.min_crop_scale, 1.0),
+        action_windows: !args.ignore_action_spans,
         ..Augment::default()
     };
     Ok(TrainConfig {
@@ -525,10 +530,11 @@ pub fn train(args: &TrainArgs, stop: Arc<AtomicBool>) -> anyhow::Result<RunSumma
         None => (Vec::new(), None),
     };
     log::info!(
-        "train: {} videos ({} unreadable, {} short), val: {} videos; {:.0} MB in memory",
+        "train: {} videos ({} unreadable, {} short, {} with action spans), val: {} videos; {:.0} MB in memory",
         train_report.loaded,
         train_report.unreadable.len(),
         train_report.short,
+        train_report.action_spans,
         val_videos.len(),
         (train_report.bytes + val_report.as_ref().map_or(0, |r| r.bytes)) as f64 / 1e6
     );

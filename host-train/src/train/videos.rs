@@ -7,7 +7,7 @@
 
 use super::data::{quantise_field, VideoData};
 use anyhow::Context;
-use motus::dataset::{Dataset, VideoEntry};
+use motus::dataset::{ActionSpans, Dataset, VideoEntry};
 use motus::eval::parallel::par_map;
 use motus::flow::store::{self, Extraction};
 use motus::flow::{FlowConfig, TvL1Cpu};
@@ -28,6 +28,8 @@ pub struct LoadReport {
     pub short: usize,
     /// Flow folders computed now (the rest came from the cache).
     pub flow_extracted: usize,
+    /// Videos whose action frames the dataset's `actions.txt` gives.
+    pub action_spans: usize,
     pub bytes: usize,
 }
 
@@ -53,6 +55,7 @@ fn load_one(
     resize_short: u32,
     flow: Option<(&FlowConfig, &Extraction, &Path)>,
     window_len: usize,
+    action: Option<(u64, u64)>,
 ) -> anyhow::Result<Loaded> {
     let raw = ds.load_frames(entry)?;
     anyhow::ensure!(!raw.is_empty(), "no frames");
@@ -70,7 +73,7 @@ fn load_one(
             .collect::<Result<_, _>>()?
     };
     let short = frames.len() < window_len;
-    let mut video = VideoData { label: entry.label, frames, flow: Vec::new(), flow_bound: 0.0 };
+    let mut video = VideoData { label: entry.label, frames, flow: Vec::new(), flow_bound: 0.0, action };
     let mut extracted = false;
     if let Some((cfg, extraction, cache)) = flow {
         let dir = flow_dir(cache, extraction, &ds.root, &entry.path);
@@ -117,6 +120,7 @@ pub fn load_split(
         (Some((cfg, cache)), Some(ex)) => Some((cfg, ex, cache)),
         _ => None,
     };
+    let spans = ActionSpans::find(&ds.root)?;
     let mut progress = motus::progress::Progress::new(progress_label);
     let results = par_map(
         ds.entries.len(),
@@ -124,7 +128,8 @@ pub fn load_split(
         || Ok::<(), std::convert::Infallible>(()),
         |_, i| {
             let entry = &ds.entries[i];
-            load_one(ds, entry, resize_short, flow_args, window_len).with_context(|| format!("{}", entry.path.display()))
+            let action = spans.as_ref().and_then(|s| s.get(&entry.path));
+            load_one(ds, entry, resize_short, flow_args, window_len, action).with_context(|| format!("{}", entry.path.display()))
         },
         &mut |done, total| progress.update(done, total),
     )
@@ -136,6 +141,7 @@ pub fn load_split(
             Ok(Loaded { video, short, extracted }) => {
                 report.short += short as usize;
                 report.flow_extracted += extracted as usize;
+                report.action_spans += video.action.is_some() as usize;
                 report.bytes += video.bytes();
                 videos.push(video);
             }
