@@ -3,9 +3,9 @@
 //!
 //! A trimmed clip of a brief action (sitting down, a jump) is mostly idle before and after it.
 //! A training window drawn anywhere in such a clip often shows only the idle part, yet carries
-//! the action's label; the model then learns that a person standing still is "jumping" and the
-//! device raises alerts on idle scenes. With the action's frames known, the sampler keeps each
-//! training window on the action (see [`super::sampler::random_clip_on`]).
+//! the action's label, and the model may learn that a person standing still is "jumping". With
+//! the action's frames known, the sampler can keep each training window on the action (see
+//! [`super::sampler::random_clip_on`]; the trainer does so on request, `--action-windows`).
 //!
 //! Format: one `path start_frame end_frame` line per video (`end_frame` exclusive, 0-based),
 //! `path` as in the split lists (relative to the dataset folder). Videos without a line are

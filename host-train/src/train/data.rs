@@ -127,14 +127,15 @@ pub struct Augment {
     pub colour_jitter: f32,
     /// Keep training windows on each video's action where the dataset gives its frames
     /// (`actions.txt`, see `motus::dataset::actions`), so a brief action's idle lead and tail
-    /// are not learnt as the action. Absent in configs of runs from before it existed: off.
+    /// are not learnt as the action. Off by default: on the synthetic benchmark it made the
+    /// live scenes' alerts worse, not better (README, motus-train). Absent in older configs: off.
     #[serde(default)]
     pub action_windows: bool,
 }
 
 impl Default for Augment {
     fn default() -> Self {
-        Augment { crop_scale: (0.5, 1.0), crop_ratio: (0.75, 1.333), flip: true, flip_swap: Vec::new(), colour_jitter: 0.3, action_windows: true }
+        Augment { crop_scale: (0.5, 1.0), crop_ratio: (0.75, 1.333), flip: true, flip_swap: Vec::new(), colour_jitter: 0.3, action_windows: false }
     }
 }
 

@@ -166,10 +166,10 @@ pub struct TrainArgs {
     /// the clip and leave its label on background.
     #[arg(long, default_value_t = 0.5)]
     pub min_crop_scale: f32,
-    /// Draw training windows anywhere in each video even where the dataset's `actions.txt`
-    /// says where the action is (by default windows overlap the action by at least half).
+    /// Where the dataset's `actions.txt` says where each video's action is, draw training
+    /// windows that overlap it by at least half (by default windows are drawn anywhere).
     #[arg(long)]
-    pub ignore_action_spans: bool,
+    pub action_windows: bool,
     /// Random clips drawn from every training video per epoch (more optimiser steps per pass
     /// over a small dataset; each clip has its own window, crop, flip and colours).
     #[arg(long, default_value_t = 1)]
@@ -372,7 +372,7 @@ fn make_config(args: &TrainArgs, labels: Vec<String>) -> anyhow::Result<TrainCon
         flip: !args.no_flip,
         flip_swap: flip_swap(&args.flip_swap, &labels)?,
         crop_scale: (args.min_crop_scale, 1.0),
-        action_windows: !args.ignore_action_spans,
+        action_windows: args.action_windows,
         ..Augment::default()
     };
     Ok(TrainConfig {
