@@ -19,7 +19,7 @@ fn main() -> anyhow::Result<()> {
     card.flow = Some(flow.to_card());
     let g = ClipGeometry::from_card(&card)?;
     let cache = data.join("flow-cache");
-    let (videos, _) = load_split(&ds, "train", card.input.resize_short, Some((&flow, cache.as_path())), g.window_len, 1, "load")?;
+    let (videos, _) = load_split(&ds, "train", card.input.resize_short, Some((&flow, cache.as_path())), g.window_len, None, 1, "load")?;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
     for (vi, v) in videos.iter().enumerate() {
         let mut outs: Vec<Vec<f32>> = g.input_lens().iter().map(|&l| vec![0.0; l]).collect();

@@ -80,6 +80,6 @@ pub fn evaluate_checkpoint(ckpt: &Checkpoint, ds: &Dataset, views: u32, device: 
     let g = ClipGeometry::from_card(&ckpt.card)?;
     let flow = ckpt.card.flow.as_ref().map(motus::flow::FlowConfig::from_card).transpose()?;
     let cache = ds.root.join("flow-cache");
-    let (videos, _) = load_split(ds, "eval", ckpt.card.input.resize_short, flow.as_ref().map(|f| (f, cache.as_path())), g.window_len, workers, "loading")?;
+    let (videos, _) = load_split(ds, "eval", ckpt.card.input.resize_short, flow.as_ref().map(|f| (f, cache.as_path())), g.window_len, None, workers, "loading")?;
     evaluate(&net, &videos, &g, views, 16, subset)
 }

@@ -22,7 +22,7 @@ use crate::checkpoint::{graph_for, Checkpoint, GraphKind};
 use crate::net::IrNet;
 use anyhow::{bail, Context};
 use data::{make_clip, Augment, ClipGeometry, VideoData};
-use motus::dataset::Dataset;
+use motus::dataset::{ActionSpans, Dataset};
 use motus::flow::{FlowConfig, TvL1Params};
 use motus_models::{ArchSpec, ModelCard};
 use optim::{Optimizer, OptimizerKind};
@@ -520,11 +520,12 @@ pub fn train(args: &TrainArgs, stop: Arc<AtomicBool>) -> anyhow::Result<RunSumma
     let cache = args.flow_cache.clone().unwrap_or_else(|| args.data.join("flow-cache"));
     let flow = cfg.flow.as_ref().map(|f| (f, cache.as_path()));
     let resize = card.input.resize_short;
+    let spans = ActionSpans::find(&args.data)?;
     let (train_videos, train_report) =
-        videos::load_split(&ds_train, "train", resize, flow, geometry.window_len, args.workers, "loading train")?;
+        videos::load_split(&ds_train, "train", resize, flow, geometry.window_len, spans.as_ref(), args.workers, "loading train")?;
     let (val_videos, val_report) = match &ds_val {
         Some(d) => {
-            let (v, r) = videos::load_split(d, "val", resize, flow, geometry.window_len, args.workers, "loading val")?;
+            let (v, r) = videos::load_split(d, "val", resize, flow, geometry.window_len, spans.as_ref(), args.workers, "loading val")?;
             (v, Some(r))
         }
         None => (Vec::new(), None),

@@ -99,13 +99,15 @@ fn load_one(
 }
 
 /// Loads every video of `ds` on `threads` threads. `flow`: the flow settings of the model and
-/// the cache folder; the cache stores flow with the model's bound at its resize.
+/// the cache folder; the cache stores flow with the model's bound at its resize. `spans`: the
+/// dataset's action frames (`actions.txt`), read once by the caller for all its splits.
 pub fn load_split(
     ds: &Dataset,
     split: &str,
     resize_short: u32,
     flow: Option<(&FlowConfig, &Path)>,
     window_len: usize,
+    spans: Option<&ActionSpans>,
     threads: usize,
     progress_label: &str,
 ) -> anyhow::Result<(Vec<VideoData>, LoadReport)> {
@@ -120,7 +122,6 @@ pub fn load_split(
         (Some((cfg, cache)), Some(ex)) => Some((cfg, ex, cache)),
         _ => None,
     };
-    let spans = ActionSpans::find(&ds.root)?;
     let mut progress = motus::progress::Progress::new(progress_label);
     let results = par_map(
         ds.entries.len(),
@@ -128,7 +129,7 @@ pub fn load_split(
         || Ok::<(), std::convert::Infallible>(()),
         |_, i| {
             let entry = &ds.entries[i];
-            let action = spans.as_ref().and_then(|s| s.get(&entry.path));
+            let action = spans.and_then(|s| s.get(&entry.path));
             load_one(ds, entry, resize_short, flow_args, window_len, action).with_context(|| format!("{}", entry.path.display()))
         },
         &mut |done, total| progress.update(done, total),
