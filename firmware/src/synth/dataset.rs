@@ -179,16 +179,17 @@ pub fn write_dataset(cfg: &SynthConfig, out: &Path, progress: &mut dyn FnMut(usi
                 let split = split_of(i, counts);
                 let rel = match cfg.format {
                     StorageFormat::Y4m => {
-                        let written = write_video(&mut video, &dir.join(format!("{stem}.y4m")), cfg.format, &mut frame)?;
-                        frames_total += written;
-                        let _ = writeln!(lists[split], "videos/{name}/{stem}.y4m {c}");
-                        format!("videos/{name}/{stem}.y4m")
+                        let rel = format!("videos/{name}/{stem}.y4m");
+                        frames_total += write_video(&mut video, &out.join(&rel), cfg.format, &mut frame)?;
+                        let _ = writeln!(lists[split], "{rel} {c}");
+                        rel
                     }
                     StorageFormat::Frames => {
-                        let written = write_video(&mut video, &dir.join(&stem), cfg.format, &mut frame)?;
+                        let rel = format!("rawframes/{name}/{stem}");
+                        let written = write_video(&mut video, &out.join(&rel), cfg.format, &mut frame)?;
                         frames_total += written;
-                        let _ = writeln!(lists[split], "rawframes/{name}/{stem} {written} {c}");
-                        format!("rawframes/{name}/{stem}")
+                        let _ = writeln!(lists[split], "{rel} {written} {c}");
+                        rel
                     }
                 };
                 if let Some(action) = video.ground_truth().segments.first() {
