@@ -181,6 +181,7 @@ pub fn run(args: PipelineBenchArgs) -> anyhow::Result<()> {
         "matched": s.matched,
         "min_iou": 0.3,
         "per_class": per_class,
+        "false_alerts": s.false_alerts,
         "stages": stages,
         "scene_fps": args.fps,
         "scene_size": [args.size.0, args.size.1],

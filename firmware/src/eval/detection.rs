@@ -85,6 +85,23 @@ pub struct DetectionScore {
 /// Matches detections to ground truth one-to-one (same class, IoU ≥ `min_iou`, greedily by
 /// highest IoU) and scores them.
 pub fn score_events(truth: &[Segment], detections: &[Event], min_iou: f64) -> DetectionScore {
+    let pairs = match_events(truth, detections, min_iou);
+    let delays: Vec<f64> = pairs.iter().map(|&(ti, di)| detections[di].start_frame as f64 - truth[ti].start_frame as f64).collect();
+    let matched = delays.len();
+    let ratio = |a: usize, b: usize| if b == 0 { if a == 0 { 1.0 } else { 0.0 } } else { a as f64 / b as f64 };
+    DetectionScore {
+        ground_truth: truth.len(),
+        detections: detections.len(),
+        matched,
+        precision: ratio(matched, detections.len()),
+        recall: ratio(matched, truth.len()),
+        mean_delay_frames: (!delays.is_empty()).then(|| delays.iter().sum::<f64>() / delays.len() as f64),
+    }
+}
+
+/// The one-to-one pairing behind [`score_events`], as `(truth index, detection index)` in
+/// matching order, for callers that need to know which detections went unmatched and why.
+pub fn match_events(truth: &[Segment], detections: &[Event], min_iou: f64) -> Vec<(usize, usize)> {
     let mut pairs: Vec<(f64, usize, usize)> = Vec::new();
     for (ti, t) in truth.iter().enumerate() {
         for (di, d) in detections.iter().enumerate() {
@@ -99,25 +116,16 @@ pub fn score_events(truth: &[Segment], detections: &[Event], min_iou: f64) -> De
     }
     pairs.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
     let (mut t_used, mut d_used) = (vec![false; truth.len()], vec![false; detections.len()]);
-    let mut delays = Vec::new();
+    let mut matched = Vec::new();
     for (_, ti, di) in pairs {
         if t_used[ti] || d_used[di] {
             continue;
         }
         t_used[ti] = true;
         d_used[di] = true;
-        delays.push(detections[di].start_frame as f64 - truth[ti].start_frame as f64);
+        matched.push((ti, di));
     }
-    let matched = delays.len();
-    let ratio = |a: usize, b: usize| if b == 0 { if a == 0 { 1.0 } else { 0.0 } } else { a as f64 / b as f64 };
-    DetectionScore {
-        ground_truth: truth.len(),
-        detections: detections.len(),
-        matched,
-        precision: ratio(matched, detections.len()),
-        recall: ratio(matched, truth.len()),
-        mean_delay_frames: (!delays.is_empty()).then(|| delays.iter().sum::<f64>() / delays.len() as f64),
-    }
+    matched
 }
 
 #[cfg(test)]

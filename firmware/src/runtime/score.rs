@@ -8,7 +8,7 @@
 use serde::Serialize;
 
 use crate::dataset::GroundTruth;
-use crate::eval::detection::{score_events, temporal_iou, Event};
+use crate::eval::detection::{match_events, score_events, temporal_iou, Event};
 use crate::eval::latency::nearest_rank;
 
 use super::pipeline::{Emitted, RunReport};
@@ -30,6 +30,47 @@ pub struct RunScore {
     /// The same matching class by class (matching never pairs different classes, so these
     /// add up to the totals): which actions the model misses and which it invents.
     pub per_class: Vec<ClassScore>,
+    /// Why the unmatched alerts failed, which points at different fixes.
+    pub false_alerts: FalseAlerts,
+}
+
+/// The unmatched alerts of a run by where they fell. Each kind asks for a different remedy:
+/// alerts in the idle gaps for a stricter rule or more idle training, alerts on another
+/// class's action for a better model, same-class alerts for a rule that holds an alert for
+/// as long as its action (or merges the pieces of one).
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct FalseAlerts {
+    /// Overlapping an action of their own class, yet unmatched: a second alert for one
+    /// action, or one too short or too far off to reach the IoU.
+    pub same_class: usize,
+    /// Overlapping only actions of other classes: the model confused the action.
+    pub wrong_class: usize,
+    /// Overlapping no action at all: fired while the scene was idle.
+    pub in_gap: usize,
+}
+
+impl FalseAlerts {
+    /// Sorts every event of `events` that `matched` (indices into `events`) leaves out.
+    fn of(truth: &[crate::dataset::Segment], events: &[Event], matched: &[usize]) -> Self {
+        let mut out = FalseAlerts::default();
+        for (_, e) in events.iter().enumerate().filter(|(i, _)| !matched.contains(i)) {
+            let overlapping = truth.iter().filter(|t| t.start_frame < e.end_frame && e.start_frame < t.end_frame);
+            let (mut same, mut other) = (false, false);
+            for t in overlapping {
+                if t.class_index == e.class_index {
+                    same = true;
+                } else {
+                    other = true;
+                }
+            }
+            match (same, other) {
+                (true, _) => out.same_class += 1,
+                (false, true) => out.wrong_class += 1,
+                (false, false) => out.in_gap += 1,
+            }
+        }
+        out
+    }
 }
 
 /// One class's share of a run's score.
@@ -73,6 +114,8 @@ pub fn score(report: &RunReport, truth: &GroundTruth, min_iou: f64, min_frames: 
     let evs: Vec<(Event, Emitted)> = evs.into_iter().filter(|(e, _)| e.start_frame < horizon).collect();
     let plain: Vec<Event> = evs.iter().map(|(e, _)| e.clone()).collect();
     let s = score_events(&segs, &plain, min_iou);
+    let matched: Vec<usize> = match_events(&segs, &plain, min_iou).into_iter().map(|(_, d)| d).collect();
+    let false_alerts = FalseAlerts::of(&segs, &plain, &matched);
     let (mut wall, mut stream) = (Vec::new(), Vec::new());
     for t in &segs {
         // The alerts of the action's class overlapping it enough; the first of them on each clock.
@@ -105,6 +148,7 @@ pub fn score(report: &RunReport, truth: &GroundTruth, min_iou: f64, min_frames: 
     stream.sort_by(f64::total_cmp);
     RunScore {
         per_class,
+        false_alerts,
         precision: s.precision,
         recall: s.recall,
         true_actions: segs.len(),
@@ -171,6 +215,29 @@ mod tests {
         assert!((s.stream_latency_p95_ms.unwrap() - 200.0).abs() < 1e-6);
         let c = |k: usize, actions: usize, alerts: usize, matched: usize| ClassScore { class_index: k, actions, alerts, matched };
         assert_eq!(s.per_class, vec![c(1, 1, 1, 1), c(2, 1, 0, 0), c(3, 0, 1, 0)]);
+        assert_eq!(s.false_alerts, FalseAlerts { same_class: 0, wrong_class: 1, in_gap: 0 });
         assert!(rss_mb().0 > 0.0);
+    }
+
+    #[test]
+    fn unmatched_alerts_are_sorted_by_where_they_fell() {
+        let seg = |a: u64, b: u64, k: usize| Segment { start_frame: a, end_frame: b, class_index: k, class_name: format!("c{k}") };
+        let truth = GroundTruth { width: 8, height: 8, fps: 10.0, frames: 400, segments: vec![seg(10, 30, 1), seg(50, 90, 2), seg(120, 140, 3)] };
+        let pair = |k: usize, a: f64, b: f64, id: &str| [fired(k, a, a, false, id, a), fired(k, b, b, true, id, b)];
+        let fired: Vec<Emitted> = [
+            pair(1, 1.0, 3.0, "match"),
+            pair(1, 2.5, 2.8, "second alert for the same action"),
+            pair(2, 5.0, 5.3, "too short for the action's IoU"),
+            pair(1, 12.0, 13.0, "another class's action"),
+            pair(3, 20.0, 21.0, "idle"),
+            pair(2, 30.0, 31.0, "idle too"),
+        ]
+        .concat();
+        let report = RunReport { frames_in: 400, fired, ..Default::default() };
+        let s = score(&report, &truth, 0.3, 20);
+        assert_eq!((s.alerts, s.matched), (6, 1));
+        assert_eq!(s.false_alerts, FalseAlerts { same_class: 2, wrong_class: 1, in_gap: 2 });
+        let f = s.false_alerts;
+        assert_eq!(f.same_class + f.wrong_class + f.in_gap, s.alerts - s.matched, "every unmatched alert has one kind");
     }
 }
