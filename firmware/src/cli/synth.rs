@@ -38,6 +38,13 @@ pub struct SynthArgs {
     /// Long videos: several actions in sequence with idle gaps, ground truth in a JSON per video.
     #[arg(long)]
     long: bool,
+    /// Also cut labelled windows from this many continuous scenes (a minute each, like the live
+    /// camera's), so a model learns the idle gaps and transitions a live window straddles.
+    #[arg(long, default_value_t = 0)]
+    scenes: usize,
+    /// Frames per scene window: the clip length of the model to be trained.
+    #[arg(long, default_value_t = 25)]
+    scene_window: u32,
     /// Also (or only) draw a PNG with a strip of frames per class.
     #[arg(long)]
     contact_sheet: Option<PathBuf>,
@@ -88,6 +95,8 @@ pub fn run(args: SynthArgs) -> anyhow::Result<()> {
             Format::Frames => StorageFormat::Frames,
         },
         long: args.long,
+        scenes: args.scenes,
+        scene_window: args.scene_window,
     };
     cfg.validate()?;
     if args.out.is_none() && args.contact_sheet.is_none() {
@@ -102,6 +111,7 @@ pub fn run(args: SynthArgs) -> anyhow::Result<()> {
         report.insert("out".into(), json!(out));
         report.insert("classes".into(), json!(summary.classes));
         report.insert("videos".into(), json!(summary.videos));
+        report.insert("scene_windows".into(), json!(summary.scene_windows));
         report.insert("frames".into(), json!(summary.frames));
         report.insert("train".into(), json!(summary.per_split[0]));
         report.insert("val".into(), json!(summary.per_split[1]));
@@ -110,8 +120,9 @@ pub fn run(args: SynthArgs) -> anyhow::Result<()> {
         report.insert("frames_per_second".into(), json!(summary.frames as f64 / secs.max(1e-9)));
         if !args.json {
             println!(
-                "wrote {} videos ({} frames, {} classes) to {} in {:.1} s: train {}, val {}, test {}",
+                "wrote {} videos{} ({} frames, {} classes) to {} in {:.1} s: train {}, val {}, test {}",
                 summary.videos,
+                if summary.scene_windows > 0 { format!(" and {} scene windows", summary.scene_windows) } else { String::new() },
                 summary.frames,
                 summary.classes,
                 out.display(),

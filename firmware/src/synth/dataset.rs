@@ -5,12 +5,14 @@
 //! temporary name and renamed when complete, so an interrupted run never leaves a half video
 //! that looks whole.
 
+use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::classes::CLASS_NAMES;
+use super::scene_windows::{label_window, TAG_SCENES};
 use super::video::SynthVideo;
-use super::{StorageFormat, SynthConfig, SynthError};
+use super::{mix_seed, StorageFormat, SynthConfig, SynthError};
 use crate::dataset::ACTIONS_FILE;
 use crate::frame::Frame;
 use crate::media::frames_dir::{FramesDirWriter, ImageKind};
@@ -20,11 +22,13 @@ use crate::media::{VideoReader, VideoWriter};
 /// What `write_dataset` produced, for the CLI's report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SynthSummary {
-    /// Videos written (short clips, or long videos in long mode).
+    /// Videos written (short clips, or long videos in long mode), scene windows excepted.
     pub videos: usize,
+    /// Windows cut from continuous scenes (`SynthConfig::scenes`), listed with the clips.
+    pub scene_windows: usize,
     /// Frames written over all videos.
     pub frames: u64,
-    /// Videos in train, val and test.
+    /// Videos in train, val and test, scene windows included.
     pub per_split: [usize; 3],
     /// Classes in `classInd.txt`.
     pub classes: usize,
@@ -88,28 +92,101 @@ fn tmp_path(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.tmp"))
 }
 
-/// Renders `video` to `path` (a `.y4m` file or a frame folder) and returns its frame count.
-fn write_video(video: &mut SynthVideo, path: &Path, format: StorageFormat, frame: &mut Frame) -> Result<u64, SynthError> {
+/// Opens a writer on the temporary name of `path` (a `.y4m` file or a frame folder); the
+/// video appears under `path` only through [`commit`].
+fn open_writer(path: &Path, format: StorageFormat, width: u32, height: u32, fps: f64) -> Result<Box<dyn VideoWriter>, SynthError> {
     let tmp = tmp_path(path);
     if tmp.is_dir() {
         std::fs::remove_dir_all(&tmp).map_err(|e| SynthError::io(&tmp, e))?;
     }
-    let info = video.info();
-    let mut writer: Box<dyn VideoWriter> = match format {
-        StorageFormat::Y4m => Box::new(Y4mWriter::create(&tmp, info.width, info.height, info.fps, Chroma::C420)?),
+    Ok(match format {
+        StorageFormat::Y4m => Box::new(Y4mWriter::create(&tmp, width, height, fps, Chroma::C420)?),
         StorageFormat::Frames => Box::new(FramesDirWriter::create(&tmp, ImageKind::Jpeg)?),
-    };
+    })
+}
+
+/// Finishes `writer` and renames its temporary output to `path`, replacing what was there.
+fn commit(writer: Box<dyn VideoWriter>, path: &Path) -> Result<(), SynthError> {
+    writer.finish()?;
+    if path.is_dir() {
+        std::fs::remove_dir_all(path).map_err(|e| SynthError::io(path, e))?;
+    }
+    let tmp = tmp_path(path);
+    std::fs::rename(&tmp, path).map_err(|e| SynthError::io(path, e))
+}
+
+/// Renders `video` to `path` (a `.y4m` file or a frame folder) and returns its frame count.
+fn write_video(video: &mut SynthVideo, path: &Path, format: StorageFormat, frame: &mut Frame) -> Result<u64, SynthError> {
+    let info = video.info();
+    let mut writer = open_writer(path, format, info.width, info.height, info.fps)?;
     let mut n = 0u64;
     while video.read_into(frame)? {
         writer.write_frame(frame)?;
         n += 1;
     }
-    writer.finish()?;
-    if path.is_dir() {
-        std::fs::remove_dir_all(path).map_err(|e| SynthError::io(path, e))?;
-    }
-    std::fs::rename(&tmp, path).map_err(|e| SynthError::io(path, e))?;
+    commit(writer, path)?;
     Ok(n)
+}
+
+/// Where a dataset's lists and `actions.txt` are gathered while its videos are written.
+struct Lists {
+    splits: [String; 3],
+    per_split: [usize; 3],
+    actions: String,
+}
+
+/// Renders `cfg.scenes` endless scenes and writes their labelled windows (see
+/// [`super::scene_windows::label_windows`]) as `videos/<class>/scene<nnnn>_<first frame>.y4m` (or rawframes
+/// folders), listed like clips. A scene's windows all go to one split, so no split shares
+/// frames with another. Returns the windows and frames written.
+fn write_scene_windows(cfg: &SynthConfig, out: &Path, lists: &mut Lists, progress: &mut dyn FnMut(usize, usize)) -> Result<(usize, u64), SynthError> {
+    let counts = split_counts(cfg.scenes, cfg.splits);
+    let window = cfg.scene_window as u64;
+    let scene_frames = cfg.scene_frames();
+    let (mut windows, mut frames_total) = (0usize, 0u64);
+    // Memory stays at one window of frames whatever the scene's length and size.
+    let stride = (window / 2).max(1);
+    for i in 0..cfg.scenes {
+        let mut scene = SynthVideo::endless(cfg.width, cfg.height, cfg.fps, mix_seed(&[cfg.seed, TAG_SCENES, i as u64]));
+        let split = split_of(i, counts);
+        // The last `window` frames, oldest first; their buffers are reused as the scene moves on.
+        let mut recent: VecDeque<Frame> = VecDeque::with_capacity(window as usize);
+        for f in 0..scene_frames {
+            let mut frame = if recent.len() == window as usize { recent.pop_front().expect("full") } else { Frame::new(cfg.width, cfg.height) };
+            scene.read_into(&mut frame)?;
+            recent.push_back(frame);
+            // Frame `f` closes the window that starts `window - 1` frames earlier; every
+            // segment begun by then is in the ground truth already.
+            let Some(start) = (f + 1).checked_sub(window) else { continue };
+            if start % stride != 0 {
+                continue;
+            }
+            let Some(w) = label_window(&scene.ground_truth().segments, start, window) else { continue };
+            let name = CLASS_NAMES[w.label];
+            let stem = format!("scene{i:04}_{start:06}");
+            let (rel, dir) = match cfg.format {
+                StorageFormat::Y4m => (format!("videos/{name}/{stem}.y4m"), out.join("videos").join(name)),
+                StorageFormat::Frames => (format!("rawframes/{name}/{stem}"), out.join("rawframes").join(name)),
+            };
+            create_dir(&dir)?;
+            let path = out.join(&rel);
+            let mut writer = open_writer(&path, cfg.format, cfg.width, cfg.height, cfg.fps)?;
+            for frame in &recent {
+                writer.write_frame(frame)?;
+            }
+            commit(writer, &path)?;
+            let _ = match cfg.format {
+                StorageFormat::Y4m => writeln!(lists.splits[split], "{rel} {}", w.label),
+                StorageFormat::Frames => writeln!(lists.splits[split], "{rel} {window} {}", w.label),
+            };
+            let _ = writeln!(lists.actions, "{rel} {} {}", w.span.0, w.span.1);
+            lists.per_split[split] += 1;
+            windows += 1;
+            frames_total += window;
+        }
+        progress(i + 1, cfg.scenes);
+    }
+    Ok((windows, frames_total))
 }
 
 fn class_index_text() -> String {
@@ -129,6 +206,9 @@ fn class_index_text() -> String {
 /// windows can stay on the action rather than its idle lead and tail (see
 /// [`crate::dataset::actions`]).
 ///
+/// With `cfg.scenes`, windows of `cfg.scene_window` frames cut from that many continuous
+/// scenes follow the clips in the same lists and `actions.txt` (see `write_scene_windows`).
+///
 /// Long mode (`cfg.long`): `cfg.videos_per_class` is the number of long videos, written as
 /// `long/long_<nnnn>.y4m` (or frame folders) with `long/long_<nnnn>.json` ground truth, and the
 /// split lists hold one relative video path per line.
@@ -136,8 +216,8 @@ pub fn write_dataset(cfg: &SynthConfig, out: &Path, progress: &mut dyn FnMut(usi
     cfg.validate()?;
     create_dir(out)?;
     write_atomic(&out.join("classInd.txt"), &class_index_text())?;
-    let mut lists = [String::new(), String::new(), String::new()];
-    let mut per_split = [0usize; 3];
+    let mut lists = Lists { splits: Default::default(), per_split: [0; 3], actions: String::new() };
+    let mut scene_windows = 0;
     let mut frames_total = 0u64;
     let mut frame = Frame::new(cfg.width, cfg.height);
     let n = cfg.videos_per_class;
@@ -158,15 +238,14 @@ pub fn write_dataset(cfg: &SynthConfig, out: &Path, progress: &mut dyn FnMut(usi
             video.ground_truth().save(&tmp)?;
             std::fs::rename(&tmp, &gt_path).map_err(|e| SynthError::io(&gt_path, e))?;
             let split = split_of(i, counts);
-            let _ = writeln!(lists[split], "{rel}");
-            per_split[split] += 1;
+            let _ = writeln!(lists.splits[split], "{rel}");
+            lists.per_split[split] += 1;
             progress(i + 1, n);
         }
         n
     } else {
         let total = n * CLASS_NAMES.len();
         let mut done = 0;
-        let mut actions = String::new();
         for (c, name) in CLASS_NAMES.iter().enumerate() {
             let dir = match cfg.format {
                 StorageFormat::Y4m => out.join("videos").join(name),
@@ -181,32 +260,37 @@ pub fn write_dataset(cfg: &SynthConfig, out: &Path, progress: &mut dyn FnMut(usi
                     StorageFormat::Y4m => {
                         let rel = format!("videos/{name}/{stem}.y4m");
                         frames_total += write_video(&mut video, &out.join(&rel), cfg.format, &mut frame)?;
-                        let _ = writeln!(lists[split], "{rel} {c}");
+                        let _ = writeln!(lists.splits[split], "{rel} {c}");
                         rel
                     }
                     StorageFormat::Frames => {
                         let rel = format!("rawframes/{name}/{stem}");
                         let written = write_video(&mut video, &out.join(&rel), cfg.format, &mut frame)?;
                         frames_total += written;
-                        let _ = writeln!(lists[split], "{rel} {written} {c}");
+                        let _ = writeln!(lists.splits[split], "{rel} {written} {c}");
                         rel
                     }
                 };
                 if let Some(action) = video.ground_truth().segments.first() {
-                    let _ = writeln!(actions, "{rel} {} {}", action.start_frame, action.end_frame);
+                    let _ = writeln!(lists.actions, "{rel} {} {}", action.start_frame, action.end_frame);
                 }
-                per_split[split] += 1;
+                lists.per_split[split] += 1;
                 done += 1;
                 progress(done, total);
             }
         }
-        write_atomic(&out.join(ACTIONS_FILE), &actions)?;
+        if cfg.scenes > 0 {
+            let (windows, frames) = write_scene_windows(cfg, out, &mut lists, progress)?;
+            scene_windows = windows;
+            frames_total += frames;
+        }
+        write_atomic(&out.join(ACTIONS_FILE), &lists.actions)?;
         total
     };
-    for (file, text) in SPLIT_FILES.iter().zip(lists.iter()) {
+    for (file, text) in SPLIT_FILES.iter().zip(lists.splits.iter()) {
         write_atomic(&out.join(file), text)?;
     }
-    Ok(SynthSummary { videos, frames: frames_total, per_split, classes: CLASS_NAMES.len() })
+    Ok(SynthSummary { videos, scene_windows, frames: frames_total, per_split: lists.per_split, classes: CLASS_NAMES.len() })
 }
 
 #[cfg(test)]

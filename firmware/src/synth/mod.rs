@@ -14,6 +14,8 @@
 //! - `scene`: backgrounds, distractors, lighting, noise, camera shake, the per-video draw;
 //! - `video`: [`SynthVideo`], a [`crate::media::VideoReader`] rendering frames on demand;
 //! - `dataset`: [`write_dataset`], a whole dataset with MMAction2 lists;
+//! - [`scene_windows`]: labelled windows cut from continuous scenes, for training sets that
+//!   look like what a live camera shows;
 //! - `sheet`: [`contact_sheet`], a PNG grid for a quick look.
 
 mod actor;
@@ -21,6 +23,7 @@ pub mod classes;
 mod dataset;
 mod raster;
 mod scene;
+pub mod scene_windows;
 mod sheet;
 mod video;
 
@@ -67,6 +70,11 @@ pub struct SynthConfig {
     pub format: StorageFormat,
     /// Long mode: several actions per video with ground-truth segments, for detection tests.
     pub long: bool,
+    /// Short mode: continuous scenes (each [`scene_windows::SCENE_SECONDS`] long) to cut
+    /// labelled windows from, besides the clips; 0 for none.
+    pub scenes: usize,
+    /// Frames per scene window: the clip length of the model to be trained.
+    pub scene_window: u32,
 }
 
 impl Default for SynthConfig {
@@ -82,6 +90,8 @@ impl Default for SynthConfig {
             splits: [70, 15, 15],
             format: StorageFormat::Y4m,
             long: false,
+            scenes: 0,
+            scene_window: 25,
         }
     }
 }
@@ -127,6 +137,21 @@ impl SynthConfig {
         if self.splits.iter().map(|&s| s as u64).sum::<u64>() == 0 {
             return Err(SynthError::Config("splits must not all be zero (e.g. 70,15,15)".into()));
         }
+        if self.scenes > 0 {
+            if long {
+                return Err(SynthConfig::scenes_error("scene windows go with short clips, not long videos"));
+            }
+            if self.scenes > MAX_SCENES {
+                return Err(SynthConfig::scenes_error(&format!("at most {MAX_SCENES} scenes, got {}", self.scenes)));
+            }
+            let scene_frames = self.scene_frames();
+            if self.scene_window < 2 || self.scene_window as u64 > scene_frames {
+                return Err(SynthError::Config(format!(
+                    "scene_window must be between 2 and the {scene_frames} frames of a scene, got {}",
+                    self.scene_window
+                )));
+            }
+        }
         if self.videos_per_class == 0 || self.videos_per_class > MAX_VIDEOS_PER_CLASS {
             return Err(SynthError::Config(format!(
                 "videos_per_class must be between 1 and {MAX_VIDEOS_PER_CLASS}, got {}",
@@ -135,7 +160,19 @@ impl SynthConfig {
         }
         Ok(())
     }
+
+    /// Frames of each scene that windows are cut from, at this config's rate.
+    pub fn scene_frames(&self) -> u64 {
+        (scene_windows::SCENE_SECONDS * self.fps).round().max(1.0) as u64
+    }
+
+    fn scenes_error(reason: &str) -> SynthError {
+        SynthError::Config(format!("scenes: {reason}"))
+    }
 }
+
+/// Most scenes to cut windows from: bounds the dataset (each scene is a minute of video).
+pub const MAX_SCENES: usize = 10_000;
 
 /// Why synthesis failed: a bad config, or a file that could not be written.
 #[derive(Debug, thiserror::Error)]

@@ -65,6 +65,10 @@ fn config_errors_are_clear() {
         (SynthConfig { videos_per_class: usize::MAX, ..ok.clone() }, "videos_per_class"),
         (SynthConfig { frames: u32::MAX, ..ok.clone() }, "at most"),
         (SynthConfig { width: 0, ..ok.clone() }, "width"),
+        (SynthConfig { scenes: 1, long: true, frames: 300, ..ok.clone() }, "not long videos"),
+        (SynthConfig { scenes: MAX_SCENES + 1, ..ok.clone() }, "at most"),
+        (SynthConfig { scenes: 1, scene_window: 1, ..ok.clone() }, "scene_window"),
+        (SynthConfig { scenes: 1, scene_window: 2000, ..ok.clone() }, "1500 frames of a scene"),
     ];
     for (cfg, needle) in cases {
         let err = cfg.validate().unwrap_err().to_string();
@@ -95,7 +99,7 @@ fn writes_y4m_dataset_with_lists() {
         assert_eq!(done, calls);
     })
     .unwrap();
-    assert_eq!(summary, SynthSummary { videos: 24, frames: 24 * 16, per_split: [12, 0, 12], classes: 12 });
+    assert_eq!(summary, SynthSummary { videos: 24, scene_windows: 0, frames: 24 * 16, per_split: [12, 0, 12], classes: 12 });
     let ind = std::fs::read_to_string(dir.path().join("classInd.txt")).unwrap();
     assert_eq!(ind.lines().count(), 12);
     assert!(ind.starts_with("1 idle\n2 walk_left\n"));
@@ -382,4 +386,62 @@ fn odd_and_extreme_sizes_render() {
         let long = SynthVideo::long(&SynthConfig { frames: 200, ..cfg }, 0).unwrap();
         assert!(!long.ground_truth().segments.is_empty());
     }
+}
+
+#[test]
+fn scene_windows_are_cut_labelled_listed_and_split_by_scene() {
+    use super::scene_windows::{label_windows, TAG_SCENES};
+    let cfg = SynthConfig {
+        width: 40,
+        height: 32,
+        frames: 16,
+        fps: 5.0,
+        videos_per_class: 1,
+        scenes: 2,
+        scene_window: 6,
+        splits: [50, 50, 0],
+        seed: 5,
+        ..SynthConfig::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let summary = write_dataset(&cfg, dir.path(), &mut |_, _| {}).unwrap();
+    let read = |f: &str| std::fs::read_to_string(dir.path().join(f)).unwrap();
+    let (train, val, actions) = (read("train.txt"), read("val.txt"), read(crate::dataset::ACTIONS_FILE));
+    // What each scene's windows must be, from the scene rendered again and its ground truth.
+    for (scene, list) in [(0u64, &train), (1, &val)] {
+        let mut video = SynthVideo::endless(40, 32, 5.0, mix_seed(&[5, TAG_SCENES, scene]));
+        let n = cfg.scene_frames();
+        let frames: Vec<Frame> = (0..n)
+            .map(|_| {
+                let mut f = Frame::new(1, 1);
+                assert!(video.read_into(&mut f).unwrap());
+                f
+            })
+            .collect();
+        let expected = label_windows(&video.ground_truth().segments, n, 6, 3);
+        assert!(expected.iter().any(|w| w.label == 0) && expected.iter().any(|w| w.label != 0), "{expected:?}");
+        let listed: Vec<&str> = list.lines().filter(|l| l.contains(&format!("scene{scene:04}_"))).collect();
+        assert_eq!(listed.len(), expected.len(), "every window of scene {scene} is in its one split");
+        for (line, w) in listed.iter().zip(&expected) {
+            let name = CLASS_NAMES[w.label];
+            let rel = format!("videos/{name}/scene{scene:04}_{:06}.y4m", w.start);
+            assert_eq!(*line, format!("{rel} {}", w.label));
+            assert!(actions.lines().any(|l| l == format!("{rel} {} {}", w.span.0, w.span.1)), "{rel} in actions.txt");
+            // The file holds exactly the scene's frames of the window.
+            let got = crate::media::open_video(&dir.path().join(&rel)).unwrap().read_all().unwrap();
+            assert_eq!(got.len(), 6);
+            // Y4M keeps luma whole (chroma is subsampled), so compare luma: each frame of the
+            // file is closest to the scene's frame at its place (every frame has its own noise).
+            let luma = |f: &Frame| -> Vec<f64> { f.data.chunks(3).map(|p| 0.299 * p[0] as f64 + 0.587 * p[1] as f64 + 0.114 * p[2] as f64).collect() };
+            let diff = |a: &Frame, b: &Frame| luma(a).iter().zip(luma(b)).map(|(x, y)| (x - y).abs()).sum::<f64>();
+            for (k, g) in got.iter().enumerate() {
+                let nearest = (0..n as usize).min_by(|&i, &j| diff(g, &frames[i]).total_cmp(&diff(g, &frames[j]))).unwrap();
+                assert_eq!(nearest, w.start as usize + k, "{rel}: frame {k}");
+            }
+        }
+    }
+    let scene_lines = |t: &str| t.lines().filter(|l| l.contains("/scene")).count();
+    assert_eq!(summary.scene_windows, scene_lines(&train) + scene_lines(&val));
+    assert_eq!(summary.videos, CLASS_NAMES.len(), "clips are counted apart from scene windows");
+    assert_eq!(summary.per_split.iter().sum::<usize>(), summary.videos + summary.scene_windows);
 }
