@@ -85,7 +85,11 @@ pub struct DetectionScore {
 /// Matches detections to ground truth one-to-one (same class, IoU ≥ `min_iou`, greedily by
 /// highest IoU) and scores them.
 pub fn score_events(truth: &[Segment], detections: &[Event], min_iou: f64) -> DetectionScore {
-    let pairs = match_events(truth, detections, min_iou);
+    score_matched(truth, detections, &match_events(truth, detections, min_iou))
+}
+
+/// Scores a pairing [`match_events`] already made, for callers that also need the pairs.
+pub fn score_matched(truth: &[Segment], detections: &[Event], pairs: &[(usize, usize)]) -> DetectionScore {
     let delays: Vec<f64> = pairs.iter().map(|&(ti, di)| detections[di].start_frame as f64 - truth[ti].start_frame as f64).collect();
     let matched = delays.len();
     let ratio = |a: usize, b: usize| if b == 0 { if a == 0 { 1.0 } else { 0.0 } } else { a as f64 / b as f64 };

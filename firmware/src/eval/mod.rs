@@ -15,7 +15,7 @@ pub mod report;
 pub mod runner;
 
 pub use compare::{compare, ClassDiff, Comparison, VideoPair};
-pub use detection::{match_events, score_events, temporal_iou, windows_to_events, DetectionScore, Event, WindowScore};
+pub use detection::{match_events, score_events, score_matched, temporal_iou, windows_to_events, DetectionScore, Event, WindowScore};
 pub use labels::check_labels;
 pub use latency::{summarize as summarize_latency, LatencySummary, Percentiles, StageTimes};
 pub use long::{summarize_long, LongSummary};

@@ -8,7 +8,7 @@
 use serde::Serialize;
 
 use crate::dataset::GroundTruth;
-use crate::eval::detection::{match_events, score_events, temporal_iou, Event};
+use crate::eval::detection::{match_events, score_events, score_matched, temporal_iou, Event};
 use crate::eval::latency::nearest_rank;
 
 use super::pipeline::{Emitted, RunReport};
@@ -50,23 +50,19 @@ pub struct FalseAlerts {
 }
 
 impl FalseAlerts {
-    /// Sorts every event of `events` that `matched` (indices into `events`) leaves out.
-    fn of(truth: &[crate::dataset::Segment], events: &[Event], matched: &[usize]) -> Self {
+    /// Sorts every event of `events` that `pairs` (from `match_events`) leaves unmatched.
+    fn of(truth: &[crate::dataset::Segment], events: &[Event], pairs: &[(usize, usize)]) -> Self {
+        let mut matched = vec![false; events.len()];
+        pairs.iter().for_each(|&(_, d)| matched[d] = true);
         let mut out = FalseAlerts::default();
-        for (_, e) in events.iter().enumerate().filter(|(i, _)| !matched.contains(i)) {
-            let overlapping = truth.iter().filter(|t| t.start_frame < e.end_frame && e.start_frame < t.end_frame);
-            let (mut same, mut other) = (false, false);
-            for t in overlapping {
-                if t.class_index == e.class_index {
-                    same = true;
-                } else {
-                    other = true;
-                }
-            }
-            match (same, other) {
-                (true, _) => out.same_class += 1,
-                (false, true) => out.wrong_class += 1,
-                (false, false) => out.in_gap += 1,
+        for (e, _) in events.iter().zip(&matched).filter(|(_, &m)| !m) {
+            let overlapping = || truth.iter().filter(|t| t.start_frame < e.end_frame && e.start_frame < t.end_frame);
+            if overlapping().any(|t| t.class_index == e.class_index) {
+                out.same_class += 1;
+            } else if overlapping().next().is_some() {
+                out.wrong_class += 1;
+            } else {
+                out.in_gap += 1;
             }
         }
         out
@@ -113,9 +109,9 @@ pub fn score(report: &RunReport, truth: &GroundTruth, min_iou: f64, min_frames: 
     let horizon = segs.last().map_or(0, |s| s.end_frame).max(last.saturating_sub(min_frames));
     let evs: Vec<(Event, Emitted)> = evs.into_iter().filter(|(e, _)| e.start_frame < horizon).collect();
     let plain: Vec<Event> = evs.iter().map(|(e, _)| e.clone()).collect();
-    let s = score_events(&segs, &plain, min_iou);
-    let matched: Vec<usize> = match_events(&segs, &plain, min_iou).into_iter().map(|(_, d)| d).collect();
-    let false_alerts = FalseAlerts::of(&segs, &plain, &matched);
+    let pairs = match_events(&segs, &plain, min_iou);
+    let s = score_matched(&segs, &plain, &pairs);
+    let false_alerts = FalseAlerts::of(&segs, &plain, &pairs);
     let (mut wall, mut stream) = (Vec::new(), Vec::new());
     for t in &segs {
         // The alerts of the action's class overlapping it enough; the first of them on each clock.

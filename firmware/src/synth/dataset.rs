@@ -135,6 +135,30 @@ struct Lists {
     actions: String,
 }
 
+impl Lists {
+    /// Lists a labelled clip of `frames` frames in `split` (`path label` for a video file,
+    /// `dir total_frames label` for a frame folder) and its action's frames in `actions.txt`.
+    fn add_clip(&mut self, split: usize, rel: &str, format: StorageFormat, frames: u64, label: usize, action: Option<(u64, u64)>) {
+        let _ = match format {
+            StorageFormat::Y4m => writeln!(self.splits[split], "{rel} {label}"),
+            StorageFormat::Frames => writeln!(self.splits[split], "{rel} {frames} {label}"),
+        };
+        if let Some((start, end)) = action {
+            let _ = writeln!(self.actions, "{rel} {start} {end}");
+        }
+        self.per_split[split] += 1;
+    }
+}
+
+/// A class's folder under the dataset (`videos/<class>` or `rawframes/<class>`) and the path,
+/// relative to the dataset, of its clip `stem`.
+fn clip_paths(out: &Path, format: StorageFormat, class: &str, stem: &str) -> (PathBuf, String) {
+    match format {
+        StorageFormat::Y4m => (out.join("videos").join(class), format!("videos/{class}/{stem}.y4m")),
+        StorageFormat::Frames => (out.join("rawframes").join(class), format!("rawframes/{class}/{stem}")),
+    }
+}
+
 /// Renders `cfg.scenes` endless scenes and writes their labelled windows (see
 /// [`super::scene_windows::label_windows`]) as `videos/<class>/scene<nnnn>_<first frame>.y4m` (or rawframes
 /// folders), listed like clips. A scene's windows all go to one split, so no split shares
@@ -146,6 +170,9 @@ fn write_scene_windows(cfg: &SynthConfig, out: &Path, lists: &mut Lists, progres
     let (mut windows, mut frames_total) = (0usize, 0u64);
     // Memory stays at one window of frames whatever the scene's length and size.
     let stride = (window / 2).max(1);
+    for class in CLASS_NAMES {
+        create_dir(&clip_paths(out, cfg.format, class, "").0)?;
+    }
     for i in 0..cfg.scenes {
         let mut scene = SynthVideo::endless(cfg.width, cfg.height, cfg.fps, mix_seed(&[cfg.seed, TAG_SCENES, i as u64]));
         let split = split_of(i, counts);
@@ -162,25 +189,14 @@ fn write_scene_windows(cfg: &SynthConfig, out: &Path, lists: &mut Lists, progres
                 continue;
             }
             let Some(w) = label_window(&scene.ground_truth().segments, start, window) else { continue };
-            let name = CLASS_NAMES[w.label];
-            let stem = format!("scene{i:04}_{start:06}");
-            let (rel, dir) = match cfg.format {
-                StorageFormat::Y4m => (format!("videos/{name}/{stem}.y4m"), out.join("videos").join(name)),
-                StorageFormat::Frames => (format!("rawframes/{name}/{stem}"), out.join("rawframes").join(name)),
-            };
-            create_dir(&dir)?;
+            let (_, rel) = clip_paths(out, cfg.format, CLASS_NAMES[w.label], &format!("scene{i:04}_{start:06}"));
             let path = out.join(&rel);
             let mut writer = open_writer(&path, cfg.format, cfg.width, cfg.height, cfg.fps)?;
             for frame in &recent {
                 writer.write_frame(frame)?;
             }
             commit(writer, &path)?;
-            let _ = match cfg.format {
-                StorageFormat::Y4m => writeln!(lists.splits[split], "{rel} {}", w.label),
-                StorageFormat::Frames => writeln!(lists.splits[split], "{rel} {window} {}", w.label),
-            };
-            let _ = writeln!(lists.actions, "{rel} {} {}", w.span.0, w.span.1);
-            lists.per_split[split] += 1;
+            lists.add_clip(split, &rel, cfg.format, window, w.label, Some(w.span));
             windows += 1;
             frames_total += window;
         }
@@ -247,34 +263,14 @@ pub fn write_dataset(cfg: &SynthConfig, out: &Path, progress: &mut dyn FnMut(usi
         let total = n * CLASS_NAMES.len();
         let mut done = 0;
         for (c, name) in CLASS_NAMES.iter().enumerate() {
-            let dir = match cfg.format {
-                StorageFormat::Y4m => out.join("videos").join(name),
-                StorageFormat::Frames => out.join("rawframes").join(name),
-            };
-            create_dir(&dir)?;
+            create_dir(&clip_paths(out, cfg.format, name, "").0)?;
             for i in 0..n {
-                let stem = format!("{name}_{i:04}");
+                let (_, rel) = clip_paths(out, cfg.format, name, &format!("{name}_{i:04}"));
                 let mut video = SynthVideo::new(cfg, c, i as u64)?;
-                let split = split_of(i, counts);
-                let rel = match cfg.format {
-                    StorageFormat::Y4m => {
-                        let rel = format!("videos/{name}/{stem}.y4m");
-                        frames_total += write_video(&mut video, &out.join(&rel), cfg.format, &mut frame)?;
-                        let _ = writeln!(lists.splits[split], "{rel} {c}");
-                        rel
-                    }
-                    StorageFormat::Frames => {
-                        let rel = format!("rawframes/{name}/{stem}");
-                        let written = write_video(&mut video, &out.join(&rel), cfg.format, &mut frame)?;
-                        frames_total += written;
-                        let _ = writeln!(lists.splits[split], "{rel} {written} {c}");
-                        rel
-                    }
-                };
-                if let Some(action) = video.ground_truth().segments.first() {
-                    let _ = writeln!(lists.actions, "{rel} {} {}", action.start_frame, action.end_frame);
-                }
-                lists.per_split[split] += 1;
+                let written = write_video(&mut video, &out.join(&rel), cfg.format, &mut frame)?;
+                frames_total += written;
+                let action = video.ground_truth().segments.first().map(|a| (a.start_frame, a.end_frame));
+                lists.add_clip(split_of(i, counts), &rel, cfg.format, written, c, action);
                 done += 1;
                 progress(done, total);
             }
