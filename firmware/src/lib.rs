@@ -12,6 +12,7 @@ pub mod flow;
 pub mod frame;
 pub mod gpu;
 pub mod infer;
+pub mod tract_isa;
 pub mod media;
 pub mod memory;
 pub mod preprocess;

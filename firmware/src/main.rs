@@ -9,11 +9,14 @@ use clap::Parser;
 fn main() -> ExitCode {
     // Before any thread allocates: arenas are created on a thread's first allocation.
     let tuning = motus::memory::tune_allocator();
+    // While the process has one thread (it writes the environment), before tract picks kernels.
+    let kernels = motus::tract_isa::avoid_faulty_kernels();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).format_timestamp(None).init();
     match tuning {
         motus::memory::AllocatorTuning::Refused(what) => log::warn!("malloc refused {what}; memory may fragment over long runs"),
         other => log::debug!("allocator: {other:?}"),
     }
+    log::debug!("tract kernels: {kernels:?}");
     let args = cli::Cli::parse();
     match cli::run(args) {
         Ok(()) => ExitCode::SUCCESS,
