@@ -34,9 +34,9 @@ bin=target/release
 # (the previous bundled model) the seven live scenes gave precision/recall 0.79/0.88 and seven
 # held-out scenes 0.71/0.84 at threshold 0.30; with them 0.84/0.93 and 0.82/0.84 at the same
 # threshold (0.91/0.90 and 0.92/0.83 at the threshold then re-tuned on the seven, 0.375), and
-# fresh-split video Hit@1 went from 97.1% to 97.9% (seed 202). 3,176 training
-# videos take 12 GB in memory; 50 epochs took 43 minutes, 53 end to end (the flow cache of an
-# earlier 12-scene run reused for all but 12 scenes).
+# fresh-split video Hit@1 went from 97.1% to 97.9% (seed 202). 3,176 training videos take
+# 12 GB in memory; 50 epochs took 43 minutes, 53 end to end (the flow cache of an earlier
+# 12-scene run reused for all but 12 scenes).
 fps=(--fps 30 --frames 58)
 $bin/motus synth --out "$work/synth" --videos-per-class 150 --seed 111 --splits 70,15,15 --scenes 24 "${fps[@]}"
 # libtorch's OpenMP workers spin while idle unless told not to: on shared cores that tripled

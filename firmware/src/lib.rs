@@ -12,7 +12,6 @@ pub mod flow;
 pub mod frame;
 pub mod gpu;
 pub mod infer;
-pub mod tract_isa;
 pub mod media;
 pub mod memory;
 pub mod preprocess;
@@ -20,5 +19,6 @@ pub mod progress;
 pub mod quantize;
 pub mod runtime;
 pub mod synth;
+pub mod tract_isa;
 
 pub use frame::Frame;

@@ -368,10 +368,9 @@ fn default_background() -> Vec<String> {
 /// 0.90 (measured by `bench pipeline`; 0.84 / 0.93 at 0.30 / 0.15 s); replayed, 0.35 / 0.15 s
 /// 0.86 / 0.89, 0.40 / 0.15 s 0.93 / 0.87, 0.35 / 0.20 s 0.91 / 0.90. On seven scenes the
 /// sweep never saw (seeds 101 to 107, 189 actions) 0.375 / 0.15 s gave 0.92 / 0.83 and 0.30 /
-/// 0.15 s 0.82 / 0.84 (both measured): the rule carries
-/// over, and recall there is held down by one scene (seed 106, a large actor on stripes). The
-/// smoothing stays at 0.15 s because a live run adds the processing time to the stream-clock
-/// latency (target: the 833 ms clip + 200 ms).
+/// 0.15 s 0.82 / 0.84 (both measured): the rule carries over, and recall there is held down by
+/// one scene (seed 106, a large actor on stripes). The smoothing stays at 0.15 s because a live
+/// run adds the processing time to the stream-clock latency (target: the 833 ms clip + 200 ms).
 pub const DEFAULT_ALERT_THRESHOLD: f32 = 0.375;
 
 impl Default for AlertsConfig {
