@@ -15,11 +15,13 @@
 //! | `motus.input_size` | square crop side, px |
 //! | `motus.resize_short` | short side before the crop, px |
 //! | `motus.normalization` | JSON `{"mean": [r, g, b], "std": [r, g, b]}` |
+//! | `motus.fps` | optional: frames per second the clips were sampled at (see [`InputSpec::fps`]) |
 //! | `motus.flow` | JSON `null` or [`FlowSpec`] |
 //! | `motus.weights_sha256` | hex SHA-256 of the weights (see [`weights_sha256`]) |
 //! | `motus.producer` | `"motus <version>"` |
 //! | `motus.evaluations` | optional: JSON array of [`CardEvaluation`] |
 //! | `motus.quantization` | optional: JSON [`QuantizationRecord`] (int8 models made by `motus quant`) |
+//! | `motus.alert_benchmarks` | optional: JSON array of [`AlertBenchmark`] (false alerts on footage, `motus bench alerts --record`) |
 //!
 //! # Sidecar
 //! A model exported by another tool carries no card; it can be given one as a TOML sidecar
@@ -85,6 +87,26 @@ pub struct ModelCard {
     /// that of the float weights it was quantized from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantization: Option<QuantizationRecord>,
+    /// False alerts measured on this exact file over footage whose fair alerts are listed
+    /// (newest last): what a user deploying it on real cameras should expect, beside the
+    /// accuracy figures measured on labelled clips.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alert_benchmarks: Vec<AlertBenchmark>,
+}
+
+/// One false-alert measurement recorded in a card (`motus bench alerts --record`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertBenchmark {
+    /// What was measured on: the footage, its licence or origin, how many clips.
+    pub data: String,
+    /// How: the pipeline settings (defaults or a named config), motus version.
+    pub method: String,
+    /// Minutes of footage.
+    pub minutes: f64,
+    pub alerts: usize,
+    /// Alerts of a class the footage's list does not allow.
+    pub false_alerts: usize,
+    pub false_alerts_per_minute: f64,
 }
 
 /// What `motus quant` did to a model: the method, the calibration set, the layers it left in
@@ -209,6 +231,7 @@ impl ModelCard {
                 input_size: n,
                 resize_short: (n * 8).div_ceil(7),
                 normalization: Normalization::imagenet(),
+                fps: None,
             },
             flow: spec.flow_stack_len().map(|l| FlowSpec {
                 algorithm: "tvl1".into(),
@@ -221,7 +244,24 @@ impl ModelCard {
             producer: producer(),
             evaluations: Vec::new(),
             quantization: None,
+            alert_benchmarks: Vec::new(),
         }
+    }
+
+    /// One line on what this file was measured to do, from its own records: the newest
+    /// accuracy (`evaluations`) and the newest false-alert rate on footage
+    /// (`alert_benchmarks`), each with what it was measured on, or that none is recorded. The
+    /// runtime logs it at start so a user sees what to expect before the first alert.
+    pub fn measured_summary(&self) -> String {
+        let accuracy = match self.evaluations.last() {
+            Some(e) => format!("video Hit@1 {:.1}% on {} ({} videos)", e.video_top1 * 100.0, e.data, e.n_videos),
+            None => "no accuracy recorded".to_string(),
+        };
+        let alerts = match self.alert_benchmarks.last() {
+            Some(b) => format!("{:.2} false alerts a minute on {} ({:.1} min)", b.false_alerts_per_minute, b.data, b.minutes),
+            None => "no false-alert rate on footage recorded".to_string(),
+        };
+        format!("{accuracy}; {alerts}")
     }
 
     /// The card as a TOML sidecar document.
@@ -254,11 +294,17 @@ impl ModelCard {
             ("motus.weights_sha256".into(), self.weights_sha256.clone()),
             ("motus.producer".into(), self.producer.clone()),
         ];
+        if let Some(fps) = c.fps {
+            entries.push(("motus.fps".into(), j(&fps)));
+        }
         if !self.evaluations.is_empty() {
             entries.push(("motus.evaluations".into(), j(&self.evaluations)));
         }
         if let Some(q) = &self.quantization {
             entries.push(("motus.quantization".into(), j(q)));
+        }
+        if !self.alert_benchmarks.is_empty() {
+            entries.push(("motus.alert_benchmarks".into(), j(&self.alert_benchmarks)));
         }
         entries
     }
@@ -290,6 +336,10 @@ impl ModelCard {
                 input_size: parse("motus.input_size", get("motus.input_size")?)?,
                 resize_short: parse("motus.resize_short", get("motus.resize_short")?)?,
                 normalization: parse("motus.normalization", get("motus.normalization")?)?,
+                fps: match get("motus.fps") {
+                    Ok(text) => Some(parse("motus.fps", text)?),
+                    Err(_) => None,
+                },
             },
             flow: parse("motus.flow", get("motus.flow")?)?,
             weights_sha256: get("motus.weights_sha256")?.to_string(),
@@ -301,6 +351,10 @@ impl ModelCard {
             quantization: match get("motus.quantization") {
                 Ok(text) => Some(parse("motus.quantization", text)?),
                 Err(_) => None,
+            },
+            alert_benchmarks: match get("motus.alert_benchmarks") {
+                Ok(text) => parse("motus.alert_benchmarks", text)?,
+                Err(_) => Vec::new(),
             },
         };
         card.validate()?;

@@ -16,7 +16,17 @@ pub enum ContractError {
     /// A non-finite mean poisons every pixel of the channel.
     #[error("normalization mean[{channel}] must be finite, got {value}")]
     BadMean { channel: usize, value: f32 },
+    /// A frame rate outside what any camera delivers would make every clip span no time or
+    /// hours; it is refused where it is declared.
+    #[error("fps must be a number of frames per second in {MIN_FPS}..={MAX_FPS}, got {0}")]
+    BadFps(f64),
 }
+
+/// The lowest frame rate a card may declare: below one frame a second there is no motion left
+/// to classify.
+pub const MIN_FPS: f64 = 1.0;
+/// The highest frame rate a card may declare (high-speed cameras aside, nothing runs faster).
+pub const MAX_FPS: f64 = 240.0;
 
 /// Per-channel normalisation applied to RGB values scaled to `[0, 1]`:
 /// `x = (v / 255 - mean[c]) / std[c]`.
@@ -99,6 +109,15 @@ impl ClipSpec {
     }
 }
 
+/// Checks a frame rate is one a clip can be sampled at ([`MIN_FPS`]..=[`MAX_FPS`], finite).
+pub fn check_fps(fps: f64) -> Result<f64, ContractError> {
+    if fps.is_finite() && (MIN_FPS..=MAX_FPS).contains(&fps) {
+        Ok(fps)
+    } else {
+        Err(ContractError::BadFps(fps))
+    }
+}
+
 /// The full input contract of a model: clip sampling, spatial size and normalisation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InputSpec {
@@ -108,6 +127,13 @@ pub struct InputSpec {
     /// Side the shorter edge is resized to before cropping (e.g. 128 before a 112 crop).
     pub resize_short: u32,
     pub normalization: Normalization,
+    /// Frames per second the model's clips were sampled at: every path that builds clips picks
+    /// frames by timestamp at this rate, whatever the source's own rate, so a clip spans the
+    /// same time and the same motion per step as in training. `None` in cards written before
+    /// rates were recorded (and in sidecars that do not say): clips then take consecutive
+    /// source frames, as they always did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fps: Option<f64>,
 }
 
 impl InputSpec {
@@ -120,6 +146,9 @@ impl InputSpec {
         }
         if self.resize_short == 0 {
             return Err(ContractError::Zero { field: "resize_short", value: 0 });
+        }
+        if let Some(fps) = self.fps {
+            check_fps(fps)?;
         }
         self.normalization.validate()
     }
@@ -135,6 +164,7 @@ mod tests {
             input_size: 112,
             resize_short: 128,
             normalization: Normalization::imagenet(),
+            fps: Some(30.0),
         }
     }
 
@@ -171,6 +201,14 @@ mod tests {
         let mut s = spec();
         s.normalization.mean[2] = f32::NAN;
         assert!(matches!(s.validate(), Err(ContractError::BadMean { channel: 2, .. })));
+        for bad in [0.0, -30.0, 0.5, 1e9, f64::NAN, f64::INFINITY] {
+            let mut s = spec();
+            s.fps = Some(bad);
+            assert!(matches!(s.validate(), Err(ContractError::BadFps(_))), "fps {bad} accepted");
+        }
+        let mut s = spec();
+        s.fps = None;
+        assert_eq!(s.validate(), Ok(()));
         assert_eq!(spec().validate(), Ok(()));
     }
 
@@ -180,5 +218,10 @@ mod tests {
         let text = serde_json::to_string(&s).unwrap();
         let back: InputSpec = serde_json::from_str(&text).unwrap();
         assert_eq!(back, s);
+        // A spec written before rates were recorded reads back without one.
+        let old = text.replace(",\"fps\":30.0", "");
+        assert!(!old.contains("fps"), "{old}");
+        let back: InputSpec = serde_json::from_str(&old).unwrap();
+        assert_eq!(back.fps, None);
     }
 }

@@ -15,8 +15,8 @@ pub mod spec;
 #[cfg(test)]
 mod tests;
 
-pub use card::{CardError, CardEvaluation, FloatNode, FlowSpec, ModelCard, QuantizationRecord, TensorDecl};
-pub use input::{ClipSpec, ContractError, InputSpec, Normalization};
+pub use card::{AlertBenchmark, CardError, CardEvaluation, FloatNode, FlowSpec, ModelCard, QuantizationRecord, TensorDecl};
+pub use input::{check_fps, ClipSpec, ContractError, InputSpec, Normalization, MAX_FPS, MIN_FPS};
 pub use ir::{Graph, Op, OpKind, ParamSpec};
 pub use onnx::{export, read_model, ExportError, ExportOptions, ReadError};
 pub use spec::{default_for, ArchSpec, SpecError, ARCH_NAMES};

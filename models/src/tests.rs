@@ -429,3 +429,53 @@ fn quantization_record_round_trips_and_old_cards_have_none() {
     let err = onnx::model_card(&m).unwrap_err().to_string();
     assert!(err.contains("motus.quantization"), "{err}");
 }
+
+#[test]
+fn the_frame_rate_round_trips_and_a_bad_or_missing_one_is_handled() {
+    let spec = default_for("two-stream", 3).unwrap();
+    let g = spec.lower().unwrap();
+    let w = g.random_weights(5);
+    let mut card = ModelCard::for_spec(&spec, &g, (0..3).map(|i| format!("c{i}")).collect());
+    card.flow.as_mut().unwrap().params = serde_json::json!({"tau": 0.25});
+    let bytes = onnx::export(&g, &w, &card, &ExportOptions::default()).unwrap();
+    let stamped = onnx::model_card(&onnx::read_model(&bytes).unwrap()).unwrap();
+    // A card without a rate (every card before rates were recorded) has no key and reads as None.
+    assert_eq!(stamped.input.fps, None);
+    assert!(!onnx::metadata(&onnx::read_model(&bytes).unwrap()).iter().any(|(k, _)| k == "motus.fps"));
+    let mut at30 = stamped.clone();
+    at30.input.fps = Some(29.97);
+    let out = onnx::replace_card(&bytes, &at30).unwrap();
+    let m = onnx::read_model(&out).unwrap();
+    assert_eq!(onnx::model_card(&m).unwrap().input.fps, Some(29.97));
+    // The sidecar says it as `[input] fps = …`.
+    let toml = at30.to_toml().unwrap();
+    assert!(toml.contains("fps = 29.97"), "{toml}");
+    assert_eq!(ModelCard::from_toml(&toml).unwrap(), at30);
+    // Invalid rates are refused with the key or the field named, in both forms.
+    for bad in ["0", "-25", "1000", "\"thirty\""] {
+        let mut m = onnx::read_model(&out).unwrap();
+        m.metadata_props.iter_mut().find(|e| e.key == "motus.fps").unwrap().value = bad.into();
+        let err = onnx::model_card(&m).unwrap_err().to_string();
+        assert!(err.contains("fps"), "{bad}: {err}");
+    }
+    let err = ModelCard::from_toml(&toml.replace("fps = 29.97", "fps = 0.0")).unwrap_err().to_string();
+    assert!(err.contains("fps"), "{err}");
+    let mut bad = at30.clone();
+    bad.input.fps = Some(f64::NAN);
+    assert!(onnx::replace_card(&bytes, &bad).is_err());
+
+    // False-alert measurements ride along the same way, and old cards have none.
+    assert!(at30.alert_benchmarks.is_empty());
+    let mut measured = at30;
+    measured.alert_benchmarks.push(crate::AlertBenchmark {
+        data: "real clips, 28 clips".into(),
+        method: "motus bench alerts, device defaults".into(),
+        minutes: 2.24,
+        alerts: 11,
+        false_alerts: 10,
+        false_alerts_per_minute: 4.46,
+    });
+    let out = onnx::replace_card(&bytes, &measured).unwrap();
+    assert_eq!(onnx::model_card(&onnx::read_model(&out).unwrap()).unwrap(), measured);
+    assert_eq!(ModelCard::from_toml(&measured.to_toml().unwrap()).unwrap(), measured);
+}
