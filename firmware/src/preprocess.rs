@@ -447,6 +447,7 @@ mod tests {
             input_size: 56,
             resize_short: 64,
             normalization: Normalization::symmetric(),
+            fps: None,
         };
         let mut p = FramePipeline::new(spec);
         let mut out = Frame::new(0, 0);

@@ -59,6 +59,7 @@ fn clips_become_normalised_tensors() {
         input_size: 112,
         resize_short: 128,
         normalization: Normalization::imagenet(),
+        fps: None,
     };
     let mut pipeline = FramePipeline::new(spec.clone());
     let entry = &ds.entries[0];

@@ -38,6 +38,15 @@
 //! many window frames it moved: the frames and flow fields the windows share are kept, so a
 //! stride-1 window over a two-stream model computes one new flow field per window, not `L`.
 //! The tensors are bit-identical to a fresh build's (tested).
+//!
+//! # Time
+//!
+//! A card with a frame rate (`fps`) expects windows of frames picked at that rate by
+//! [`crate::retime`]: a slow source's frames then repeat in the window, keeping their source
+//! timestamps. Each flow step is filled by [`crate::retime::flow_plan`] from those timestamps:
+//! the motion between two distinct frames is spread over the repeated steps between them and
+//! scaled to one model period, so a step holds the motion it held in training. Frames at the
+//! model's own rate give exactly the tensors they gave before (the plan is then the identity).
 
 use std::borrow::Borrow;
 use std::time::{Duration, Instant};
@@ -47,6 +56,7 @@ use motus_models::{ClipSpec, ModelCard};
 use crate::flow::encode::{finite_mean, to_unit};
 use crate::flow::{self, Backend, FlowConfig, FlowEngine, FlowField};
 use crate::frame::Frame;
+use crate::retime::{flow_plan, StepFlow};
 use crate::preprocess::{normalize_clip, resize_short_side, square_crop, ClipLayout, CropPosition, FramePipeline, PreprocessError};
 
 use super::InputTensor;
@@ -134,6 +144,11 @@ pub struct ClipBuilder {
     last_crop: Option<CropPosition>,
     /// Scratch plane for shifting kept flow fields ([`Self::build_sliding`]).
     shift_scratch: Vec<f32>,
+    /// One model frame, when the card has a rate: flow steps are then filled by
+    /// [`flow_plan`] from the window's timestamps.
+    frame_period: Option<Duration>,
+    /// Where each flow step of the last build took its motion from.
+    plan: Vec<Option<StepFlow>>,
 }
 
 impl std::fmt::Debug for ClipBuilder {
@@ -274,6 +289,8 @@ impl ClipBuilder {
             timings: ClipTimings::default(),
             last_crop: None,
             shift_scratch: Vec::new(),
+            frame_period: card.input.fps.map(|fps| Duration::from_secs_f64(1.0 / fps)),
+            plan: Vec::new(),
         })
     }
 
@@ -419,15 +436,29 @@ impl ClipBuilder {
                     .compute_into(&self.processed[index], &self.processed[index + 1], field)
                     .map_err(|source| ClipError::FlowEngine { index, source })?;
             }
+            self.plan_steps(frames);
             let (steps, stack, bound) = (self.steps, self.stack, self.bound);
             for slot in self.slots.iter_mut().filter(|s| s.role == Role::Flow) {
-                encode_flow(&self.fields, slot, steps, stack, bound, self.mean_subtraction);
+                encode_flow(&self.fields, &self.plan, slot, steps, stack, bound, self.mean_subtraction);
             }
             flow = start.elapsed();
         }
         self.timings = ClipTimings { preprocess, flow };
         self.last_crop = Some(crop);
         Ok(self.timings)
+    }
+
+    /// Decides where each flow step of the window `frames` takes its motion from: its own
+    /// field without a card rate, else [`flow_plan`] over the frames' timestamps.
+    fn plan_steps<F: Borrow<Frame>>(&mut self, frames: &[F]) {
+        self.plan.clear();
+        match self.frame_period {
+            Some(period) => {
+                let times: Vec<Duration> = frames.iter().map(|f| f.borrow().timestamp).collect();
+                self.plan.extend(flow_plan(&times, period));
+            }
+            None => self.plan.extend((0..frames.len().saturating_sub(1)).map(|field| Some(StepFlow { field, scale: 1.0 }))),
+        }
     }
 
     /// The tensors of the last [`Self::build`], batch 1, named as the card names them.
@@ -457,20 +488,34 @@ fn shift_field(field: &mut FlowField, (dx, dy): (i64, i64), scratch: &mut Vec<f3
     }
 }
 
-/// Writes the fields into one flow input: step `t`, stack slot `j` ← field `t + j`.
-fn encode_flow(fields: &[FlowField], slot: &mut Slot, steps: usize, stack: usize, bound: f32, mean_subtraction: bool) {
+/// Writes the fields into one flow input: step `t`, stack slot `j` ← the field that `plan`
+/// names for window step `t + j`, scaled as it says (no motion where it names none).
+fn encode_flow(fields: &[FlowField], plan: &[Option<StepFlow>], slot: &mut Slot, steps: usize, stack: usize, bound: f32, mean_subtraction: bool) {
     let plane = fields[0].len();
     for t in 0..steps {
         for j in 0..stack {
-            let field = &fields[t + j];
+            let base_of = |c: usize| match slot.layout {
+                Layout::Ncthw => (c * steps + t) * plane,
+                Layout::Ntchw | Layout::Nchw => (t * 2 * stack + 2 * j + c) * plane,
+            };
+            let Some(step) = plan[t + j] else {
+                for c in 0..2 {
+                    slot.data[base_of(c)..base_of(c) + plane].fill(to_unit(0.0, bound));
+                }
+                continue;
+            };
+            let field = &fields[step.field];
             for (c, comp) in [&field.u, &field.v].into_iter().enumerate() {
-                let base = match slot.layout {
-                    Layout::Ncthw => (c * steps + t) * plane,
-                    Layout::Ntchw | Layout::Nchw => (t * 2 * stack + 2 * j + c) * plane,
-                };
+                let base = base_of(c);
                 let mean = if mean_subtraction { finite_mean(comp) } else { 0.0 };
-                for (dst, &x) in slot.data[base..base + plane].iter_mut().zip(comp.iter()) {
-                    *dst = to_unit(x - mean, bound);
+                if step.scale == 1.0 {
+                    for (dst, &x) in slot.data[base..base + plane].iter_mut().zip(comp.iter()) {
+                        *dst = to_unit(x - mean, bound);
+                    }
+                } else {
+                    for (dst, &x) in slot.data[base..base + plane].iter_mut().zip(comp.iter()) {
+                        *dst = to_unit((x - mean) * step.scale, bound);
+                    }
                 }
             }
         }

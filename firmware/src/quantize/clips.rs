@@ -82,10 +82,11 @@ pub fn collect(
             if frames.is_empty() {
                 return Err("the video has no frames".into());
             }
+            let frames = crate::retime::at_rate(&frames, card.input.fps).map_err(|e| e.to_string())?;
             let views = protocol.views(frames.len() as u64, b.window_spec(), SampleMode::Test).map_err(|e| e.to_string())?;
             let mut out = Vec::with_capacity(views.len());
             for view in &views {
-                let refs: Vec<_> = view.clip.frames.iter().map(|&f| &frames[f as usize]).collect();
+                let refs: Vec<_> = view.clip.frames.iter().map(|&f| frames[f as usize]).collect();
                 b.build(&refs, view.crop).map_err(|e| e.to_string())?;
                 let inputs =
                     b.inputs().iter().map(|t| OwnedInput { name: t.name.to_string(), shape: t.shape.to_vec(), data: t.data.to_vec() }).collect();

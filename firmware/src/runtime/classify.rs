@@ -37,4 +37,9 @@ pub trait WindowClassifier {
     fn classify(&mut self, frames: &[&Frame]) -> Result<(Vec<f32>, StageTimes), String>;
     /// One line for the start-up log (model, flow engine, threads).
     fn describe(&self) -> String;
+    /// Frames per second the model's windows are sampled at (its card's `fps`): the pipeline
+    /// then picks camera frames by timestamp at that rate. `None` takes every frame.
+    fn frame_rate(&self) -> Option<f64> {
+        None
+    }
 }

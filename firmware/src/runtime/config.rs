@@ -242,7 +242,8 @@ impl Default for ModelConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WindowConfig {
-    /// Frames between two classifications (1 = every frame).
+    /// Frames between two classifications (1 = every frame), counted at the model's rate
+    /// (its card's `fps`) when the card has one, whatever the camera's rate.
     #[serde(default = "default_stride")]
     pub stride: usize,
     /// Pooled frame buffers between capture and processing.

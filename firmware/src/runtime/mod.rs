@@ -11,6 +11,7 @@ pub mod flow_cache;
 pub mod follow_crop;
 pub mod http;
 pub mod metrics;
+pub mod model_clock;
 pub mod model_path;
 pub mod pipeline;
 pub mod ring;

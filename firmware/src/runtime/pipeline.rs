@@ -21,6 +21,7 @@ use super::display::fb::Framebuffer;
 use super::display::preview::{self, PreviewHub};
 use super::display::{draw_overlay, OverlayInfo};
 use super::metrics::{self, Metrics};
+use super::model_clock::ModelClock;
 use super::ring::frame_ring;
 use super::sink::{self, dispatch::Retry, Dispatcher, Doorbell};
 use super::source::{self, SharedTruth};
@@ -172,7 +173,8 @@ pub fn run(cfg: &RunConfig, mut classifier: Box<dyn WindowClassifier>, model_sha
     let span = classifier.span().max(1);
     let stride = cfg.window.stride;
     let mut history: VecDeque<Frame> = VecDeque::with_capacity(span + 1);
-    let mut spare: Option<Frame> = None;
+    let mut spare_slots: Vec<Frame> = Vec::new();
+    let mut clock = ModelClock::new(classifier.frame_rate(), span).map_err(setup("model frame rate"))?;
     let mut overlay = Frame::new(0, 0);
     let mut newest_raw = Frame::new(0, 0);
     let mut since_window = 0usize;
@@ -204,31 +206,41 @@ pub fn run(cfg: &RunConfig, mut classifier: Box<dyn WindowClassifier>, model_sha
         if opens != last_opens {
             if last_opens != 0 {
                 log::info!("pipeline: source re-opened; window history cleared");
-                history.clear();
+                spare_slots.extend(history.drain(..));
+                clock.restart();
                 alerts.reset_smoothing();
             }
             last_opens = opens;
         }
-        let mut slot = if history.len() >= span { history.pop_front().expect("full") } else { spare.take().unwrap_or_else(|| Frame::new(0, 0)) };
         let t_prep = Instant::now();
-        let prepared = classifier.prepare(&frame, &mut slot);
+        let prepared = classifier.prepare(&frame, &mut clock.current);
         metrics.stage("prepare", t_prep.elapsed());
         // The newest camera frame, full size, for the overlay outputs and snapshots.
         copy_frame(&mut newest_raw, &frame);
         ring.recycle(frame);
         if let Err(e) = prepared {
-            spare = Some(slot);
             let n = metrics.errors.fetch_add(1, Ordering::Relaxed) + 1;
             if n.is_power_of_two() {
                 log::error!("pipeline: frame preparation failed: {e} ({n} failures so far; frame skipped)");
             }
             continue;
         }
-        history.push_back(slot);
-        since_window += 1;
         metrics.processed.fetch_add(1, Ordering::Relaxed);
-
-        if history.len() == span && since_window >= stride {
+        let picks = clock.feed();
+        if picks.restart && !history.is_empty() {
+            log::info!("pipeline: the stream's time jumped (a gap over {:?} or a reset); window history cleared", crate::retime::MAX_GAP);
+            spare_slots.extend(history.drain(..));
+        }
+        // Each pick is one model-rate frame: the previous source frame for the instants it was
+        // nearest, then this one (none for a frame a faster source gives between instants).
+        for pick in 0..picks.total() {
+            let mut slot = if history.len() >= span { history.pop_front().expect("full") } else { spare_slots.pop().unwrap_or_else(|| Frame::new(0, 0)) };
+            copy_frame(&mut slot, if pick < picks.previous { &clock.previous } else { &clock.current });
+            history.push_back(slot);
+            since_window += 1;
+            if history.len() < span || since_window < stride {
+                continue;
+            }
             since_window = 0;
             let t_window = Instant::now();
             let frames: Vec<&Frame> = history.iter().collect();
@@ -243,7 +255,7 @@ pub fn run(cfg: &RunConfig, mut classifier: Box<dyn WindowClassifier>, model_sha
                     // middle frame (the frame the RGB stream sees), so alert start and end
                     // times sit on the action rather than half a window after it. How late the
                     // alert is in wall time is measured separately (`wall` below).
-                    let t_s = history[span / 2].timestamp.as_secs_f64();
+                    let t_s = clock.instant(span, span / 2).unwrap_or(history[span / 2].timestamp).as_secs_f64();
                     if limits.record_scores {
                         window_scores.push(WindowScores { t_s, probs: probs.clone() });
                     }
@@ -269,6 +281,7 @@ pub fn run(cfg: &RunConfig, mut classifier: Box<dyn WindowClassifier>, model_sha
             }
             metrics.stage("window", t_window.elapsed());
         }
+        clock.advance();
 
         // Preview and framebuffer show the newest frame with the overlay.
         let want_preview = hub.wants_frame(10.0);
@@ -320,9 +333,7 @@ pub fn run(cfg: &RunConfig, mut classifier: Box<dyn WindowClassifier>, model_sha
         ring.recycle(f);
         left_queued += 1;
     }
-    for f in history.drain(..) {
-        spare.get_or_insert(f);
-    }
+    history.clear();
     // Flush the sinks (bounded), then count what stays queued for the next start.
     for d in dispatchers {
         d.stop();

@@ -40,6 +40,7 @@ pub struct TractStage {
     /// frames it shares with this one keep their flow).
     last_window: Vec<std::time::Duration>,
     input_size: u32,
+    fps: Option<f64>,
 }
 
 impl TractStage {
@@ -71,8 +72,9 @@ impl TractStage {
         let spec = builder.window_spec();
         let window_len = builder.window_len();
         let frame_stride = spec.frame_stride.max(1) as usize;
+        let rate = card.input.fps.map_or("the source's rate".to_string(), |fps| format!("{fps} fps"));
         let describe = format!(
-            "model {} ({}, {} classes, window {} frames every {} source frames, flow {})",
+            "model {} ({}, {} classes, window {} frames every {} frames at {rate}, flow {})",
             model.display(),
             card.arch.name(),
             card.labels.len(),
@@ -94,6 +96,7 @@ impl TractStage {
             follow: FollowCrop::default(),
             last_window: Vec::new(),
             input_size: card.input.input_size,
+            fps: card.input.fps,
         })
     }
 
@@ -108,6 +111,11 @@ impl TractStage {
             Ok(()) => self.describe.push_str(", towers in parallel"),
             Err(reason) => log::info!("model runs as one graph, not tower by tower: {reason}"),
         }
+    }
+
+    /// The model's card (what it was trained and measured on, its clip contract).
+    pub fn card(&self) -> &motus_models::ModelCard {
+        self.classifier.card()
     }
 
     /// Whether the model's towers run side by side ([`TractStage::set_parallel_streams`]).
@@ -137,17 +145,15 @@ impl TractStage {
     }
 
     /// How many window frames the window advanced since the previous one (0 when it shares
-    /// none with it, or on the first window): frames are matched by timestamp.
+    /// none with it, or on the first window): the smallest shift under which the frames the
+    /// two windows share carry the same timestamps. A frame repeated by the model clock keeps
+    /// its source timestamp, so equal timestamps mean equal frames even where the shift is
+    /// ambiguous, and what is reused is what a fresh build would compute.
     fn advance(&self, window: &[&Frame]) -> usize {
-        let Some(first) = window.first() else { return 0 };
-        let Some(k) = self.last_window.iter().position(|t| *t == first.timestamp) else { return 0 };
-        let shared = self.last_window.len() - k;
-        let same = shared <= window.len() && self.last_window[k..].iter().zip(window).all(|(t, f)| *t == f.timestamp);
-        if k > 0 && same {
-            k
-        } else {
-            0
-        }
+        let last = &self.last_window;
+        (1..last.len())
+            .find(|&k| last.len() - k <= window.len() && last[k..].iter().zip(window).all(|(t, f)| *t == f.timestamp))
+            .unwrap_or(0)
     }
 
     /// Runs the network on `runtime` (`model.runtime` in the config); CUDA is checked now so
@@ -220,6 +226,10 @@ impl WindowClassifier for TractStage {
 
     fn describe(&self) -> String {
         self.describe.clone()
+    }
+
+    fn frame_rate(&self) -> Option<f64> {
+        self.fps
     }
 }
 

@@ -355,3 +355,59 @@ fn a_zoom_builds_what_a_card_with_the_larger_resize_builds() {
         assert!(e.contains("zoom"), "{bad}: {e}");
     }
 }
+
+/// `frames` stamped with `times` (seconds), as a retimed window carries them.
+fn stamped(frames: Vec<Frame>, times: &[f64]) -> Vec<Frame> {
+    frames.into_iter().zip(times).map(|(mut f, &t)| {
+        f.timestamp = Duration::from_secs_f64(t);
+        f
+    }).collect()
+}
+
+#[test]
+fn a_card_rate_spreads_a_slow_sources_motion_over_its_repeated_frames() {
+    let (_, mut card) = card_for(&tiny_spec("two-stream", 3, SIZE), labels(3));
+    card.input.fps = Some(30.0);
+    let mut b = ClipBuilder::from_card(&card, Backend::Cpu, 1).unwrap();
+    // The same motion, 1 px per 1/30 s, seen by a 30 fps camera ...
+    let at30 = stamped(vec![frame(0, 0), frame(1, 0), frame(2, 0)], &[0.0, 1.0 / 30.0, 2.0 / 30.0]);
+    b.build(&at30, CropPosition::Center).unwrap();
+    let (_, flow30) = tensor(&b, "flow");
+    let flow30 = flow30.to_vec();
+    // ... and by a 10 fps one, whose frames the retimer repeats: 0 px, 0 px (again), 3 px.
+    let at10 = stamped(vec![frame(0, 0), frame(0, 0), frame(3, 0)], &[0.0, 0.0, 0.1]);
+    b.build(&at10, CropPosition::Center).unwrap();
+    let (_, flow10) = tensor(&b, "flow");
+    // Both steps take the field between the distinct frames, scaled to one model period.
+    let (processed, _) = reference_rgb(&card, &at10);
+    let mut engine = TvL1Cpu::new(TvL1Params::edge(), 1).unwrap();
+    let f = engine.compute(&processed[1], &processed[2]).unwrap();
+    let plane = SIZE * SIZE;
+    for (i, &u) in f.u.iter().enumerate() {
+        assert_eq!(flow10[i], to_unit(u * (1.0 / 3.0), 20.0), "x₁ at {i}");
+        assert_eq!(flow10[2 * plane + i], to_unit(u * (1.0 / 3.0), 20.0), "x₂ at {i}");
+    }
+    for (step, x) in [(0, 0), (1, 2)] {
+        let (slow, fast) = (plane_mean(flow10, x) * 20.0, plane_mean(&flow30, x) * 20.0);
+        assert!(fast > 0.5 && (slow - fast).abs() < 0.25 * fast, "step {step}: {slow} px at 10 fps, {fast} px at 30 fps");
+    }
+    // Without a card rate the repeat is a still step, as before rates were honoured.
+    card.input.fps = None;
+    let mut b = ClipBuilder::from_card(&card, Backend::Cpu, 1).unwrap();
+    b.build(&at10, CropPosition::Center).unwrap();
+    assert!(plane_mean(tensor(&b, "flow").1, 0).abs() * 20.0 < 0.05);
+}
+
+#[test]
+fn a_card_rate_leaves_frames_at_that_rate_bit_identical() {
+    let (_, mut card) = card_for(&tiny_spec("fused-3d", 3, SIZE), labels(3));
+    let frames = window(4, 1);
+    let mut b = ClipBuilder::from_card(&card, Backend::Cpu, 1).unwrap();
+    b.build(&frames, CropPosition::Center).unwrap();
+    let before = snapshot(&b);
+    card.input.fps = Some(25.0);
+    let mut b = ClipBuilder::from_card(&card, Backend::Cpu, 1).unwrap();
+    let at25 = stamped(frames, &[0.0, 0.04, 0.08, 0.12]);
+    b.build(&at25, CropPosition::Center).unwrap();
+    assert_eq!(snapshot(&b), before);
+}
