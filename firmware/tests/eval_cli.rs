@@ -217,3 +217,92 @@ fn record_appends_the_measurement_to_the_embedded_card_and_keeps_the_weights() {
     let err = failure(&motus(&["eval", "--model", side.to_str().unwrap(), "--data", list.to_str().unwrap(), "--record", "x"]));
     assert!(err.contains("embedded card"), "{err}");
 }
+
+#[test]
+fn consistency_checks_mirror_and_reversal_without_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = synth(&dir.path().join("s"), false);
+    let model = dir.path().join("m.onnx");
+    write_model(&model, labels(), 3, true);
+    let (m, l) = (model.to_str().unwrap(), list.to_str().unwrap());
+    let r = json(&motus(&["eval", "--model", m, "--data", l, "--consistency", "mirror,reverse", "--json"]));
+    assert_eq!(r["videos"], 12, "{r}");
+    let transforms = r["transforms"].as_array().unwrap();
+    assert_eq!(transforms.iter().map(|t| t["transform"].as_str().unwrap()).collect::<Vec<_>>(), vec!["mirror", "reverse"]);
+    for t in transforms {
+        let clips = t["per_clip"].as_array().unwrap();
+        assert_eq!(clips.len(), 12);
+        // Every tally is what its clips say.
+        let comparable = clips.iter().filter(|c| !c["expected"].is_null()).count();
+        let agree = clips.iter().filter(|c| !c["expected"].is_null() && c["expected"] == c["transformed"]).count();
+        assert_eq!((t["comparable"].as_u64().unwrap() as usize, t["agree"].as_u64().unwrap() as usize), (comparable, agree), "{t}");
+        for c in clips {
+            let top = c["top"].as_str().unwrap();
+            let expected = c["expected"].as_str();
+            match (t["transform"].as_str().unwrap(), top) {
+                ("mirror", "walk_left") => assert_eq!(expected, Some("walk_right")),
+                ("reverse", "approach") => assert_eq!(expected, Some("recede")),
+                ("reverse", "fall_down") => assert_eq!(expected, None),
+                ("mirror", other) if !other.starts_with("walk") && !other.starts_with("spin") => assert_eq!(expected, Some(other)),
+                _ => {}
+            }
+        }
+    }
+    // A plain list of paths (no labels) works too; bad transforms and lists are refused.
+    let plain = dir.path().join("plain.txt");
+    std::fs::write(&plain, "# two clips\ns/videos/idle/idle_0000.y4m\ns/videos/jump/jump_0000.y4m\n").unwrap();
+    let r = json(&motus(&["eval", "--model", m, "--data", plain.to_str().unwrap(), "--consistency", "mirror", "--json"]));
+    assert_eq!(r["transforms"][0]["clips"], 2, "{r}");
+    assert!(failure(&motus(&["eval", "--model", m, "--data", l, "--consistency", "upside-down"])).contains("\"upside-down\" is not a transform"));
+    let empty = dir.path().join("empty.txt");
+    std::fs::write(&empty, "# nothing\n").unwrap();
+    assert!(failure(&motus(&["eval", "--model", m, "--data", empty.to_str().unwrap(), "--consistency", "mirror"])).contains("names no videos"));
+    // A video that cannot be read is named, not fatal.
+    std::fs::write(&plain, "s/videos/idle/idle_0000.y4m\nmissing.y4m\n").unwrap();
+    let r = json(&motus(&["eval", "--model", m, "--data", plain.to_str().unwrap(), "--consistency", "reverse", "--json"]));
+    assert_eq!(r["unreadable"].as_array().unwrap().len(), 1, "{r}");
+}
+
+#[test]
+fn bench_alerts_counts_false_alerts_and_names_bad_lists() {
+    let dir = tempfile::tempdir().unwrap();
+    synth(&dir.path().join("s"), false);
+    let model = dir.path().join("m.onnx");
+    write_model(&model, labels(), 5, true);
+    let list = dir.path().join("clips.tsv");
+    std::fs::write(&list, "path\tscene\tallowed\ns/videos/jump/jump_0000.y4m\ta jump\t-\ns/videos/wave/wave_0000.y4m\ta wave\twave\n").unwrap();
+    let (m, l) = (model.to_str().unwrap(), list.to_str().unwrap());
+    let r = json(&motus(&["bench", "alerts", "--clips", l, "--model", m, "--json"]));
+    assert_eq!(r["clips"], 2, "{r}");
+    let per_clip = r["per_clip"].as_array().unwrap();
+    let minutes: f64 = per_clip.iter().map(|c| c["seconds"].as_f64().unwrap()).sum::<f64>() / 60.0;
+    assert!((r["minutes"].as_f64().unwrap() - minutes).abs() < 1e-9);
+    assert!(per_clip.iter().all(|c| c["frames"] == 16), "{r}");
+    // Every alert on the first clip is false; on the second only non-wave ones are.
+    let false_alerts: usize = per_clip.iter().map(|c| c["alerts"].as_array().unwrap().iter().filter(|a| a["allowed"] == false).count()).sum();
+    assert_eq!(r["false_alerts"].as_u64().unwrap() as usize, false_alerts);
+    for a in per_clip[0]["alerts"].as_array().unwrap() {
+        assert_eq!(a["allowed"], false, "{a}");
+    }
+    assert_eq!(r["model_sha256"].as_str().unwrap().len(), 64);
+    // A config's rules are what is measured: every class above 1% fires on a random model,
+    // so the jump clip (nothing allowed) raises false alerts; then the budget gate, which
+    // prints the report first and the verdict after.
+    let cfg = dir.path().join("run.toml");
+    std::fs::write(&cfg, "[alerts]\ndefault_threshold = 0.01\n").unwrap();
+    let c = cfg.to_str().unwrap();
+    let r = json(&motus(&["bench", "alerts", "--clips", l, "--model", m, "--config", c, "--json"]));
+    let rate = r["false_alerts_per_minute"].as_f64().unwrap();
+    assert!(rate > 0.0 && (r["threshold"].as_f64().unwrap() - 0.01).abs() < 1e-6, "{r}");
+    let out = motus(&["bench", "alerts", "--clips", l, "--model", m, "--config", c, "--json", "--max-false-per-minute", &format!("{}", rate + 0.01)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = motus(&["bench", "alerts", "--clips", l, "--model", m, "--config", c, "--json", "--max-false-per-minute", &format!("{}", rate * 0.9)]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("exceed the budget"));
+    assert!(serde_json::from_slice::<serde_json::Value>(&out.stdout).is_ok(), "the report is still printed");
+    assert!(failure(&motus(&["bench", "alerts", "--clips", l, "--model", m, "--max-false-per-minute=-1"])).contains("must be a number"));
+    // Bad lists and missing clips are named.
+    std::fs::write(&list, "file\tok\n").unwrap();
+    assert!(failure(&motus(&["bench", "alerts", "--clips", l, "--model", m])).contains("must name the columns `path` and `allowed`"));
+    std::fs::write(&list, "path\tallowed\nnot-there.mp4\t-\n").unwrap();
+    assert!(failure(&motus(&["bench", "alerts", "--clips", l, "--model", m])).contains("not-there.mp4"));
+}

@@ -98,3 +98,44 @@ fn truncated_and_missing_models_are_explained() {
     let out = motus(&["info", dir.path().join("none.onnx").to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("none.onnx"));
 }
+
+#[test]
+fn card_set_records_the_frame_rate_and_refuses_bad_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.onnx");
+    write_model(&model, true);
+    let m = model.to_str().unwrap();
+    let before = std::fs::read(&model).unwrap();
+    let info = |path: &str| -> serde_json::Value { serde_json::from_slice(&motus(&["info", path, "--json"]).stdout).unwrap() };
+    assert_eq!(info(m)["fps"], serde_json::Value::Null, "a fresh export records no rate");
+    let out = motus(&["card", "set", m, "--fps", "12.5"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let after = info(m);
+    assert_eq!(after["fps"], 12.5);
+    let graph = |bytes: &[u8]| motus_models::onnx::read_model(bytes).unwrap().graph;
+    assert_eq!(graph(&std::fs::read(&model).unwrap()), graph(&before), "graph and weights stay byte for byte");
+    // Into another file, leaving the model as it is.
+    let copy = dir.path().join("copy.onnx");
+    assert!(motus(&["card", "set", m, "--fps", "60", "--out", copy.to_str().unwrap()]).status.success());
+    assert_eq!(info(copy.to_str().unwrap())["fps"], 60.0);
+    assert_eq!(info(m)["fps"], 12.5);
+    // Bad requests are refused, the file untouched.
+    for (args, needle) in [
+        (vec!["--fps", "0"], "fps"),
+        (vec!["--fps", "1e6"], "fps"),
+        (vec!["--fps", "NaN"], "fps"),
+        (vec![], "nothing to set"),
+    ] {
+        let mut all = vec!["card", "set", m];
+        all.extend(args.iter().copied());
+        let out = motus(&all);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains(needle), "{args:?}: {err}");
+    }
+    assert_eq!(info(m)["fps"], 12.5);
+    // A model without an embedded card has nothing to edit.
+    let bare = dir.path().join("bare.onnx");
+    write_model(&bare, false);
+    let out = motus(&["card", "set", bare.to_str().unwrap(), "--fps", "30"]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("embedded"), "{}", String::from_utf8_lossy(&out.stderr));
+}

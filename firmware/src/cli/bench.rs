@@ -24,6 +24,9 @@ pub enum BenchCommand {
     Pipeline(super::bench_pipeline::PipelineBenchArgs),
     /// Float vs int8 latency of one model in tract (medians, ratio) and the kernels that ran.
     Quant(super::bench_quant::QuantBenchArgs),
+    /// False alerts on real footage: every clip of a list through the live pipeline with the
+    /// device's defaults, alerts the list does not allow counted per minute, class and clip.
+    Alerts(super::bench_alerts::AlertsBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -46,6 +49,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Zoo(args) => super::bench_zoo::run(args),
         BenchCommand::Pipeline(args) => super::bench_pipeline::run(args),
         BenchCommand::Quant(args) => super::bench_quant::run(args),
+        BenchCommand::Alerts(args) => super::bench_alerts::run(args),
     }
 }
 

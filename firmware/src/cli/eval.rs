@@ -62,9 +62,21 @@ pub struct EvalArgs {
     /// stay byte for byte. Not for long lists, sidecar cards or --compare runs.
     #[arg(long, value_name = "DATA_DESCRIPTION")]
     record: Option<String>,
+    /// Direction consistency instead of accuracy: each video's top class against its mirror
+    /// image's and its time reversal's (`mirror`, `reverse`, or both comma-separated). `--data`
+    /// may then be any list of videos (a clip TSV with a `path` column, or one path per line);
+    /// no labels are needed.
+    #[arg(long, value_name = "TRANSFORMS", conflicts_with_all = ["compare", "record", "report"])]
+    consistency: Option<String>,
     /// Long videos: the class that never forms an event (ignored if the model lacks it).
     #[arg(long, default_value = "idle")]
     background: String,
+}
+
+/// Videos evaluated at once: as asked, else the cores (at most 4).
+fn workers(asked: Option<usize>) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    asked.unwrap_or(cores.min(4)).max(1)
 }
 
 /// A resolved model: path, card and where the card came from.
@@ -76,7 +88,20 @@ pub(super) struct Model {
 
 fn load_model(path: &Path, card: Option<&Path>) -> anyhow::Result<Model> {
     let (card, origin, _, _) = super::info::load_card(path, card)?;
+    warn_without_rate(path, &card);
     Ok(Model { path: path.to_path_buf(), card, origin })
+}
+
+/// The one warning for a model whose card has no frame rate: its clips take consecutive
+/// frames at each video's own rate, as before rates were recorded.
+pub(super) fn warn_without_rate(path: &Path, card: &ModelCard) {
+    if card.input.fps.is_none() {
+        log::warn!(
+            "{}: the card has no frame rate (fps): clips take consecutive frames at each video's own rate; `motus card set {} --fps F` records the rate it was trained at",
+            path.display(),
+            path.display()
+        );
+    }
 }
 
 /// The list file and the folder its paths are relative to.
@@ -94,8 +119,13 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     if args.threads == 0 {
         bail!("--threads must be at least 1");
     }
-    let (list, root) = resolve_list(&args.data)?;
     let a = load_model(&args.model, args.card.as_deref())?;
+    if let Some(transforms) = &args.consistency {
+        motus::infer::set_threads(args.threads);
+        let opts = RunOptions { workers: workers(args.workers), flow_backend: args.flow_backend, flow_threads: 1 };
+        return super::consistency::run(&a, &args.data, &args.protocol, transforms, &opts, args.json);
+    }
+    let (list, root) = resolve_list(&args.data)?;
     let b = match &args.compare {
         Some(p) => {
             let b = load_model(p, args.compare_card.as_deref())?;
@@ -105,8 +135,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         None => None,
     };
     motus::infer::set_threads(args.threads);
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let opts = RunOptions { workers: args.workers.unwrap_or(cores.min(4)).max(1), flow_backend: args.flow_backend, flow_threads: 1 };
+    let opts = RunOptions { workers: workers(args.workers), flow_backend: args.flow_backend, flow_threads: 1 };
     let long = super::dataset::is_long_list(&list)?;
     if args.record.is_some() {
         if long || b.is_some() {

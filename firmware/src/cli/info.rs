@@ -62,6 +62,7 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
         "inputs": card.inputs,
         "clip_len": card.input.clip.clip_len,
         "frame_stride": card.input.clip.frame_stride,
+        "fps": card.input.fps,
         "input_size": card.input.input_size,
         "resize_short": card.input.resize_short,
         "normalization": card.input.normalization,
@@ -70,6 +71,7 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
         "producer": card.producer,
         "evaluations": card.evaluations,
         "quantization": card.quantization,
+        "alert_benchmarks": card.alert_benchmarks,
         "file_sha256": file_sha256,
         "file_bytes": bytes.len(),
         "opset": opset,
@@ -85,6 +87,10 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
         println!("  input         {} {} {:?} {}", i.name, i.layout, i.shape, i.dtype);
     }
     println!("  clip          {} frames, stride {}", card.input.clip.clip_len, card.input.clip.frame_stride);
+    match card.input.fps {
+        Some(fps) => println!("  frame rate    {fps} fps (frames are picked by timestamp at this rate)"),
+        None => println!("  frame rate    not recorded (clips take consecutive frames at the source's rate)"),
+    }
     println!("  size          resize short side to {}, crop {}", card.input.resize_short, card.input.input_size);
     println!("  normalization mean {:?} std {:?}", card.input.normalization.mean, card.input.normalization.std);
     match &card.flow {
@@ -100,6 +106,12 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
         println!(
             "  measured      video Hit@1 {:.4}, Hit@5 {:.4}, clip Hit@1 {:.4} on {} videos: {} ({})",
             e.video_top1, e.video_top5, e.clip_top1, e.n_videos, e.data, e.method
+        );
+    }
+    for b in &card.alert_benchmarks {
+        println!(
+            "  false alerts  {:.2} a minute ({} of {} alerts in {:.1} min): {} ({})",
+            b.false_alerts_per_minute, b.false_alerts, b.alerts, b.minutes, b.data, b.method
         );
     }
     if let Some(q) = &card.quantization {

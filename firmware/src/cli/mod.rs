@@ -3,11 +3,14 @@
 //! output can be piped into other tools.
 
 mod bench;
+mod bench_alerts;
 mod bench_flow;
 mod bench_flow_gpu;
 mod bench_pipeline;
 mod bench_quant;
 mod bench_zoo;
+mod card;
+mod consistency;
 mod dataset;
 mod eval;
 mod flow;
@@ -36,6 +39,9 @@ enum Command {
     Dataset(dataset::DatasetCommand),
     /// Show a model's card: architecture, labels, inputs, preprocessing, flow settings.
     Info(info::InfoArgs),
+    /// Edit a model's embedded card (its frame rate).
+    #[command(subcommand)]
+    Card(card::CardCommand),
     /// A model's accuracy and latency on a labelled list (or event detection on long videos),
     /// through the device's own preprocessing, flow and inference.
     Eval(eval::EvalArgs),
@@ -60,6 +66,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Eval(args) => eval::run(args),
         Command::Flow(args) => flow::run(args),
         Command::Info(args) => info::run(args),
+        Command::Card(cmd) => card::run(cmd),
         Command::Run(args) => run::run(args),
         Command::Demo(args) => run::demo(args),
         Command::Quant(args) => quant::run(args),

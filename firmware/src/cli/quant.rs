@@ -92,6 +92,7 @@ pub fn run(args: QuantArgs) -> anyhow::Result<()> {
         bail!("--calib-clips must be at least 1: an empty calibration set gives no activation ranges");
     }
     let (card, origin, _, float_bytes) = super::info::load_card(&args.model, args.card.as_deref())?;
+    super::eval::warn_without_rate(&args.model, &card);
     let model = Model { path: args.model.clone(), card: card.clone(), origin };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let workers = args.workers.unwrap_or(cores.min(4)).max(1);

@@ -101,6 +101,7 @@ pub fn load_stage(cfg: &RunConfig) -> anyhow::Result<(TractStage, String)> {
     let sha = hex(&sha2::Sha256::digest(&bytes));
     drop(bytes);
     let stage = TractStage::for_run(&model, cfg).map_err(anyhow::Error::msg)?;
+    log::info!("model {}: measured {}", model.display(), stage.card().measured_summary());
     Ok((stage, sha))
 }
 

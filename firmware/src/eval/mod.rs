@@ -3,7 +3,9 @@
 //! the device's own decode, preprocessing, flow and inference code.
 
 pub mod compare;
+pub mod consistency;
 pub mod detection;
+pub mod false_alerts;
 pub mod labels;
 pub mod latency;
 pub mod long;
@@ -21,6 +23,6 @@ pub use latency::{summarize as summarize_latency, LatencySummary, Percentiles, S
 pub use long::{summarize_long, LongSummary};
 pub use metrics::{Accumulator, ClassStats, MetricsError, Summary};
 pub use protocol::{parse_protocol, protocol_name};
-pub use runner::{evaluate_long, evaluate_videos, LongRun, RunError, RunOptions, Skipped, VideoRun, VideoScores};
+pub use runner::{evaluate_consistency, evaluate_long, evaluate_videos, LongRun, RunError, RunOptions, Skipped, VideoRun, VideoScores};
 #[cfg(test)]
 mod runner_tests;

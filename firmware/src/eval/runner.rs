@@ -2,7 +2,8 @@
 //! preprocessing and flow ([`ClipBuilder`]), tract ([`Classifier`]), one clip at a time at
 //! batch 1, on a few worker threads. Trimmed videos are scored per clip and per video
 //! ([`evaluate_videos`]); long videos are read as a stream and scored by sliding windows
-//! ([`evaluate_long`]).
+//! ([`evaluate_long`]); any videos can be checked for direction consistency under mirroring
+//! and time reversal ([`evaluate_consistency`]).
 //!
 //! A video that cannot be decoded is skipped and returned with its error (never dropped
 //! silently); a model that cannot run is an error for the whole evaluation.
@@ -18,6 +19,7 @@ use crate::flow::Backend;
 use crate::frame::Frame;
 use crate::infer::{Classifier, ClipBuilder, ClipError};
 
+use super::consistency::{ClipConsistency, Transform, TransformReport};
 use super::detection::WindowScore;
 use super::latency::StageTimes;
 use super::parallel::par_map;
@@ -82,6 +84,8 @@ pub struct VideoRun {
 struct Worker {
     classifier: Classifier,
     builder: ClipBuilder,
+    /// The card's frame rate: videos are picked at it ([`crate::retime`]).
+    fps: Option<f64>,
 }
 
 /// Per-video failure: unreadable data (skip it) or a model failure (stop).
@@ -103,7 +107,7 @@ fn start_worker(model: &Path, card: &ModelCard, opts: &RunOptions) -> Result<Wor
     let classifier = Classifier::load_with_card(model, card.clone()).map_err(|e| RunError::Model(e.to_string()))?;
     let builder = ClipBuilder::from_card(card, opts.flow_backend, opts.flow_threads)
         .map_err(|e| RunError::Model(format!("{}: {e}", model.display())))?;
-    Ok(Worker { classifier, builder })
+    Ok(Worker { classifier, builder, fps: card.input.fps })
 }
 
 impl Worker {
@@ -126,19 +130,82 @@ fn score_video(w: &mut Worker, ds: &Dataset, index: usize, protocol: &SamplerCon
     if frames.is_empty() {
         return Err(Failure::Skip("the video has no frames".into()));
     }
+    let frames = crate::retime::at_rate(&frames, w.fps).map_err(|e| Failure::Skip(e.to_string()))?;
+    score_frames(w, &frames, protocol, decode)
+}
+
+/// Scores the clips `protocol` takes from `frames` (already at the model's rate), sharing
+/// `decode` among them.
+fn score_frames(w: &mut Worker, frames: &[&Frame], protocol: &SamplerConfig, decode: Duration) -> Result<VideoScores, Failure> {
     let views = protocol.views(frames.len() as u64, w.builder.window_spec(), SampleMode::Test).map_err(|e| Failure::Skip(e.to_string()))?;
     let share = decode / views.len().max(1) as u32;
     let mut out = VideoScores::default();
     let mut refs: Vec<&Frame> = Vec::new();
     for view in &views {
         refs.clear();
-        refs.extend(view.clip.frames.iter().map(|&i| &frames[i as usize]));
+        refs.extend(view.clip.frames.iter().map(|&i| frames[i as usize]));
         let (probs, times) = w.classify(&refs, view.crop, 0, share)?;
         out.probs.push(probs);
         out.times.push(times);
         out.padded += usize::from(view.clip.padded);
     }
     Ok(out)
+}
+
+/// The top class (index) of mean clip probabilities.
+fn top_class(scores: &VideoScores) -> usize {
+    let k = scores.probs.first().map_or(0, Vec::len);
+    let mean: Vec<f32> = (0..k).map(|c| scores.probs.iter().map(|p| p[c]).sum::<f32>()).collect();
+    mean.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i)
+}
+
+/// Each video's top class, and its top class under each transform (in `transforms`' order).
+fn consistency_of(w: &mut Worker, path: &Path, protocol: &SamplerConfig, transforms: &[Transform]) -> Result<(usize, Vec<usize>), Failure> {
+    let frames = crate::media::open_video(path).and_then(|mut r| r.read_all()).map_err(|e| Failure::Skip(e.to_string()))?;
+    if frames.is_empty() {
+        return Err(Failure::Skip("the video has no frames".into()));
+    }
+    let picked = crate::retime::at_rate(&frames, w.fps).map_err(|e| Failure::Skip(e.to_string()))?;
+    let top = top_class(&score_frames(w, &picked, protocol, Duration::ZERO)?);
+    let mut tops = Vec::with_capacity(transforms.len());
+    for t in transforms {
+        let changed = t.apply(&picked);
+        let refs: Vec<&Frame> = changed.iter().collect();
+        tops.push(top_class(&score_frames(w, &refs, protocol, Duration::ZERO)?));
+    }
+    Ok((top, tops))
+}
+
+/// Direction consistency of `model` on the videos at `paths` ([`super::consistency`]): per
+/// transform, each readable video's top class against its transformed copy's. Unreadable
+/// videos are skipped and returned.
+pub fn evaluate_consistency(
+    model: &Path,
+    card: &ModelCard,
+    paths: &[PathBuf],
+    protocol: &SamplerConfig,
+    transforms: &[Transform],
+    opts: &RunOptions,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<(Vec<TransformReport>, Vec<Skipped>), RunError> {
+    let results = par_map(paths.len(), opts.workers, || start_worker(model, card, opts), |w, i| consistency_of(w, &paths[i], protocol, transforms), progress)?;
+    let mut per_transform: Vec<Vec<ClipConsistency>> = vec![Vec::new(); transforms.len()];
+    let mut skipped = Vec::new();
+    for (path, r) in paths.iter().zip(results) {
+        match r {
+            Ok((top, tops)) => {
+                let name = |i: usize| card.labels[i].clone();
+                for ((t, got), out) in transforms.iter().zip(tops).zip(per_transform.iter_mut()) {
+                    let expected = t.twin(&card.labels[top]).map(str::to_string);
+                    out.push(ClipConsistency { path: path.display().to_string(), top: name(top), transformed: name(got), expected });
+                }
+            }
+            Err(Failure::Skip(error)) => skipped.push(Skipped { path: path.clone(), line: 0, error }),
+            Err(Failure::Fatal(msg)) => return Err(RunError::Video { path: path.clone(), msg }),
+        }
+    }
+    let reports = transforms.iter().zip(per_transform).map(|(t, clips)| TransformReport::tally(*t, clips)).collect();
+    Ok((reports, skipped))
 }
 
 /// Scores every entry of `ds` under `protocol` with `model` (whose resolved card is `card`).
@@ -197,46 +264,69 @@ pub struct LongRun {
     pub window_stride: u64,
 }
 
-/// Streams one long video through the window: frames are decoded one by one into a ring of
-/// `span` recycled buffers (memory stays bounded for any length), and each complete window is
-/// classified, as the device does live.
+/// Streams one long video through the window: frames are decoded one by one, picked at the
+/// card's rate ([`crate::retime`]; every frame without one) into a ring of `span` recycled
+/// buffers (memory stays bounded for any length), and each complete window is classified, as
+/// the device does live. Windows slide `window_stride` model frames and are reported in source
+/// frames (the ground truth's), from the first frame they read to one past the last.
 fn score_long(w: &mut Worker, video: &LongVideo, window_stride: u64) -> Result<LongScores, Failure> {
     let spec = w.builder.window_spec();
     let span = spec.span() as usize;
     let stride = spec.frame_stride as usize;
     let mut reader = crate::media::open_video(&video.path).map_err(|e| Failure::Skip(e.to_string()))?;
-    let mut ring: VecDeque<Frame> = VecDeque::with_capacity(span + 1);
-    let mut spare = Frame::new(0, 0);
+    let mut retimer = w.fps.map(crate::retime::Retimer::new).transpose().map_err(|e| Failure::Fatal(e.to_string()))?;
+    // Model frames with the source frame each is.
+    let mut ring: VecDeque<(Frame, u64)> = VecDeque::with_capacity(span + 1);
+    let (mut previous, mut current) = (Frame::new(0, 0), Frame::new(0, 0));
     let mut out = LongScores { windows: Vec::new(), times: Vec::new(), frames: 0 };
     let mut decode = Duration::ZERO;
+    let mut model_frames = 0u64;
     // Consecutive windows share frames when the window stride is a whole number of clip
     // strides: the builder then reuses their preprocessing and flow.
     let advance = if window_stride.is_multiple_of(spec.frame_stride as u64) { (window_stride / spec.frame_stride as u64) as usize } else { 0 };
+    // The builder outlives this video (and a time jump breaks the stream): the next window
+    // must not continue the last one.
+    let mut fresh = true;
     loop {
         let start = Instant::now();
-        let more = reader.read_into(&mut spare).map_err(|e| Failure::Skip(format!("frame {}: {e}", out.frames)))?;
+        let more = reader.read_into(&mut current).map_err(|e| Failure::Skip(format!("frame {}: {e}", out.frames)))?;
         decode += start.elapsed();
         if !more {
             break;
         }
-        ring.push_back(std::mem::replace(&mut spare, Frame::new(0, 0)));
-        if ring.len() > span {
-            spare = ring.pop_front().expect("ring is non-empty");
+        let picks = match retimer.as_mut() {
+            Some(r) => r.feed(current.timestamp),
+            None => crate::retime::Picks { current: 1, ..Default::default() },
+        };
+        if retimer.as_ref().is_some_and(|r| r.stuck()) {
+            return Err(Failure::Skip(format!("frames up to {} all carry the timestamp {:?}: the video has no timestamps to pick frames by", out.frames, current.timestamp)));
+        }
+        if picks.restart {
+            ring.clear();
+            fresh = true;
+        }
+        for k in 0..picks.total() {
+            let (frame, index) = if k < picks.previous { (&previous, out.frames - 1) } else { (&current, out.frames) };
+            let mut slot = if ring.len() >= span { ring.pop_front().expect("ring is full").0 } else { Frame::new(0, 0) };
+            slot.clone_from(frame);
+            ring.push_back((slot, index));
+            model_frames += 1;
+            if ring.len() < span || !(model_frames - span as u64).is_multiple_of(window_stride) {
+                continue;
+            }
+            let refs: Vec<&Frame> = (0..w.builder.window_len()).map(|k| &ring[k * stride].0).collect();
+            let advance = if fresh { 0 } else { advance };
+            let (probs, times) = w.classify(&refs, crate::preprocess::CropPosition::Center, advance, std::mem::take(&mut decode))?;
+            fresh = false;
+            let (first, last) = (ring[0].1, ring[span - 1].1);
+            out.windows.push(WindowScore { start_frame: first, end_frame: last + 1, probs });
+            out.times.push(times);
         }
         out.frames += 1;
-        if out.frames < span as u64 || !(out.frames - span as u64).is_multiple_of(window_stride) {
-            continue;
-        }
-        let first = out.frames - span as u64;
-        let refs: Vec<&Frame> = (0..w.builder.window_len()).map(|k| &ring[k * stride]).collect();
-        // The builder outlives this video: its first window must not continue the last one.
-        let advance = if out.windows.is_empty() { 0 } else { advance };
-        let (probs, times) = w.classify(&refs, crate::preprocess::CropPosition::Center, advance, std::mem::take(&mut decode))?;
-        out.windows.push(WindowScore { start_frame: first, end_frame: first + span as u64, probs });
-        out.times.push(times);
+        std::mem::swap(&mut previous, &mut current);
     }
     if out.windows.is_empty() {
-        return Err(Failure::Skip(format!("{} frames decoded, one window needs {span}", out.frames)));
+        return Err(Failure::Skip(format!("{} frames decoded ({model_frames} at the model's rate), one window needs {span}", out.frames)));
     }
     Ok(out)
 }
