@@ -17,13 +17,14 @@ say() { echo "setup: $*" >&2; }
 
 # --- system packages -------------------------------------------------------------------
 # ffmpeg: video containers; mesa-vulkan-drivers: Vulkan on the CPU (lavapipe) for wgpu where
-# no GPU exists; clang/libclang-dev: bindgen for v4l2-sys; pkg-config for -sys crates;
+# no GPU exists; clang/libclang-dev/linux-libc-dev: bindgen for v4l2-sys (V4L2 cameras are in
+# the default build, so the demo's build needs them too); pkg-config for -sys crates;
 # mosquitto + mosquitto-clients: the real MQTT broker and subscriber the sink tests start.
 # Deployment (deploy/): qemu-user + libc6-arm64-cross run the aarch64 build, binutils for
 # aarch64 reads its symbol versions (objdump -T) and strips it, openssh-server is the real sshd
 # the flash test talks to, systemd brings systemd-analyze and systemd-sysusers.
-packages=(ffmpeg mesa-vulkan-drivers)
-[[ $runtime_only == 1 ]] || packages+=(clang libclang-dev pkg-config qemu-user libc6-arm64-cross binutils-aarch64-linux-gnu openssh-server systemd)
+packages=(ffmpeg mesa-vulkan-drivers clang libclang-dev linux-libc-dev)
+[[ $runtime_only == 1 ]] || packages+=(pkg-config qemu-user libc6-arm64-cross binutils-aarch64-linux-gnu openssh-server systemd)
 [[ $runtime_only == 1 || $deploy_only == 1 ]] || packages+=(mosquitto mosquitto-clients)
 missing=()
 for p in "${packages[@]}"; do

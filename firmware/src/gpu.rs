@@ -5,7 +5,62 @@
 //! everywhere. One device per process is shared ([`GpuContext::shared`]): creating a Vulkan
 //! device costs tens of milliseconds and some drivers limit how many can exist.
 
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
+
+/// What [`quiet_display_probe`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RuntimeDir {
+    /// `XDG_RUNTIME_DIR` names a folder already: left alone.
+    Given,
+    /// Set to this private folder (created 0700 when missing, owned by this user).
+    Set(PathBuf),
+    /// Left unset: the folder could not be made private to this user (or not on Linux).
+    Unavailable,
+}
+
+/// Gives the process an `XDG_RUNTIME_DIR` when it has none, so opening Vulkan does not print
+/// Mesa's "error: XDG_RUNTIME_DIR is invalid or not set in the environment." twice on every
+/// run where a GPU is probed (the Vulkan loader's Wayland support looks for a display there;
+/// a service or an ssh session without a login seat has no such folder). Headless compute
+/// never uses the folder: an empty one private to this user (`$TMPDIR/motus-runtime-UID`,
+/// mode 0700, refused if another user owns it) is enough. Call it first in `main`, while the
+/// process has one thread: it writes the environment.
+pub fn quiet_display_probe() -> RuntimeDir {
+    if std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|d| std::path::Path::new(&d).is_dir()) {
+        return RuntimeDir::Given;
+    }
+    match private_runtime_dir() {
+        Some(dir) => {
+            // SAFETY-free in edition 2021, and sound here: called while the process is single-threaded.
+            std::env::set_var("XDG_RUNTIME_DIR", &dir);
+            RuntimeDir::Set(dir)
+        }
+        None => RuntimeDir::Unavailable,
+    }
+}
+
+/// `$TMPDIR/motus-runtime-UID`, created 0700; `None` when it exists with another owner or
+/// other rights, or cannot be made.
+#[cfg(target_os = "linux")]
+fn private_runtime_dir() -> Option<PathBuf> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+    let uid = std::fs::metadata("/proc/self").ok()?.uid();
+    let dir = std::env::temp_dir().join(format!("motus-runtime-{uid}"));
+    match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(_) => return None,
+    }
+    // Never trust a folder someone else made (or a link to one).
+    let meta = std::fs::symlink_metadata(&dir).ok()?;
+    (meta.is_dir() && meta.uid() == uid && meta.permissions().mode() & 0o777 == 0o700).then_some(dir)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn private_runtime_dir() -> Option<PathBuf> {
+    None
+}
 
 /// Why no GPU device could be used.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -133,3 +133,28 @@ fn gpu_backend_matches_the_cpu_from_the_command_line() {
     let mean_epd = c.u.iter().zip(&c.v).zip(g.u.iter().zip(&g.v)).map(|((a, b), (x, y))| (((a - x).powi(2) + (b - y).powi(2)) as f64).sqrt()).sum::<f64>() / n;
     assert!(mean_epd <= 0.01, "GPU and CPU differ by {mean_epd} px on average");
 }
+
+#[test]
+fn probing_for_a_gpu_prints_no_display_noise() {
+    // Mesa's Vulkan loader says "XDG_RUNTIME_DIR is invalid or not set" when a process without
+    // one (a service, an ssh session) opens Vulkan; motus gives itself a private one first.
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.png"), dir.path().join("b.png"));
+    for (path, shift) in [(&a, 0u32), (&b, 2)] {
+        let mut f = motus::Frame::new(64, 48);
+        for (i, px) in f.data.chunks_exact_mut(3).enumerate() {
+            let (x, y) = ((i as u32 % 64 + 64 - shift) % 64, i as u32 / 64);
+            px.fill(((x * 7 + y * 13) % 251) as u8);
+        }
+        f.to_image().save(path).unwrap();
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_motus"))
+        .args(["flow", s(&a), s(&b), "-o", s(&dir.path().join("f.flo")), "--backend", "auto"])
+        .env_remove("XDG_RUNTIME_DIR")
+        .env("TMPDIR", dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("XDG_RUNTIME_DIR"), "{stderr}");
+}

@@ -46,6 +46,9 @@ fn sigterm_stops_the_runtime_cleanly_and_alerts_reach_stdout() {
     assert!(t.elapsed() < Duration::from_secs(10), "stop took {:?}", t.elapsed());
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("stopped after"), "{stderr}");
+    // A card without a frame rate runs as before, with one warning saying so.
+    assert_eq!(stderr.matches("has no frame rate (fps)").count(), 1, "{stderr}");
+    assert!(!stderr.contains("XDG_RUNTIME_DIR"), "{stderr}");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let alerts: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert!(alerts.len() >= 11, "{stdout}\n{stderr}");
@@ -101,11 +104,18 @@ fn check_validates_config_and_model_without_running() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("juggle"), "{}", String::from_utf8_lossy(&out.stderr));
 
     // A camera kind this build lacks is refused at --check time, not at start-up on the board.
-    #[cfg(not(feature = "v4l"))]
+    // V4L2 is in the default build; nokhwa is not.
+    #[cfg(not(feature = "nokhwa"))]
     {
-        std::fs::write(&cfg, "[source]\nkind = \"v4l2\"\n").unwrap();
+        std::fs::write(&cfg, "[source]\nkind = \"nokhwa\"\n").unwrap();
         let out = run(&["--model", model.to_str().unwrap()]);
         assert!(!out.status.success());
-        assert!(String::from_utf8_lossy(&out.stderr).contains("--features v4l"), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("--features nokhwa"), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    #[cfg(feature = "v4l")]
+    {
+        std::fs::write(&cfg, "[source]\nkind = \"v4l2\"\ndevice = \"/dev/video-motus-test\"\n[output]\noutbox_dir = \"ob\"\n").unwrap();
+        let out = run(&["--model", model.to_str().unwrap()]);
+        assert!(out.status.success(), "a V4L2 camera is accepted by the default build: {}", String::from_utf8_lossy(&out.stderr));
     }
 }
