@@ -91,6 +91,8 @@ fn a_two_stream_run_leaves_checkpoints_metrics_curves_and_an_exportable_model() 
     let mut model = motus::infer::Classifier::from_bytes(&bytes, "trained").unwrap();
     let card = model.card().clone();
     assert_eq!(card.labels.len(), 12);
+    assert_eq!(card.input.fps, Some(25.0), "the card records the training videos' rate");
+    assert_eq!(data_report["fps"], 25.0, "{data_report}");
     let flow = card.flow.as_ref().unwrap();
     assert!(motus::flow::FlowConfig::from_card(flow).is_ok(), "the card records the flow the model was trained on");
     let rgb = vec![0.0f32; 3 * 32 * 32];

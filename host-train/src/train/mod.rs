@@ -479,7 +479,7 @@ pub fn train(args: &TrainArgs, stop: Arc<AtomicBool>) -> anyhow::Result<RunSumma
     let best_path = args.out.join("best.safetensors");
     let metrics_path = args.out.join("metrics.jsonl");
     let kind = if args.twin_2d { GraphKind::I3dTwin2d } else { GraphKind::Full };
-    let card = make_card(&cfg, kind)?;
+    let mut card = make_card(&cfg, kind)?;
     let graph = graph_for(&card, kind).map_err(|e| anyhow::anyhow!(e))?;
     let geometry = ClipGeometry::from_card(&card)?;
 
@@ -539,7 +539,11 @@ pub fn train(args: &TrainArgs, stop: Arc<AtomicBool>) -> anyhow::Result<RunSumma
         val_videos.len(),
         (train_report.bytes + val_report.as_ref().map_or(0, |r| r.bytes)) as f64 / 1e6
     );
-    let report = serde_json::json!({"train": train_report, "val": val_report});
+    let reports: Vec<&videos::LoadReport> = std::iter::once(&train_report).chain(val_report.as_ref()).collect();
+    let fps = videos::training_rate(&reports)?;
+    card.input.fps = Some(fps);
+    log::info!("clips are sampled at the videos' {fps} fps; the card records it");
+    let report = serde_json::json!({"train": train_report, "val": val_report, "fps": fps});
     motus::atomic::write_atomic(&args.out.join("data.json"), serde_json::to_string_pretty(&report)?.as_bytes())?;
 
     let clips_per_epoch = train_videos.len() * cfg.clips_per_video as usize;

@@ -31,6 +31,9 @@ pub struct LoadReport {
     /// Videos whose action frames the dataset's `actions.txt` gives.
     pub action_spans: usize,
     pub bytes: usize,
+    /// The distinct frame rates of the loaded videos (as their containers state them; frame
+    /// folders state 25), ascending.
+    pub rates: Vec<f64>,
 }
 
 /// Where a video's flow lives in the cache: `cache/<settings hash>/<path relative to root>`.
@@ -47,6 +50,7 @@ struct Loaded {
     video: VideoData,
     short: bool,
     extracted: bool,
+    fps: f64,
 }
 
 fn load_one(
@@ -57,7 +61,10 @@ fn load_one(
     window_len: usize,
     action: Option<(u64, u64)>,
 ) -> anyhow::Result<Loaded> {
-    let raw = ds.load_frames(entry)?;
+    let mut reader = ds.open_entry(entry)?;
+    let fps = reader.info().fps;
+    let raw = reader.read_all()?;
+    drop(reader);
     anyhow::ensure!(!raw.is_empty(), "no frames");
     let (w, h) = (raw[0].width, raw[0].height);
     let target = resize_short_side(w, h, resize_short);
@@ -95,7 +102,35 @@ fn load_one(
         video.flow_bound = meta.config.bound;
         video.flow = fields.iter().map(|f| quantise_field(&f.u, &f.v, meta.config.bound)).collect();
     }
-    Ok(Loaded { video, short, extracted })
+    Ok(Loaded { video, short, extracted, fps })
+}
+
+/// Two container rates that name the same camera rate (29.97 and 30 do; 25 and 30 do not).
+pub fn same_rate(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 0.005 * a.max(b)
+}
+
+/// The one frame rate of a run's training data, which its card records: the trainer samples
+/// consecutive frames, so a model is trained at its videos' rate, and every video must have
+/// the same one. Picking frames by time in the trainer (for mixed rates) is not done yet.
+pub fn training_rate(reports: &[&LoadReport]) -> anyhow::Result<f64> {
+    let mut rates: Vec<f64> = Vec::new();
+    for r in reports.iter().flat_map(|r| &r.rates) {
+        if !rates.iter().any(|x| same_rate(*x, *r)) {
+            rates.push(*r);
+        }
+    }
+    match rates.as_slice() {
+        [one] => motus_models::check_fps(*one).map_err(|e| anyhow::anyhow!("the training videos' frame rate: {e}")),
+        [] => anyhow::bail!("no video was loaded, so the training frame rate is unknown"),
+        many => {
+            let list: Vec<String> = many.iter().map(|r| format!("{r:.3}")).collect();
+            anyhow::bail!(
+                "the videos come at several frame rates ({} fps): a model is trained at one rate, which its card records; re-encode them to one (ffmpeg -i IN -vf fps=30 OUT)",
+                list.join(", ")
+            )
+        }
+    }
 }
 
 /// Loads every video of `ds` on `threads` threads. `flow`: the flow settings of the model and
@@ -139,7 +174,10 @@ pub fn load_split(
     let mut videos = Vec::new();
     for (entry, r) in ds.entries.iter().zip(results) {
         match r {
-            Ok(Loaded { video, short, extracted }) => {
+            Ok(Loaded { video, short, extracted, fps }) => {
+                if !report.rates.iter().any(|r| same_rate(*r, fps)) {
+                    report.rates.push(fps);
+                }
                 report.short += short as usize;
                 report.flow_extracted += extracted as usize;
                 report.action_spans += video.action.is_some() as usize;
@@ -152,10 +190,29 @@ pub fn load_split(
             }
         }
     }
+    report.rates.sort_by(f64::total_cmp);
     report.loaded = videos.len();
     anyhow::ensure!(!videos.is_empty(), "none of the {} videos of the {split} split could be read", ds.entries.len());
     if report.short > 0 {
         log::warn!("{split}: {} of {} videos are shorter than one {window_len}-frame window; their clips repeat the last frame", report.short, report.loaded);
     }
     Ok((videos, report))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(rates: &[f64]) -> LoadReport {
+        LoadReport { rates: rates.to_vec(), ..Default::default() }
+    }
+
+    #[test]
+    fn one_rate_is_recorded_and_mixed_rates_are_refused() {
+        assert_eq!(training_rate(&[&report(&[30.0]), &report(&[29.97])]).unwrap(), 30.0, "29.97 is 30 for a camera");
+        let e = training_rate(&[&report(&[12.5]), &report(&[30.0])]).unwrap_err().to_string();
+        assert!(e.contains("12.500, 30.000 fps") && e.contains("re-encode"), "{e}");
+        assert!(training_rate(&[&report(&[])]).unwrap_err().to_string().contains("unknown"));
+        assert!(training_rate(&[&report(&[0.0])]).unwrap_err().to_string().contains("fps"));
+    }
 }
