@@ -14,7 +14,7 @@ echo "disk free after the workspace tests: $(disk_free)"
 
 # False alerts on real footage (tests/data/real, CC BY 4.0) through the live pipeline with the
 # bundled model and the device's defaults: the figure the README shows beside the synthetic
-# ones. The budget is a ceiling against regressions over the measured 5.35 a minute, not the
+# ones. The budget is a ceiling against regressions over the measured 4.9 a minute, not the
 # target (0.5 a minute needs a model with a "none of these" class).
 "${CARGO_TARGET_DIR:-target}/debug/motus" bench alerts --clips tests/data/real/clips.tsv --max-false-per-minute 6.5
 

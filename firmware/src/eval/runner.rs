@@ -299,7 +299,12 @@ fn score_long(w: &mut Worker, video: &LongVideo, window_stride: u64) -> Result<L
             None => crate::retime::Picks { current: 1, ..Default::default() },
         };
         if retimer.as_ref().is_some_and(|r| r.stuck()) {
-            return Err(Failure::Skip(format!("frames up to {} all carry the timestamp {:?}: the video has no timestamps to pick frames by", out.frames, current.timestamp)));
+            return Err(Failure::Skip(format!(
+                "{} frames in a row, up to frame {}, carry the timestamp {:?}: the video's timestamps do not advance, so frames cannot be picked by time",
+                crate::retime::STUCK_AFTER,
+                out.frames,
+                current.timestamp
+            )));
         }
         if picks.restart {
             ring.clear();

@@ -144,8 +144,8 @@ pub struct ClipBuilder {
     last_crop: Option<CropPosition>,
     /// Scratch plane for shifting kept flow fields ([`Self::build_sliding`]).
     shift_scratch: Vec<f32>,
-    /// One model frame, when the card has a rate: flow steps are then filled by
-    /// [`flow_plan`] from the window's timestamps.
+    /// The time between two window frames (`frame_stride` model frames), when the card has a
+    /// rate: flow steps are then filled by [`flow_plan`] from the window's timestamps.
     frame_period: Option<Duration>,
     /// Where each flow step of the last build took its motion from.
     plan: Vec<Option<StepFlow>>,
@@ -289,7 +289,8 @@ impl ClipBuilder {
             timings: ClipTimings::default(),
             last_crop: None,
             shift_scratch: Vec::new(),
-            frame_period: card.input.fps.map(|fps| Duration::from_secs_f64(1.0 / fps)),
+            // Window frames sit `frame_stride` model frames apart.
+            frame_period: card.input.fps.map(|fps| Duration::from_secs_f64(card.input.clip.frame_stride as f64 / fps)),
             plan: Vec::new(),
         })
     }

@@ -5,19 +5,27 @@
 //! instants it was nearest, then this one), pushes that many copies into its window history,
 //! and calls [`ModelClock::advance`]. With a card rate the picks come from
 //! [`crate::retime::Retimer`]; a model whose card has no rate takes every frame once, as
-//! before rates were honoured (the pipeline warns once at start). A source whose timestamps do
-//! not advance falls back to the same, with an error in the log, rather than starving the
-//! window.
+//! before rates were honoured (the pipeline warns once at start).
+//!
+//! # Timestamps
+//!
+//! The clock keeps one invariant the rest of the window relies on: **two model frames carry
+//! the same timestamp exactly when they are copies of one camera frame** (the live stage reuses
+//! work between windows by matching timestamps, and the clip builder finds repeats by them). So
+//! a camera frame whose timestamp does not advance past the last one taken is a duplicate: it
+//! settles nothing and is not kept. A source whose timestamps stop advancing altogether
+//! ([`crate::retime::STUCK_AFTER`] frames in a row) has its frames stamped with their arrival
+//! time from then on, with an error in the log, rather than starving the window.
 //!
 //! The clock also remembers the grid instant of each of the last `span` model frames, so a
 //! window is stamped with the time its middle frame stands for: a repeated frame's own
 //! timestamp would give two windows the same time, and the smoother would ignore the second.
 
 use std::collections::VecDeque;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::frame::Frame;
-use crate::retime::{Picks, RetimeError, Retimer};
+use crate::retime::{Picks, RetimeError, Retimer, STUCK_AFTER};
 
 /// Picks camera frames at the model's rate for the live window; see the module docs.
 pub struct ModelClock {
@@ -26,11 +34,20 @@ pub struct ModelClock {
     period: Duration,
     /// The frame being prepared (after [`Self::feed`]: the newest camera frame).
     pub current: Frame,
-    /// The camera frame before it, prepared.
+    /// The last camera frame taken in before it, prepared.
     pub previous: Frame,
     /// Grid instants of the newest model frames, oldest first (at most `keep`).
     instants: VecDeque<Duration>,
     keep: usize,
+    /// Timestamp of the last frame taken in (`None` at the start of a stream).
+    last: Option<Duration>,
+    /// Frames in a row whose timestamp did not advance.
+    still: u32,
+    /// Once the source's timestamps stopped advancing: frames are stamped with their arrival
+    /// time (since this instant) instead.
+    arrival: Option<Instant>,
+    /// Whether the last fed frame was taken in (it then becomes `previous`).
+    taken: bool,
 }
 
 impl ModelClock {
@@ -45,27 +62,47 @@ impl ModelClock {
             ),
         }
         let period = retimer.as_ref().map_or(Duration::ZERO, Retimer::period);
-        Ok(ModelClock { fps, retimer, period, current: Frame::new(0, 0), previous: Frame::new(0, 0), instants: VecDeque::new(), keep: span.max(1) })
+        Ok(ModelClock {
+            fps,
+            retimer,
+            period,
+            current: Frame::new(0, 0),
+            previous: Frame::new(0, 0),
+            instants: VecDeque::new(),
+            keep: span.max(1),
+            last: None,
+            still: 0,
+            arrival: None,
+            taken: false,
+        })
     }
 
     /// How many model frames the prepared [`Self::current`] settles (see [`Picks`]), noting
-    /// the instant each stands for.
+    /// the instant each stands for. A frame whose timestamp does not advance settles none.
     pub fn feed(&mut self) -> Picks {
+        if let Some(since) = self.arrival {
+            self.current.timestamp = since.elapsed();
+        }
         let timestamp = self.current.timestamp;
-        let picks = match self.retimer.as_mut() {
-            Some(r) => {
-                let picks = r.feed(timestamp);
-                if r.stuck() {
-                    log::error!(
-                        "pipeline: the source's frames carry no advancing timestamps ({} in a row at {timestamp:?}); taking every frame as it comes from now on",
-                        crate::retime::STUCK_AFTER
-                    );
-                    self.retimer = None;
-                }
-                picks
+        if self.last == Some(timestamp) {
+            self.taken = false;
+            self.still += 1;
+            if self.still >= STUCK_AFTER && self.arrival.is_none() {
+                log::error!(
+                    "pipeline: the source's frames carry no advancing timestamps ({STUCK_AFTER} in a row at {timestamp:?}); stamping them with their arrival time from now on"
+                );
+                self.arrival = Some(Instant::now());
+                self.restart_grid();
             }
-            None => Picks { restart: false, previous: 0, current: 1, first: timestamp },
+            return Picks::default();
+        }
+        self.still = 0;
+        self.taken = true;
+        let picks = match self.retimer.as_mut() {
+            Some(r) => r.feed(timestamp),
+            None => Picks { restart: self.last.is_some_and(|l| timestamp < l), previous: 0, current: 1, first: timestamp },
         };
+        self.last = Some(timestamp);
         if picks.restart {
             self.instants.clear();
         }
@@ -78,17 +115,27 @@ impl ModelClock {
         picks
     }
 
-    /// Makes the current frame the previous one, ready for the next camera frame.
+    /// Makes the current frame the previous one (when it was taken in), ready for the next
+    /// camera frame.
     pub fn advance(&mut self) {
-        std::mem::swap(&mut self.current, &mut self.previous);
+        if self.taken {
+            std::mem::swap(&mut self.current, &mut self.previous);
+            self.taken = false;
+        }
     }
 
-    /// Starts over, as for a new stream (a re-opened source): the next frame begins the grid.
+    /// Starts over, as for a new stream (a re-opened source): the next frame begins the grid,
+    /// with the source's own timestamps again.
     pub fn restart(&mut self) {
-        if let (Some(r), Some(fps)) = (self.retimer.as_mut(), self.fps) {
-            *r = Retimer::new(fps).expect("the rate was valid when the clock was made");
-        }
+        self.arrival = None;
+        self.restart_grid();
+    }
+
+    fn restart_grid(&mut self) {
+        self.retimer = self.fps.map(|fps| Retimer::new(fps).expect("the rate was valid when the clock was made"));
         self.instants.clear();
+        self.last = None;
+        self.still = 0;
     }
 
     /// The instant the model frame `index` of the window (oldest first, the window being the
@@ -133,14 +180,41 @@ mod tests {
     }
 
     #[test]
-    fn a_source_without_timestamps_falls_back_to_every_frame() {
-        let mut c = ModelClock::new(Some(30.0), 4).unwrap();
-        let totals: Vec<usize> = (0..20).map(|_| fed(&mut c, 0).total()).collect();
-        // The first frame starts the grid; repeats of its time settle nothing until the clock
-        // gives up on time, then every frame counts.
-        assert_eq!(totals[0], 1);
-        assert!(totals[1..=crate::retime::STUCK_AFTER as usize].iter().all(|&n| n == 0), "{totals:?}");
-        assert!(totals[crate::retime::STUCK_AFTER as usize + 1..].iter().all(|&n| n == 1), "{totals:?}");
+    fn a_frame_whose_time_does_not_advance_is_a_duplicate_and_not_kept() {
+        let mut c = ModelClock::new(None, 4).unwrap();
+        c.current.data = vec![1];
+        c.current.timestamp = Duration::from_millis(40);
+        assert_eq!(c.feed().total(), 1);
+        c.advance();
+        c.current.data = vec![2];
+        c.current.timestamp = Duration::from_millis(40);
+        assert_eq!(c.feed().total(), 0, "same time: a duplicate");
+        c.advance();
+        assert_eq!(c.previous.data, vec![1], "the frame taken in stays the previous one");
+        // Time running backwards without a rate restarts the window.
+        let p = fed(&mut c, 10);
+        assert!(p.restart && p.total() == 1);
+    }
+
+    #[test]
+    fn a_source_without_timestamps_is_stamped_with_arrival_times() {
+        for fps in [Some(30.0), None] {
+            let mut c = ModelClock::new(fps, 4).unwrap();
+            let totals: Vec<usize> = (0..=STUCK_AFTER as usize).map(|_| fed(&mut c, 0).total()).collect();
+            // The first frame starts the grid; repeats of its time settle nothing.
+            assert_eq!(totals[0], 1);
+            assert!(totals[1..].iter().all(|&n| n == 0), "{totals:?}");
+            // Then frames are stamped as they arrive: 40 ms apart, each settles a model frame.
+            let mut later = Vec::new();
+            for _ in 0..3 {
+                std::thread::sleep(Duration::from_millis(40));
+                later.push(fed(&mut c, 0).total());
+            }
+            assert!(later.iter().all(|&n| n >= 1), "{fps:?}: {later:?}");
+            // A re-opened source is trusted with its own timestamps again.
+            c.restart();
+            assert_eq!(fed(&mut c, 5000).first, Duration::from_secs(5));
+        }
     }
 
     #[test]

@@ -230,6 +230,7 @@ pub fn run(cfg: &RunConfig, mut classifier: Box<dyn WindowClassifier>, model_sha
         if picks.restart && !history.is_empty() {
             log::info!("pipeline: the stream's time jumped (a gap over {:?} or a reset); window history cleared", crate::retime::MAX_GAP);
             spare_slots.extend(history.drain(..));
+            alerts.reset_smoothing();
         }
         // Each pick is one model-rate frame: the previous source frame for the instants it was
         // nearest, then this one (none for a frame a faster source gives between instants).
@@ -238,9 +239,12 @@ pub fn run(cfg: &RunConfig, mut classifier: Box<dyn WindowClassifier>, model_sha
             copy_frame(&mut slot, if pick < picks.previous { &clock.previous } else { &clock.current });
             history.push_back(slot);
             since_window += 1;
-            if history.len() < span || since_window < stride {
-                continue;
-            }
+        }
+        clock.advance();
+        // At most one window per camera frame, the newest: however many model frames a slow
+        // camera's frame (or a late one after a stall) settles, a lagging device does not fall
+        // further behind by classifying windows nobody will see.
+        if history.len() == span && since_window >= stride {
             since_window = 0;
             let t_window = Instant::now();
             let frames: Vec<&Frame> = history.iter().collect();
@@ -281,7 +285,6 @@ pub fn run(cfg: &RunConfig, mut classifier: Box<dyn WindowClassifier>, model_sha
             }
             metrics.stage("window", t_window.elapsed());
         }
-        clock.advance();
 
         // Preview and framebuffer show the newest frame with the overlay.
         let want_preview = hub.wants_frame(10.0);

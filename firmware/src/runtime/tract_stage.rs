@@ -146,9 +146,10 @@ impl TractStage {
 
     /// How many window frames the window advanced since the previous one (0 when it shares
     /// none with it, or on the first window): the smallest shift under which the frames the
-    /// two windows share carry the same timestamps. A frame repeated by the model clock keeps
-    /// its source timestamp, so equal timestamps mean equal frames even where the shift is
-    /// ambiguous, and what is reused is what a fresh build would compute.
+    /// two windows share carry the same timestamps. The pipeline's model clock gives two
+    /// frames one timestamp exactly when they are copies of one camera frame
+    /// ([`super::model_clock`]), so equal timestamps mean equal frames even where the shift is
+    /// ambiguous (a slow camera's repeats), and what is reused is what a fresh build computes.
     fn advance(&self, window: &[&Frame]) -> usize {
         let last = &self.last_window;
         (1..last.len())
@@ -208,8 +209,11 @@ impl WindowClassifier for TractStage {
         let t = match self.crop.fixed() {
             Some(position) => self.builder.build(&window, position),
             None => {
-                // Motion over the newest frames of the window (two source frames apart).
-                let (older, newer) = (frames[frames.len().saturating_sub(3)], frames[frames.len() - 1]);
+                // Motion over the newest frames of the window: two model frames apart, or further
+                // back to the first other camera frame when a slow camera's frame repeats.
+                let newer = frames[frames.len() - 1];
+                let two_back = frames[frames.len().saturating_sub(3)];
+                let older = frames.iter().rev().skip(2).find(|f| f.timestamp != newer.timestamp).copied().unwrap_or(two_back);
                 let crop = CropPosition::At(self.follow.next(older, newer, self.input_size));
                 let advance = self.advance(&window);
                 self.last_window.clear();

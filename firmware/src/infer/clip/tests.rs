@@ -407,7 +407,12 @@ fn a_card_rate_leaves_frames_at_that_rate_bit_identical() {
     let before = snapshot(&b);
     card.input.fps = Some(25.0);
     let mut b = ClipBuilder::from_card(&card, Backend::Cpu, 1).unwrap();
-    let at25 = stamped(frames, &[0.0, 0.04, 0.08, 0.12]);
+    let at25 = stamped(frames.clone(), &[0.0, 0.04, 0.08, 0.12]);
     b.build(&at25, CropPosition::Center).unwrap();
+    assert_eq!(snapshot(&b), before);
+    // With a frame stride, window frames sit that many model frames apart: still one step each.
+    card.input.clip.frame_stride = 2;
+    let mut b = ClipBuilder::from_card(&card, Backend::Cpu, 1).unwrap();
+    b.build(&stamped(frames, &[0.0, 0.08, 0.16, 0.24]), CropPosition::Center).unwrap();
     assert_eq!(snapshot(&b), before);
 }
