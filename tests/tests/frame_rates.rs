@@ -140,8 +140,11 @@ fn every_camera_rate_gives_the_classes_of_the_models_own_rate() {
         for (fps, tops) in &all {
             let (rate, n) = agreement(tops, reference, 0.1);
             eprintln!("{name}: {fps} fps agrees with 30 fps on {:.1}% of {n} windows", rate * 100.0);
-            if n * 10 < reference.len() * 8 {
-                failures.push(format!("{name} at {fps} fps: only {n} windows matched in time"));
+            // Every rate classifies the whole stretch (the live window runs at most once per
+            // camera frame, so a 10 fps camera gives fewer windows), and its windows stand for
+            // the same times as the reference's.
+            if tops.len() < 20 || n * 10 < tops.len() * 9 {
+                failures.push(format!("{name} at {fps} fps: {n} of {} windows matched a 30 fps window in time", tops.len()));
             }
             let floor = floor_at(*fps);
             if rate < floor {
