@@ -46,6 +46,8 @@ fn sigterm_stops_the_runtime_cleanly_and_alerts_reach_stdout() {
     assert!(t.elapsed() < Duration::from_secs(10), "stop took {:?}", t.elapsed());
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("stopped after"), "{stderr}");
+    // The start says what the model's card records (here: nothing measured).
+    assert!(stderr.contains("model measured (its card): no accuracy recorded; no false-alert rate on footage recorded"), "{stderr}");
     // A card without a frame rate runs as before, with one warning saying so.
     assert_eq!(stderr.matches("has no frame rate (fps)").count(), 1, "{stderr}");
     assert!(!stderr.contains("XDG_RUNTIME_DIR"), "{stderr}");

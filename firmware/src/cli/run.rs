@@ -101,7 +101,6 @@ pub fn load_stage(cfg: &RunConfig) -> anyhow::Result<(TractStage, String)> {
     let sha = hex(&sha2::Sha256::digest(&bytes));
     drop(bytes);
     let stage = TractStage::for_run(&model, cfg).map_err(anyhow::Error::msg)?;
-    log::info!("model {}: measured {}", model.display(), stage.card().measured_summary());
     Ok((stage, sha))
 }
 
@@ -111,6 +110,8 @@ fn hex(b: &[u8]) -> String {
 
 fn execute(cfg: RunConfig, seconds: Option<f64>) -> anyhow::Result<()> {
     let (stage, sha) = load_stage(&cfg)?;
+    // What to expect before the first alert: the model's own records, synthetic and real.
+    log::info!("model measured (its card): {}", stage.card().measured_summary());
     let stop = stop_on_signals()?;
     let limits = RunLimits { max_duration: seconds.map(Duration::from_secs_f64), ..Default::default() };
     let report = pipeline::run(&cfg, Box::new(stage), &sha, stop, limits)?;
