@@ -123,19 +123,15 @@ pub fn run(args: AlertsBenchArgs) -> anyhow::Result<()> {
 
 /// Appends the measurement to the model's embedded card and rewrites the file atomically.
 fn record(model: &std::path::Path, what: &str, method: String, r: &AlertsReport) -> anyhow::Result<()> {
-    let bytes = std::fs::read(model).with_context(|| format!("reading {}", model.display()))?;
-    let parsed = motus_models::onnx::read_model(&bytes).with_context(|| format!("{}", model.display()))?;
-    let mut card = motus_models::onnx::model_card(&parsed).with_context(|| format!("--record writes into the model's embedded card; {}", model.display()))?;
-    card.alert_benchmarks.push(motus_models::AlertBenchmark {
+    let benchmark = motus_models::AlertBenchmark {
         data: what.to_string(),
         method,
         minutes: r.minutes,
         alerts: r.alerts,
         false_alerts: r.false_alerts,
         false_alerts_per_minute: r.false_alerts_per_minute,
-    });
-    let out = motus_models::onnx::replace_card(&bytes, &card)?;
-    motus::atomic::write_atomic(model, &out).with_context(|| format!("replacing {}", model.display()))?;
+    };
+    super::card::edit_embedded(model, model, |card| card.alert_benchmarks.push(benchmark)).context("--record")?;
     eprintln!("recorded {:.2} false alerts a minute in the card of {}", r.false_alerts_per_minute, model.display());
     Ok(())
 }

@@ -1,10 +1,10 @@
 //! `motus card`: edits a model's embedded card without touching its graph or weights.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
-use motus_models::onnx;
+use motus_models::{onnx, ModelCard};
 
 #[derive(Debug, Subcommand)]
 pub enum CardCommand {
@@ -35,14 +35,21 @@ pub fn run(cmd: CardCommand) -> anyhow::Result<()> {
 fn set(args: SetArgs) -> anyhow::Result<()> {
     let Some(fps) = args.fps else { bail!("nothing to set: give --fps") };
     let fps = motus_models::check_fps(fps).context("--fps")?;
-    let bytes = std::fs::read(&args.model).with_context(|| format!("reading {}", args.model.display()))?;
-    let parsed = onnx::read_model(&bytes).with_context(|| format!("{}", args.model.display()))?;
-    let mut card = onnx::model_card(&parsed)
-        .with_context(|| format!("{}: only an embedded card can be edited (a sidecar is edited as the TOML it is)", args.model.display()))?;
-    card.input.fps = Some(fps);
-    let out = onnx::replace_card(&bytes, &card).with_context(|| format!("{}", args.model.display()))?;
     let dest = args.out.as_ref().unwrap_or(&args.model);
-    motus::atomic::write_atomic(dest, &out).with_context(|| format!("writing {}", dest.display()))?;
+    edit_embedded(&args.model, dest, |card| card.input.fps = Some(fps))?;
     eprintln!("{}: card fps = {fps}", dest.display());
     Ok(())
+}
+
+/// Writes `model` to `dest` with `edit` applied to its embedded card, atomically, graph and
+/// weights byte for byte (the new card is checked against the graph): `motus card set`, and
+/// the `--record` of `motus eval` and `motus bench alerts`.
+pub(super) fn edit_embedded(model: &Path, dest: &Path, edit: impl FnOnce(&mut ModelCard)) -> anyhow::Result<()> {
+    let bytes = std::fs::read(model).with_context(|| format!("reading {}", model.display()))?;
+    let parsed = onnx::read_model(&bytes).with_context(|| format!("{}", model.display()))?;
+    let mut card = onnx::model_card(&parsed)
+        .with_context(|| format!("{}: only an embedded card can be edited (a sidecar is edited as the TOML it is)", model.display()))?;
+    edit(&mut card);
+    let out = onnx::replace_card(&bytes, &card).with_context(|| format!("{}", model.display()))?;
+    motus::atomic::write_atomic(dest, &out).with_context(|| format!("writing {}", dest.display()))
 }

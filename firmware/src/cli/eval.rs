@@ -74,7 +74,7 @@ pub struct EvalArgs {
 }
 
 /// Videos evaluated at once: as asked, else the cores (at most 4).
-fn workers(asked: Option<usize>) -> usize {
+pub(super) fn workers(asked: Option<usize>) -> usize {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     asked.unwrap_or(cores.min(4)).max(1)
 }
@@ -170,8 +170,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
 /// Appends the run's accuracy to the model's embedded card and rewrites the file atomically.
 fn record(m: &Model, what: &str, protocol: &str, report: &Value) -> anyhow::Result<()> {
     let num = |k: &str| report[k].as_f64().ok_or_else(|| anyhow::anyhow!("the report has no {k}"));
-    let mut card = m.card.clone();
-    card.evaluations.push(motus_models::CardEvaluation {
+    let evaluation = motus_models::CardEvaluation {
         data: what.to_string(),
         method: format!(
             "motus eval {}: tract, the device's clip assembly, flow {}, protocol {protocol}",
@@ -182,10 +181,8 @@ fn record(m: &Model, what: &str, protocol: &str, report: &Value) -> anyhow::Resu
         clip_top1: num("clip_top1")?,
         video_top1: num("video_top1")?,
         video_top5: num("video_top5")?,
-    });
-    let bytes = std::fs::read(&m.path).with_context(|| format!("reading {}", m.path.display()))?;
-    let out = motus_models::onnx::replace_card(&bytes, &card)?;
-    motus::atomic::write_atomic(&m.path, &out).with_context(|| format!("replacing {}", m.path.display()))?;
+    };
+    super::card::edit_embedded(&m.path, &m.path, |card| card.evaluations.push(evaluation))?;
     eprintln!("recorded video Hit@1 {:.4} in the card of {}", num("video_top1")?, m.path.display());
     Ok(())
 }

@@ -94,8 +94,7 @@ pub fn run(args: QuantArgs) -> anyhow::Result<()> {
     let (card, origin, _, float_bytes) = super::info::load_card(&args.model, args.card.as_deref())?;
     super::eval::warn_without_rate(&args.model, &card);
     let model = Model { path: args.model.clone(), card: card.clone(), origin };
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let workers = args.workers.unwrap_or(cores.min(4)).max(1);
+    let workers = super::eval::workers(args.workers);
     let opts = RunOptions { workers, flow_backend: motus::flow::Backend::Cpu, flow_threads: 1 };
     // Refuse an already-quantized or unreadable model before spending minutes on flow.
     let proto = motus_models::read_model(&float_bytes)?;
