@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::metrics::{Accumulator, MetricsError, Summary};
+use super::metrics::{argmax, Accumulator, MetricsError, Summary};
 
 /// One class's recall and precision under both models (`b − a` differences).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -34,10 +34,6 @@ pub struct Comparison {
     pub a: Summary,
     pub b: Summary,
     pub per_class: Vec<ClassDiff>,
-}
-
-fn argmax(p: &[f32]) -> usize {
-    p.iter().enumerate().fold(0, |best, (i, &v)| if v > p[best] { i } else { best })
 }
 
 /// One video under two models: its label, model A's clip probabilities, model B's.

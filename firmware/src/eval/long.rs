@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::detection::{score_events, windows_to_events, WindowScore};
+use super::metrics::argmax;
 use crate::dataset::GroundTruth;
 
 /// Event-level scores over a whole long-video split, plus window-level accuracy.
@@ -29,10 +30,6 @@ pub struct LongSummary {
     pub min_iou: f64,
     pub threshold: f32,
     pub background: Option<String>,
-}
-
-fn argmax(p: &[f32]) -> usize {
-    p.iter().enumerate().fold(0, |best, (i, &v)| if v > p[best] { i } else { best })
 }
 
 /// Scores each video's windows against its ground truth and sums the counts: windows with top

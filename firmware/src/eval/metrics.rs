@@ -55,7 +55,8 @@ pub struct Summary {
     pub confusion: Vec<Vec<usize>>,
 }
 
-fn argmax(p: &[f32]) -> usize {
+/// The index of the highest score (the first on ties): every top-1 in `eval` uses this one.
+pub(crate) fn argmax(p: &[f32]) -> usize {
     let mut best = 0;
     for (i, &v) in p.iter().enumerate() {
         if v > p[best] {
@@ -112,7 +113,7 @@ impl Accumulator {
     /// The video-level prediction (argmax of the mean clip probability) of each video, in the
     /// order added: what `--compare` lines up between two models.
     pub fn video_predictions(&self) -> Vec<usize> {
-        self.videos.iter().map(|(_, clips)| argmax(&mean(clips))).collect()
+        self.videos.iter().map(|(_, clips)| video_prediction(clips)).collect()
     }
 
     /// Computes every metric; `names` label the classes in the per-class table.
@@ -157,6 +158,12 @@ impl Accumulator {
             confusion,
         }
     }
+}
+
+/// A video's predicted class from its clips' probabilities: the argmax of their mean (the
+/// literature's video Hit@1). `clips` must not be empty.
+pub(crate) fn video_prediction(clips: &[Vec<f32>]) -> usize {
+    argmax(&mean(clips))
 }
 
 fn mean(clips: &[Vec<f32>]) -> Vec<f32> {

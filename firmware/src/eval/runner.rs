@@ -152,11 +152,12 @@ fn score_frames(w: &mut Worker, frames: &[&Frame], protocol: &SamplerConfig, dec
     Ok(out)
 }
 
-/// The top class (index) of mean clip probabilities.
-fn top_class(scores: &VideoScores) -> usize {
-    let k = scores.probs.first().map_or(0, Vec::len);
-    let mean: Vec<f32> = (0..k).map(|c| scores.probs.iter().map(|p| p[c]).sum::<f32>()).collect();
-    mean.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i)
+/// The video's predicted class from its clips, by `motus eval`'s own rule.
+fn top_class(scores: &VideoScores) -> Result<usize, Failure> {
+    if scores.probs.is_empty() {
+        return Err(Failure::Skip("the protocol took no clip from the video".into()));
+    }
+    Ok(super::metrics::video_prediction(&scores.probs))
 }
 
 /// Each video's top class, and its top class under each transform (in `transforms`' order).
@@ -166,12 +167,12 @@ fn consistency_of(w: &mut Worker, path: &Path, protocol: &SamplerConfig, transfo
         return Err(Failure::Skip("the video has no frames".into()));
     }
     let picked = crate::retime::at_rate(&frames, w.fps).map_err(|e| Failure::Skip(e.to_string()))?;
-    let top = top_class(&score_frames(w, &picked, protocol, Duration::ZERO)?);
+    let top = top_class(&score_frames(w, &picked, protocol, Duration::ZERO)?)?;
     let mut tops = Vec::with_capacity(transforms.len());
     for t in transforms {
         let changed = t.apply(&picked);
         let refs: Vec<&Frame> = changed.iter().collect();
-        tops.push(top_class(&score_frames(w, &refs, protocol, Duration::ZERO)?));
+        tops.push(top_class(&score_frames(w, &refs, protocol, Duration::ZERO)?)?);
     }
     Ok((top, tops))
 }
