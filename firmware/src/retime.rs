@@ -5,9 +5,10 @@
 //! one, a model trained at 30 fps would see a 10 fps camera's window span three times the time
 //! and three times the motion per flow step. So every path that builds clips at inference (the
 //! live window, `motus eval`, `motus quant`'s calibration) passes frame timestamps through a
-//! [`Retimer`] (the trainer takes its videos' own rate, which must be one, and records it): it lays a grid of instants `1 / fps` apart from the stream's first
-//! frame and gives each instant the frame nearest to it. A faster source has frames skipped; a
-//! slower one has frames repeated. [`flow_plan`] then tells the clip builder how to spread the
+//! [`Retimer`] (the trainer takes its videos' own rate, which must be one, and records it): it
+//! lays a grid of instants `1 / fps` apart from the stream's first frame and gives each instant
+//! the frame nearest to it. A faster source has frames skipped; a slower one has frames
+//! repeated. [`flow_plan`] then tells the clip builder how to spread the
 //! motion between two distinct frames over the repeated steps, so each flow step holds the
 //! motion of one model period, as in training.
 //!

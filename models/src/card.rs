@@ -320,6 +320,10 @@ impl ModelCard {
         fn parse<T: serde::de::DeserializeOwned>(key: &'static str, text: &str) -> Result<T, CardError> {
             serde_json::from_str(text).map_err(|e| CardError::BadValue { key, reason: e.to_string() })
         }
+        /// A key later card versions added: absent reads as `None`, present must parse.
+        fn optional<T: serde::de::DeserializeOwned>(entries: &[(String, String)], key: &'static str) -> Result<Option<T>, CardError> {
+            entries.iter().find(|(k, _)| k == key).map(|(_, v)| parse(key, v)).transpose()
+        }
         let version = get("motus.card_version")?;
         if version != CARD_VERSION {
             return Err(CardError::Version(version.to_string()));
@@ -336,26 +340,14 @@ impl ModelCard {
                 input_size: parse("motus.input_size", get("motus.input_size")?)?,
                 resize_short: parse("motus.resize_short", get("motus.resize_short")?)?,
                 normalization: parse("motus.normalization", get("motus.normalization")?)?,
-                fps: match get("motus.fps") {
-                    Ok(text) => Some(parse("motus.fps", text)?),
-                    Err(_) => None,
-                },
+                fps: optional(entries, "motus.fps")?,
             },
             flow: parse("motus.flow", get("motus.flow")?)?,
             weights_sha256: get("motus.weights_sha256")?.to_string(),
             producer: get("motus.producer")?.to_string(),
-            evaluations: match get("motus.evaluations") {
-                Ok(text) => parse("motus.evaluations", text)?,
-                Err(_) => Vec::new(),
-            },
-            quantization: match get("motus.quantization") {
-                Ok(text) => Some(parse("motus.quantization", text)?),
-                Err(_) => None,
-            },
-            alert_benchmarks: match get("motus.alert_benchmarks") {
-                Ok(text) => parse("motus.alert_benchmarks", text)?,
-                Err(_) => Vec::new(),
-            },
+            evaluations: optional(entries, "motus.evaluations")?.unwrap_or_default(),
+            quantization: optional(entries, "motus.quantization")?,
+            alert_benchmarks: optional(entries, "motus.alert_benchmarks")?.unwrap_or_default(),
         };
         card.validate()?;
         Ok(card)

@@ -96,8 +96,7 @@ fn eval_tops(model: &Path, path: &Path, fps: f64) -> Tops {
 
 fn live_tops(model: &Path, path: &Path) -> Tops {
     let dir = tempfile::tempdir().unwrap();
-    let mut cfg = RunConfig::default();
-    cfg.source = SourceConfig::File { path: path.to_path_buf(), pace: Pace::Fast, looping: false };
+    let mut cfg = RunConfig { source: SourceConfig::File { path: path.to_path_buf(), pace: Pace::Fast, looping: false }, ..Default::default() };
     cfg.output.outbox_dir = dir.path().join("outbox");
     cfg.output.status_line = false;
     cfg.sinks = vec![SinkConfig::File { name: None, path: dir.path().join("alerts.jsonl"), max_bytes: 1 << 20, keep: 1 }];

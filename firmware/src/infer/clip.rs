@@ -147,8 +147,6 @@ pub struct ClipBuilder {
     /// The time between two window frames (`frame_stride` model frames), when the card has a
     /// rate: flow steps are then filled by [`flow_plan`] from the window's timestamps.
     frame_period: Option<Duration>,
-    /// Where each flow step of the last build took its motion from.
-    plan: Vec<Option<StepFlow>>,
 }
 
 impl std::fmt::Debug for ClipBuilder {
@@ -291,7 +289,6 @@ impl ClipBuilder {
             shift_scratch: Vec::new(),
             // Window frames sit `frame_stride` model frames apart.
             frame_period: card.input.fps.map(|fps| Duration::from_secs_f64(card.input.clip.frame_stride as f64 / fps)),
-            plan: Vec::new(),
         })
     }
 
@@ -437,10 +434,10 @@ impl ClipBuilder {
                     .compute_into(&self.processed[index], &self.processed[index + 1], field)
                     .map_err(|source| ClipError::FlowEngine { index, source })?;
             }
-            self.plan_steps(frames);
+            let plan = self.plan_steps(frames);
             let (steps, stack, bound) = (self.steps, self.stack, self.bound);
             for slot in self.slots.iter_mut().filter(|s| s.role == Role::Flow) {
-                encode_flow(&self.fields, &self.plan, slot, steps, stack, bound, self.mean_subtraction);
+                encode_flow(&self.fields, &plan, slot, steps, stack, bound, self.mean_subtraction);
             }
             flow = start.elapsed();
         }
@@ -451,14 +448,13 @@ impl ClipBuilder {
 
     /// Decides where each flow step of the window `frames` takes its motion from: its own
     /// field without a card rate, else [`flow_plan`] over the frames' timestamps.
-    fn plan_steps<F: Borrow<Frame>>(&mut self, frames: &[F]) {
-        self.plan.clear();
+    fn plan_steps<F: Borrow<Frame>>(&self, frames: &[F]) -> Vec<Option<StepFlow>> {
         match self.frame_period {
             Some(period) => {
                 let times: Vec<Duration> = frames.iter().map(|f| f.borrow().timestamp).collect();
-                self.plan.extend(flow_plan(&times, period));
+                flow_plan(&times, period)
             }
-            None => self.plan.extend((0..frames.len().saturating_sub(1)).map(|field| Some(StepFlow { field, scale: 1.0 }))),
+            None => (0..frames.len().saturating_sub(1)).map(|field| Some(StepFlow { field, scale: 1.0 })).collect(),
         }
     }
 
@@ -509,14 +505,9 @@ fn encode_flow(fields: &[FlowField], plan: &[Option<StepFlow>], slot: &mut Slot,
             for (c, comp) in [&field.u, &field.v].into_iter().enumerate() {
                 let base = base_of(c);
                 let mean = if mean_subtraction { finite_mean(comp) } else { 0.0 };
-                if step.scale == 1.0 {
-                    for (dst, &x) in slot.data[base..base + plane].iter_mut().zip(comp.iter()) {
-                        *dst = to_unit(x - mean, bound);
-                    }
-                } else {
-                    for (dst, &x) in slot.data[base..base + plane].iter_mut().zip(comp.iter()) {
-                        *dst = to_unit((x - mean) * step.scale, bound);
-                    }
+                // A scale of exactly 1 leaves every value bit for bit (IEEE x * 1 = x).
+                for (dst, &x) in slot.data[base..base + plane].iter_mut().zip(comp.iter()) {
+                    *dst = to_unit((x - mean) * step.scale, bound);
                 }
             }
         }

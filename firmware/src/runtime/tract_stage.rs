@@ -40,7 +40,6 @@ pub struct TractStage {
     /// frames it shares with this one keep their flow).
     last_window: Vec<std::time::Duration>,
     input_size: u32,
-    fps: Option<f64>,
 }
 
 impl TractStage {
@@ -96,7 +95,6 @@ impl TractStage {
             follow: FollowCrop::default(),
             last_window: Vec::new(),
             input_size: card.input.input_size,
-            fps: card.input.fps,
         })
     }
 
@@ -233,7 +231,7 @@ impl WindowClassifier for TractStage {
     }
 
     fn frame_rate(&self) -> Option<f64> {
-        self.fps
+        self.card().input.fps
     }
 }
 

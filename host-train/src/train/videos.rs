@@ -106,8 +106,15 @@ fn load_one(
 }
 
 /// Two container rates that name the same camera rate (29.97 and 30 do; 25 and 30 do not).
-pub fn same_rate(a: f64, b: f64) -> bool {
+fn same_rate(a: f64, b: f64) -> bool {
     (a - b).abs() <= 0.005 * a.max(b)
+}
+
+/// Adds `fps` to a list of distinct rates unless a rate it names the same is there.
+fn add_rate(rates: &mut Vec<f64>, fps: f64) {
+    if !rates.iter().any(|r| same_rate(*r, fps)) {
+        rates.push(fps);
+    }
 }
 
 /// The one frame rate of a run's training data, which its card records: the trainer samples
@@ -115,10 +122,8 @@ pub fn same_rate(a: f64, b: f64) -> bool {
 /// the same one. Picking frames by time in the trainer (for mixed rates) is not done yet.
 pub fn training_rate(reports: &[&LoadReport]) -> anyhow::Result<f64> {
     let mut rates: Vec<f64> = Vec::new();
-    for r in reports.iter().flat_map(|r| &r.rates) {
-        if !rates.iter().any(|x| same_rate(*x, *r)) {
-            rates.push(*r);
-        }
+    for &r in reports.iter().flat_map(|r| &r.rates) {
+        add_rate(&mut rates, r);
     }
     match rates.as_slice() {
         [one] => motus_models::check_fps(*one).map_err(|e| anyhow::anyhow!("the training videos' frame rate: {e}")),
@@ -175,9 +180,7 @@ pub fn load_split(
     for (entry, r) in ds.entries.iter().zip(results) {
         match r {
             Ok(Loaded { video, short, extracted, fps }) => {
-                if !report.rates.iter().any(|r| same_rate(*r, fps)) {
-                    report.rates.push(fps);
-                }
+                add_rate(&mut report.rates, fps);
                 report.short += short as usize;
                 report.flow_extracted += extracted as usize;
                 report.action_spans += video.action.is_some() as usize;
