@@ -68,9 +68,10 @@ pub struct EvalArgs {
     /// no labels are needed.
     #[arg(long, value_name = "TRANSFORMS", conflicts_with_all = ["compare", "record", "report"])]
     consistency: Option<String>,
-    /// Long videos: the class that never forms an event (ignored if the model lacks it).
-    #[arg(long, default_value = "idle")]
-    background: String,
+    /// Long videos: the class that never forms an event (ignored if the model lacks it);
+    /// default: the model's `background` or `idle` class.
+    #[arg(long)]
+    background: Option<String>,
 }
 
 /// Videos evaluated at once: as asked, else the cores (at most 4).
@@ -326,7 +327,10 @@ fn run_long(args: &EvalArgs, list: &Path, root: &Path, a: &Model, b: Option<&Mod
             }
         }
     }
-    let background = a.card.labels.iter().position(|l| *l == args.background);
+    let background = match &args.background {
+        Some(name) => a.card.labels.iter().position(|l| l == name),
+        None => a.card.labels.iter().position(|l| motus::alert::BACKGROUND_CLASSES.contains(&l.as_str())),
+    };
     let run_one = |m: &Model, label: &str| -> anyhow::Result<eval::LongRun> {
         let mut progress = Progress::new(label);
         let run = eval::evaluate_long(&m.path, &m.card, &videos, args.window_stride, opts, &mut |d, t| progress.update(d, t))?;

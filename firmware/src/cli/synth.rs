@@ -45,6 +45,10 @@ pub struct SynthArgs {
     /// Frames per scene window: the clip length of the model to be trained.
     #[arg(long, default_value_t = 25)]
     scene_window: u32,
+    /// Clips of the background class ("none of these"), when it should get more than
+    /// --videos-per-class: its clips are split among ten kinds of negative scene.
+    #[arg(long)]
+    background_videos: Option<usize>,
     /// Also (or only) draw a PNG with a strip of frames per class.
     #[arg(long)]
     contact_sheet: Option<PathBuf>,
@@ -97,6 +101,7 @@ pub fn run(args: SynthArgs) -> anyhow::Result<()> {
         long: args.long,
         scenes: args.scenes,
         scene_window: args.scene_window,
+        background_videos: args.background_videos,
     };
     cfg.validate()?;
     if args.out.is_none() && args.contact_sheet.is_none() {

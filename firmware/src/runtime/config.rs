@@ -356,7 +356,7 @@ fn default_cooldown() -> f64 {
     1.0
 }
 fn default_background() -> Vec<String> {
-    vec!["idle".into()]
+    crate::alert::BACKGROUND_CLASSES.iter().map(|s| s.to_string()).collect()
 }
 
 /// The threshold every class gets when the config has no `[alerts]` section. A two-stream
@@ -394,10 +394,8 @@ impl AlertsConfig {
         for r in &self.rules {
             r.validate(labels).map_err(|e| invalid("alerts.rules", e.to_string()))?;
         }
-        for b in &self.background {
-            if !labels.contains(b) {
-                log::warn!("config: alerts.background class {b:?} is not a label of the model");
-            }
+        if !self.background.is_empty() && !self.background.iter().any(|b| labels.contains(b)) {
+            log::warn!("config: no alerts.background class ({:?}) is a label of the model: every class may alert", self.background);
         }
         let mut out = Vec::with_capacity(labels.len());
         for l in labels {

@@ -104,6 +104,9 @@ pub(crate) struct Pose {
     pub sway: f32,
     /// Torso stretch (breathing), fraction.
     pub breath: f32,
+    /// Per arm (left, right): how far the upper arm lifts forward-out and how far the forearm
+    /// bends back across the body, radians (background gestures; 0 = hanging).
+    pub gesture: [(f32, f32); 2],
 }
 
 /// The knee of a two-bone leg from `hip` to `foot` with equal bones of `bone`, bent outward
@@ -167,7 +170,9 @@ fn skeleton(p: &Pose) -> Skeleton {
         let sh = (s * SHOULDER_HALF, neck.1 - 0.03);
         // Angle from straight down, positive towards +x; arms counter-swing the legs.
         let hang = s * 0.2 + s * swing * 0.8;
-        let (mut up, mut fore) = (hang, hang);
+        let (lift, bend) = p.gesture[i];
+        let mut up = hang + s * lift;
+        let mut fore = up - s * bend;
         if p.wave_arm as f32 == s {
             let r = p.wave_raise.clamp(0.0, 1.0);
             up = hang + (s * 2.2 - hang) * r;

@@ -13,8 +13,13 @@ use rand::Rng;
 use super::actor::{Appearance, Pose};
 
 /// The 12 classes, in label order (index = 0-based label, `classInd.txt` line = index + 1).
+///
+/// Class 0, `background`, is "none of these": people standing, sitting or lying still, and
+/// the broad set of negatives in `negatives` (hands moving objects, gestures, bending,
+/// vehicles, camera motion, lighting changes, crowds), so a model learns to say that no known
+/// action is happening instead of picking the nearest action.
 pub const CLASS_NAMES: [&str; 12] =
-    ["idle", "walk_left", "walk_right", "approach", "recede", "spin_cw", "spin_ccw", "sit_down", "stand_up", "wave", "jump", "fall_down"];
+    ["background", "walk_left", "walk_right", "approach", "recede", "spin_cw", "spin_ccw", "sit_down", "stand_up", "wave", "jump", "fall_down"];
 
 /// The classes that come in pairs no single frame can tell apart (mirror images or time
 /// reversals of each other): what separates motion-aware models from a frame classifier.
@@ -41,7 +46,7 @@ pub fn class_names() -> &'static [&'static str] {
     &CLASS_NAMES
 }
 
-pub(crate) const IDLE: usize = 0;
+pub(crate) const BACKGROUND: usize = 0;
 pub(crate) const WALK_LEFT: usize = 1;
 pub(crate) const WALK_RIGHT: usize = 2;
 pub(crate) const APPROACH: usize = 3;
@@ -129,6 +134,15 @@ pub(crate) enum Motion {
     Wave { arm: i8, freq: f32 },
     Jump { bounces: u32, height: f32 },
     Fall { dir: f32 },
+    /// Background: both arms gesturing in front of the body (talking, signing, handling
+    /// things), each arm with its own amplitude and phase, never raised like a wave.
+    Gesture { freq: f32, amp: [f32; 2], phase: [f32; 2] },
+    /// Background: bending towards `angle` (radians, signed) and straightening again.
+    Lean { angle: f32 },
+    /// Background: a partial crouch to `depth` (0..1 of sitting) and back up.
+    Crouch { depth: f32 },
+    /// Background: stepping back and forth on the spot, `amp` pixels each way.
+    Shuffle { amp: f32, freq: f32 },
 }
 
 /// A motion program placed on the timeline: frames `[start, end)`, starting from `from`.
@@ -209,6 +223,20 @@ impl Act {
             Motion::Fall { dir } => {
                 p.fall = dir * PI * 0.5 * t * t;
                 quiet = 0.1;
+            }
+            Motion::Gesture { freq, amp, phase } => {
+                let env = (4.0 * t).min(4.0 * (1.0 - t)).min(1.0);
+                for (i, g) in p.gesture.iter_mut().enumerate() {
+                    let w = TAU * freq * secs + phase[i];
+                    *g = (env * amp[i] * (0.6 + 0.4 * w.sin()), env * (1.2 + 0.9 * (1.3 * w).cos()));
+                }
+            }
+            Motion::Lean { angle } => p.fall += angle * (PI * t).sin().powi(2),
+            Motion::Crouch { depth } => p.sit = (p.sit + depth * (PI * t).sin().powi(2)).min(1.0),
+            Motion::Shuffle { amp, freq } => {
+                let w = TAU * freq * secs;
+                p.x += amp * w.sin() * (PI * t).sin();
+                p.swing = 0.25 * (2.0 * w + app.gait_phase).sin() * (PI * t).sin();
             }
         }
         p.feet_y = stage.ground_y(p.scale);
@@ -297,10 +325,10 @@ pub(crate) fn short_clip(class: usize, rng: &mut impl Rng, stage: &Stage, n: u64
     };
     let posture = match class {
         STAND_UP => Posture::Sitting,
-        // Idle is every still posture a live scene holds between actions: standing, sitting
-        // after sit_down, lying after fall_down. A standing-only idle taught the model that a
-        // still seated or lying person is mid-action.
-        IDLE => idle_posture(rng, x, stage),
+        // Still background is every posture a live scene holds between actions: standing,
+        // sitting after sit_down, lying after fall_down. A standing-only idle taught the model
+        // that a still seated or lying person is mid-action.
+        BACKGROUND => idle_posture(rng, x, stage),
         _ => Posture::Standing,
     };
     let from = ActorState { x, scale, posture };
@@ -318,7 +346,7 @@ pub(crate) fn short_clip(class: usize, rng: &mut impl Rng, stage: &Stage, n: u64
 
 /// The posture of an idle clip: mostly standing, as in a live scene, where people also sit
 /// and (after a fall) lie still.
-fn idle_posture(rng: &mut impl Rng, x: f32, stage: &Stage) -> Posture {
+pub(crate) fn idle_posture(rng: &mut impl Rng, x: f32, stage: &Stage) -> Posture {
     let u: f32 = rng.random();
     if u < 0.5 {
         Posture::Standing
@@ -336,7 +364,7 @@ fn jump_height(rng: &mut impl Rng, stage: &Stage, scale: f32) -> f32 {
 }
 
 /// Falls go towards the side with more room, so the lying body stays mostly in frame.
-fn fall_dir(x: f32, stage: &Stage) -> f32 {
+pub(crate) fn fall_dir(x: f32, stage: &Stage) -> f32 {
     if x < stage.w * 0.5 {
         1.0
     } else {

@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::classes::CLASS_NAMES;
+use super::classes::{BACKGROUND, CLASS_NAMES};
 use super::scene_windows::{label_window, TAG_SCENES};
 use super::video::SynthVideo;
 use super::{mix_seed, StorageFormat, SynthConfig, SynthError};
@@ -260,10 +260,13 @@ pub fn write_dataset(cfg: &SynthConfig, out: &Path, progress: &mut dyn FnMut(usi
         }
         n
     } else {
-        let total = n * CLASS_NAMES.len();
+        let per_class = |c: usize| if c == BACKGROUND { cfg.background_videos.unwrap_or(n) } else { n };
+        let total = (0..CLASS_NAMES.len()).map(per_class).sum();
         let mut done = 0;
         for (c, name) in CLASS_NAMES.iter().enumerate() {
             create_dir(&clip_paths(out, cfg.format, name, "").0)?;
+            let n = per_class(c);
+            let counts = split_counts(n, cfg.splits);
             for i in 0..n {
                 let (_, rel) = clip_paths(out, cfg.format, name, &format!("{name}_{i:04}"));
                 let mut video = SynthVideo::new(cfg, c, i as u64)?;

@@ -9,6 +9,8 @@
 //!
 //! Modules, one job each:
 //! - [`classes`]: the action classes and their motion programs (pose as a function of time);
+//! - `negatives`: the background class's clips, "none of these" (objects handled, gestures,
+//!   bending, vehicles, camera motion, lighting changes, crowds);
 //! - `actor`: the articulated, direction-free stick figure and its pose;
 //! - `raster`: anti-aliased drawing primitives, limited to each primitive's bounding box;
 //! - `scene`: backgrounds, distractors, lighting, noise, camera shake, the per-video draw;
@@ -21,6 +23,7 @@
 mod actor;
 pub mod classes;
 mod dataset;
+mod negatives;
 mod raster;
 mod scene;
 pub mod scene_windows;
@@ -75,6 +78,10 @@ pub struct SynthConfig {
     pub scenes: usize,
     /// Frames per scene window: the clip length of the model to be trained.
     pub scene_window: u32,
+    /// Short mode: clips of the background class when it should get more than
+    /// `videos_per_class` (its negatives are ten kinds of scene, each class's one); `None` =
+    /// `videos_per_class`.
+    pub background_videos: Option<usize>,
 }
 
 impl Default for SynthConfig {
@@ -92,6 +99,7 @@ impl Default for SynthConfig {
             long: false,
             scenes: 0,
             scene_window: 25,
+            background_videos: None,
         }
     }
 }
@@ -151,6 +159,9 @@ impl SynthConfig {
                     self.scene_window
                 )));
             }
+        }
+        if self.background_videos.is_some_and(|b| b == 0 || b > MAX_VIDEOS_PER_CLASS) {
+            return Err(SynthError::Config(format!("background_videos must be between 1 and {MAX_VIDEOS_PER_CLASS}")));
         }
         if self.videos_per_class == 0 || self.videos_per_class > MAX_VIDEOS_PER_CLASS {
             return Err(SynthError::Config(format!(

@@ -12,7 +12,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::actor::{self, Appearance, Pose};
-use super::classes::{self, Act, Planner, Stage, CLASS_NAMES};
+use super::classes::{self, Act, Planner, Stage, BACKGROUND, CLASS_NAMES};
+use super::negatives::{self, Extras};
 use super::raster::Canvas;
 use super::scene::Scene;
 use super::{mix_seed, SynthConfig, SynthError};
@@ -33,6 +34,8 @@ struct Epoch {
     start: u64,
     scene: Scene,
     app: Appearance,
+    /// A background clip's negatives (vehicles, hands, camera motion, ...); `None` otherwise.
+    extras: Option<Box<Extras>>,
 }
 
 /// The endless camera's planner, which keeps drawing actions as frames are read.
@@ -69,7 +72,7 @@ pub struct SynthVideo {
 fn new_epoch(rng: &mut ChaCha8Rng, start: u64, width: u32, height: u32) -> Epoch {
     let scene = Scene::random(rng, width, height);
     let app = Appearance::random(rng, scene.bright);
-    Epoch { start, scene, app }
+    Epoch { start, scene, app, extras: None }
 }
 
 fn segment(act: &Act) -> Option<Segment> {
@@ -94,7 +97,8 @@ impl SynthVideo {
         }
     }
 
-    /// One short clip of class `class_index` (see [`CLASS_NAMES`]): idle, the action, idle.
+    /// One short clip of class `class_index` (see [`CLASS_NAMES`]): idle, the action, idle; for
+    /// `background`, one of the negatives of `negatives` (a still person among them).
     /// `video_index` selects which of the class's clips, independently of the others.
     pub fn new(cfg: &SynthConfig, class_index: usize, video_index: u64) -> Result<Self, SynthError> {
         cfg.validate_for(false)?;
@@ -102,9 +106,15 @@ impl SynthVideo {
             return Err(SynthError::BadClass(class_index));
         }
         let mut rng = ChaCha8Rng::seed_from_u64(mix_seed(&[cfg.seed, TAG_SHORT, class_index as u64, video_index]));
-        let epoch = new_epoch(&mut rng, 0, cfg.width, cfg.height);
+        let mut epoch = new_epoch(&mut rng, 0, cfg.width, cfg.height);
         let stage = Stage::new(cfg.width, cfg.height, cfg.fps);
-        let acts = classes::short_clip(class_index, &mut rng, &stage, cfg.frames as u64);
+        let acts = if class_index == BACKGROUND {
+            let (acts, extras, _) = negatives::background_clip(&mut rng, &stage, cfg.frames as u64, epoch.scene.bright);
+            epoch.extras = Some(Box::new(extras));
+            acts
+        } else {
+            classes::short_clip(class_index, &mut rng, &stage, cfg.frames as u64)
+        };
         Ok(Self::assemble(cfg, Some(class_index), acts, epoch))
     }
 
@@ -244,11 +254,27 @@ impl SynthVideo {
         let pose = self.act_at(f).pose(f, &self.stage, &epoch.app);
         let shake = epoch.scene.shake(f);
         epoch.scene.draw_background(&mut frame.data, f, shake);
+        let (w, h) = (self.width as usize, self.height as usize);
+        let extras = epoch.extras.as_deref();
         {
-            let mut canvas = Canvas::new(&mut frame.data, self.width as usize, self.height as usize);
-            actor::draw(&mut canvas, &epoch.app, &pose, (shake.0 as f32, shake.1 as f32));
+            let mut canvas = Canvas::new(&mut frame.data, w, h);
+            if let Some(x) = extras {
+                x.draw_behind(&mut canvas, f, &self.stage, shake);
+            }
+            if !extras.is_some_and(|x| x.hide_actor) {
+                actor::draw(&mut canvas, &epoch.app, &pose, (shake.0 as f32, shake.1 as f32));
+            }
+            if let Some(x) = extras {
+                x.draw_front(&mut canvas, f, shake);
+            }
+        }
+        if let Some(x) = extras {
+            x.move_camera(&mut frame.data, w, h, f, self.stage.fps);
         }
         epoch.scene.finish(&mut frame.data, f, self.stage.fps);
+        if let Some(x) = extras {
+            x.light(&mut frame.data, f, self.stage.fps);
+        }
         if self.endless.is_some() {
             self.record_segments(f);
         }
