@@ -180,7 +180,7 @@ fn long_videos_are_scored_as_events() {
     assert_eq!(r["n_clips"], 50, "(200 − 4) / 4 + 1 windows");
     let d = &r["detection"];
     assert!(d["ground_truth"].as_u64().unwrap() >= 1, "{d}");
-    assert_eq!(d["background"], "idle");
+    assert_eq!(d["background"], "background");
     for k in ["precision", "recall", "window_top1"] {
         assert!((0.0..=1.0).contains(&d[k].as_f64().unwrap()), "{k}: {d}");
     }
@@ -218,6 +218,51 @@ fn record_appends_the_measurement_to_the_embedded_card_and_keeps_the_weights() {
     assert!(err.contains("embedded card"), "{err}");
 }
 
+/// `motus card calibrate` fits a temperature on labelled clips, stores it with its figures,
+/// keeps graph and weights, and `motus eval` then reports calibrated probabilities (same
+/// ranking); refusals name the problem.
+#[test]
+fn card_calibrate_stores_a_temperature_that_eval_then_applies() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = synth(&dir.path().join("d"), false);
+    let model = dir.path().join("m.onnx");
+    write_model(&model, labels(), 3, true);
+    let (m, l) = (model.to_str().unwrap(), list.to_str().unwrap());
+    let raw = json(&motus(&["eval", "--model", m, "--data", l, "--json"]));
+    let before = motus_models::onnx::read_model(&std::fs::read(&model).unwrap()).unwrap();
+    let out = motus(&["card", "calibrate", m, "--data", l, "--protocol", "clips=2"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("temperature") && text.contains("24 clips"), "{text}");
+    let after = motus_models::onnx::read_model(&std::fs::read(&model).unwrap()).unwrap();
+    assert_eq!(before.graph, after.graph, "graph and weights unchanged");
+    let c = motus_models::onnx::model_card(&after).unwrap().calibration.expect("a calibration");
+    let (lo, hi) = motus_models::TEMPERATURE_RANGE;
+    assert!((lo..=hi).contains(&c.temperature) && c.nll_after <= c.nll_before + 1e-9, "{c:?}");
+    assert!(c.data.contains("12 videos") && c.data.contains("clips=2"), "{}", c.data);
+    let cal = json(&motus(&["eval", "--model", m, "--data", l, "--json"]));
+    assert_eq!(cal["clip_top1"], raw["clip_top1"], "a temperature never changes the ranking");
+    let info = json(&motus(&["info", m, "--json"]));
+    assert_eq!(info["calibration"]["temperature"].as_f64().unwrap() as f32, c.temperature);
+    // Calibrating again fits on raw scores, not on the already calibrated ones.
+    assert!(motus(&["card", "calibrate", m, "--data", l, "--protocol", "clips=2"]).status.success());
+    let again = motus_models::onnx::model_card(&motus_models::onnx::read_model(&std::fs::read(&model).unwrap()).unwrap()).unwrap();
+    assert!((again.calibration.unwrap().temperature - c.temperature).abs() < 1e-4);
+
+    // One class only: nothing to fit on.
+    let one = dir.path().join("d/one.txt");
+    let first = std::fs::read_to_string(&list).unwrap().lines().next().unwrap().to_string();
+    std::fs::write(&one, format!("{first}\n")).unwrap();
+    let err = failure(&motus(&["card", "calibrate", m, "--data", one.to_str().unwrap()]));
+    assert!(err.contains("one class"), "{err}");
+    // A sidecar card is edited as the TOML it is.
+    let side = dir.path().join("side.onnx");
+    let card = write_model(&side, labels(), 3, false);
+    std::fs::write(dir.path().join("side.card.toml"), card.to_toml().unwrap()).unwrap();
+    let err = failure(&motus(&["card", "calibrate", side.to_str().unwrap(), "--data", l]));
+    assert!(err.contains("embedded card"), "{err}");
+}
+
 #[test]
 fn consistency_checks_mirror_and_reversal_without_labels() {
     let dir = tempfile::tempdir().unwrap();
@@ -250,7 +295,7 @@ fn consistency_checks_mirror_and_reversal_without_labels() {
     }
     // A plain list of paths (no labels) works too; bad transforms and lists are refused.
     let plain = dir.path().join("plain.txt");
-    std::fs::write(&plain, "# two clips\ns/videos/idle/idle_0000.y4m\ns/videos/jump/jump_0000.y4m\n").unwrap();
+    std::fs::write(&plain, "# two clips\ns/videos/background/background_0000.y4m\ns/videos/jump/jump_0000.y4m\n").unwrap();
     let r = json(&motus(&["eval", "--model", m, "--data", plain.to_str().unwrap(), "--consistency", "mirror", "--json"]));
     assert_eq!(r["transforms"][0]["clips"], 2, "{r}");
     assert!(failure(&motus(&["eval", "--model", m, "--data", l, "--consistency", "upside-down"])).contains("\"upside-down\" is not a transform"));
@@ -258,7 +303,7 @@ fn consistency_checks_mirror_and_reversal_without_labels() {
     std::fs::write(&empty, "# nothing\n").unwrap();
     assert!(failure(&motus(&["eval", "--model", m, "--data", empty.to_str().unwrap(), "--consistency", "mirror"])).contains("names no videos"));
     // A video that cannot be read is named, not fatal.
-    std::fs::write(&plain, "s/videos/idle/idle_0000.y4m\nmissing.y4m\n").unwrap();
+    std::fs::write(&plain, "s/videos/background/background_0000.y4m\nmissing.y4m\n").unwrap();
     let r = json(&motus(&["eval", "--model", m, "--data", plain.to_str().unwrap(), "--consistency", "reverse", "--json"]));
     assert_eq!(r["unreadable"].as_array().unwrap().len(), 1, "{r}");
 }

@@ -22,6 +22,7 @@
 //! | `motus.evaluations` | optional: JSON array of [`CardEvaluation`] |
 //! | `motus.quantization` | optional: JSON [`QuantizationRecord`] (int8 models made by `motus quant`) |
 //! | `motus.alert_benchmarks` | optional: JSON array of [`AlertBenchmark`] (false alerts on footage, `motus bench alerts --record`) |
+//! | `motus.calibration` | optional: JSON [`Calibration`] (a temperature for the scores, `motus card calibrate`) |
 //!
 //! # Sidecar
 //! A model exported by another tool carries no card; it can be given one as a TOML sidecar
@@ -92,7 +93,33 @@ pub struct ModelCard {
     /// accuracy figures measured on labelled clips.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub alert_benchmarks: Vec<AlertBenchmark>,
+    /// A temperature every consumer applies to the scores, so a probability of 0.8 means right
+    /// about 80% of the time on held-out clips, and alert thresholds mean the same across
+    /// models. Absent: the graph's probabilities are used as they are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<Calibration>,
 }
+
+/// Temperature scaling fitted on held-out labelled clips (`motus card calibrate`): calibrated
+/// probabilities are `softmax(logits / temperature)`, which for a graph that outputs
+/// probabilities `p` is `p^(1/T)` renormalised. The ranking of classes never changes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Calibration {
+    /// `T` in `softmax(logits / T)`: above 1 softens overconfident scores, below 1 sharpens.
+    pub temperature: f32,
+    /// What it was fitted on: the list, the protocol, how many clips.
+    pub data: String,
+    /// Mean negative log-likelihood of the true class per clip, before and after.
+    pub nll_before: f64,
+    pub nll_after: f64,
+    /// Expected calibration error (15 equal-width confidence bins), before and after.
+    pub ece_before: f64,
+    pub ece_after: f64,
+}
+
+/// The temperatures a card may carry: outside this range a fit has failed (it would make
+/// every score nearly 0/1 or nearly uniform).
+pub const TEMPERATURE_RANGE: (f32, f32) = (0.05, 20.0);
 
 /// One false-alert measurement recorded in a card (`motus bench alerts --record`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -245,6 +272,7 @@ impl ModelCard {
             evaluations: Vec::new(),
             quantization: None,
             alert_benchmarks: Vec::new(),
+            calibration: None,
         }
     }
 
@@ -306,6 +334,9 @@ impl ModelCard {
         if !self.alert_benchmarks.is_empty() {
             entries.push(("motus.alert_benchmarks".into(), j(&self.alert_benchmarks)));
         }
+        if let Some(c) = &self.calibration {
+            entries.push(("motus.calibration".into(), j(c)));
+        }
         entries
     }
 
@@ -348,6 +379,7 @@ impl ModelCard {
             evaluations: optional(entries, "motus.evaluations")?.unwrap_or_default(),
             quantization: optional(entries, "motus.quantization")?,
             alert_benchmarks: optional(entries, "motus.alert_benchmarks")?.unwrap_or_default(),
+            calibration: optional(entries, "motus.calibration")?,
         };
         card.validate()?;
         Ok(card)
@@ -358,6 +390,15 @@ impl ModelCard {
     pub fn validate(&self) -> Result<(), CardError> {
         self.input.validate()?;
         let contra = |m: String| Err(CardError::Contradiction(m));
+        if let Some(c) = &self.calibration {
+            let (lo, hi) = TEMPERATURE_RANGE;
+            if !(c.temperature.is_finite() && (lo..=hi).contains(&c.temperature)) {
+                return Err(CardError::BadValue {
+                    key: "motus.calibration",
+                    reason: format!("temperature {} is outside {lo}..={hi}", c.temperature),
+                });
+            }
+        }
         if self.labels.len() != self.arch.num_classes() {
             return contra(format!(
                 "{} labels but the architecture has {} classes",

@@ -72,6 +72,7 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
         "evaluations": card.evaluations,
         "quantization": card.quantization,
         "alert_benchmarks": card.alert_benchmarks,
+        "calibration": card.calibration,
         "file_sha256": file_sha256,
         "file_bytes": bytes.len(),
         "opset": opset,
@@ -113,6 +114,13 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
             "  false alerts  {:.2} a minute ({} of {} alerts in {:.1} min): {} ({})",
             b.false_alerts_per_minute, b.false_alerts, b.alerts, b.minutes, b.data, b.method
         );
+    }
+    match &card.calibration {
+        Some(c) => println!(
+            "  calibration   temperature {:.3} (NLL {:.4} -> {:.4}, ECE {:.4} -> {:.4}) on {}",
+            c.temperature, c.nll_before, c.nll_after, c.ece_before, c.ece_after, c.data
+        ),
+        None => println!("  calibration   none (scores used as the graph gives them)"),
     }
     if let Some(q) = &card.quantization {
         println!("  quantized     {} ({}), observer {}, calibration {}", q.format, q.scheme, q.observer, q.calibration);

@@ -2,6 +2,7 @@
 //! on long videos, and the machinery of `motus eval` that runs a model over a dataset through
 //! the device's own decode, preprocessing, flow and inference code.
 
+pub mod calibration;
 pub mod compare;
 pub mod consistency;
 pub mod detection;

@@ -127,6 +127,15 @@ fn cuda_runtime() -> Result<&'static dyn tract_onnx::tract_core::runtime::Runtim
 #[cfg(feature = "cuda")]
 use tract_cuda as _;
 
+/// Temperature-scaled probabilities of `(rows, k)` probabilities: `softmax(logits / t)`,
+/// computed from `ln p`, which differs from the logits by one constant per row that the
+/// softmax ignores; so graphs that output only probabilities (motus's fused two-stream graphs
+/// output the log of averaged probabilities) scale exactly like graphs with logits.
+pub fn temperature_scaled(probs: &[f32], k: usize, t: f32) -> Vec<f32> {
+    let scaled: Vec<f32> = probs.iter().map(|&p| p.max(1e-30).ln() / t).collect();
+    softmax_rows(&scaled, k)
+}
+
 /// Row-wise softmax of `(rows, k)` logits, computed stably (max subtracted first).
 fn softmax_rows(logits: &[f32], k: usize) -> Vec<f32> {
     let mut out = Vec::with_capacity(logits.len());
@@ -358,8 +367,19 @@ impl Classifier {
     }
 
     /// Runs one batch. Every card input must be given once, with shape `[B, ...]` matching the
-    /// card apart from the batch `B ≥ 1`, and `B` equal across inputs.
+    /// card apart from the batch `B ≥ 1`, and `B` equal across inputs. When the card carries a
+    /// [`motus_models::Calibration`], `probs` are the calibrated probabilities (`logits` stay
+    /// the graph's): every consumer, offline or live, sees the same calibrated scores.
     pub fn run(&mut self, inputs: &[InputTensor<'_>]) -> Result<Scores, InferError> {
+        let mut scores = self.run_graph(inputs)?;
+        if let Some(c) = &self.card.calibration {
+            scores.probs = temperature_scaled(&scores.probs, scores.num_classes, c.temperature);
+        }
+        Ok(scores)
+    }
+
+    /// The graph's own scores for one batch (see [`Classifier::run`]).
+    fn run_graph(&mut self, inputs: &[InputTensor<'_>]) -> Result<Scores, InferError> {
         let (tensors, shapes, batch) = self.tensors(inputs)?;
         let k = self.num_classes();
         if let Some(towers) = self.towers.as_mut() {

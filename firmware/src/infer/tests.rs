@@ -408,6 +408,49 @@ fn softmax_of_logits_only_models() {
     assert!(max_abs_diff(&p[3..], &[2.0 / 5.0, 1.0 / 5.0, 2.0 / 5.0]) < 1e-6, "{p:?}");
 }
 
+#[test]
+fn temperature_keeps_the_ranking_and_softens_or_sharpens() {
+    let p = [0.7f32, 0.2, 0.1];
+    assert!(max_abs_diff(&temperature_scaled(&p, 3, 1.0), &p) < 1e-6);
+    let soft = temperature_scaled(&p, 3, 2.0);
+    let sharp = temperature_scaled(&p, 3, 0.5);
+    assert!(soft[0] < 0.7 && sharp[0] > 0.7, "{soft:?} {sharp:?}");
+    assert!(soft[0] > soft[1] && soft[1] > soft[2], "the ranking stays: {soft:?}");
+    // p^(1/T) renormalised: T = 0.5 squares.
+    let sq: f32 = p.iter().map(|v| v * v).sum();
+    assert!(max_abs_diff(&sharp, &p.map(|v| v * v / sq)) < 1e-6, "{sharp:?}");
+    assert!(temperature_scaled(&[1.0, 0.0], 2, 3.0).iter().all(|v| v.is_finite()), "a zero probability stays finite");
+}
+
+/// A card's calibration is applied by the classifier itself, so eval and the live pipeline
+/// see the same calibrated scores; the raw logits are left as the graph made them.
+#[test]
+fn the_cards_temperature_is_applied_to_every_run() {
+    let (_, bytes) = two_stream_bytes();
+    let mut raw = Classifier::from_bytes(&bytes, "ts.onnx").unwrap();
+    let mut card = raw.card().clone();
+    let s = samples(&card, 2, 9);
+    let before = run_rows(&mut raw, &s, &[0, 1]);
+    card.calibration = Some(motus_models::Calibration {
+        temperature: 2.0,
+        data: "test".into(),
+        nll_before: 1.0,
+        nll_after: 0.9,
+        ece_before: 0.2,
+        ece_after: 0.1,
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ts.onnx");
+    std::fs::write(&path, &bytes).unwrap();
+    let mut calibrated = Classifier::load_with_card(&path, card.clone()).unwrap();
+    let after = run_rows(&mut calibrated, &s, &[0, 1]);
+    assert_eq!(after.logits, before.logits);
+    let k = before.num_classes;
+    assert!(max_abs_diff(&after.probs, &temperature_scaled(&before.probs, k, 2.0)) < 1e-6);
+    card.calibration.as_mut().unwrap().temperature = 0.0;
+    assert!(Classifier::load_with_card(&path, card).unwrap_err().to_string().contains("temperature"));
+}
+
 /// The runtime is chosen by config: asking for CUDA in a build without it is refused with how
 /// to get it, and leaves the CPU plans working; on a build with it but no driver (CI), the
 /// refusal names the missing driver instead of failing on the first clip.
