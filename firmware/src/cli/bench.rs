@@ -27,6 +27,10 @@ pub enum BenchCommand {
     /// False alerts on real footage: every clip of a list through the live pipeline with the
     /// device's defaults, alerts the list does not allow counted per minute, class and clip.
     Alerts(super::bench_alerts::AlertsBenchArgs),
+    /// Alert settings tried on recorded scenes: `bench pipeline --trace` files replayed
+    /// through the alert rules at several thresholds and smoothing constants, scored against
+    /// their ground truth.
+    Replay(super::bench_replay::ReplayBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -50,6 +54,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Pipeline(args) => super::bench_pipeline::run(args),
         BenchCommand::Quant(args) => super::bench_quant::run(args),
         BenchCommand::Alerts(args) => super::bench_alerts::run(args),
+        BenchCommand::Replay(args) => super::bench_replay::run(args),
     }
 }
 

@@ -134,7 +134,7 @@ pub fn run(args: PipelineBenchArgs) -> anyhow::Result<()> {
     let truth = report.truth.clone().ok_or_else(|| anyhow::anyhow!("the synthetic source reported no ground truth"))?;
     let s = score::score(&report, &truth, 0.3, span as u64 + 15);
     if let Some(path) = &args.trace {
-        let trace = json!({"labels": report.labels, "fps": truth.fps, "truth": truth.segments, "windows": report.window_scores});
+        let trace = json!({"labels": report.labels, "fps": truth.fps, "truth": truth.segments, "windows": report.window_scores, "frames_in": report.frames_in, "span": span});
         motus::atomic::write_atomic(path, serde_json::to_string(&trace)?.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
     }
     let (rss_peak, rss_now) = score::rss_mb();

@@ -8,6 +8,7 @@ mod bench_flow;
 mod bench_flow_gpu;
 mod bench_pipeline;
 mod bench_quant;
+mod bench_replay;
 mod bench_zoo;
 mod card;
 mod consistency;

@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod model_clock;
 pub mod model_path;
 pub mod pipeline;
+pub mod replay;
 pub mod ring;
 pub mod score;
 pub mod sink;

@@ -61,7 +61,7 @@ pub struct RunReport {
 }
 
 /// One classified window: what the alert rules were given, for tuning them offline.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct WindowScores {
     /// Stream time (s) the scores are stamped with: the window's middle frame.
     pub t_s: f64,
