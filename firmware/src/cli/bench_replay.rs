@@ -37,6 +37,9 @@ struct Setting {
     matched: usize,
     precision: f64,
     recall: f64,
+    /// The worst scene's 95th-percentile alert latency on the stream's clock (ms; a window
+    /// counts as emitted once its newest frame is in).
+    worst_stream_latency_p95_ms: Option<f64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -64,22 +67,27 @@ pub fn run(args: ReplayBenchArgs) -> anyhow::Result<()> {
         for &threshold in &thresholds {
             anyhow::ensure!(threshold > 0.0 && threshold <= 1.0, "--threshold {threshold}: must be in (0, 1]");
             let alerts = AlertsConfig { default_threshold: Some(threshold), smoothing_s, ..base.clone() };
-            let (mut actions, mut fired, mut matched) = (0, 0, 0);
+            let (mut actions, mut fired, mut matched, mut worst) = (0, 0, 0, None::<f64>);
             for (t, path) in traces.iter().zip(&args.traces) {
                 let s = replay(t, &alerts).with_context(|| format!("{}", path.display()))?;
                 (actions, fired, matched) = (actions + s.true_actions, fired + s.alerts, matched + s.matched);
+                worst = match (worst, s.stream_latency_p95_ms) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    (a, b) => a.or(b),
+                };
             }
             let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
-            settings.push(Setting { threshold, smoothing_s, actions, alerts: fired, matched, precision: ratio(matched, fired), recall: ratio(matched, actions) });
+            settings.push(Setting { threshold, smoothing_s, actions, alerts: fired, matched, precision: ratio(matched, fired), recall: ratio(matched, actions), worst_stream_latency_p95_ms: worst });
         }
     }
     let report = ReplayReport { traces: args.traces, settings };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        println!("{:>9} {:>9} {:>7} {:>6} {:>7} {:>9} {:>6}", "threshold", "smoothing", "actions", "alerts", "matched", "precision", "recall");
+        println!("{:>9} {:>9} {:>7} {:>6} {:>7} {:>9} {:>6} {:>16}", "threshold", "smoothing", "actions", "alerts", "matched", "precision", "recall", "worst p95 (ms)");
         for s in &report.settings {
-            println!("{:>9.3} {:>9.3} {:>7} {:>6} {:>7} {:>9.3} {:>6.3}", s.threshold, s.smoothing_s, s.actions, s.alerts, s.matched, s.precision, s.recall);
+            let p95 = s.worst_stream_latency_p95_ms.map_or("-".to_string(), |v| format!("{v:.0}"));
+            println!("{:>9.3} {:>9.3} {:>7} {:>6} {:>7} {:>9.3} {:>6.3} {p95:>16}", s.threshold, s.smoothing_s, s.actions, s.alerts, s.matched, s.precision, s.recall);
         }
     }
     Ok(())
