@@ -180,7 +180,7 @@ fn long_videos_are_scored_as_events() {
     assert_eq!(r["n_clips"], 50, "(200 − 4) / 4 + 1 windows");
     let d = &r["detection"];
     assert!(d["ground_truth"].as_u64().unwrap() >= 1, "{d}");
-    assert_eq!(d["background"], "background");
+    assert_eq!(d["background"], "idle");
     for k in ["precision", "recall", "window_top1"] {
         assert!((0.0..=1.0).contains(&d[k].as_f64().unwrap()), "{k}: {d}");
     }
@@ -295,7 +295,7 @@ fn consistency_checks_mirror_and_reversal_without_labels() {
     }
     // A plain list of paths (no labels) works too; bad transforms and lists are refused.
     let plain = dir.path().join("plain.txt");
-    std::fs::write(&plain, "# two clips\ns/videos/background/background_0000.y4m\ns/videos/jump/jump_0000.y4m\n").unwrap();
+    std::fs::write(&plain, "# two clips\ns/videos/idle/idle_0000.y4m\ns/videos/jump/jump_0000.y4m\n").unwrap();
     let r = json(&motus(&["eval", "--model", m, "--data", plain.to_str().unwrap(), "--consistency", "mirror", "--json"]));
     assert_eq!(r["transforms"][0]["clips"], 2, "{r}");
     assert!(failure(&motus(&["eval", "--model", m, "--data", l, "--consistency", "upside-down"])).contains("\"upside-down\" is not a transform"));
@@ -303,7 +303,7 @@ fn consistency_checks_mirror_and_reversal_without_labels() {
     std::fs::write(&empty, "# nothing\n").unwrap();
     assert!(failure(&motus(&["eval", "--model", m, "--data", empty.to_str().unwrap(), "--consistency", "mirror"])).contains("names no videos"));
     // A video that cannot be read is named, not fatal.
-    std::fs::write(&plain, "s/videos/background/background_0000.y4m\nmissing.y4m\n").unwrap();
+    std::fs::write(&plain, "s/videos/idle/idle_0000.y4m\nmissing.y4m\n").unwrap();
     let r = json(&motus(&["eval", "--model", m, "--data", plain.to_str().unwrap(), "--consistency", "reverse", "--json"]));
     assert_eq!(r["unreadable"].as_array().unwrap().len(), 1, "{r}");
 }

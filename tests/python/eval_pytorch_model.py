@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-CLASSES = ["background", "walk_left", "walk_right", "approach", "recede", "spin_cw", "spin_ccw",
+CLASSES = ["idle", "walk_left", "walk_right", "approach", "recede", "spin_cw", "spin_ccw",
            "sit_down", "stand_up", "wave", "jump", "fall_down"]
 MEAN = [0.485, 0.456, 0.406]
 STD = [0.229, 0.224, 0.225]

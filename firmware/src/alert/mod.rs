@@ -12,8 +12,8 @@ pub use record::AlertRecord;
 pub use rules::{ActiveHours, Rule, RuleError, RuleState, Transition};
 pub use smoothing::Smoother;
 
-/// Class names that mean "no known action" and never alert unless configured to: the
-/// synthetic benchmark's `background` ("none of these") and `idle`, its name in models made
-/// before the background class grew its negatives. Used where a config or a command names no
+/// Class names that mean "no known action" and never alert unless configured to: `idle`, the
+/// synthetic benchmark's background class, and `background`, the usual name of a "none of
+/// these" class in models trained elsewhere. Used where a config or a command names no
 /// background class of its own.
 pub const BACKGROUND_CLASSES: [&str; 2] = ["background", "idle"];

@@ -49,6 +49,11 @@ pub struct SynthArgs {
     /// --videos-per-class: its clips are split among ten kinds of negative scene.
     #[arg(long)]
     background_videos: Option<usize>,
+    /// Background ("idle") clips show ten kinds of scene with no known action (objects
+    /// handled, gestures, bending, crouching, stepping, vehicles, camera motion, lighting
+    /// changes, crowds) instead of only still people: class 0 then means "none of these".
+    #[arg(long)]
+    negatives: bool,
     /// Also (or only) draw a PNG with a strip of frames per class.
     #[arg(long)]
     contact_sheet: Option<PathBuf>,
@@ -102,6 +107,7 @@ pub fn run(args: SynthArgs) -> anyhow::Result<()> {
         scenes: args.scenes,
         scene_window: args.scene_window,
         background_videos: args.background_videos,
+        negatives: args.negatives,
     };
     cfg.validate()?;
     if args.out.is_none() && args.contact_sheet.is_none() {

@@ -14,12 +14,13 @@ use super::actor::{Appearance, Pose};
 
 /// The 12 classes, in label order (index = 0-based label, `classInd.txt` line = index + 1).
 ///
-/// Class 0, `background`, is "none of these": people standing, sitting or lying still, and
-/// the broad set of negatives in `negatives` (hands moving objects, gestures, bending,
-/// vehicles, camera motion, lighting changes, crowds), so a model learns to say that no known
-/// action is happening instead of picking the nearest action.
+/// Class 0, `idle`, is the background: no known action. By default its clips show people
+/// standing, sitting or lying still; with [`super::SynthConfig::negatives`] they also show the
+/// broad set of negatives in `negatives` (hands moving objects, gestures, bending, vehicles,
+/// camera motion, lighting changes, crowds), so a model learns to say "none of these" instead
+/// of picking the nearest action.
 pub const CLASS_NAMES: [&str; 12] =
-    ["background", "walk_left", "walk_right", "approach", "recede", "spin_cw", "spin_ccw", "sit_down", "stand_up", "wave", "jump", "fall_down"];
+    ["idle", "walk_left", "walk_right", "approach", "recede", "spin_cw", "spin_ccw", "sit_down", "stand_up", "wave", "jump", "fall_down"];
 
 /// The classes that come in pairs no single frame can tell apart (mirror images or time
 /// reversals of each other): what separates motion-aware models from a frame classifier.

@@ -82,6 +82,10 @@ pub struct SynthConfig {
     /// `videos_per_class` (its negatives are ten kinds of scene, each class's one); `None` =
     /// `videos_per_class`.
     pub background_videos: Option<usize>,
+    /// Short mode: background clips draw the ten kinds of negative scene of `negatives`
+    /// (objects handled, gestures, bending, vehicles, camera motion, lighting, crowds)
+    /// instead of only still people, so class 0 means "none of these".
+    pub negatives: bool,
 }
 
 impl Default for SynthConfig {
@@ -100,6 +104,7 @@ impl Default for SynthConfig {
             scenes: 0,
             scene_window: 25,
             background_videos: None,
+            negatives: false,
         }
     }
 }

@@ -102,7 +102,7 @@ fn writes_y4m_dataset_with_lists() {
     assert_eq!(summary, SynthSummary { videos: 24, scene_windows: 0, frames: 24 * 16, per_split: [12, 0, 12], classes: 12 });
     let ind = std::fs::read_to_string(dir.path().join("classInd.txt")).unwrap();
     assert_eq!(ind.lines().count(), 12);
-    assert!(ind.starts_with("1 background\n2 walk_left\n"));
+    assert!(ind.starts_with("1 idle\n2 walk_left\n"));
     assert!(ind.ends_with("12 fall_down\n"));
     let train = read_list(dir.path(), "train.txt");
     let test = read_list(dir.path(), "test.txt");
@@ -130,7 +130,7 @@ fn writes_y4m_dataset_with_lists() {
         assert!(span.0 < span.1 && span.1 <= 16, "{line:?}");
     }
     // No temporary files left behind.
-    let leftovers = std::fs::read_dir(dir.path().join("videos/background")).unwrap().filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with('.')).count();
+    let leftovers = std::fs::read_dir(dir.path().join("videos/idle")).unwrap().filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with('.')).count();
     assert_eq!(leftovers, 0);
 }
 
@@ -313,8 +313,21 @@ fn still_background_holds_every_still_posture_without_moving() {
     assert!(standing >= 20 && sitting >= 8 && lying >= 4, "standing {standing}, sitting {sitting}, lying {lying}");
 }
 
+/// `negatives` changes class 0's clips only: every action class renders byte for byte as
+/// without it.
+#[test]
+fn negatives_change_only_the_background_clips() {
+    let plain = SynthConfig { width: 48, height: 48, frames: 16, ..SynthConfig::default() };
+    let neg = SynthConfig { negatives: true, ..plain.clone() };
+    let differ = (0..4).filter(|&i| all_bytes(&mut SynthVideo::new(&plain, BACKGROUND, i).unwrap()) != all_bytes(&mut SynthVideo::new(&neg, BACKGROUND, i).unwrap())).count();
+    assert_eq!(differ, 4, "background clips come from the negative scenes");
+    for class in [WALK_LEFT, WAVE, FALL_DOWN] {
+        assert_eq!(all_bytes(&mut SynthVideo::new(&plain, class, 1).unwrap()), all_bytes(&mut SynthVideo::new(&neg, class, 1).unwrap()));
+    }
+}
+
 /// `background_videos` gives the background class its own count; the other classes keep
-/// `videos_per_class`, and background clips differ from one another (ten kinds of scene).
+/// `videos_per_class`.
 #[test]
 fn background_class_gets_its_own_clip_count() {
     let dir = tempfile::tempdir().unwrap();

@@ -98,7 +98,7 @@ impl SynthVideo {
     }
 
     /// One short clip of class `class_index` (see [`CLASS_NAMES`]): idle, the action, idle; for
-    /// `background`, one of the negatives of `negatives` (a still person among them).
+    /// class 0 with `cfg.negatives`, one of the negative scenes of `negatives`.
     /// `video_index` selects which of the class's clips, independently of the others.
     pub fn new(cfg: &SynthConfig, class_index: usize, video_index: u64) -> Result<Self, SynthError> {
         cfg.validate_for(false)?;
@@ -108,7 +108,7 @@ impl SynthVideo {
         let mut rng = ChaCha8Rng::seed_from_u64(mix_seed(&[cfg.seed, TAG_SHORT, class_index as u64, video_index]));
         let mut epoch = new_epoch(&mut rng, 0, cfg.width, cfg.height);
         let stage = Stage::new(cfg.width, cfg.height, cfg.fps);
-        let acts = if class_index == BACKGROUND {
+        let acts = if class_index == BACKGROUND && cfg.negatives {
             let (acts, extras, _) = negatives::background_clip(&mut rng, &stage, cfg.frames as u64, epoch.scene.bright);
             epoch.extras = Some(Box::new(extras));
             acts
