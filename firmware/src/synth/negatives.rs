@@ -328,12 +328,13 @@ impl Table {
                 carries: Vec::new(),
             })
             .collect();
-        let skin = if dark { [rng.random_range(60..120), rng.random_range(40..90), rng.random_range(30..70)] } else { [rng.random_range(170..240), rng.random_range(130..200), rng.random_range(100..170)] };
+        let skin = skin_tone(rng, dark);
         let hands = rng.random_range(1..=2usize);
         let mut out = Vec::with_capacity(hands);
         for k in 0..hands {
             let rest = (rng.random_range(0.15..0.85) * stage.w, stage.h - unit);
-            let mut hand = Hand { anchor: (rest.0 + rng.random_range(-0.5..0.5) * unit * 4.0, stage.h + 6.0 * unit), radius: unit * 0.8, colour: skin, keys: vec![(0.0, rest)] };
+            let anchor = (rest.0 + rng.random_range(-0.5..0.5) * unit * 4.0, stage.h + 6.0 * unit);
+            let mut hand = Hand { anchor, radius: unit * 0.8, colour: skin, keys: vec![(0.0, rest)] };
             let mut t = rng.random_range(0.0..0.3) * stage.fps;
             let mine: Vec<usize> = (0..objects.len()).filter(|i| i % hands == k).collect();
             while t < n as f32 && !mine.is_empty() {
@@ -368,6 +369,15 @@ impl Table {
             canvas.capsule((hand.anchor.0 + shift.0, hand.anchor.1 + shift.1), (x, y), hand.radius * 0.8, hand.colour);
             canvas.disc((x, y), hand.radius, hand.colour);
         }
+    }
+}
+
+/// A skin tone that stands out from the scene: dark on bright backgrounds, light on dark.
+fn skin_tone(rng: &mut impl Rng, dark: bool) -> [u8; 3] {
+    if dark {
+        [rng.random_range(60..120), rng.random_range(40..90), rng.random_range(30..70)]
+    } else {
+        [rng.random_range(170..240), rng.random_range(130..200), rng.random_range(100..170)]
     }
 }
 
