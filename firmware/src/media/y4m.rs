@@ -256,11 +256,17 @@ fn parse_header(line: &str, path: &Path) -> Result<Y4mHeader, MediaError> {
     }
     let (mut width, mut height, mut fps, mut chroma) = (None, None, 25.0, Chroma::C420);
     for token in tokens.filter(|t| !t.is_empty()) {
-        let (tag, value) = token.split_at(1);
+        // The tag is one character; a non-ASCII first byte must not split a character.
+        let tag_len = token.chars().next().map_or(0, char::len_utf8);
+        let (tag, value) = token.split_at(tag_len);
         match tag {
             "W" => width = Some(parse_side(value, "width", path)?),
             "H" => height = Some(parse_side(value, "height", path)?),
-            "F" => fps = parse_rate(value).ok_or_else(|| corrupt(path, &format!("bad frame rate {value:?}")))?,
+            "F" => {
+                let (lo, hi) = RATE_RANGE;
+                fps = parse_rate(value)
+                    .ok_or_else(|| corrupt(path, &format!("bad frame rate {:?} (a ratio of {lo} to {hi} frames a second)", clip_text(value))))?
+            }
             "C" => {
                 chroma = match value {
                     "420jpeg" | "420mpeg2" | "420paldv" | "420" => Chroma::C420,
@@ -295,10 +301,15 @@ fn parse_side(value: &str, what: &str, path: &Path) -> Result<u32, MediaError> {
     }
 }
 
+/// Frame rates a header may declare: beyond them timestamps overflow or stop advancing (a
+/// rate of `1:u64::MAX` puts the second frame 5.8e11 years in).
+const RATE_RANGE: (f64, f64) = (1e-3, 1e5);
+
 fn parse_rate(value: &str) -> Option<f64> {
     let (num, den) = value.split_once(':')?;
     let (num, den) = (num.parse::<u64>().ok()?, den.parse::<u64>().ok()?);
-    (num > 0 && den > 0).then(|| num as f64 / den as f64)
+    let fps = (den > 0).then(|| num as f64 / den as f64)?;
+    (RATE_RANGE.0..=RATE_RANGE.1).contains(&fps).then_some(fps)
 }
 
 /// Expresses a frame rate as a ratio, exactly for integers and NTSC's x/1.001 rates.
@@ -468,6 +479,13 @@ mod tests {
             (b"YUV4MPEG2 W4 H4 It\n", "interlaced"),
             (b"YUV4MPEG2 W4 H4 Q9\n", "unknown header field"),
             (b"YUV4MPEG2 W4 H4", "inside a header line"),
+            // Hostile tokens: each is refused with a reason, none panics.
+            ("YUV4MPEG2 W4 H4 \u{e9}t\u{e9}\n".as_bytes(), "unknown header field"),
+            ("YUV4MPEG2 W4 H4 \u{1F600}\n".as_bytes(), "unknown header field"),
+            (b"YUV4MPEG2 W4 H4 F1:18446744073709551615\n", "frame rate"),
+            (b"YUV4MPEG2 W4 H4 F18446744073709551615:1\n", "frame rate"),
+            (b"YUV4MPEG2 W4 H4 F-1:1\n", "frame rate"),
+            (b"YUV4MPEG2 W-4 H4\n", "width"),
         ];
         for (i, (bytes, needle)) in cases.iter().enumerate() {
             let path = dir.path().join(format!("bad{i}.y4m"));
