@@ -35,7 +35,8 @@ struct Setting {
     actions: usize,
     alerts: usize,
     matched: usize,
-    precision: f64,
+    /// `None` when the setting raised no alert (nothing to be precise about).
+    precision: Option<f64>,
     recall: f64,
     /// The worst scene's 95th-percentile alert latency on the stream's clock (ms; a window
     /// counts as emitted once its newest frame is in).
@@ -66,6 +67,7 @@ pub fn run(args: ReplayBenchArgs) -> anyhow::Result<()> {
     for &smoothing_s in &smoothings {
         for &threshold in &thresholds {
             anyhow::ensure!(threshold > 0.0 && threshold <= 1.0, "--threshold {threshold}: must be in (0, 1]");
+            anyhow::ensure!(smoothing_s.is_finite() && (0.0..=60.0).contains(&smoothing_s), "--smoothing {smoothing_s}: must be 0 to 60 seconds");
             let alerts = AlertsConfig { default_threshold: Some(threshold), smoothing_s, ..base.clone() };
             let (mut actions, mut fired, mut matched, mut worst) = (0, 0, 0, None::<f64>);
             for (t, path) in traces.iter().zip(&args.traces) {
@@ -77,7 +79,7 @@ pub fn run(args: ReplayBenchArgs) -> anyhow::Result<()> {
                 };
             }
             let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
-            settings.push(Setting { threshold, smoothing_s, actions, alerts: fired, matched, precision: ratio(matched, fired), recall: ratio(matched, actions), worst_stream_latency_p95_ms: worst });
+            settings.push(Setting { threshold, smoothing_s, actions, alerts: fired, matched, precision: (fired > 0).then(|| ratio(matched, fired)), recall: ratio(matched, actions), worst_stream_latency_p95_ms: worst });
         }
     }
     let report = ReplayReport { traces: args.traces, settings };
@@ -87,7 +89,8 @@ pub fn run(args: ReplayBenchArgs) -> anyhow::Result<()> {
         println!("{:>9} {:>9} {:>7} {:>6} {:>7} {:>9} {:>6} {:>16}", "threshold", "smoothing", "actions", "alerts", "matched", "precision", "recall", "worst p95 (ms)");
         for s in &report.settings {
             let p95 = s.worst_stream_latency_p95_ms.map_or("-".to_string(), |v| format!("{v:.0}"));
-            println!("{:>9.3} {:>9.3} {:>7} {:>6} {:>7} {:>9.3} {:>6.3} {p95:>16}", s.threshold, s.smoothing_s, s.actions, s.alerts, s.matched, s.precision, s.recall);
+            let precision = s.precision.map_or("-".to_string(), |v| format!("{v:.3}"));
+            println!("{:>9.3} {:>9.3} {:>7} {:>6} {:>7} {precision:>9} {:>6.3} {p95:>16}", s.threshold, s.smoothing_s, s.actions, s.alerts, s.matched, s.recall);
         }
     }
     Ok(())

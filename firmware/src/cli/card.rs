@@ -74,6 +74,9 @@ fn calibrate(args: CalibrateArgs) -> anyhow::Result<()> {
     }
     card.calibration = None;
     let list = if args.data.is_dir() { args.data.join("val.txt") } else { args.data.clone() };
+    if !list.is_file() {
+        bail!("{}: no such list (give a labelled validation list, or a dataset folder holding val.txt; never the test set)", list.display());
+    }
     let (list, root) = super::eval::resolve_list(&list)?;
     let model = super::eval::Model { path: args.model.clone(), card, origin };
     let ds = super::eval::open_dataset(&list, &root, &model)?;

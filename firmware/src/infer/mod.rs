@@ -131,8 +131,10 @@ use tract_cuda as _;
 /// computed from `ln p`, which differs from the logits by one constant per row that the
 /// softmax ignores; so graphs that output only probabilities (motus's fused two-stream graphs
 /// output the log of averaged probabilities) scale exactly like graphs with logits.
+/// A NaN score stays NaN, so a broken graph looks as broken calibrated as not.
 pub fn temperature_scaled(probs: &[f32], k: usize, t: f32) -> Vec<f32> {
-    let scaled: Vec<f32> = probs.iter().map(|&p| p.max(1e-30).ln() / t).collect();
+    debug_assert!(t > 0.0, "temperatures are checked positive when a card is read");
+    let scaled: Vec<f32> = probs.iter().map(|&p| if p.is_nan() { p } else { p.max(1e-30).ln() / t }).collect();
     softmax_rows(&scaled, k)
 }
 
@@ -302,7 +304,8 @@ impl Classifier {
         let names: Vec<String> = self.card.inputs.iter().map(|d| d.name.clone()).collect();
         let inputs: Vec<InputTensor> =
             names.iter().zip(&data).map(|(name, (shape, v))| InputTensor { name, shape, data: v }).collect();
-        let whole = self.run(&inputs).map_err(|e| format!("whole graph: {e}"))?;
+        // The graph's own scores: the towers know nothing of the card's calibration.
+        let whole = self.run_graph(&inputs).map_err(|e| format!("whole graph: {e}"))?;
         let (tensors, shapes, batch) = self.tensors(&inputs).map_err(|e| e.to_string())?;
         let split = towers.run(&tensors, &shapes, batch, self.runtime, &self.source).map_err(|e| format!("towers: {e}"))?;
         let diff = whole.probs.iter().zip(&split).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);

@@ -420,6 +420,7 @@ fn temperature_keeps_the_ranking_and_softens_or_sharpens() {
     let sq: f32 = p.iter().map(|v| v * v).sum();
     assert!(max_abs_diff(&sharp, &p.map(|v| v * v / sq)) < 1e-6, "{sharp:?}");
     assert!(temperature_scaled(&[1.0, 0.0], 2, 3.0).iter().all(|v| v.is_finite()), "a zero probability stays finite");
+    assert!(temperature_scaled(&[f32::NAN, 0.5], 2, 2.0).iter().any(|v| v.is_nan()), "a broken score is not hidden");
 }
 
 /// A card's calibration is applied by the classifier itself, so eval and the live pipeline
@@ -447,6 +448,12 @@ fn the_cards_temperature_is_applied_to_every_run() {
     assert_eq!(after.logits, before.logits);
     let k = before.num_classes;
     assert!(max_abs_diff(&after.probs, &temperature_scaled(&before.probs, k, 2.0)) < 1e-6);
+    // Cut into towers, it still gives the calibrated scores (the check at the cut compares
+    // the graph's own scores, which the towers reproduce).
+    calibrated.split_streams().unwrap();
+    assert!(calibrated.streams_split());
+    let towers = run_rows(&mut calibrated, &s, &[0, 1]);
+    assert!(max_abs_diff(&towers.probs, &after.probs) < 1e-4, "{:?} vs {:?}", towers.probs, after.probs);
     card.calibration.as_mut().unwrap().temperature = 0.0;
     assert!(Classifier::load_with_card(&path, card).unwrap_err().to_string().contains("temperature"));
 }

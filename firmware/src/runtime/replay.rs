@@ -47,6 +47,8 @@ pub enum ReplayError {
     Outbox(#[from] OutboxError),
     #[error("the trace has no windows to replay")]
     Empty,
+    #[error("the trace's frame rate {0} is not a positive number")]
+    BadFps(f64),
     #[error("window at {t_s} s has {got} scores for {labels} labels")]
     Shape { t_s: f64, got: usize, labels: usize },
 }
@@ -59,6 +61,9 @@ const DEFAULT_SPAN: u64 = 25;
 /// of the run not counted, as `motus bench pipeline` scores a live run.
 pub fn replay(trace: &Trace, alerts: &AlertsConfig) -> Result<RunScore, ReplayError> {
     let last = trace.windows.last().ok_or(ReplayError::Empty)?;
+    if !(trace.fps.is_finite() && trace.fps > 0.0) {
+        return Err(ReplayError::BadFps(trace.fps));
+    }
     let labels = trace.labels.clone();
     let span = trace.span.unwrap_or(DEFAULT_SPAN);
     let rules = alerts.rules_for(&labels)?;
@@ -73,8 +78,9 @@ pub fn replay(trace: &Trace, alerts: &AlertsConfig) -> Result<RunScore, ReplayEr
         snapshot_dir: None,
         metrics: Arc::new(Metrics::new(Default::default(), Default::default())),
     });
-    // A window is stamped with its middle frame; the live run emits once its newest arrives.
-    let lag = span as f64 / 2.0 / trace.fps;
+    // A live window is stamped with its frame `span / 2` and emits once its newest frame,
+    // `span - 1`, is in: that is when its alerts reach the stream clock.
+    let lag = (span.saturating_sub(1) - span / 2) as f64 / trace.fps;
     let mut fired = Vec::new();
     for w in &trace.windows {
         if w.probs.len() != labels.len() {
@@ -136,6 +142,9 @@ mod tests {
         let mut t = trace(0.8, 0.5);
         t.windows[3].probs.pop();
         assert!(matches!(replay(&t, &alerts(0.5)), Err(ReplayError::Shape { .. })));
+        let mut z = trace(0.8, 0.5);
+        z.fps = 0.0;
+        assert!(matches!(replay(&z, &alerts(0.5)), Err(ReplayError::BadFps(_))));
         t.windows.clear();
         assert!(matches!(replay(&t, &alerts(0.5)), Err(ReplayError::Empty)));
     }

@@ -309,8 +309,9 @@ struct Hand {
     anchor: (f32, f32),
     radius: f32,
     colour: [u8; 3],
-    /// `(frame, position)` keys; the hand eases between consecutive keys.
-    keys: Vec<(f32, (f32, f32))>,
+    /// `(frame, position, lift)` keys; the hand eases from the previous key to each, raised
+    /// midway by the key's lift (a carry's, so the hand holds what it carries).
+    keys: Vec<(f32, (f32, f32), f32)>,
 }
 
 impl Table {
@@ -334,7 +335,7 @@ impl Table {
         for k in 0..hands {
             let rest = (rng.random_range(0.15..0.85) * stage.w, stage.h - unit);
             let anchor = (rest.0 + rng.random_range(-0.5..0.5) * unit * 4.0, stage.h + 6.0 * unit);
-            let mut hand = Hand { anchor, radius: unit * 0.8, colour: skin, keys: vec![(0.0, rest)] };
+            let mut hand = Hand { anchor, radius: unit * 0.8, colour: skin, keys: vec![(0.0, rest, 0.0)] };
             let mut t = rng.random_range(0.0..0.3) * stage.fps;
             let mine: Vec<usize> = (0..objects.len()).filter(|i| i % hands == k).collect();
             while t < n as f32 && !mine.is_empty() {
@@ -343,12 +344,17 @@ impl Table {
                 let reach = t + rng.random_range(0.3..0.7) * stage.fps;
                 let carry = reach + rng.random_range(0.4..1.1) * stage.fps;
                 let to = spot(rng);
-                hand.keys.push((t, hand.keys.last().map_or(rest, |k| k.1)));
-                hand.keys.push((reach, at));
-                hand.keys.push((carry, to));
-                objects[o].carries.push(Carry { f0: reach, f1: carry, from: at, to, lift: rng.random_range(0.0..3.0) * unit });
+                let lift = rng.random_range(0.0..3.0) * unit;
+                hand.keys.push((t, hand.keys.last().map_or(rest, |k| k.1), 0.0));
+                hand.keys.push((reach, at, 0.0));
+                hand.keys.push((carry, to, lift));
+                objects[o].carries.push(Carry { f0: reach, f1: carry, from: at, to, lift });
                 t = carry + rng.random_range(0.1..0.6) * stage.fps;
             }
+            // Back to rest, so a clip ends as it starts and its time reversal is as likely.
+            let back = t + rng.random_range(0.3..0.7) * stage.fps;
+            hand.keys.push((t, hand.keys.last().map_or(rest, |k| k.1), 0.0));
+            hand.keys.push((back, rest, 0.0));
             out.push(hand);
         }
         Table { top, colour: rand_rgb(rng), objects, hands: out }
@@ -414,7 +420,11 @@ impl Hand {
     fn position(&self, t: f32) -> (f32, f32) {
         let i = self.keys.partition_point(|k| k.0 <= t);
         match (i.checked_sub(1).map(|j| self.keys[j]), self.keys.get(i)) {
-            (Some(a), Some(b)) => lerp(a.1, b.1, ease((t - a.0) / (b.0 - a.0).max(1e-3))),
+            (Some(a), Some(b)) => {
+                let u = ease((t - a.0) / (b.0 - a.0).max(1e-3));
+                let p = lerp(a.1, b.1, u);
+                (p.0, p.1 - b.2 * (PI * u).sin())
+            }
             (Some(a), None) => a.1,
             (None, Some(b)) => b.1,
             (None, None) => (0.0, 0.0),
@@ -578,9 +588,13 @@ mod tests {
             assert_eq!(end, c.to, "put down where it was carried");
         }
         let hand = t.hands.iter().find(|h| h.keys.iter().any(|k| k.0 == c.f1 && k.1 == c.to)).expect("a hand carries it");
-        let mid = (c.f0 + c.f1) * 0.5;
-        let (hx, _) = hand.position(mid);
-        assert!((hx - o.position(mid).0).abs() < 1e-3, "the object moves with the hand");
+        for u in [0.25, 0.5, 0.75] {
+            let at = c.f0 + u * (c.f1 - c.f0);
+            let (h, p) = (hand.position(at), o.position(at));
+            assert!((h.0 - p.0).abs() < 1e-3 && (h.1 - p.1).abs() < 1e-3, "the hand holds the object: {h:?} vs {p:?}");
+        }
+        let rest = hand.keys[0].1;
+        assert_eq!(hand.position(1e6), rest, "every hand ends where it started");
     }
 
     #[test]
