@@ -52,7 +52,7 @@ fn the_bundled_model_alerts_on_the_live_scene_with_high_precision_and_recall() {
     assert_eq!(delivered, report.fired.len(), "every alert record reached the file sink");
 
     let truth = report.truth.clone().expect("the synthetic source publishes its ground truth");
-    let s = score::score(&report, &truth, 0.3, span as u64 + 15);
+    let s = score::score_live_run(&report, &truth, span as u64);
     eprintln!(
         "bundled model, live scene seed {seed}, {frames} frames: {} actions, {} alerts, {} matched: precision {:.3}, recall {:.3}",
         s.true_actions, s.alerts, s.matched, s.precision, s.recall

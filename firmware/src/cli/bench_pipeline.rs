@@ -132,7 +132,7 @@ pub fn run(args: PipelineBenchArgs) -> anyhow::Result<()> {
     done.store(true, Ordering::Relaxed);
     let _ = sampler.join();
     let truth = report.truth.clone().ok_or_else(|| anyhow::anyhow!("the synthetic source reported no ground truth"))?;
-    let s = score::score(&report, &truth, 0.3, span as u64 + 15);
+    let s = score::score_live_run(&report, &truth, span as u64);
     if let Some(path) = &args.trace {
         let trace = json!({"labels": report.labels, "fps": truth.fps, "truth": truth.segments, "windows": report.window_scores, "frames_in": report.frames_in, "span": span});
         motus::atomic::write_atomic(path, serde_json::to_string(&trace)?.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
@@ -179,7 +179,7 @@ pub fn run(args: PipelineBenchArgs) -> anyhow::Result<()> {
         "true_actions": s.true_actions,
         "alerts": s.alerts,
         "matched": s.matched,
-        "min_iou": 0.3,
+        "min_iou": score::LIVE_MIN_IOU,
         "per_class": per_class,
         "false_alerts": s.false_alerts,
         "stages": stages,

@@ -98,6 +98,16 @@ pub fn events(report: &RunReport, fps: f64, last_frame: u64) -> Vec<(Event, Emit
     out
 }
 
+/// Temporal IoU an alert needs with an action to count as its detection, in live runs.
+pub const LIVE_MIN_IOU: f64 = 0.3;
+
+/// Scores a live run of a model whose window spans `span` frames, as `motus bench pipeline`,
+/// `motus bench replay` and the bundled-model test do: IoU ≥ [`LIVE_MIN_IOU`], actions that
+/// start within a window and 15 frames of the end not counted (no window could finish them).
+pub fn score_live_run(report: &RunReport, truth: &GroundTruth, span: u64) -> RunScore {
+    score(report, truth, LIVE_MIN_IOU, span + 15)
+}
+
 /// Scores `report` against `truth`; only actions that started within the processed stream
 /// (and at least `min_frames` before its end, so each had a chance to be seen) count.
 pub fn score(report: &RunReport, truth: &GroundTruth, min_iou: f64, min_frames: u64) -> RunScore {

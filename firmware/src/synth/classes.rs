@@ -62,7 +62,7 @@ pub(crate) const FALL_DOWN: usize = 11;
 
 /// Smooth, point-symmetric easing: `e(0) = 0`, `e(1) = 1`, `e(1 - t) = 1 - e(t)`, zero slope
 /// at both ends, so reversed programs have exactly the reversed pose sequence.
-fn ease(t: f32) -> f32 {
+pub(crate) fn ease(t: f32) -> f32 {
     let t = t.clamp(0.0, 1.0);
     t - (TAU * t).sin() / TAU
 }
@@ -249,7 +249,7 @@ impl Act {
 
 /// `[lead, tail)` idle frames around a continuous action covering most of an `n`-frame clip;
 /// lead and tail are independent and identically distributed, so time reversal preserves them.
-fn continuous_span(rng: &mut impl Rng, n: u64) -> (u64, u64) {
+pub(crate) fn continuous_span(rng: &mut impl Rng, n: u64) -> (u64, u64) {
     let max = n / 10;
     let lead = rng.random_range(0..=max);
     let tail = rng.random_range(0..=max);
@@ -266,12 +266,33 @@ fn discrete_span(rng: &mut impl Rng, n: u64, d: u64, lo: f32, hi: f32) -> (u64, 
     (lead, lead + d)
 }
 
+/// The size and position of a short clip's actor: `(scale, x)`, mid-sized and in frame.
+pub(crate) fn place_actor(rng: &mut impl Rng, stage: &Stage) -> (f32, f32) {
+    let (smin, smax) = stage.scale_range();
+    let scale = rng.random_range(0.38 * stage.base..0.62 * stage.base).clamp(smin, smax);
+    let m = stage.margin(scale);
+    let x = if stage.w > 2.0 * m { rng.random_range(m..stage.w - m) } else { stage.w * 0.5 };
+    (scale, x)
+}
+
+/// `act` framed by still holds: a lead from frame 0 and a tail to frame `n`, each left out
+/// when empty.
+pub(crate) fn with_holds(act: Act, n: u64) -> Vec<Act> {
+    let mut acts = Vec::with_capacity(3);
+    if act.start > 0 {
+        acts.push(Act { start: 0, end: act.start, from: act.from, motion: Motion::Hold, class: None });
+    }
+    acts.push(act);
+    if act.end < n {
+        acts.push(Act { start: act.end, end: n, from: act.end_state(), motion: Motion::Hold, class: None });
+    }
+    acts
+}
+
 /// Draws the acts of a short clip of `class`: idle lead, the action, idle tail.
 pub(crate) fn short_clip(class: usize, rng: &mut impl Rng, stage: &Stage, n: u64) -> Vec<Act> {
-    let (smin, smax) = stage.scale_range();
-    let mut scale = rng.random_range(0.38 * stage.base..0.62 * stage.base).clamp(smin, smax);
+    let (mut scale, mut x) = place_actor(rng, stage);
     let m = stage.margin(scale);
-    let mut x = if stage.w > 2.0 * m { rng.random_range(m..stage.w - m) } else { stage.w * 0.5 };
     let max_d = (0.7 * n as f32) as u64;
     let (start, end, motion) = match class {
         WALK_LEFT | WALK_RIGHT => {
@@ -333,21 +354,12 @@ pub(crate) fn short_clip(class: usize, rng: &mut impl Rng, stage: &Stage, n: u64
         _ => Posture::Standing,
     };
     let from = ActorState { x, scale, posture };
-    let act = Act { start, end, from, motion, class: Some(class) };
-    let mut acts = Vec::with_capacity(3);
-    if start > 0 {
-        acts.push(Act { start: 0, end: start, from, motion: Motion::Hold, class: None });
-    }
-    acts.push(act);
-    if end < n {
-        acts.push(Act { start: end, end: n, from: act.end_state(), motion: Motion::Hold, class: None });
-    }
-    acts
+    with_holds(Act { start, end, from, motion, class: Some(class) }, n)
 }
 
 /// The posture of an idle clip: mostly standing, as in a live scene, where people also sit
 /// and (after a fall) lie still.
-pub(crate) fn idle_posture(rng: &mut impl Rng, x: f32, stage: &Stage) -> Posture {
+fn idle_posture(rng: &mut impl Rng, x: f32, stage: &Stage) -> Posture {
     let u: f32 = rng.random();
     if u < 0.5 {
         Posture::Standing
@@ -365,7 +377,7 @@ fn jump_height(rng: &mut impl Rng, stage: &Stage, scale: f32) -> f32 {
 }
 
 /// Falls go towards the side with more room, so the lying body stays mostly in frame.
-pub(crate) fn fall_dir(x: f32, stage: &Stage) -> f32 {
+fn fall_dir(x: f32, stage: &Stage) -> f32 {
     if x < stage.w * 0.5 {
         1.0
     } else {

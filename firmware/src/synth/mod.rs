@@ -78,9 +78,8 @@ pub struct SynthConfig {
     pub scenes: usize,
     /// Frames per scene window: the clip length of the model to be trained.
     pub scene_window: u32,
-    /// Short mode: clips of the background class when it should get more than
-    /// `videos_per_class` (its negatives are ten kinds of scene, each class's one); `None` =
-    /// `videos_per_class`.
+    /// Short mode: clips of class 0 when it should get more than `videos_per_class` (with
+    /// `negatives` its clips are spread over ten kinds of scene); `None` = `videos_per_class`.
     pub background_videos: Option<usize>,
     /// Short mode: background clips draw the ten kinds of negative scene of `negatives`
     /// (objects handled, gestures, bending, vehicles, camera motion, lighting, crowds)
@@ -166,7 +165,10 @@ impl SynthConfig {
             }
         }
         if self.background_videos.is_some_and(|b| b == 0 || b > MAX_VIDEOS_PER_CLASS) {
-            return Err(SynthError::Config(format!("background_videos must be between 1 and {MAX_VIDEOS_PER_CLASS}")));
+            return Err(SynthError::Config(format!(
+                "background_videos must be between 1 and {MAX_VIDEOS_PER_CLASS}, got {}",
+                self.background_videos.unwrap_or(0)
+            )));
         }
         if self.videos_per_class == 0 || self.videos_per_class > MAX_VIDEOS_PER_CLASS {
             return Err(SynthError::Config(format!(

@@ -73,7 +73,7 @@ impl std::fmt::Debug for Scene {
     }
 }
 
-fn rand_colour(rng: &mut impl Rng) -> [u8; 3] {
+pub(crate) fn rand_colour(rng: &mut impl Rng) -> [u8; 3] {
     [rng.random_range(0..=255), rng.random_range(0..=255), rng.random_range(0..=255)]
 }
 
