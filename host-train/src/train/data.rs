@@ -18,7 +18,10 @@ use motus::flow::encode::{from_u8, subtract_mean, to_u8, to_unit};
 use motus::frame::Frame;
 use motus::preprocess::{normalize_clip, random_resized_crop, square_crop, ClipLayout, CropBox, CropPosition, Resampler};
 use motus_models::{ClipSpec, ModelCard, Normalization};
+use motus::retime::StepFlow;
 use rand::Rng;
+pub use super::slow_camera::SlowCamera;
+use super::slow_camera::CameraView;
 
 /// One video in memory: frames resized to the card's short side, and flow fields quantised
 /// to u8 with the cache's bound (exactly as stored; 4× smaller than f32).
@@ -131,11 +134,16 @@ pub struct Augment {
     /// live scenes' alerts worse, not better (README, motus-train). Absent in older configs: off.
     #[serde(default)]
     pub action_windows: bool,
+    /// Take some clips as a camera slower than the videos would give them on the device
+    /// (held frames, motion spread over the held steps; see [`SlowCamera`]). Absent in older
+    /// configs: off.
+    #[serde(default)]
+    pub slow_camera: Option<SlowCamera>,
 }
 
 impl Default for Augment {
     fn default() -> Self {
-        Augment { crop_scale: (0.5, 1.0), crop_ratio: (0.75, 1.333), flip: true, flip_swap: Vec::new(), colour_jitter: 0.3, action_windows: false }
+        Augment { crop_scale: (0.5, 1.0), crop_ratio: (0.75, 1.333), flip: true, flip_swap: Vec::new(), colour_jitter: 0.3, action_windows: false, slow_camera: None }
     }
 }
 
@@ -229,7 +237,7 @@ pub fn make_clip<R: Rng>(
     let (w, h) = (first.width, first.height);
     let n = video.frames.len() as u64;
     let size = g.input_size;
-    let (window, crop, flip, jitter) = match rng {
+    let (window, crop, flip, jitter, camera) = match rng {
         Some(rng) => {
             let window = match video.action.filter(|_| aug.action_windows) {
                 Some(action) => random_clip_on(n, g.window(), action, rng)?,
@@ -242,22 +250,24 @@ pub fn make_clip<R: Rng>(
                 let mut f = || rng.random_range(1.0 - j..=1.0 + j);
                 (f(), f(), f())
             });
-            (window, crop, flip, jitter)
+            let camera = aug.slow_camera.and_then(|c| c.draw(rng, &window, n));
+            (window, crop, flip, jitter, camera)
         }
         None => {
             let window = match window {
                 Some(w) => w.clone(),
                 None => centre_clip(n, g.window())?,
             };
-            (window, square_crop(w, h, size, CropPosition::Center)?, false, None)
+            (window, square_crop(w, h, size, CropPosition::Center)?, false, None, None)
         }
     };
+    let view = camera.unwrap_or_else(|| frame_by_frame(&window.frames));
 
     // RGB: window frame t + L/2 for each step.
     let mut resampler = Resampler::new((crop.width, crop.height), (size, size))?;
     let mut rgb = Vec::with_capacity(g.steps);
     for t in 0..g.steps {
-        let src = &video.frames[window.frames[t + g.stack / 2] as usize];
+        let src = &video.frames[view.picks[t + g.stack / 2] as usize];
         let mut f = Frame::new(size, size);
         resampler.resize_region(src, crop, &mut f)?;
         if flip {
@@ -278,21 +288,15 @@ pub fn make_clip<R: Rng>(
         }
         let (scale_x, scale_y) = (size as f32 / crop.width as f32, size as f32 / crop.height as f32);
         let resampler = FlowResampler::new(w, h, crop, size, video.flow_bound);
-        for i in 0..g.steps + g.stack - 1 {
-            let (a, b) = (window.frames[i], window.frames[i + 1]);
+        for step in &view.plan {
             let mut xy = [vec![0.0f32; plane], vec![0.0f32; plane]];
-            // A padded window repeats its last frame: no motion, as the device would compute.
-            if b == a + 1 {
-                let field = video
-                    .flow
-                    .get(a as usize)
-                    .ok_or_else(|| anyhow::anyhow!("flow cache has {} fields, frame {a} needs one", video.flow.len()))?;
-                if field.len() != 2 * (w * h) as usize {
-                    anyhow::bail!("flow field {a} holds {} values, frames of {w}x{h} need {} (a cache from frames of another size)", field.len(), 2 * w * h);
+            if let Some(StepFlow { field, scale }) = *step {
+                let (a, b) = (view.picks[field], view.picks[field + 1]);
+                // The motion from `a` to `b` as the sum of the cached fields between them,
+                // scaled to one model period (their mean, for a slow camera's pair).
+                for f in a..b {
+                    add_cached_field(video, f, &resampler, (scale_x * scale, scale_y * scale), &mut xy)?;
                 }
-                let (px, py) = field.split_at(field.len() / 2);
-                resampler.apply(px, scale_x, &mut xy[0]);
-                resampler.apply(py, scale_y, &mut xy[1]);
             }
             if flip {
                 for p in xy.iter_mut() {
@@ -346,6 +350,33 @@ pub fn make_clip<R: Rng>(
         _ => video.label,
     };
     Ok(label)
+}
+
+/// A window seen frame by frame: each flow step takes its own field, except the steps of a
+/// padded window's repeated last frame, which hold no motion (as the device computes them).
+fn frame_by_frame(frames: &[u64]) -> CameraView {
+    let plan = frames.windows(2).enumerate().map(|(i, p)| (p[1] == p[0] + 1).then_some(StepFlow { field: i, scale: 1.0 })).collect();
+    CameraView { picks: frames.to_vec(), plan }
+}
+
+/// Adds cached field `index` (from video frame `index` to `index + 1`), resampled to the crop
+/// and multiplied by `scale` per component, to `xy`.
+fn add_cached_field(video: &VideoData, index: u64, resampler: &FlowResampler, scale: (f32, f32), xy: &mut [Vec<f32>; 2]) -> anyhow::Result<()> {
+    let field = video
+        .flow
+        .get(index as usize)
+        .ok_or_else(|| anyhow::anyhow!("flow cache has {} fields, frame {index} needs one", video.flow.len()))?;
+    let (w, h) = (video.frames[0].width, video.frames[0].height);
+    if field.len() != 2 * (w * h) as usize {
+        anyhow::bail!("flow field {index} holds {} values, frames of {w}x{h} need {} (a cache from frames of another size)", field.len(), 2 * w * h);
+    }
+    let (px, py) = field.split_at(field.len() / 2);
+    let mut plane = vec![0.0f32; xy[0].len()];
+    for (src, (dst, s)) in [px, py].into_iter().zip(xy.iter_mut().zip([scale.0, scale.1])) {
+        resampler.apply(src, s, &mut plane);
+        dst.iter_mut().zip(&plane).for_each(|(d, v)| *d += v);
+    }
+    Ok(())
 }
 
 /// Quantises f32 flow fields (x plane, y plane) to the u8 cache form.
@@ -490,6 +521,52 @@ mod tests {
         // Action frames 5..8, window 3: at least 2 of its frames on the action.
         assert_eq!(starts(true), vec![4, 5]);
         assert_eq!(starts(false), vec![0, 1, 2, 3, 4, 5]);
+    }
+
+    /// Flow values (px, before the crop's resize) of a clip's two steps, read back from the
+    /// flow input; field `i` of `speeding_video` moves `i + 1` px.
+    fn step_motion(out: &[Vec<f32>]) -> [f32; 2] {
+        let plane = 32 * 32;
+        // One step of stack 2: planes x0, y0, x1, y1; a 40 px frame resized to 32 (× 0.8).
+        [0, 2].map(|p| out[1][p * plane + 100] * 20.0 / 0.8)
+    }
+
+    /// 8 frames of brightness 20·i whose field `i` is a uniform `i + 1` px to the right.
+    fn speeding_video() -> VideoData {
+        let flow = (0..7).map(|i| quantise_field(&vec![(i + 1) as f32; 1600], &vec![0.0; 1600], 20.0)).collect();
+        VideoData { flow, ..video(0) }
+    }
+
+    #[test]
+    fn slow_camera_clips_hold_frames_and_spread_the_motion_between_them() {
+        let g = geometry(false);
+        let fixed = Augment { flip: false, colour_jitter: 0.0, crop_scale: (1.0, 1.0), crop_ratio: (1.0, 1.0), ..Augment::default() };
+        let slow = Augment { slow_camera: Some(SlowCamera { probability: 1.0, max_factor: 3.0 }), ..fixed.clone() };
+        let mut out = vec![vec![0.0; 3 * 32 * 32], vec![0.0; 4 * 32 * 32]];
+        // u8 quantisation with a 20 px bound: about ±0.08 px per field.
+        let near = |v: f32, want: f32| (v - want).abs() < 0.2;
+        let (mut held, mut spread) = (0, 0);
+        for seed in 0..64 {
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+            make_clip(&speeding_video(), &g, &fixed, Some(&mut rng), None, &mut out).unwrap();
+            let [a, b] = step_motion(&out);
+            assert!(near(b, a + 1.0) && near(a, a.round()), "frame by frame: consecutive fields, {a} then {b}");
+
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+            make_clip(&speeding_video(), &g, &slow, Some(&mut rng), None, &mut out).unwrap();
+            let steps = step_motion(&out);
+            // Each step is the mean of the fields between two camera frames at most 3 apart
+            // (the mean of `a+1 ..= b` px is `(a + b + 1) / 2`), or nothing when the whole
+            // window shows one camera frame, as on the device.
+            let means: Vec<f32> =
+                (0..7).flat_map(|a| (a + 1..=(a + 3).min(7)).map(move |b| (a + b + 1) as f32 / 2.0)).chain([0.0]).collect();
+            for v in steps {
+                assert!(means.iter().any(|&m| near(v, m)), "seed {seed}: {v} px is no mean of cached fields");
+            }
+            held += near(steps[0], steps[1]) as usize;
+            spread += steps.iter().any(|v| !near(*v, v.round())) as usize;
+        }
+        assert!(held > 0 && spread > 0, "held {held}, spread {spread} of 64");
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod optim;
 pub mod plot;
 pub mod progress;
 pub mod schedule;
+pub mod slow_camera;
 pub mod videos;
 
 use crate::checkpoint::{graph_for, Checkpoint, GraphKind};
@@ -170,6 +171,16 @@ pub struct TrainArgs {
     /// windows that overlap it by at least half (by default windows are drawn anywhere).
     #[arg(long)]
     pub action_windows: bool,
+    /// Take this share of training clips (0–1] as a slower camera gives them on the device:
+    /// the device picks frames by time at the card's rate, so a slow camera's frames are held
+    /// for several steps and their motion is spread over them. Without it the model sees
+    /// such clips for the first time on the board.
+    #[arg(long)]
+    pub slow_camera: Option<f32>,
+    /// The slowest emulated camera, as a factor of the videos' rate (3: 10 fps for 30 fps
+    /// videos); each slow clip draws its factor from [1, this].
+    #[arg(long, default_value_t = 3.0, requires = "slow_camera")]
+    pub slow_camera_max_factor: f32,
     /// Random clips drawn from every training video per epoch (more optimiser steps per pass
     /// over a small dataset; each clip has its own window, crop, flip and colours).
     #[arg(long, default_value_t = 1)]
@@ -373,6 +384,7 @@ fn make_config(args: &TrainArgs, labels: Vec<String>) -> anyhow::Result<TrainCon
         flip_swap: flip_swap(&args.flip_swap, &labels)?,
         crop_scale: (args.min_crop_scale, 1.0),
         action_windows: args.action_windows,
+        slow_camera: slow_camera(args)?,
         ..Augment::default()
     };
     Ok(TrainConfig {
@@ -402,6 +414,14 @@ fn make_config(args: &TrainArgs, labels: Vec<String>) -> anyhow::Result<TrainCon
 }
 
 /// The label pairs swapped by a horizontal flip: from `a:b` arguments, or the synthetic
+/// `--slow-camera` and its factor as an augmentation setting, checked.
+fn slow_camera(args: &TrainArgs) -> anyhow::Result<Option<data::SlowCamera>> {
+    let Some(probability) = args.slow_camera else { return Ok(None) };
+    let camera = data::SlowCamera { probability, max_factor: args.slow_camera_max_factor };
+    camera.validate().map_err(|e| anyhow::anyhow!("--slow-camera: {e}"))?;
+    Ok(Some(camera))
+}
+
 /// benchmark's mirror pairs found among the labels.
 fn flip_swap(args: &[String], labels: &[String]) -> anyhow::Result<Vec<(usize, usize)>> {
     let index = |name: &str| {
