@@ -12,11 +12,11 @@ fn json_of(out: &Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
 }
 
-/// `$MOTUS_MIDDLEBURY` or the shared data beside the workspace; missing data fails the test.
+/// `$MOTUS_MIDDLEBURY` or the repository's copy (`tests/data/middlebury`); missing data fails the test.
 fn middlebury() -> PathBuf {
     let dir = std::env::var_os("MOTUS_MIDDLEBURY")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/middlebury")));
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/middlebury")));
     assert!(dir.join("RubberWhale/flow10.flo").is_file(), "Middlebury data not found in {} (set MOTUS_MIDDLEBURY)", dir.display());
     dir
 }

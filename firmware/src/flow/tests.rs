@@ -7,12 +7,12 @@ use crate::frame::Frame;
 use std::path::PathBuf;
 use std::time::Instant;
 
-/// The Middlebury folder: `$MOTUS_MIDDLEBURY` or the shared data next to the workspace.
+/// The Middlebury folder: `$MOTUS_MIDDLEBURY` or the repository's copy (`tests/data/middlebury`).
 /// Panics (fails the test) when it is missing: accuracy must never pass by absence.
 pub(crate) fn middlebury_dir() -> PathBuf {
     let dir = std::env::var_os("MOTUS_MIDDLEBURY")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/middlebury")));
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/middlebury")));
     assert!(
         dir.join("RubberWhale").join("flow10.flo").is_file(),
         "Middlebury data not found in {} (set MOTUS_MIDDLEBURY to the folder holding <Seq>/frame10.png, frame11.png, flow10.flo)",
