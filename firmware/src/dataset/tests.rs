@@ -130,19 +130,16 @@ fn opens_kinetics_csvs_and_trims_untrimmed_videos() {
 }
 
 #[test]
-fn time_ranges_are_trimmed_at_decode_when_ffmpeg_is_installed() {
+fn time_ranges_are_trimmed_at_decode() {
+    // ffmpeg is part of the set-up (scripts/setup.sh): its absence fails the test.
     let dir = tempfile::tempdir().unwrap();
     let video = dir.path().join("train/wave/abc.mp4");
     std::fs::create_dir_all(video.parent().unwrap()).unwrap();
-    let Ok(mut w) = create_video(&video, 16, 16, 25.0) else { return };
+    let mut w = create_video(&video, 16, 16, 25.0).expect("ffmpeg writes an mp4");
     for _ in 0..50 {
-        if w.write_frame(&Frame::new(16, 16)).is_err() {
-            return; // no ffmpeg here: nothing to check
-        }
+        w.write_frame(&Frame::new(16, 16)).expect("ffmpeg takes a frame");
     }
-    if w.finish().is_err() {
-        return;
-    }
+    w.finish().expect("ffmpeg finishes the mp4");
     let csv = write(&dir.path().join("k.csv"), "label,youtube_id,time_start,time_end,split\nwave,abc,1,1.4,train\n");
     let ds = Dataset::kinetics_csv(&csv, dir.path(), "train").unwrap().verified().unwrap();
     let frames = ds.load_frames(&ds.entries[0]).unwrap();

@@ -441,9 +441,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn median_net_sizes() {
-        let counts: Vec<usize> = [3, 5, 7].iter().map(|&s| MedianNet::new(s).pairs.len()).collect();
-        eprintln!("median comparators (3, 5, 7): {counts:?}");
+    fn pruning_keeps_fewer_comparators_than_the_full_sort() {
+        for size in [3, 5, 7] {
+            let net = MedianNet::new(size);
+            let m = net.n.trailing_zeros() as usize;
+            // Batcher's odd–even merge sort of 2^m wires: (m² − m + 4)·2^(m−2) − 1 comparators.
+            let full = (m * m - m + 4) * (1 << (m - 2)) - 1;
+            // Every one of the k inputs must meet some comparator for the median to depend on it.
+            let k = size * size;
+            assert!((k - 1..full).contains(&net.pairs.len()), "{size}×{size}: {} of {full}", net.pairs.len());
+            assert!(net.pairs.iter().all(|&(a, b)| a < b && (b as usize) < net.n), "{size}×{size}: a comparator out of order");
+        }
     }
 
     #[test]

@@ -222,7 +222,19 @@ mod tests {
         let c = |k: usize, actions: usize, alerts: usize, matched: usize| ClassScore { class_index: k, actions, alerts, matched };
         assert_eq!(s.per_class, vec![c(1, 1, 1, 1), c(2, 1, 0, 0), c(3, 0, 1, 0)]);
         assert_eq!(s.false_alerts, FalseAlerts { same_class: 0, wrong_class: 1, in_gap: 0 });
-        assert!(rss_mb().0 > 0.0);
+    }
+
+    #[test]
+    fn the_peak_resident_memory_sees_a_large_allocation() {
+        let (peak_before, current) = rss_mb();
+        assert!(peak_before >= current && current > 0.0, "peak {peak_before} MB, current {current} MB");
+        // 96 MB written byte by byte, so every page is resident.
+        let block = vec![1u8; 96 << 20];
+        let (peak_after, _) = rss_mb();
+        // The peak never falls, and it includes the block (other tests' threads may free
+        // memory meanwhile, so nothing more can be said).
+        assert!(peak_after >= peak_before && peak_after >= 96.0, "peak {peak_before} → {peak_after} MB with 96 MB resident");
+        drop(std::hint::black_box(block));
     }
 
     #[test]
