@@ -30,7 +30,7 @@ trap 'rm -rf "$dump" "$qdump"' EXIT
 MOTUS_QUANT_DUMP="$qdump" cargo test --locked -p motus --lib quantize::tests::dump_for_onnxruntime -- --ignored --exact
 .venv/bin/python tests/python/quant_crosscheck_onnxruntime.py "$qdump"
 
-# `motus eval` on a model exported by PyTorch with a sidecar card (the README's worked example).
+# `motus eval` on a model exported by PyTorch with a sidecar card (GUIDE.md's worked example).
 .venv/bin/python tests/python/eval_pytorch_model.py "${CARGO_TARGET_DIR:-target}/debug/motus"
 
 # Jetson deployment (deploy/tests/run.sh): the aarch64 cross-build with its glibc 2.31 floor,

@@ -29,7 +29,7 @@ bin=target/release
 # 26.8 minutes end to end with a CI run sharing the 2 cores for the first 11 (synthesis 49 s,
 # flow extraction and loading ~11 min, 50 epochs 900 s).
 # `--scenes 24` adds 2,702 labelled 25-frame windows cut from 24 one-minute scenes of the live
-# camera's endless scene (1,916 in train; README, `motus synth`): windows that straddle an
+# camera's endless scene (1,916 in train; GUIDE.md, `motus synth`): windows that straddle an
 # action's edges, idle stretches and the scene's actor sizes and backgrounds. Without them
 # (the previous bundled model) the seven live scenes gave precision/recall 0.79/0.88 and seven
 # held-out scenes 0.71/0.84 at threshold 0.30; with them 0.84/0.93 and 0.82/0.84 at the same
@@ -40,7 +40,7 @@ bin=target/release
 fps=(--fps 30 --frames 58)
 $bin/motus synth --out "$work/synth" --videos-per-class 150 --seed 111 --splits 70,15,15 --scenes 24 "${fps[@]}"
 # libtorch's OpenMP workers spin while idle unless told not to: on shared cores that tripled
-# the epoch time (README, motus-train).
+# the epoch time (GUIDE.md, motus-train).
 OMP_WAIT_POLICY=PASSIVE $bin/motus-train train --spec models/zoo/motus-synth-twostream.spec.json --data "$work/synth" \
   --out "$work/run" --epochs 50 --batch 16 --seed 1 --val-views 3 --device cpu --min-crop-scale 0.7
 $bin/motus-train export --checkpoint "$work/run/best.safetensors" --out models/zoo/motus-synth-twostream.onnx

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""`motus eval` on a model motus did not make: the README's worked example, run for real.
+"""`motus eval` on a model motus did not make: GUIDE.md's worked example, run for real.
 
 A small 3D CNN is built in PyTorch, exported with torch.onnx.export (one `logits` output, no
 motus metadata), given a TOML sidecar card, and evaluated on a small synthetic split. Checks:

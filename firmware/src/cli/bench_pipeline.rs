@@ -1,6 +1,6 @@
 //! `motus bench pipeline`: the whole device path on the synthetic live scene (30 fps,
 //! 640×480, paced like a camera) with the bundled model, scored against the scene's ground
-//! truth. Targets (README): real time with ≤ 1 % drops, alert latency within a clip plus
+//! truth. Targets (GUIDE.md): real time with ≤ 1 % drops, alert latency within a clip plus
 //! 200 ms, ≤ 200 MB resident, no growth over 10 minutes (`--soak`), precision and recall ≥ 0.9.
 
 use std::path::PathBuf;

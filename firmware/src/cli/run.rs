@@ -70,7 +70,7 @@ impl RunFlags {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The TOML configuration (see README: `motus run`). Without it, the defaults.
+    /// The TOML configuration (see GUIDE.md: `motus run` and `motus demo`). Without it, the defaults.
     #[arg(long)]
     config: Option<PathBuf>,
     /// Check the configuration and load the model (card, flow settings, alert rules against the

@@ -131,7 +131,7 @@ pub struct Augment {
     /// Keep training windows on each video's action where the dataset gives its frames
     /// (`actions.txt`, see `motus::dataset::actions`), so a brief action's idle lead and tail
     /// are not learnt as the action. Off by default: on the synthetic benchmark it made the
-    /// live scenes' alerts worse, not better (README, motus-train). Absent in older configs: off.
+    /// live scenes' alerts worse, not better (GUIDE.md, motus-train; figures in docs/results/2026-12-07-readme-history.md). Absent in older configs: off.
     #[serde(default)]
     pub action_windows: bool,
     /// Take some clips as a camera slower than the videos would give them on the device
