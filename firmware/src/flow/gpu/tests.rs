@@ -136,8 +136,8 @@ fn middlebury_accurate_downscaled_matches_cpu() {
     }
 }
 
+/// Full-size parity with the CPU (about 11 s on lavapipe in the test profile).
 #[test]
-#[ignore = "full-size accurate parity (slow on lavapipe); run in release"]
 fn middlebury_accurate_full_size_matches_cpu() {
     let Some(ctx) = gpu() else { return };
     for seq in ["RubberWhale", "Dimetrodon", "Urban2"] {
