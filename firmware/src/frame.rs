@@ -25,7 +25,12 @@ impl Frame {
     /// Wraps existing RGB8 bytes; `None` when the length does not match the size, so a
     /// mis-sized buffer is caught where it is made rather than as an out-of-bounds read later.
     pub fn from_rgb(width: u32, height: u32, data: Vec<u8>) -> Option<Self> {
-        (data.len() == width as usize * height as usize * 3).then_some(Frame { width, height, timestamp: Duration::ZERO, data })
+        (data.len() == width as usize * height as usize * 3).then_some(Frame {
+            width,
+            height,
+            timestamp: Duration::ZERO,
+            data,
+        })
     }
 
     /// Resizes the buffer for a new size, keeping its allocation when it is large enough.
@@ -48,7 +53,8 @@ impl Frame {
 
     /// Converts to an `image` buffer for encoding (PNG, JPEG); copies the bytes.
     pub fn to_image(&self) -> image::RgbImage {
-        image::RgbImage::from_raw(self.width, self.height, self.data.clone()).expect("frame buffer length matches its size")
+        image::RgbImage::from_raw(self.width, self.height, self.data.clone())
+            .expect("frame buffer length matches its size")
     }
 
     /// Takes an `image` buffer without copying.

@@ -201,7 +201,8 @@ mod tests {
             eprintln!("MOTUS_SKIP_GPU_TESTS=1: skipping");
             return;
         }
-        let gpu = GpuContext::shared().expect("a Vulkan adapter (lavapipe in CI); set MOTUS_SKIP_GPU_TESTS=1 to skip explicitly");
+        let gpu = GpuContext::shared()
+            .expect("a Vulkan adapter (lavapipe in CI); set MOTUS_SKIP_GPU_TESTS=1 to skip explicitly");
         let module = gpu.device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: None,
             source: wgpu::ShaderSource::Wgsl(
@@ -215,7 +216,12 @@ mod tests {
         let pipeline = gpu.compute_pipeline("double", &module, "main");
         let data: Vec<f32> = (0..100).map(|i| i as f32).collect();
         let usage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::COPY_SRC;
-        let buf = gpu.device.create_buffer(&wgpu::BufferDescriptor { label: None, size: 400, usage, mapped_at_creation: false });
+        let buf = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+            label: None,
+            size: 400,
+            usage,
+            mapped_at_creation: false,
+        });
         let staging = gpu.device.create_buffer(&wgpu::BufferDescriptor {
             label: None,
             size: 400,

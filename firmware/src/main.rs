@@ -15,7 +15,9 @@ fn main() -> ExitCode {
     let runtime_dir = motus::gpu::quiet_display_probe();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).format_timestamp(None).init();
     match tuning {
-        motus::memory::AllocatorTuning::Refused(what) => log::warn!("malloc refused {what}; memory may fragment over long runs"),
+        motus::memory::AllocatorTuning::Refused(what) => {
+            log::warn!("malloc refused {what}; memory may fragment over long runs")
+        }
         other => log::debug!("allocator: {other:?}"),
     }
     log::debug!("tract kernels: {kernels:?}");

@@ -100,7 +100,12 @@ mod tests {
         let run = |mode: &str| {
             let exe = std::env::current_exe().unwrap();
             let out = std::process::Command::new(exe)
-                .args(["--exact", "memory::tests::a_fixed_threshold_keeps_large_blocks_mapped", "--nocapture", "--test-threads=1"])
+                .args([
+                    "--exact",
+                    "memory::tests::a_fixed_threshold_keeps_large_blocks_mapped",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
                 .env("MOTUS_MEMORY_CHILD", mode)
                 .env_remove("MALLOC_MMAP_THRESHOLD_")
                 .env_remove("MALLOC_ARENA_MAX")
@@ -109,15 +114,24 @@ mod tests {
             let text = String::from_utf8_lossy(&out.stdout).to_string();
             assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
             // The harness prints "test … ... " before the child's own line.
-            let line = text.split("MAPPED ").nth(1).and_then(|l| l.lines().next()).unwrap_or_else(|| panic!("no MAPPED line in {text}")).to_string();
-            let nums: Vec<usize> = line.split_whitespace().map(|kv| kv.split('=').nth(1).unwrap().parse().unwrap()).collect();
+            let line = text
+                .split("MAPPED ")
+                .nth(1)
+                .and_then(|l| l.lines().next())
+                .unwrap_or_else(|| panic!("no MAPPED line in {text}"))
+                .to_string();
+            let nums: Vec<usize> =
+                line.split_whitespace().map(|kv| kv.split('=').nth(1).unwrap().parse().unwrap()).collect();
             (nums[0], nums[1], nums[2])
         };
         let (before, first, second) = run("tuned");
         assert_eq!((first - before, second - before), (1, 1), "tuned: both large blocks should be mapped");
         let (before, first, second) = run("default");
         assert_eq!(first - before, 1, "default: the first large block is mapped");
-        assert_eq!(second, before, "default: glibc raised its threshold after the first free, so the second came from the heap");
+        assert_eq!(
+            second, before,
+            "default: glibc raised its threshold after the first free, so the second came from the heap"
+        );
     }
 
     #[test]

@@ -89,7 +89,13 @@ pub fn square_crop(width: u32, height: u32, size: u32, position: CropPosition) -
 /// Inception-style random resized crop: an area fraction in `scale` and an aspect ratio in
 /// `ratio` (log-uniform), retried a few times, falling back to a centre crop. The standard
 /// spatial augmentation of the two-stream papers.
-pub fn random_resized_crop<R: rand::Rng>(rng: &mut R, width: u32, height: u32, scale: (f32, f32), ratio: (f32, f32)) -> CropBox {
+pub fn random_resized_crop<R: rand::Rng>(
+    rng: &mut R,
+    width: u32,
+    height: u32,
+    scale: (f32, f32),
+    ratio: (f32, f32),
+) -> CropBox {
     let area = width as f32 * height as f32;
     for _ in 0..10 {
         let target = area * rng.random_range(scale.0..=scale.1);
@@ -188,10 +194,21 @@ impl Resampler {
     /// `dst`, reshaping `dst` to the destination size.
     pub fn resize_region(&mut self, src: &Frame, region: CropBox, dst: &mut Frame) -> Result<(), PreprocessError> {
         if region.x + region.width > src.width || region.y + region.height > src.height {
-            return Err(PreprocessError::CropTooLarge { crop_w: region.width, crop_h: region.height, frame_w: src.width, frame_h: src.height });
+            return Err(PreprocessError::CropTooLarge {
+                crop_w: region.width,
+                crop_h: region.height,
+                frame_w: src.width,
+                frame_h: src.height,
+            });
         }
         if (region.width, region.height) != self.src {
-            return Err(PreprocessError::FrameSize { index: 0, got_w: region.width, got_h: region.height, want_w: self.src.0, want_h: self.src.1 });
+            return Err(PreprocessError::FrameSize {
+                index: 0,
+                got_w: region.width,
+                got_h: region.height,
+                want_w: self.src.0,
+                want_h: self.src.1,
+            });
         }
         let dw = self.dst.0 as usize;
         let stride = src.stride();
@@ -233,7 +250,12 @@ impl Resampler {
 /// Copies `region` of `src` into `dst` (reshaped to the region's size).
 pub fn crop(src: &Frame, region: CropBox, dst: &mut Frame) -> Result<(), PreprocessError> {
     if region.x + region.width > src.width || region.y + region.height > src.height {
-        return Err(PreprocessError::CropTooLarge { crop_w: region.width, crop_h: region.height, frame_w: src.width, frame_h: src.height });
+        return Err(PreprocessError::CropTooLarge {
+            crop_w: region.width,
+            crop_h: region.height,
+            frame_w: src.width,
+            frame_h: src.height,
+        });
     }
     dst.reshape(region.width, region.height);
     dst.timestamp = src.timestamp;
@@ -270,7 +292,12 @@ pub enum ClipLayout {
 }
 
 /// Normalises equally sized RGB frames into `out` as f32 in `layout`.
-pub fn normalize_clip(frames: &[Frame], norm: &Normalization, layout: ClipLayout, out: &mut [f32]) -> Result<(), PreprocessError> {
+pub fn normalize_clip(
+    frames: &[Frame],
+    norm: &Normalization,
+    layout: ClipLayout,
+    out: &mut [f32],
+) -> Result<(), PreprocessError> {
     let Some(first) = frames.first() else { return Ok(()) };
     let (w, h) = (first.width, first.height);
     let plane = w as usize * h as usize;
@@ -317,7 +344,13 @@ impl FramePipeline {
 
     /// Resizes `src` so its short side is `resize_short`, then takes the `input_size` square
     /// crop at `position` into `dst`.
-    pub fn apply(&mut self, src: &Frame, position: CropPosition, flip: bool, dst: &mut Frame) -> Result<(), PreprocessError> {
+    pub fn apply(
+        &mut self,
+        src: &Frame,
+        position: CropPosition,
+        flip: bool,
+        dst: &mut Frame,
+    ) -> Result<(), PreprocessError> {
         let target = resize_short_side(src.width, src.height, self.spec.resize_short);
         let resampler = match &mut self.resampler {
             Some(r) if r.sizes() == ((src.width, src.height), target) => r,
@@ -361,10 +394,16 @@ mod tests {
 
     #[test]
     fn crops_along_the_longer_side() {
-        assert_eq!(square_crop(171, 128, 112, CropPosition::Center).unwrap(), CropBox { x: 29, y: 8, width: 112, height: 112 });
+        assert_eq!(
+            square_crop(171, 128, 112, CropPosition::Center).unwrap(),
+            CropBox { x: 29, y: 8, width: 112, height: 112 }
+        );
         assert_eq!(square_crop(171, 128, 112, CropPosition::Start).unwrap().x, 0);
         assert_eq!(square_crop(171, 128, 112, CropPosition::End).unwrap().x, 59);
-        assert_eq!(square_crop(171, 128, 112, CropPosition::At(20)).unwrap(), CropBox { x: 20, y: 8, width: 112, height: 112 });
+        assert_eq!(
+            square_crop(171, 128, 112, CropPosition::At(20)).unwrap(),
+            CropBox { x: 20, y: 8, width: 112, height: 112 }
+        );
         assert_eq!(square_crop(171, 128, 112, CropPosition::At(500)).unwrap().x, 59, "clamped to the room");
         assert_eq!(square_crop(128, 171, 112, CropPosition::End).unwrap().y, 59);
         assert!(matches!(square_crop(100, 100, 112, CropPosition::Center), Err(PreprocessError::CropTooLarge { .. })));

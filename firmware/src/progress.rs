@@ -17,7 +17,12 @@ pub struct Progress {
 impl Progress {
     /// A counter labelled `label`, drawn only when stderr is a terminal.
     pub fn new(label: &str) -> Self {
-        Progress { label: label.to_string(), start: Instant::now(), last_draw: None, enabled: std::io::stderr().is_terminal() }
+        Progress {
+            label: label.to_string(),
+            start: Instant::now(),
+            last_draw: None,
+            enabled: std::io::stderr().is_terminal(),
+        }
     }
 
     /// Records `done` of `total`; redraws at most every 200 ms and always at the end.

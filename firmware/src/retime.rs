@@ -37,7 +37,9 @@ pub enum RetimeError {
     #[error(transparent)]
     Rate(#[from] motus_models::ContractError),
     /// Every frame has the same timestamp: nothing says when each was taken.
-    #[error("the source's {frames} frames all carry the same timestamp ({at:?}): it has no timestamps to pick frames by")]
+    #[error(
+        "the source's {frames} frames all carry the same timestamp ({at:?}): it has no timestamps to pick frames by"
+    )]
     NoTimestamps { frames: usize, at: Duration },
 }
 

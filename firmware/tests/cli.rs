@@ -9,7 +9,8 @@ fn motus(args: &[&str]) -> Output {
 
 fn json_of(out: &Output) -> serde_json::Value {
     assert!(out.status.success(), "motus failed: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("stdout is not one JSON object ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not one JSON object ({e}): {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 fn stderr_of(out: &Output) -> String {
@@ -50,7 +51,21 @@ fn synth_long_mode_and_check() {
     let out = dir.path().join("long");
     let out_s = out.to_str().unwrap();
     let report = json_of(&motus(&[
-        "synth", "--out", out_s, "--videos-per-class", "2", "--seed", "3", "--long", "--frames", "300", "--size", "64x64", "--splits", "0,0,100", "--json",
+        "synth",
+        "--out",
+        out_s,
+        "--videos-per-class",
+        "2",
+        "--seed",
+        "3",
+        "--long",
+        "--frames",
+        "300",
+        "--size",
+        "64x64",
+        "--splits",
+        "0,0,100",
+        "--json",
     ]));
     assert_eq!(report["videos"], 2);
     let check = json_of(&motus(&["dataset", "check", "--data", out_s, "--splits", "test", "--json"]));
@@ -132,9 +147,16 @@ fn bench_zoo_covers_every_architecture() {
     assert_eq!(rows.len(), 7, "{report}");
     for r in rows {
         assert!(r["params"].as_u64().unwrap() > 0 && r["gflops_per_clip"].as_f64().unwrap() > 0.0, "{r}");
-        assert!(r["latency"]["1_threads_ms"].as_f64().unwrap() > 0.0 && r["latency"]["2_threads_ms"].as_f64().unwrap() > 0.0, "{r}");
+        assert!(
+            r["latency"]["1_threads_ms"].as_f64().unwrap() > 0.0
+                && r["latency"]["2_threads_ms"].as_f64().unwrap() > 0.0,
+            "{r}"
+        );
     }
     let two = rows.iter().find(|r| r["arch"] == "two-stream").unwrap();
-    assert!(two["params"].as_u64().unwrap() <= 5_000_000 && two["gflops_per_clip"].as_f64().unwrap() <= 2.0, "edge budget: {two}");
+    assert!(
+        two["params"].as_u64().unwrap() <= 5_000_000 && two["gflops_per_clip"].as_f64().unwrap() <= 2.0,
+        "edge budget: {two}"
+    );
     assert_eq!(std::fs::read_to_string(&md).unwrap().matches("\n| ").count(), 8, "header + 7 rows");
 }

@@ -41,7 +41,8 @@ fn write_model(path: &Path, labels: Vec<String>, seed: u64, embed: bool) -> Mode
 }
 
 fn synth(dir: &Path, long: bool) -> PathBuf {
-    let mut args = vec!["synth", "--out", dir.to_str().unwrap(), "--size", "32x32", "--splits", "0,0,100", "--seed", "2"];
+    let mut args =
+        vec!["synth", "--out", dir.to_str().unwrap(), "--size", "32x32", "--splits", "0,0,100", "--seed", "2"];
     if long {
         args.extend(["--long", "--videos-per-class", "1", "--frames", "200"]);
     } else {
@@ -71,16 +72,42 @@ fn json_table_report_and_comparison() {
     write_model(&b, labels(), 2, true);
     let report = dir.path().join("report");
     let s = |p: &Path| p.to_str().unwrap().to_string();
-    let out = motus(&["eval", "--model", &s(&a), "--data", &s(&list), "--protocol", "clips=2", "--json", "--report", &s(&report), "--compare", &s(&b), "--workers", "2"]);
+    let out = motus(&[
+        "eval",
+        "--model",
+        &s(&a),
+        "--data",
+        &s(&list),
+        "--protocol",
+        "clips=2",
+        "--json",
+        "--report",
+        &s(&report),
+        "--compare",
+        &s(&b),
+        "--workers",
+        "2",
+    ]);
     let r = json(&out);
-    assert_eq!((r["n_videos"].as_u64(), r["n_clips"].as_u64(), r["n_unreadable"].as_u64()), (Some(12), Some(24), Some(0)));
+    assert_eq!(
+        (r["n_videos"].as_u64(), r["n_clips"].as_u64(), r["n_unreadable"].as_u64()),
+        (Some(12), Some(24), Some(0))
+    );
     for key in ["clip_top1", "video_top1", "video_top5", "mean_class_acc"] {
         let v = r[key].as_f64().unwrap_or_else(|| panic!("{key}: {r}"));
         assert!((0.0..=1.0).contains(&v), "{key} {v}");
     }
     assert!(r["video_top5"].as_f64() >= r["video_top1"].as_f64());
     assert_eq!(r["per_class"].as_array().unwrap().len(), 12);
-    assert_eq!(r["confusion"].as_array().unwrap().iter().map(|row| row.as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).sum::<u64>()).sum::<u64>(), 12);
+    assert_eq!(
+        r["confusion"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|row| row.as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).sum::<u64>())
+            .sum::<u64>(),
+        12
+    );
     let videos = r["videos"].as_array().unwrap();
     assert_eq!(videos.len(), 12);
     for v in videos {
@@ -104,14 +131,18 @@ fn json_table_report_and_comparison() {
     }
     let md = std::fs::read_to_string(report.join("report.md")).unwrap();
     assert!(md.contains("## Confusion matrix") && md.contains("walk_left") && md.contains("## Compared with"), "{md}");
-    let saved: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap()).unwrap();
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap()).unwrap();
     assert_eq!(saved, r);
 
     // A model compared with itself agrees everywhere; the table names the metrics.
     let out = motus(&["eval", "--model", &s(&a), "--data", &s(&list), "--compare", &s(&a)]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("video Hit@1") && text.contains("inference") && text.contains("agreement  100.0 % of videos"), "{text}");
+    assert!(
+        text.contains("video Hit@1") && text.contains("inference") && text.contains("agreement  100.0 % of videos"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -127,7 +158,11 @@ fn bad_input_is_refused_clearly() {
     let m = dir.path().join("swapped.onnx");
     write_model(&m, swapped, 1, true);
     let err = failure(&motus(&["eval", "--model", &s(&m), "--data", &s(&list)]));
-    assert!(err.contains("class 1 is \"walk_right\" in the model and \"walk_left\" in the dataset") && err.contains("another order"), "{err}");
+    assert!(
+        err.contains("class 1 is \"walk_right\" in the model and \"walk_left\" in the dataset")
+            && err.contains("another order"),
+        "{err}"
+    );
 
     // A model from another tool whose sidecar card claims 8-frame clips for a 4-frame input.
     let m = dir.path().join("foreign.onnx");
@@ -163,7 +198,10 @@ fn bad_input_is_refused_clearly() {
     assert!(r["unreadable"][0]["path"].as_str().unwrap().ends_with(first));
     assert_eq!(r["unreadable"][0]["line"], 1);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("unreadable (skipped)") && stderr.contains("1 unreadable video(s) were skipped"), "{stderr}");
+    assert!(
+        stderr.contains("unreadable (skipped)") && stderr.contains("1 unreadable video(s) were skipped"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -173,7 +211,20 @@ fn long_videos_are_scored_as_events() {
     let m = dir.path().join("m.onnx");
     write_model(&m, labels(), 1, true);
     let report = dir.path().join("rep");
-    let out = motus(&["eval", "--model", m.to_str().unwrap(), "--data", list.to_str().unwrap(), "--window-stride", "4", "--threshold", "0.0", "--json", "--report", report.to_str().unwrap()]);
+    let out = motus(&[
+        "eval",
+        "--model",
+        m.to_str().unwrap(),
+        "--data",
+        list.to_str().unwrap(),
+        "--window-stride",
+        "4",
+        "--threshold",
+        "0.0",
+        "--json",
+        "--report",
+        report.to_str().unwrap(),
+    ]);
     let r = json(&out);
     assert_eq!(r["kind"], "long");
     assert_eq!(r["n_videos"], 1);
@@ -196,7 +247,16 @@ fn record_appends_the_measurement_to_the_embedded_card_and_keeps_the_weights() {
     let model = dir.path().join("m.onnx");
     write_model(&model, labels(), 3, true);
     let before = motus_models::onnx::read_model(&std::fs::read(&model).unwrap()).unwrap();
-    let r = json(&motus(&["eval", "--model", model.to_str().unwrap(), "--data", list.to_str().unwrap(), "--json", "--record", "synthetic test, seed 2"]));
+    let r = json(&motus(&[
+        "eval",
+        "--model",
+        model.to_str().unwrap(),
+        "--data",
+        list.to_str().unwrap(),
+        "--json",
+        "--record",
+        "synthetic test, seed 2",
+    ]));
     let after = motus_models::onnx::read_model(&std::fs::read(&model).unwrap()).unwrap();
     assert_eq!(before.graph, after.graph, "graph and weights unchanged");
     let card = motus_models::onnx::model_card(&after).unwrap();
@@ -214,7 +274,15 @@ fn record_appends_the_measurement_to_the_embedded_card_and_keeps_the_weights() {
     let side = dir.path().join("side.onnx");
     let card = write_model(&side, labels(), 3, false);
     std::fs::write(dir.path().join("side.card.toml"), card.to_toml().unwrap()).unwrap();
-    let err = failure(&motus(&["eval", "--model", side.to_str().unwrap(), "--data", list.to_str().unwrap(), "--record", "x"]));
+    let err = failure(&motus(&[
+        "eval",
+        "--model",
+        side.to_str().unwrap(),
+        "--data",
+        list.to_str().unwrap(),
+        "--record",
+        "x",
+    ]));
     assert!(err.contains("embedded card"), "{err}");
 }
 
@@ -227,11 +295,26 @@ fn card_calibrate_stores_a_temperature_that_eval_then_applies() {
     let dir = tempfile::tempdir().unwrap();
     // The bundled model on one 30 fps clip per class: informative, not perfect.
     let data = dir.path().join("b");
-    let out = motus(&["synth", "--out", data.to_str().unwrap(), "--splits", "0,0,100", "--seed", "2", "--videos-per-class", "1", "--fps", "30", "--frames", "58"]);
+    let out = motus(&[
+        "synth",
+        "--out",
+        data.to_str().unwrap(),
+        "--splits",
+        "0,0,100",
+        "--seed",
+        "2",
+        "--videos-per-class",
+        "1",
+        "--fps",
+        "30",
+        "--frames",
+        "58",
+    ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let bl = data.join("test.txt");
     let model = dir.path().join("bundled.onnx");
-    std::fs::copy(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/zoo/motus-synth-twostream.onnx"), &model).unwrap();
+    std::fs::copy(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/zoo/motus-synth-twostream.onnx"), &model)
+        .unwrap();
     let (m, l) = (model.to_str().unwrap(), bl.to_str().unwrap());
     let raw = json(&motus(&["eval", "--model", m, "--data", l, "--json"]));
     let before = motus_models::onnx::read_model(&std::fs::read(&model).unwrap()).unwrap();
@@ -251,7 +334,9 @@ fn card_calibrate_stores_a_temperature_that_eval_then_applies() {
     assert_eq!(info["calibration"]["temperature"].as_f64().unwrap() as f32, c.temperature);
     // Calibrating again fits on raw scores, not on the already calibrated ones.
     assert!(motus(&["card", "calibrate", m, "--data", l, "--protocol", "clips=2"]).status.success());
-    let again = motus_models::onnx::model_card(&motus_models::onnx::read_model(&std::fs::read(&model).unwrap()).unwrap()).unwrap();
+    let again =
+        motus_models::onnx::model_card(&motus_models::onnx::read_model(&std::fs::read(&model).unwrap()).unwrap())
+            .unwrap();
     assert!((again.calibration.unwrap().temperature - c.temperature).abs() < 1e-4);
 
     // A random model's scores say nothing: the fit runs to the edge and the card is left alone.
@@ -261,7 +346,9 @@ fn card_calibrate_stores_a_temperature_that_eval_then_applies() {
     let (m, l) = (random.to_str().unwrap(), list.to_str().unwrap());
     let err = failure(&motus(&["card", "calibrate", m, "--data", l, "--protocol", "clips=2"]));
     assert!(err.contains("edge of the allowed temperatures"), "{err}");
-    let card = motus_models::onnx::model_card(&motus_models::onnx::read_model(&std::fs::read(&random).unwrap()).unwrap()).unwrap();
+    let card =
+        motus_models::onnx::model_card(&motus_models::onnx::read_model(&std::fs::read(&random).unwrap()).unwrap())
+            .unwrap();
     assert!(card.calibration.is_none());
     // A folder without val.txt: the error asks for a validation list.
     let err = failure(&motus(&["card", "calibrate", m, "--data", dir.path().to_str().unwrap()]));
@@ -290,14 +377,21 @@ fn consistency_checks_mirror_and_reversal_without_labels() {
     let r = json(&motus(&["eval", "--model", m, "--data", l, "--consistency", "mirror,reverse", "--json"]));
     assert_eq!(r["videos"], 12, "{r}");
     let transforms = r["transforms"].as_array().unwrap();
-    assert_eq!(transforms.iter().map(|t| t["transform"].as_str().unwrap()).collect::<Vec<_>>(), vec!["mirror", "reverse"]);
+    assert_eq!(
+        transforms.iter().map(|t| t["transform"].as_str().unwrap()).collect::<Vec<_>>(),
+        vec!["mirror", "reverse"]
+    );
     for t in transforms {
         let clips = t["per_clip"].as_array().unwrap();
         assert_eq!(clips.len(), 12);
         // Every tally is what its clips say.
         let comparable = clips.iter().filter(|c| !c["expected"].is_null()).count();
         let agree = clips.iter().filter(|c| !c["expected"].is_null() && c["expected"] == c["transformed"]).count();
-        assert_eq!((t["comparable"].as_u64().unwrap() as usize, t["agree"].as_u64().unwrap() as usize), (comparable, agree), "{t}");
+        assert_eq!(
+            (t["comparable"].as_u64().unwrap() as usize, t["agree"].as_u64().unwrap() as usize),
+            (comparable, agree),
+            "{t}"
+        );
         for c in clips {
             let top = c["top"].as_str().unwrap();
             let expected = c["expected"].as_str();
@@ -305,7 +399,9 @@ fn consistency_checks_mirror_and_reversal_without_labels() {
                 ("mirror", "walk_left") => assert_eq!(expected, Some("walk_right")),
                 ("reverse", "approach") => assert_eq!(expected, Some("recede")),
                 ("reverse", "fall_down") => assert_eq!(expected, None),
-                ("mirror", other) if !other.starts_with("walk") && !other.starts_with("spin") => assert_eq!(expected, Some(other)),
+                ("mirror", other) if !other.starts_with("walk") && !other.starts_with("spin") => {
+                    assert_eq!(expected, Some(other))
+                }
                 _ => {}
             }
         }
@@ -313,15 +409,19 @@ fn consistency_checks_mirror_and_reversal_without_labels() {
     // A plain list of paths (no labels) works too; bad transforms and lists are refused.
     let plain = dir.path().join("plain.txt");
     std::fs::write(&plain, "# two clips\ns/videos/idle/idle_0000.y4m\ns/videos/jump/jump_0000.y4m\n").unwrap();
-    let r = json(&motus(&["eval", "--model", m, "--data", plain.to_str().unwrap(), "--consistency", "mirror", "--json"]));
+    let r =
+        json(&motus(&["eval", "--model", m, "--data", plain.to_str().unwrap(), "--consistency", "mirror", "--json"]));
     assert_eq!(r["transforms"][0]["clips"], 2, "{r}");
-    assert!(failure(&motus(&["eval", "--model", m, "--data", l, "--consistency", "upside-down"])).contains("\"upside-down\" is not a transform"));
+    assert!(failure(&motus(&["eval", "--model", m, "--data", l, "--consistency", "upside-down"]))
+        .contains("\"upside-down\" is not a transform"));
     let empty = dir.path().join("empty.txt");
     std::fs::write(&empty, "# nothing\n").unwrap();
-    assert!(failure(&motus(&["eval", "--model", m, "--data", empty.to_str().unwrap(), "--consistency", "mirror"])).contains("names no videos"));
+    assert!(failure(&motus(&["eval", "--model", m, "--data", empty.to_str().unwrap(), "--consistency", "mirror"]))
+        .contains("names no videos"));
     // A video that cannot be read is named, not fatal.
     std::fs::write(&plain, "s/videos/idle/idle_0000.y4m\nmissing.y4m\n").unwrap();
-    let r = json(&motus(&["eval", "--model", m, "--data", plain.to_str().unwrap(), "--consistency", "reverse", "--json"]));
+    let r =
+        json(&motus(&["eval", "--model", m, "--data", plain.to_str().unwrap(), "--consistency", "reverse", "--json"]));
     assert_eq!(r["unreadable"].as_array().unwrap().len(), 1, "{r}");
 }
 
@@ -332,7 +432,11 @@ fn bench_alerts_counts_false_alerts_and_names_bad_lists() {
     let model = dir.path().join("m.onnx");
     write_model(&model, labels(), 5, true);
     let list = dir.path().join("clips.tsv");
-    std::fs::write(&list, "path\tscene\tallowed\ns/videos/jump/jump_0000.y4m\ta jump\t-\ns/videos/wave/wave_0000.y4m\ta wave\twave\n").unwrap();
+    std::fs::write(
+        &list,
+        "path\tscene\tallowed\ns/videos/jump/jump_0000.y4m\ta jump\t-\ns/videos/wave/wave_0000.y4m\ta wave\twave\n",
+    )
+    .unwrap();
     let (m, l) = (model.to_str().unwrap(), list.to_str().unwrap());
     let r = json(&motus(&["bench", "alerts", "--clips", l, "--model", m, "--json"]));
     assert_eq!(r["clips"], 2, "{r}");
@@ -341,7 +445,8 @@ fn bench_alerts_counts_false_alerts_and_names_bad_lists() {
     assert!((r["minutes"].as_f64().unwrap() - minutes).abs() < 1e-9);
     assert!(per_clip.iter().all(|c| c["frames"] == 16), "{r}");
     // Every alert on the first clip is false; on the second only non-wave ones are.
-    let false_alerts: usize = per_clip.iter().map(|c| c["alerts"].as_array().unwrap().iter().filter(|a| a["allowed"] == false).count()).sum();
+    let false_alerts: usize =
+        per_clip.iter().map(|c| c["alerts"].as_array().unwrap().iter().filter(|a| a["allowed"] == false).count()).sum();
     assert_eq!(r["false_alerts"].as_u64().unwrap() as usize, false_alerts);
     for a in per_clip[0]["alerts"].as_array().unwrap() {
         assert_eq!(a["allowed"], false, "{a}");
@@ -356,15 +461,41 @@ fn bench_alerts_counts_false_alerts_and_names_bad_lists() {
     let r = json(&motus(&["bench", "alerts", "--clips", l, "--model", m, "--config", c, "--json"]));
     let rate = r["false_alerts_per_minute"].as_f64().unwrap();
     assert!(rate > 0.0 && (r["threshold"].as_f64().unwrap() - 0.01).abs() < 1e-6, "{r}");
-    let out = motus(&["bench", "alerts", "--clips", l, "--model", m, "--config", c, "--json", "--max-false-per-minute", &format!("{}", rate + 0.01)]);
+    let out = motus(&[
+        "bench",
+        "alerts",
+        "--clips",
+        l,
+        "--model",
+        m,
+        "--config",
+        c,
+        "--json",
+        "--max-false-per-minute",
+        &format!("{}", rate + 0.01),
+    ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = motus(&["bench", "alerts", "--clips", l, "--model", m, "--config", c, "--json", "--max-false-per-minute", &format!("{}", rate * 0.9)]);
+    let out = motus(&[
+        "bench",
+        "alerts",
+        "--clips",
+        l,
+        "--model",
+        m,
+        "--config",
+        c,
+        "--json",
+        "--max-false-per-minute",
+        &format!("{}", rate * 0.9),
+    ]);
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("exceed the budget"));
     assert!(serde_json::from_slice::<serde_json::Value>(&out.stdout).is_ok(), "the report is still printed");
-    assert!(failure(&motus(&["bench", "alerts", "--clips", l, "--model", m, "--max-false-per-minute=-1"])).contains("must be a number"));
+    assert!(failure(&motus(&["bench", "alerts", "--clips", l, "--model", m, "--max-false-per-minute=-1"]))
+        .contains("must be a number"));
     // Bad lists and missing clips are named.
     std::fs::write(&list, "file\tok\n").unwrap();
-    assert!(failure(&motus(&["bench", "alerts", "--clips", l, "--model", m])).contains("must name the columns `path` and `allowed`"));
+    assert!(failure(&motus(&["bench", "alerts", "--clips", l, "--model", m]))
+        .contains("must name the columns `path` and `allowed`"));
     std::fs::write(&list, "path\tallowed\nnot-there.mp4\t-\n").unwrap();
     assert!(failure(&motus(&["bench", "alerts", "--clips", l, "--model", m])).contains("not-there.mp4"));
 }

@@ -9,7 +9,8 @@ fn motus(args: &[&str]) -> Output {
 
 fn json_of(out: &Output) -> serde_json::Value {
     assert!(out.status.success(), "motus failed: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 /// `$MOTUS_MIDDLEBURY` or the repository's copy (`tests/data/middlebury`); missing data fails the test.
@@ -17,7 +18,11 @@ fn middlebury() -> PathBuf {
     let dir = std::env::var_os("MOTUS_MIDDLEBURY")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/middlebury")));
-    assert!(dir.join("RubberWhale/flow10.flo").is_file(), "Middlebury data not found in {} (set MOTUS_MIDDLEBURY)", dir.display());
+    assert!(
+        dir.join("RubberWhale/flow10.flo").is_file(),
+        "Middlebury data not found in {} (set MOTUS_MIDDLEBURY)",
+        dir.display()
+    );
     dir
 }
 
@@ -31,8 +36,18 @@ fn one_pair_writes_flo_and_picture() {
     let dir = tempfile::tempdir().unwrap();
     let (flo, png) = (dir.path().join("out.flo"), dir.path().join("vis.png"));
     let r = json_of(&motus(&[
-        "flow", s(&m.join("Dimetrodon/frame10.png")), s(&m.join("Dimetrodon/frame11.png")),
-        "-o", s(&flo), "--png", s(&png), "--backend", "cpu", "--preset", "edge", "--json",
+        "flow",
+        s(&m.join("Dimetrodon/frame10.png")),
+        s(&m.join("Dimetrodon/frame11.png")),
+        "-o",
+        s(&flo),
+        "--png",
+        s(&png),
+        "--backend",
+        "cpu",
+        "--preset",
+        "edge",
+        "--json",
     ]));
     assert_eq!((r["width"].as_u64(), r["height"].as_u64()), (Some(584), Some(388)));
     let field = motus::flow::flo::read_flo(&flo).unwrap();
@@ -49,7 +64,17 @@ fn eval_reports_the_documented_fields() {
     for seq in ["RubberWhale", "Dimetrodon"] {
         std::os::unix::fs::symlink(m.join(seq), dir.path().join(seq)).unwrap();
     }
-    let r = json_of(&motus(&["flow", "eval", "--middlebury", s(dir.path()), "--backend", "cpu", "--preset", "edge", "--json"]));
+    let r = json_of(&motus(&[
+        "flow",
+        "eval",
+        "--middlebury",
+        s(dir.path()),
+        "--backend",
+        "cpu",
+        "--preset",
+        "edge",
+        "--json",
+    ]));
     assert_eq!(r["per_sequence"].as_object().unwrap().len(), 2, "{r}");
     let mean = r["mean_epe"].as_f64().unwrap();
     assert!(mean > 0.0 && mean < 0.35, "{r}");
@@ -62,7 +87,15 @@ fn bad_pairs_are_explained() {
     let dir = tempfile::tempdir().unwrap();
     let small = dir.path().join("small.png");
     image::RgbImage::new(40, 30).save(&small).unwrap();
-    let out = motus(&["flow", s(&m.join("Venus/frame10.png")), s(&small), "-o", s(&dir.path().join("x.flo")), "--backend", "cpu"]);
+    let out = motus(&[
+        "flow",
+        s(&m.join("Venus/frame10.png")),
+        s(&small),
+        "-o",
+        s(&dir.path().join("x.flo")),
+        "--backend",
+        "cpu",
+    ]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("420") && err.contains("40"), "size mismatch names both sizes: {err}");
@@ -77,7 +110,21 @@ fn extract_is_resumable_and_reports_broken_videos() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let flows = dir.path().join("flow");
-    let synth = motus(&["synth", "--out", s(&data), "--videos-per-class", "1", "--seed", "2", "--frames", "16", "--size", "64x64", "--splits", "0,0,100"]);
+    let synth = motus(&[
+        "synth",
+        "--out",
+        s(&data),
+        "--videos-per-class",
+        "1",
+        "--seed",
+        "2",
+        "--frames",
+        "16",
+        "--size",
+        "64x64",
+        "--splits",
+        "0,0,100",
+    ]);
     assert!(synth.status.success(), "{}", String::from_utf8_lossy(&synth.stderr));
     let list = data.join("test.txt");
     let args = ["flow", "extract", "--data", s(&list), "--out", s(&flows), "--backend", "cpu", "--json"];
@@ -95,7 +142,8 @@ fn extract_is_resumable_and_reports_broken_videos() {
     assert_eq!(r["extracted"], 0);
 
     // A broken video is reported and fails the run; the others stay done.
-    let first = std::fs::read_to_string(&list).unwrap().lines().next().unwrap().split_whitespace().next().unwrap().to_string();
+    let first =
+        std::fs::read_to_string(&list).unwrap().lines().next().unwrap().split_whitespace().next().unwrap().to_string();
     std::fs::write(data.join(&first), "YUV4MPEG2 W64 H64 F25:1\nFRAME\ncut").unwrap();
     let stale = flows.join(Path::new(&first).with_extension(""));
     std::fs::remove_dir_all(&stale).unwrap();
@@ -122,15 +170,31 @@ fn gpu_backend_matches_the_cpu_from_the_command_line() {
     for backend in ["cpu", "gpu"] {
         let flo = dir.path().join(format!("{backend}.flo"));
         let r = json_of(&motus(&[
-            "flow", s(&m.join("RubberWhale/frame10.png")), s(&m.join("RubberWhale/frame11.png")),
-            "-o", s(&flo), "--backend", backend, "--preset", "edge", "--threads", "1", "--json",
+            "flow",
+            s(&m.join("RubberWhale/frame10.png")),
+            s(&m.join("RubberWhale/frame11.png")),
+            "-o",
+            s(&flo),
+            "--backend",
+            backend,
+            "--preset",
+            "edge",
+            "--threads",
+            "1",
+            "--json",
         ]));
         assert!(r["engine"].as_str().unwrap().starts_with(&format!("tvl1-{backend}")), "{r}");
         fields.push(motus::flow::flo::read_flo(&flo).unwrap());
     }
     let (c, g) = (&fields[0], &fields[1]);
     let n = c.u.len() as f64;
-    let mean_epd = c.u.iter().zip(&c.v).zip(g.u.iter().zip(&g.v)).map(|((a, b), (x, y))| (((a - x).powi(2) + (b - y).powi(2)) as f64).sqrt()).sum::<f64>() / n;
+    let mean_epd =
+        c.u.iter()
+            .zip(&c.v)
+            .zip(g.u.iter().zip(&g.v))
+            .map(|((a, b), (x, y))| (((a - x).powi(2) + (b - y).powi(2)) as f64).sqrt())
+            .sum::<f64>()
+            / n;
     assert!(mean_epd <= 0.01, "GPU and CPU differ by {mean_epd} px on average");
 }
 

@@ -106,7 +106,8 @@ fn card_set_records_the_frame_rate_and_refuses_bad_ones() {
     write_model(&model, true);
     let m = model.to_str().unwrap();
     let before = std::fs::read(&model).unwrap();
-    let info = |path: &str| -> serde_json::Value { serde_json::from_slice(&motus(&["info", path, "--json"]).stdout).unwrap() };
+    let info =
+        |path: &str| -> serde_json::Value { serde_json::from_slice(&motus(&["info", path, "--json"]).stdout).unwrap() };
     assert_eq!(info(m)["fps"], serde_json::Value::Null, "a fresh export records no rate");
     let out = motus(&["card", "set", m, "--fps", "12.5"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -137,5 +138,9 @@ fn card_set_records_the_frame_rate_and_refuses_bad_ones() {
     let bare = dir.path().join("bare.onnx");
     write_model(&bare, false);
     let out = motus(&["card", "set", bare.to_str().unwrap(), "--fps", "30"]);
-    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("embedded"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("embedded"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -28,13 +28,39 @@ fn quant_writes_an_int8_model_with_its_card_and_report() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let d = data.to_str().unwrap();
-    let o = motus(&["synth", "--out", d, "--videos-per-class", "1", "--seed", "5", "--splits", "0,0,100", "--frames", "24"]);
+    let o = motus(&[
+        "synth",
+        "--out",
+        d,
+        "--videos-per-class",
+        "1",
+        "--seed",
+        "5",
+        "--splits",
+        "0,0,100",
+        "--frames",
+        "24",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let list = data.join("test.txt");
     let out = dir.path().join("int8.onnx");
     let o = motus(&[
-        "quant", "--model", bundled().to_str().unwrap(), "--calib", list.to_str().unwrap(), "--calib-clips", "4",
-        "--val", list.to_str().unwrap(), "--max-drop", "100", "--out", out.to_str().unwrap(), "--workers", "2", "--json",
+        "quant",
+        "--model",
+        bundled().to_str().unwrap(),
+        "--calib",
+        list.to_str().unwrap(),
+        "--calib-clips",
+        "4",
+        "--val",
+        list.to_str().unwrap(),
+        "--max-drop",
+        "100",
+        "--out",
+        out.to_str().unwrap(),
+        "--workers",
+        "2",
+        "--json",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -53,7 +79,15 @@ fn quant_writes_an_int8_model_with_its_card_and_report() {
     assert!(info["evaluations"].as_array().is_none_or(|e| e.is_empty()), "the float file's evaluations are not copied");
 
     // The same model again: refused before any clip is built.
-    let again = motus(&["quant", "--model", out.to_str().unwrap(), "--calib", list.to_str().unwrap(), "--out", dir.path().join("x.onnx").to_str().unwrap()]);
+    let again = motus(&[
+        "quant",
+        "--model",
+        out.to_str().unwrap(),
+        "--calib",
+        list.to_str().unwrap(),
+        "--out",
+        dir.path().join("x.onnx").to_str().unwrap(),
+    ]);
     assert!(!again.status.success());
     assert!(stderr(&again).contains("already quantized"), "{}", stderr(&again));
 }
@@ -65,8 +99,14 @@ fn quant_refuses_bad_arguments_with_a_clear_message() {
     for (args, needle) in [
         (vec!["quant", "--model", m, "--out", "/tmp/never.onnx"], "--calib LIST is needed"),
         (vec!["quant", "--model", m, "--out", "/tmp/never.onnx", "--calib", "x", "--max-drop=-1"], "--max-drop"),
-        (vec!["quant", "--model", m, "--out", "/tmp/never.onnx", "--calib", "x", "--calib-clips", "0"], "empty calibration set"),
-        (vec!["quant", "--model", m, "--out", "/tmp/never.onnx", "--calib", "/nonexistent/list.txt"], "no such list file"),
+        (
+            vec!["quant", "--model", m, "--out", "/tmp/never.onnx", "--calib", "x", "--calib-clips", "0"],
+            "empty calibration set",
+        ),
+        (
+            vec!["quant", "--model", m, "--out", "/tmp/never.onnx", "--calib", "/nonexistent/list.txt"],
+            "no such list file",
+        ),
         (vec!["quant", "--model", m, "--out", "/tmp/never.onnx", "--observer", "kl"], "expected minmax"),
     ] {
         let o = motus(&args);

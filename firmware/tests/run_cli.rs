@@ -47,7 +47,10 @@ fn sigterm_stops_the_runtime_cleanly_and_alerts_reach_stdout() {
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("stopped after"), "{stderr}");
     // The start says what the model's card records (here: nothing measured).
-    assert!(stderr.contains("model measured (its card): no accuracy recorded; no false-alert rate on footage recorded"), "{stderr}");
+    assert!(
+        stderr.contains("model measured (its card): no accuracy recorded; no false-alert rate on footage recorded"),
+        "{stderr}"
+    );
     // A card without a frame rate runs as before, with one warning saying so.
     assert_eq!(stderr.matches("has no frame rate (fps)").count(), 1, "{stderr}");
     assert!(!stderr.contains("XDG_RUNTIME_DIR"), "{stderr}");
@@ -56,7 +59,10 @@ fn sigterm_stops_the_runtime_cleanly_and_alerts_reach_stdout() {
     assert!(alerts.len() >= 11, "{stdout}\n{stderr}");
     assert!(alerts.iter().all(|a| a["source"] == "synthetic:7" && a["model_sha256"].as_str().unwrap().len() == 64));
     // Delivered before exit: nothing left in the stdout queue of the outbox.
-    let left = std::fs::read_dir(dir.path().join("ob/stdout")).unwrap().filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "json")).count();
+    let left = std::fs::read_dir(dir.path().join("ob/stdout"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "json"))
+        .count();
     assert_eq!(left, 0);
 }
 
@@ -68,7 +74,8 @@ fn bad_config_and_missing_model_are_refused_clearly() {
     let out = motus().args(["run", "--config", cfg.to_str().unwrap()]).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("window.stride"));
-    let out = motus().args(["demo", "--seconds", "1"]).env("MOTUS_MODEL", dir.path().join("absent.onnx")).output().unwrap();
+    let out =
+        motus().args(["demo", "--seconds", "1"]).env("MOTUS_MODEL", dir.path().join("absent.onnx")).output().unwrap();
     assert!(!out.status.success());
     let e = String::from_utf8_lossy(&out.stderr);
     assert!(e.contains("absent.onnx") && e.contains("MOTUS_MODEL"), "{e}");
@@ -112,12 +119,24 @@ fn check_validates_config_and_model_without_running() {
         std::fs::write(&cfg, "[source]\nkind = \"nokhwa\"\n").unwrap();
         let out = run(&["--model", model.to_str().unwrap()]);
         assert!(!out.status.success());
-        assert!(String::from_utf8_lossy(&out.stderr).contains("--features nokhwa"), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("--features nokhwa"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     #[cfg(feature = "v4l")]
     {
-        std::fs::write(&cfg, "[source]\nkind = \"v4l2\"\ndevice = \"/dev/video-motus-test\"\n[output]\noutbox_dir = \"ob\"\n").unwrap();
+        std::fs::write(
+            &cfg,
+            "[source]\nkind = \"v4l2\"\ndevice = \"/dev/video-motus-test\"\n[output]\noutbox_dir = \"ob\"\n",
+        )
+        .unwrap();
         let out = run(&["--model", model.to_str().unwrap()]);
-        assert!(out.status.success(), "a V4L2 camera is accepted by the default build: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "a V4L2 camera is accepted by the default build: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }

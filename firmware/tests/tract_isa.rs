@@ -7,9 +7,9 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use motus::tract_isa::{avoid_faulty_kernels, KernelChoice, TRACT_ISA_VAR};
 #[cfg(target_arch = "x86_64")]
 use motus::tract_isa::NO_AMX_INT8;
+use motus::tract_isa::{avoid_faulty_kernels, KernelChoice, TRACT_ISA_VAR};
 
 fn zoo(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/zoo").join(name)
@@ -19,7 +19,10 @@ fn zoo(name: &str) -> PathBuf {
 /// `TRACT_CPU_ISA` (None: unset).
 fn int8_kernels(env: Option<&str>) -> Vec<String> {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_motus"));
-    cmd.args(["bench", "quant", "--reps", "1", "--model"]).arg(zoo("motus-synth-twostream.onnx")).arg("--int8").arg(zoo("motus-synth-twostream.int8.onnx"));
+    cmd.args(["bench", "quant", "--reps", "1", "--model"])
+        .arg(zoo("motus-synth-twostream.onnx"))
+        .arg("--int8")
+        .arg(zoo("motus-synth-twostream.int8.onnx"));
     match env {
         Some(v) => cmd.env(TRACT_ISA_VAR, v),
         None => cmd.env_remove(TRACT_ISA_VAR),
@@ -27,7 +30,8 @@ fn int8_kernels(env: Option<&str>) -> Vec<String> {
     let o = cmd.output().expect("motus runs");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let kernels: Vec<String> = j["int8"][0]["kernels"].as_array().unwrap().iter().map(|k| k.as_str().unwrap().to_string()).collect();
+    let kernels: Vec<String> =
+        j["int8"][0]["kernels"].as_array().unwrap().iter().map(|k| k.as_str().unwrap().to_string()).collect();
     assert!(!kernels.is_empty(), "{j}");
     kernels
 }
@@ -49,7 +53,10 @@ fn amx_int8_kernels_are_off_unless_the_user_sets_tract_cpu_isa() {
     assert!(kernels.iter().any(|k| k.contains("i32")), "the int8 model runs int8 kernels: {kernels:?}");
     // A user's own edit is used instead: without VNNI (and AMX) int8 falls to AVX2's kernels.
     let kernels = int8_kernels(Some("-avx512vnni,-amx-int8"));
-    assert!(kernels.iter().all(|k| !k.contains("avx512vnni") && !k.contains("amx")), "the user's edit was not applied: {kernels:?}");
+    assert!(
+        kernels.iter().all(|k| !k.contains("avx512vnni") && !k.contains("amx")),
+        "the user's edit was not applied: {kernels:?}"
+    );
 }
 
 #[cfg(not(target_arch = "x86_64"))]

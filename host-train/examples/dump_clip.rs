@@ -15,11 +15,26 @@ fn main() -> anyhow::Result<()> {
     let spec = motus_models::default_for("two-stream", 12)?;
     let g0 = spec.lower()?;
     let mut card = motus_models::ModelCard::for_spec(&spec, &g0, (0..12).map(|i| i.to_string()).collect());
-    let flow = motus::flow::FlowConfig { algorithm: "tvl1".into(), params: motus::flow::TvL1Params::edge(), bound: 20.0, stack_len: 10, mean_subtraction: true };
+    let flow = motus::flow::FlowConfig {
+        algorithm: "tvl1".into(),
+        params: motus::flow::TvL1Params::edge(),
+        bound: 20.0,
+        stack_len: 10,
+        mean_subtraction: true,
+    };
     card.flow = Some(flow.to_card());
     let g = ClipGeometry::from_card(&card)?;
     let cache = data.join("flow-cache");
-    let (videos, _) = load_split(&ds, "train", card.input.resize_short, Some((&flow, cache.as_path())), g.window_len, None, 1, "load")?;
+    let (videos, _) = load_split(
+        &ds,
+        "train",
+        card.input.resize_short,
+        Some((&flow, cache.as_path())),
+        g.window_len,
+        None,
+        1,
+        "load",
+    )?;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
     for (vi, v) in videos.iter().enumerate() {
         let mut outs: Vec<Vec<f32>> = g.input_lens().iter().map(|&l| vec![0.0; l]).collect();
@@ -38,7 +53,11 @@ fn main() -> anyhow::Result<()> {
             for c in 0..2 {
                 for i in 0..plane {
                     let val = outs[1][(2 * l + c) * plane + i];
-                    strip.put_pixel((l * n + i % n) as u32, (c * n + i / n) as u32, image::Luma([((val * 4.0 + 1.0) * 127.5).clamp(0.0, 255.0) as u8]));
+                    strip.put_pixel(
+                        (l * n + i % n) as u32,
+                        (c * n + i / n) as u32,
+                        image::Luma([((val * 4.0 + 1.0) * 127.5).clamp(0.0, 255.0) as u8]),
+                    );
                 }
             }
         }

@@ -47,7 +47,11 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
     }
     anyhow::ensure!(a.batch > 0 && a.steps > 0, "--batch and --steps must be at least 1");
     let mut specs = Vec::new();
-    let names: Vec<String> = if a.archs.is_empty() && a.spec.is_empty() { ARCH_NAMES.iter().map(|s| s.to_string()).collect() } else { a.archs.clone() };
+    let names: Vec<String> = if a.archs.is_empty() && a.spec.is_empty() {
+        ARCH_NAMES.iter().map(|s| s.to_string()).collect()
+    } else {
+        a.archs.clone()
+    };
     for n in &names {
         specs.push((n.clone(), default_for(n, 10)?));
     }
@@ -60,8 +64,10 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
         tch::manual_seed(0);
         let graph = spec.lower()?;
         let net = IrNet::new(graph.clone(), device, 0);
-        let params: Vec<(String, Tensor)> = net.var_store().variables().into_iter().filter(|(_, t)| t.requires_grad()).collect();
-        let mut opt = Optimizer::new(OptimizerKind::Adamw { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 1e-4 }, params);
+        let params: Vec<(String, Tensor)> =
+            net.var_store().variables().into_iter().filter(|(_, t)| t.requires_grad()).collect();
+        let mut opt =
+            Optimizer::new(OptimizerKind::Adamw { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 1e-4 }, params);
         let inputs: Vec<(String, Tensor)> = graph
             .inputs
             .iter()

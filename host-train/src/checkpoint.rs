@@ -107,7 +107,9 @@ impl Checkpoint {
         let views: Vec<(String, TensorView<'_>)> = owned
             .iter()
             .map(|(k, (shape, bytes))| {
-                TensorView::new(Dtype::F32, shape.clone(), bytes).map(|v| (k.clone(), v)).map_err(|e| format!("{k}: {e:?}"))
+                TensorView::new(Dtype::F32, shape.clone(), bytes)
+                    .map(|v| (k.clone(), v))
+                    .map_err(|e| format!("{k}: {e:?}"))
             })
             .collect::<Result<_, _>>()?;
         let mut meta = HashMap::new();
@@ -152,7 +154,8 @@ impl Checkpoint {
                 }
             }
         }
-        let graph = graph_for(&card, graph_kind).map_err(|msg| CheckpointError::Card { path: path.to_path_buf(), msg })?;
+        let graph =
+            graph_for(&card, graph_kind).map_err(|msg| CheckpointError::Card { path: path.to_path_buf(), msg })?;
         crate::net::check_weights(&graph.params, &weights)
             .map_err(|e| CheckpointError::Weights { path: path.to_path_buf(), msg: e.to_string() })?;
         Ok(Checkpoint { card, graph: graph_kind, weights, state, train })
@@ -171,9 +174,8 @@ impl Checkpoint {
 
     /// Writes atomically: temporary file, fsync, rename, fsync of the folder.
     pub fn save(&self, path: &Path) -> Result<(), CheckpointError> {
-        let bytes = self
-            .to_bytes()
-            .map_err(|msg| CheckpointError::Weights { path: path.to_path_buf(), msg })?;
-        motus::atomic::write_atomic(path, &bytes).map_err(|source| CheckpointError::Write { path: path.to_path_buf(), source })
+        let bytes = self.to_bytes().map_err(|msg| CheckpointError::Weights { path: path.to_path_buf(), msg })?;
+        motus::atomic::write_atomic(path, &bytes)
+            .map_err(|source| CheckpointError::Write { path: path.to_path_buf(), source })
     }
 }

@@ -23,7 +23,14 @@ pub struct SplitAccuracy {
 }
 
 /// Evaluates `net` on `videos`: `views` TSN clips per video, centre crop, probabilities averaged.
-pub fn evaluate(net: &IrNet, videos: &[VideoData], g: &ClipGeometry, views: u32, batch: usize, subset: &[usize]) -> anyhow::Result<SplitAccuracy> {
+pub fn evaluate(
+    net: &IrNet,
+    videos: &[VideoData],
+    g: &ClipGeometry,
+    views: u32,
+    batch: usize,
+    subset: &[usize],
+) -> anyhow::Result<SplitAccuracy> {
     let classes = net.graph().num_classes();
     let mut items = Vec::new();
     for (vi, v) in videos.iter().enumerate() {
@@ -73,13 +80,29 @@ pub fn evaluate(net: &IrNet, videos: &[VideoData], g: &ClipGeometry, views: u32,
 }
 
 /// Loads `ds` (flow from the cache beside it) and evaluates a checkpoint on it.
-pub fn evaluate_checkpoint(ckpt: &Checkpoint, ds: &Dataset, views: u32, device: &str, workers: usize, subset: &[usize]) -> anyhow::Result<SplitAccuracy> {
+pub fn evaluate_checkpoint(
+    ckpt: &Checkpoint,
+    ds: &Dataset,
+    views: u32,
+    device: &str,
+    workers: usize,
+    subset: &[usize],
+) -> anyhow::Result<SplitAccuracy> {
     let device = crate::train::parse_device(device)?;
     let graph = ckpt.lower().map_err(|e| anyhow::anyhow!(e))?;
     let net = IrNet::with_weights(graph, &ckpt.weights, device)?;
     let g = ClipGeometry::from_card(&ckpt.card)?;
     let flow = ckpt.card.flow.as_ref().map(motus::flow::FlowConfig::from_card).transpose()?;
     let cache = ds.root.join("flow-cache");
-    let (videos, _) = load_split(ds, "eval", ckpt.card.input.resize_short, flow.as_ref().map(|f| (f, cache.as_path())), g.window_len, None, workers, "loading")?;
+    let (videos, _) = load_split(
+        ds,
+        "eval",
+        ckpt.card.input.resize_short,
+        flow.as_ref().map(|f| (f, cache.as_path())),
+        g.window_len,
+        None,
+        workers,
+        "loading",
+    )?;
     evaluate(&net, &videos, &g, views, 16, subset)
 }

@@ -136,9 +136,11 @@ fn train_args(a: &ExperimentArgs, spec: &Path, out: &Path, epochs: u32, extra: &
 pub fn run(a: ExperimentArgs) -> anyhow::Result<()> {
     let ds_train = motus::dataset::Dataset::open_split(&a.data, "train")?;
     let labels: Vec<String> = ds_train.classes.names().to_vec();
-    let ds_test = motus::dataset::Dataset::open_split(&a.data, "test").context("the experiment evaluates on the test split")?;
+    let ds_test =
+        motus::dataset::Dataset::open_split(&a.data, "test").context("the experiment evaluates on the test split")?;
     anyhow::ensure!(!ds_test.entries.is_empty(), "the test split is empty");
-    let archs: Vec<String> = if a.archs.is_empty() { ARCH_NAMES.iter().map(|s| s.to_string()).collect() } else { a.archs.clone() };
+    let archs: Vec<String> =
+        if a.archs.is_empty() { ARCH_NAMES.iter().map(|s| s.to_string()).collect() } else { a.archs.clone() };
     std::fs::create_dir_all(&a.out)?;
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
@@ -151,7 +153,8 @@ pub fn run(a: ExperimentArgs) -> anyhow::Result<()> {
         let spec_path = a.out.join(format!("{arch}.spec.json"));
         std::fs::write(&spec_path, serde_json::to_string_pretty(&spec_json)?)?;
         let run_dir = a.out.join(arch);
-        let resume = |dir: &Path| if dir.join("last.safetensors").exists() { vec!["--resume".to_string()] } else { vec![] };
+        let resume =
+            |dir: &Path| if dir.join("last.safetensors").exists() { vec!["--resume".to_string()] } else { vec![] };
         if arch == "i3d" {
             let twin_dir = a.out.join("i3d-2d-twin");
             let mut extra = resume(&twin_dir);

@@ -12,7 +12,10 @@ use std::collections::HashMap;
 /// Inflates `weights2d` into weights for the 3D parameter list `params3d`: 5-D conv weights
 /// `[O, I, kt, kh, kw]` = the 2D `[O, I, kh, kw]` repeated `kt` times and divided by `kt`;
 /// everything else copied. Fails on a missing or misshapen 2D parameter.
-pub fn inflate(params3d: &[ParamSpec], weights2d: &HashMap<String, Vec<f32>>) -> Result<HashMap<String, Vec<f32>>, NetError> {
+pub fn inflate(
+    params3d: &[ParamSpec],
+    weights2d: &HashMap<String, Vec<f32>>,
+) -> Result<HashMap<String, Vec<f32>>, NetError> {
     let mut out = HashMap::with_capacity(params3d.len());
     for p in params3d {
         let src = weights2d.get(&p.name).ok_or_else(|| NetError::MissingWeight(p.name.clone()))?;

@@ -56,7 +56,8 @@ pub fn run(args: InspectArgs) -> anyhow::Result<()> {
     let ds = Dataset::open_split(&args.data, &args.split)?.verified()?;
     let counts = ds.class_counts();
     let present: Vec<usize> = counts.iter().copied().filter(|&c| c > 0).collect();
-    let empty_classes: Vec<&str> = counts.iter().enumerate().filter(|(_, &c)| c == 0).map(|(i, _)| ds.classes.name(i)).collect();
+    let empty_classes: Vec<&str> =
+        counts.iter().enumerate().filter(|(_, &c)| c == 0).map(|(i, _)| ds.classes.name(i)).collect();
     let imbalance = match (present.iter().max(), present.iter().min()) {
         (Some(&max), Some(&min)) => max as f64 / min as f64,
         _ => f64::NAN,
@@ -93,7 +94,13 @@ pub fn run(args: InspectArgs) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());
     }
-    println!("{} split: {} videos, {} classes, {} frames", args.split, ds.entries.len(), ds.classes.len(), frames_total);
+    println!(
+        "{} split: {} videos, {} classes, {} frames",
+        args.split,
+        ds.entries.len(),
+        ds.classes.len(),
+        frames_total
+    );
     for (name, c) in ds.classes.names().iter().zip(&counts) {
         println!("  {name:<24} {c}");
     }
@@ -102,6 +109,9 @@ pub fn run(args: InspectArgs) -> anyhow::Result<()> {
         println!("classes with no videos: {}", empty_classes.join(", "));
     }
     println!("videos shorter than one clip ({} frames, padded): {}", clip.span(), short.len());
-    println!("clips per epoch: TSN ({} segments) {tsn_clips}, dense (window stride {}) {dense_clips}", args.segments, args.window_stride);
+    println!(
+        "clips per epoch: TSN ({} segments) {tsn_clips}, dense (window stride {}) {dense_clips}",
+        args.segments, args.window_stride
+    );
     Ok(())
 }

@@ -18,7 +18,9 @@ use tch::{nn, Device, Kind, Tensor};
 pub enum NetError {
     #[error("weights do not match the architecture: missing parameter {0:?}")]
     MissingWeight(String),
-    #[error("weights do not match the architecture: parameter {name:?} has {got} values, the spec wants shape {want:?}")]
+    #[error(
+        "weights do not match the architecture: parameter {name:?} has {got} values, the spec wants shape {want:?}"
+    )]
     WeightShape { name: String, want: Vec<usize>, got: usize },
     #[error("weights do not match the architecture: {0:?} is not a parameter of this network")]
     UnknownWeight(String),
@@ -112,7 +114,8 @@ impl IrNet {
         let root = vs.root();
         let mut params = HashMap::new();
         for (index, p) in graph.params.iter().enumerate() {
-            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            let mut rng =
+                rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
             let mut uniform = |path: &nn::Path, name: &str, dims: &[i64], lo: f64, up: f64| {
                 let values: Vec<f32> = (0..p.numel()).map(|_| rng.random_range(lo..up) as f32).collect();
                 let t = path.var(name, dims, nn::Init::Const(0.0));
@@ -223,10 +226,10 @@ impl IrNet {
     ) -> Result<HashMap<String, Tensor>, NetError> {
         let mut vals: HashMap<&str, Tensor> = HashMap::new();
         for decl in &self.graph.inputs {
-            let (_, t) = inputs.iter().find(|(n, _)| *n == decl.name).ok_or_else(|| NetError::Input {
-                name: decl.name.clone(),
-                msg: "not given".into(),
-            })?;
+            let (_, t) = inputs
+                .iter()
+                .find(|(n, _)| *n == decl.name)
+                .ok_or_else(|| NetError::Input { name: decl.name.clone(), msg: "not given".into() })?;
             let got = t.size();
             let want = &decl.shape;
             if got.len() != want.len() || got.iter().skip(1).zip(want.iter().skip(1)).any(|(g, w)| *g != *w as i64) {
@@ -255,7 +258,8 @@ impl IrNet {
     }
 
     fn value<'v>(&'v self, vals: &'v HashMap<&str, Tensor>, op: &Op, i: usize) -> Result<&'v Tensor, NetError> {
-        let name = op.inputs.get(i).ok_or_else(|| NetError::Op { op: op.name.clone(), msg: format!("input {i} missing") })?;
+        let name =
+            op.inputs.get(i).ok_or_else(|| NetError::Op { op: op.name.clone(), msg: format!("input {i} missing") })?;
         vals.get(name.as_str())
             .or_else(|| self.params.get(name))
             .ok_or_else(|| NetError::Op { op: op.name.clone(), msg: format!("reads unknown value {name:?}") })

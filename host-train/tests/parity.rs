@@ -85,7 +85,10 @@ fn check_parity(label: &str, spec: &ArchSpec) {
         assert_eq!(a.len(), batch * spec.num_classes(), "{label}");
         assert!(a.iter().all(|v| v.is_finite()), "{label}: non-finite logits {a:?}");
         let d = max_abs_diff(&a, &b);
-        eprintln!("{label:<28} batch {batch}: max |Δlogit| {d:.2e} (logit range ±{:.1})", a.iter().fold(0f32, |m, v| m.max(v.abs())));
+        eprintln!(
+            "{label:<28} batch {batch}: max |Δlogit| {d:.2e} (logit range ±{:.1})",
+            a.iter().fold(0f32, |m, v| m.max(v.abs()))
+        );
         assert!(d <= TOLERANCE, "{label} batch {batch}: tch and tract differ by {d}\ntch   {a:?}\ntract {b:?}");
     }
 }
@@ -125,8 +128,12 @@ fn training_mode_backpropagates_into_every_trainable_parameter() {
         let graph = spec.lower().unwrap();
         let net = IrNet::new(graph.clone(), Device::Cpu, 0);
         let xs = inputs(&graph, 2, 9);
-        let tensors: Vec<(String, Tensor)> =
-            xs.iter().map(|(n, s, d)| (n.clone(), Tensor::from_slice(d).reshape(s.iter().map(|&v| v as i64).collect::<Vec<_>>()))).collect();
+        let tensors: Vec<(String, Tensor)> = xs
+            .iter()
+            .map(|(n, s, d)| {
+                (n.clone(), Tensor::from_slice(d).reshape(s.iter().map(|&v| v as i64).collect::<Vec<_>>()))
+            })
+            .collect();
         let refs: Vec<(&str, &Tensor)> = tensors.iter().map(|(n, t)| (n.as_str(), t)).collect();
         let logits = net.forward(&refs, true).unwrap();
         let target = Tensor::from_slice(&[0i64, 1]);

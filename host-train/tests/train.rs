@@ -20,7 +20,15 @@ struct Cli {
 /// 12 classes × 2 videos, 40×40, 16 frames: one train and one val video per class.
 fn dataset(dir: &Path) -> PathBuf {
     let out = dir.join("synth");
-    let cfg = SynthConfig { width: 40, height: 40, frames: 16, videos_per_class: 2, splits: [50, 50, 0], seed: 3, ..Default::default() };
+    let cfg = SynthConfig {
+        width: 40,
+        height: 40,
+        frames: 16,
+        videos_per_class: 2,
+        splits: [50, 50, 0],
+        seed: 3,
+        ..Default::default()
+    };
     write_dataset(&cfg, &out, &mut |_, _| {}).unwrap();
     out
 }
@@ -36,7 +44,8 @@ fn spec_file(dir: &Path, variant: &str) -> PathBuf {
 }
 
 fn args(extra: &[&str]) -> TrainArgs {
-    let mut argv = vec!["train", "--batch", "4", "--workers", "2", "--threads", "1", "--device", "cpu", "--val-views", "2"];
+    let mut argv =
+        vec!["train", "--batch", "4", "--workers", "2", "--threads", "1", "--device", "cpu", "--val-views", "2"];
     argv.extend_from_slice(extra);
     Cli::try_parse_from(argv).unwrap().args
 }
@@ -69,18 +78,22 @@ fn a_two_stream_run_leaves_checkpoints_metrics_curves_and_an_exportable_model() 
     let png = image::open(out.join("curves.png")).unwrap();
     assert_eq!(png.width(), 640);
     // The flow cache was filled once (train + val) and is reused by a second run.
-    let data_report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("data.json")).unwrap()).unwrap();
+    let data_report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("data.json")).unwrap()).unwrap();
     assert_eq!(data_report["train"]["flow_extracted"], 12);
     // The synthetic dataset's actions.txt was read; windows stay anywhere unless asked.
     assert_eq!(data_report["train"]["action_spans"], 12);
-    let config: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("config.json")).unwrap()).unwrap();
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("config.json")).unwrap()).unwrap();
     assert_eq!(config["augment"]["action_windows"], false, "{config}");
     assert!(config["augment"]["slow_camera"].is_null(), "no slow camera unless asked: {config}");
     let out2 = dir.path().join("run2");
     run(&["--spec", &s(&spec), "--data", &s(&data), "--out", &s(&out2), "--epochs", "1", "--action-windows"]).unwrap();
-    let data_report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out2.join("data.json")).unwrap()).unwrap();
+    let data_report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out2.join("data.json")).unwrap()).unwrap();
     assert_eq!(data_report["train"]["flow_extracted"], 0);
-    let config: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out2.join("config.json")).unwrap()).unwrap();
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out2.join("config.json")).unwrap()).unwrap();
     assert_eq!(config["augment"]["action_windows"], true, "{config}");
 
     // Export the best checkpoint and run it in tract.
@@ -117,7 +130,20 @@ fn runs_repeat_for_a_seed_and_an_interrupted_run_resumes_exactly() {
     let data = dataset(dir.path());
     let spec = spec_file(dir.path(), "c3d");
     let s = |p: &Path| p.to_str().unwrap().to_string();
-    let base = |out: &Path| vec!["--spec".to_string(), s(&spec), "--data".into(), s(&data), "--out".into(), s(out), "--epochs".into(), "2".into(), "--optimizer".into(), "sgd".into()];
+    let base = |out: &Path| {
+        vec![
+            "--spec".to_string(),
+            s(&spec),
+            "--data".into(),
+            s(&data),
+            "--out".into(),
+            s(out),
+            "--epochs".into(),
+            "2".into(),
+            "--optimizer".into(),
+            "sgd".into(),
+        ]
+    };
     let strs = |v: &[String]| v.iter().map(String::as_str).collect::<Vec<_>>().join("\u{0}");
     let call = |v: Vec<String>| {
         let joined = strs(&v);
@@ -168,8 +194,22 @@ fn a_diverging_loss_stops_with_a_clear_message_and_keeps_the_last_good_checkpoin
     let good = std::fs::read(out.join("last.safetensors")).unwrap();
     let out2 = dir.path().join("run2");
     let e = run(&[
-        "--spec", &s(&spec), "--data", &s(&data), "--out", &s(&out2), "--epochs", "2", "--lr", "1e30", "--clip-grad", "0", "--optimizer", "sgd",
-        "--warmup-epochs", "0",
+        "--spec",
+        &s(&spec),
+        "--data",
+        &s(&data),
+        "--out",
+        &s(&out2),
+        "--epochs",
+        "2",
+        "--lr",
+        "1e30",
+        "--clip-grad",
+        "0",
+        "--optimizer",
+        "sgd",
+        "--warmup-epochs",
+        "0",
     ])
     .unwrap_err();
     let msg = format!("{e:#}");
@@ -194,7 +234,8 @@ fn dark_or_bright(dir: &Path, per_class: usize) -> PathBuf {
                 let rel = format!("videos/{split}_{label}_{i}.y4m");
                 let mut w = motus::media::create_video(&data.join(&rel), 32, 32, 25.0).unwrap();
                 for _ in 0..8 {
-                    let px = (0..32 * 32 * 3).map(|_| level.saturating_add_signed(rng.random_range(-30i8..=30))).collect();
+                    let px =
+                        (0..32 * 32 * 3).map(|_| level.saturating_add_signed(rng.random_range(-30i8..=30))).collect();
                     w.write_frame(&motus::frame::Frame::from_rgb(32, 32, px).unwrap()).unwrap();
                 }
                 w.finish().unwrap();
@@ -219,10 +260,14 @@ fn a_separable_toy_task_is_learnt_well_above_chance() {
     // Mean training loss of the last 4 of 12 epochs (one epoch's is noisy at batch 4).
     let train_with = |lr: &str, name: &str| {
         let out = dir.path().join(name);
-        let flags = ["--spec", &s(&spec), "--data", &s(&data), "--out", &s(&out), "--epochs", "12", "--clips-per-video", "4"];
+        let flags =
+            ["--spec", &s(&spec), "--data", &s(&data), "--out", &s(&out), "--epochs", "12", "--clips-per-video", "4"];
         let summary = run(&[&flags[..], &["--lr", lr]].concat()).unwrap();
         let metrics = std::fs::read_to_string(out.join("metrics.jsonl")).unwrap();
-        let losses: Vec<f64> = metrics.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["train_loss"].as_f64().unwrap()).collect();
+        let losses: Vec<f64> = metrics
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["train_loss"].as_f64().unwrap())
+            .collect();
         (summary, losses[8..].iter().sum::<f64>() / 4.0)
     };
     let (learnt, loss) = train_with("0.01", "learnt");
@@ -249,7 +294,11 @@ fn bad_datasets_and_settings_are_refused_clearly() {
     std::fs::create_dir_all(&bad).unwrap();
     std::fs::copy(data.join("classInd.txt"), bad.join("classInd.txt")).unwrap();
     let train = std::fs::read_to_string(data.join("train.txt")).unwrap();
-    let first: String = train.lines().take(1).map(|l| format!("{}\n", l.replacen("train/", &format!("{}/train/", s(&data)), 1))).collect();
+    let first: String = train
+        .lines()
+        .take(1)
+        .map(|l| format!("{}\n", l.replacen("train/", &format!("{}/train/", s(&data)), 1)))
+        .collect();
     std::fs::write(bad.join("train.txt"), &first).unwrap();
     let e = run(&["--spec", &s(&spec), "--data", &s(&bad), "--out", &s(&out), "--epochs", "1"]).unwrap_err();
     assert!(format!("{e:#}").contains("no training video"), "{e:#}");
@@ -274,14 +323,29 @@ fn bad_datasets_and_settings_are_refused_clearly() {
 
     // A crop that keeps nothing, or more than the frame.
     for bad in ["0", "1.5"] {
-        let e = run(&["--spec", &s(&spec), "--data", &s(&data), "--out", &s(&out), "--epochs", "1", "--min-crop-scale", bad]).unwrap_err();
+        let e = run(&[
+            "--spec",
+            &s(&spec),
+            "--data",
+            &s(&data),
+            "--out",
+            &s(&out),
+            "--epochs",
+            "1",
+            "--min-crop-scale",
+            bad,
+        ])
+        .unwrap_err();
         assert!(format!("{e:#}").contains("--min-crop-scale must be in (0, 1]"), "{e:#}");
     }
 
     // A slow-camera share or factor out of range.
     for (share, factor) in [("0", "3"), ("1.5", "3"), ("0.5", "1"), ("0.5", "7")] {
         let flags = ["--slow-camera", share, "--slow-camera-max-factor", factor];
-        let e = run(&[&["--spec", &s(&spec), "--data", &s(&data), "--out", &s(&out), "--epochs", "1"][..], &flags[..]].concat()).unwrap_err();
+        let e =
+            run(&[&["--spec", &s(&spec), "--data", &s(&data), "--out", &s(&out), "--epochs", "1"][..], &flags[..]]
+                .concat())
+            .unwrap_err();
         assert!(format!("{e:#}").contains("--slow-camera: the slow"), "{e:#}");
     }
 
@@ -307,7 +371,8 @@ fn unreadable_videos_are_skipped_and_counted() {
     let out = dir.path().join("run");
     let summary = run(&["--spec", &s(&spec), "--data", &s(&data), "--out", &s(&out), "--epochs", "1"]).unwrap();
     assert_eq!(summary.train_videos, 11);
-    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("data.json")).unwrap()).unwrap();
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("data.json")).unwrap()).unwrap();
     let unreadable = report["train"]["unreadable"].as_array().unwrap();
     assert_eq!(unreadable.len(), 1);
     assert!(unreadable[0][0].as_str().unwrap().ends_with(victim.file_name().unwrap().to_str().unwrap()));

@@ -286,7 +286,9 @@ impl ModelCard {
             None => "no accuracy recorded".to_string(),
         };
         let alerts = match self.alert_benchmarks.last() {
-            Some(b) => format!("{:.2} false alerts a minute on {} ({:.1} min)", b.false_alerts_per_minute, b.data, b.minutes),
+            Some(b) => {
+                format!("{:.2} false alerts a minute on {} ({:.1} min)", b.false_alerts_per_minute, b.data, b.minutes)
+            }
             None => "no false-alert rate on footage recorded".to_string(),
         };
         format!("{accuracy}; {alerts}")
@@ -352,7 +354,10 @@ impl ModelCard {
             serde_json::from_str(text).map_err(|e| CardError::BadValue { key, reason: e.to_string() })
         }
         /// A key later card versions added: absent reads as `None`, present must parse.
-        fn optional<T: serde::de::DeserializeOwned>(entries: &[(String, String)], key: &'static str) -> Result<Option<T>, CardError> {
+        fn optional<T: serde::de::DeserializeOwned>(
+            entries: &[(String, String)],
+            key: &'static str,
+        ) -> Result<Option<T>, CardError> {
             entries.iter().find(|(k, _)| k == key).map(|(_, v)| parse(key, v)).transpose()
         }
         let version = get("motus.card_version")?;

@@ -15,7 +15,10 @@ pub mod spec;
 #[cfg(test)]
 mod tests;
 
-pub use card::{AlertBenchmark, Calibration, CardError, CardEvaluation, FloatNode, FlowSpec, ModelCard, QuantizationRecord, TensorDecl, TEMPERATURE_RANGE};
+pub use card::{
+    AlertBenchmark, Calibration, CardError, CardEvaluation, FloatNode, FlowSpec, ModelCard, QuantizationRecord,
+    TensorDecl, TEMPERATURE_RANGE,
+};
 pub use input::{check_fps, ClipSpec, ContractError, InputSpec, Normalization, MAX_FPS, MIN_FPS};
 pub use ir::{Graph, Op, OpKind, ParamSpec};
 pub use onnx::{export, read_model, ExportError, ExportOptions, ReadError};

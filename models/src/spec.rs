@@ -616,7 +616,8 @@ impl I3d {
             let probs = b.unary(&format!("{name}.softmax"), OpKind::Softmax { axis: 1 }, &logits).map_err(wrap)?;
             parts.push(b.reshape(&format!("{name}.per_clip"), &probs, &[t, k]).map_err(wrap)?);
         }
-        let all = if parts.len() == 1 { parts.pop().unwrap() } else { b.concat("fusion.concat", &parts, 1).map_err(wrap)? };
+        let all =
+            if parts.len() == 1 { parts.pop().unwrap() } else { b.concat("fusion.concat", &parts, 1).map_err(wrap)? };
         let mean = b.reduce("fusion.mean", ir::reduce_mean, &all, 1, false).map_err(wrap)?;
         let out = b.unary("fusion.log", OpKind::Log, &mean).map_err(wrap)?;
         Ok(b.finish(&out))
@@ -637,7 +638,13 @@ fn tiny_inception(b0: usize, r1: usize, b1: usize, r2: usize, b2: usize, b3: usi
 pub fn tiny_variants() -> Vec<(&'static str, ArchSpec)> {
     let k = 5;
     let conv_pool = |pooling| {
-        ArchSpec::ConvPool(ConvPool { num_classes: k, clip_len: 3, input_size: 32, backbone: tiny_backbone(8, &[8, 16]), pooling })
+        ArchSpec::ConvPool(ConvPool {
+            num_classes: k,
+            clip_len: 3,
+            input_size: 32,
+            backbone: tiny_backbone(8, &[8, 16]),
+            pooling,
+        })
     };
     let two = |fusion| {
         ArchSpec::TwoStream(TwoStream {
@@ -655,7 +662,10 @@ pub fn tiny_variants() -> Vec<(&'static str, ArchSpec)> {
             clip_len: 4,
             input_size: 32,
             stem: 8,
-            stages: vec![vec![tiny_inception(4, 4, 8, 2, 4, 4)], vec![tiny_inception(8, 4, 8, 2, 4, 4), tiny_inception(4, 4, 4, 2, 4, 4)]],
+            stages: vec![
+                vec![tiny_inception(4, 4, 8, 2, 4, 4)],
+                vec![tiny_inception(8, 4, 8, 2, 4, 4), tiny_inception(4, 4, 4, 2, 4, 4)],
+            ],
             flow,
         })
     };
@@ -702,4 +712,3 @@ pub fn tiny_variants() -> Vec<(&'static str, ArchSpec)> {
         ("i3d rgb", i3d(false)),
     ]
 }
-

@@ -85,7 +85,9 @@ pub fn per_channel_symmetric(weights: &[f32], channels: usize) -> Result<Vec<Qua
     }
     weights
         .chunks_exact(weights.len() / channels)
-        .map(|c| QuantParams::symmetric(c.iter().fold(0.0f32, |m, &v| if v.is_nan() { f32::NAN } else { m.max(v.abs()) })))
+        .map(|c| {
+            QuantParams::symmetric(c.iter().fold(0.0f32, |m, &v| if v.is_nan() { f32::NAN } else { m.max(v.abs()) }))
+        })
         .collect()
 }
 

@@ -61,16 +61,60 @@ pub struct Analysis {
 /// Ops whose float cost is small next to the convolutions, or that only move data: they stay
 /// float without comment.
 pub const CHEAP_FLOAT_OPS: &[&str] = &[
-    "Relu", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Log", "Exp", "Sqrt", "Neg", "Abs", "Clip", "Identity",
-    "GlobalAveragePool", "GlobalMaxPool", "AveragePool", "MaxPool", "Flatten", "Reshape", "Transpose", "Squeeze",
-    "Unsqueeze", "Concat", "Split", "Slice", "Gather", "Shape", "Cast", "Constant", "ReduceMean", "ReduceMax",
-    "ReduceSum", "ReduceL2", "Add", "Sub", "Mul", "Div", "Max", "Min", "Pow", "BatchNormalization", "Dropout",
+    "Relu",
+    "Sigmoid",
+    "Tanh",
+    "Softmax",
+    "LogSoftmax",
+    "Log",
+    "Exp",
+    "Sqrt",
+    "Neg",
+    "Abs",
+    "Clip",
+    "Identity",
+    "GlobalAveragePool",
+    "GlobalMaxPool",
+    "AveragePool",
+    "MaxPool",
+    "Flatten",
+    "Reshape",
+    "Transpose",
+    "Squeeze",
+    "Unsqueeze",
+    "Concat",
+    "Split",
+    "Slice",
+    "Gather",
+    "Shape",
+    "Cast",
+    "Constant",
+    "ReduceMean",
+    "ReduceMax",
+    "ReduceSum",
+    "ReduceL2",
+    "Add",
+    "Sub",
+    "Mul",
+    "Div",
+    "Max",
+    "Min",
+    "Pow",
+    "BatchNormalization",
+    "Dropout",
 ];
 
 /// Op types that mark a graph as already quantized.
 pub const QUANTIZED_OPS: &[&str] = &[
-    "QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear", "QLinearConv", "QLinearMatMul", "ConvInteger",
-    "MatMulInteger", "QLinearAdd", "QLinearMul",
+    "QuantizeLinear",
+    "DequantizeLinear",
+    "DynamicQuantizeLinear",
+    "QLinearConv",
+    "QLinearMatMul",
+    "ConvInteger",
+    "MatMulInteger",
+    "QLinearAdd",
+    "QLinearMul",
 ];
 
 /// A node's name for reports: its own, or `op#index`.
@@ -126,7 +170,8 @@ pub fn analyze(m: &ModelProto) -> Result<Analysis, QuantizeError> {
     let const_f32 = |name: &str, rank: Option<usize>| -> Option<usize> {
         let t = inits.get(name)?;
         let v = tensor::f32_values(t)?;
-        (rank.is_none_or(|r| t.dims.len() == r) && v.len() == tensor::dims(t).iter().product::<usize>()).then_some(v.len())
+        (rank.is_none_or(|r| t.dims.len() == r) && v.len() == tensor::dims(t).iter().product::<usize>())
+            .then_some(v.len())
     };
     let mut candidates = Vec::new();
     let mut float_nodes = Vec::new();
@@ -135,19 +180,24 @@ pub fn analyze(m: &ModelProto) -> Result<Analysis, QuantizeError> {
     for (i, n) in g.node.iter().enumerate() {
         let name = node_name(n, i);
         let why_not: Result<(CandidateKind, usize), String> = match n.op_type.as_str() {
-            "Conv" => match (n.input.get(1).and_then(|w| const_f32(w, None)), n.input.get(2).filter(|b| !b.is_empty())) {
+            "Conv" => match (n.input.get(1).and_then(|w| const_f32(w, None)), n.input.get(2).filter(|b| !b.is_empty()))
+            {
                 (None, _) => Err("its weights are not a constant f32 tensor".into()),
-                (Some(_), Some(b)) if const_f32(b, Some(1)).is_none() => Err("its bias is not a constant f32 vector".into()),
-                (Some(p), _) if inits.get(n.input[1].as_str()).is_some_and(|t| t.dims.len() < 3) => {
-                    Err(format!("weights of rank {} ({p} values) are not a convolution kernel", inits[n.input[1].as_str()].dims.len()))
+                (Some(_), Some(b)) if const_f32(b, Some(1)).is_none() => {
+                    Err("its bias is not a constant f32 vector".into())
                 }
+                (Some(p), _) if inits.get(n.input[1].as_str()).is_some_and(|t| t.dims.len() < 3) => Err(format!(
+                    "weights of rank {} ({p} values) are not a convolution kernel",
+                    inits[n.input[1].as_str()].dims.len()
+                )),
                 (Some(p), _) => Ok((CandidateKind::Conv, p)),
             },
             "Gemm" => {
                 if attr_i(n, "transA", 0) != 0 || attr_f(n, "alpha", 1.0) != 1.0 || attr_f(n, "beta", 1.0) != 1.0 {
                     Err("Gemm with transA or alpha/beta ≠ 1 is not quantized".into())
                 } else {
-                    match (n.input.get(1).and_then(|w| const_f32(w, Some(2))), n.input.get(2).filter(|b| !b.is_empty())) {
+                    match (n.input.get(1).and_then(|w| const_f32(w, Some(2))), n.input.get(2).filter(|b| !b.is_empty()))
+                    {
                         (None, _) => Err("its weights are not a constant 2-D f32 tensor".into()),
                         (Some(_), Some(c)) if const_f32(c, Some(1)).is_none() => {
                             Err("its bias is not a constant f32 vector".into())
@@ -167,7 +217,11 @@ pub fn analyze(m: &ModelProto) -> Result<Analysis, QuantizeError> {
                 // Fuse a ReLU that is the only reader of the output.
                 let out = &n.output[0];
                 let fused_relu = match readers.get(out.as_str()).map(Vec::as_slice) {
-                    Some([r]) if kind != CandidateKind::Gemm && g.node[*r].op_type == "Relu" && !outputs.contains(out.as_str()) => {
+                    Some([r])
+                        if kind != CandidateKind::Gemm
+                            && g.node[*r].op_type == "Relu"
+                            && !outputs.contains(out.as_str()) =>
+                    {
                         Some(*r)
                     }
                     _ => None,
@@ -193,7 +247,10 @@ pub fn analyze(m: &ModelProto) -> Result<Analysis, QuantizeError> {
                     unhandled_ops.insert(n.op_type.clone());
                     let stored_int8 = crate::rewrite::weight_only_inputs(n, &inits).len();
                     let reason = if stored_int8 > 0 {
-                        format!("{} has no int8 form in motus; it runs in float from weights stored in int8 (weight-only)", n.op_type)
+                        format!(
+                            "{} has no int8 form in motus; it runs in float from weights stored in int8 (weight-only)",
+                            n.op_type
+                        )
                     } else {
                         format!("{} has no int8 form in motus; it runs in float", n.op_type)
                     };

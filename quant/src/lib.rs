@@ -108,7 +108,9 @@ impl Calibration {
         self.values
             .iter()
             .zip(&self.observers)
-            .map(|(v, o)| o.range().map(|r| (v.clone(), r)).map_err(|e| CalibrationError::Value { value: v.clone(), source: e }))
+            .map(|(v, o)| {
+                o.range().map(|r| (v.clone(), r)).map_err(|e| CalibrationError::Value { value: v.clone(), source: e })
+            })
             .collect()
     }
 }

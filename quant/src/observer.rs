@@ -79,7 +79,16 @@ pub struct Observer {
 
 impl Observer {
     pub fn new(kind: ObserverKind) -> Self {
-        Observer { kind, min: f32::INFINITY, max: f32::NEG_INFINITY, count: 0, non_finite: 0, hist: Vec::new(), lo: 0.0, hi: 0.0 }
+        Observer {
+            kind,
+            min: f32::INFINITY,
+            max: f32::NEG_INFINITY,
+            count: 0,
+            non_finite: 0,
+            hist: Vec::new(),
+            lo: 0.0,
+            hi: 0.0,
+        }
     }
 
     pub fn kind(&self) -> ObserverKind {
@@ -345,7 +354,10 @@ mod tests {
         assert_eq!("minmax".parse::<ObserverKind>().unwrap(), ObserverKind::MinMax);
         assert_eq!("percentile".parse::<ObserverKind>().unwrap(), ObserverKind::Percentile(99.99));
         assert_eq!("percentile=99.9".parse::<ObserverKind>().unwrap(), ObserverKind::Percentile(99.9));
-        assert_eq!(ObserverKind::Percentile(99.9).to_string().parse::<ObserverKind>().unwrap(), ObserverKind::Percentile(99.9));
+        assert_eq!(
+            ObserverKind::Percentile(99.9).to_string().parse::<ObserverKind>().unwrap(),
+            ObserverKind::Percentile(99.9)
+        );
         assert!("percentile=20".parse::<ObserverKind>().is_err());
         assert!("kl".parse::<ObserverKind>().unwrap_err().contains("expected"));
     }

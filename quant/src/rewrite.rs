@@ -156,8 +156,18 @@ impl Emitter<'_> {
         if v.is_empty() || self.float.contains(v) {
             return Ok(v.to_string());
         }
-        let q = self.quant.get(v).cloned().ok_or_else(|| QuantizeError::Internal(format!("value {v:?} is used before it is produced")))?;
-        self.nodes.push(node("DequantizeLinear", &format!("{v}_dequantize"), &[&q.name, &q.scale, &q.zero_point], &[v], vec![]));
+        let q = self
+            .quant
+            .get(v)
+            .cloned()
+            .ok_or_else(|| QuantizeError::Internal(format!("value {v:?} is used before it is produced")))?;
+        self.nodes.push(node(
+            "DequantizeLinear",
+            &format!("{v}_dequantize"),
+            &[&q.name, &q.scale, &q.zero_point],
+            &[v],
+            vec![],
+        ));
         self.float.insert(v.to_string());
         Ok(v.to_string())
     }
@@ -165,7 +175,8 @@ impl Emitter<'_> {
     /// Parameters for the calibrated range of `v`.
     fn params_for(&self, v: &str) -> Result<QuantParams, QuantizeError> {
         let &(lo, hi) = self.ranges.get(v).ok_or_else(|| QuantizeError::MissingRange(v.to_string()))?;
-        QuantParams::asymmetric(lo, hi).map_err(|e| QuantizeError::BadRange { value: v.to_string(), reason: e.to_string() })
+        QuantParams::asymmetric(lo, hi)
+            .map_err(|e| QuantizeError::BadRange { value: v.to_string(), reason: e.to_string() })
     }
 
     fn new_qvalue(&mut self, v: &str, params: QuantParams) -> QValue {
@@ -182,7 +193,13 @@ impl Emitter<'_> {
         let params = self.params_for(v)?;
         let f = self.float(v)?;
         let q = self.new_qvalue(v, params);
-        self.nodes.push(node("QuantizeLinear", &format!("{v}_quantize"), &[&f, &q.scale, &q.zero_point], &[&q.name], vec![]));
+        self.nodes.push(node(
+            "QuantizeLinear",
+            &format!("{v}_quantize"),
+            &[&f, &q.scale, &q.zero_point],
+            &[&q.name],
+            vec![],
+        ));
         self.quant.insert(v.to_string(), q.clone());
         Ok(q)
     }
@@ -216,7 +233,12 @@ impl Emitter<'_> {
         out
     }
 
-    fn emit_candidate(&mut self, c: &Candidate, n: &NodeProto, inits: &HashMap<&str, &TensorProto>) -> Result<(), QuantizeError> {
+    fn emit_candidate(
+        &mut self,
+        c: &Candidate,
+        n: &NodeProto,
+        inits: &HashMap<&str, &TensorProto>,
+    ) -> Result<(), QuantizeError> {
         let wt = inits[c.weight.as_str()];
         let dims = tensor::dims(wt);
         let w = tensor::f32_values(wt).expect("analysis checked the weights");
@@ -252,14 +274,31 @@ impl Emitter<'_> {
                 let y = self.params_for(&c.output)?;
                 let yq = self.new_qvalue(&c.output, y);
                 let (qn, sn, zn) = self.weight_inits(&c.weight, &dims, &q_stored, &scales);
-                let mut inputs = vec![x.name.clone(), x.scale.clone(), x.zero_point.clone(), qn, sn, zn, yq.scale.clone(), yq.zero_point.clone()];
+                let mut inputs = vec![
+                    x.name.clone(),
+                    x.scale.clone(),
+                    x.zero_point.clone(),
+                    qn,
+                    sn,
+                    zn,
+                    yq.scale.clone(),
+                    yq.zero_point.clone(),
+                ];
                 if let Some(b) = &bias {
                     let bq: Vec<i32> = b
                         .iter()
                         .zip(&scales)
-                        .map(|(&b, &s)| (b as f64 / (x.params.scale as f64 * s as f64)).round().clamp(i32::MIN as f64, i32::MAX as f64) as i32)
+                        .map(|(&b, &s)| {
+                            (b as f64 / (x.params.scale as f64 * s as f64))
+                                .round()
+                                .clamp(i32::MIN as f64, i32::MAX as f64) as i32
+                        })
                         .collect();
-                    inputs.push(self.init(i32_tensor(&format!("{}_quantized", c.bias.as_ref().unwrap()), &[bq.len()], &bq)));
+                    inputs.push(self.init(i32_tensor(
+                        &format!("{}_quantized", c.bias.as_ref().unwrap()),
+                        &[bq.len()],
+                        &bq,
+                    )));
                 }
                 let mut qn = node("QLinearConv", &c.name, &[], &[&yq.name], n.attribute.clone());
                 qn.input = inputs;
@@ -304,7 +343,13 @@ impl Emitter<'_> {
                     if kind == CandidateKind::Conv {
                         // int32 bias with scale sx·sw[m], as onnxruntime's QDQ Conv expects.
                         let bs: Vec<f32> = scales.iter().map(|&s| s * x.params.scale).collect();
-                        let bq: Vec<i32> = b.iter().zip(&bs).map(|(&b, &s)| (b as f64 / s as f64).round().clamp(i32::MIN as f64, i32::MAX as f64) as i32).collect();
+                        let bq: Vec<i32> = b
+                            .iter()
+                            .zip(&bs)
+                            .map(|(&b, &s)| {
+                                (b as f64 / s as f64).round().clamp(i32::MIN as f64, i32::MAX as f64) as i32
+                            })
+                            .collect();
                         let qn = self.init(i32_tensor(&format!("{bname}_quantized"), &[bq.len()], &bq));
                         let sn = self.init(f32_tensor(&format!("{bname}_scale"), &[bs.len()], &bs));
                         // Zero point omitted: 0, the default.
@@ -324,7 +369,13 @@ impl Emitter<'_> {
                     self.nodes.push(n2);
                     let y = self.params_for(&c.output)?;
                     let yq = self.new_qvalue(&c.output, y);
-                    self.nodes.push(node("QuantizeLinear", &format!("{}_quantize", c.output), &[&raw, &yq.scale, &yq.zero_point], &[&yq.name], vec![]));
+                    self.nodes.push(node(
+                        "QuantizeLinear",
+                        &format!("{}_quantize", c.output),
+                        &[&raw, &yq.scale, &yq.zero_point],
+                        &[&yq.name],
+                        vec![],
+                    ));
                     self.quant.insert(c.output.clone(), yq);
                 }
             }
@@ -347,7 +398,8 @@ impl Emitter<'_> {
         if n.op_type == "MaxPool" {
             // Padding must not invent a value above the real minimum: only when 0 is the
             // smallest level (zero point 0, a non-negative tensor), or without padding.
-            let padded = attr(n, "pads").is_some_and(|a| a.ints.iter().any(|&p| p != 0)) || attr(n, "auto_pad").is_some_and(|a| !a.s.is_empty() && a.s != b"NOTSET" && a.s != b"VALID");
+            let padded = attr(n, "pads").is_some_and(|a| a.ints.iter().any(|&p| p != 0))
+                || attr(n, "auto_pad").is_some_and(|a| !a.s.is_empty() && a.s != b"NOTSET" && a.s != b"VALID");
             if padded && q.params.zero_point != 0 {
                 return false;
             }
@@ -377,7 +429,9 @@ pub(crate) fn weight_only_inputs(n: &NodeProto, inits: &HashMap<&str, &TensorPro
         .filter(|&i| {
             n.input.get(i).and_then(|w| inits.get(w.as_str())).is_some_and(|t| {
                 let dims = tensor::dims(t);
-                dims.len() == 3 && dims[0] == 1 && tensor::f32_values(t).is_some_and(|v| v.len() == dims.iter().product::<usize>())
+                dims.len() == 3
+                    && dims[0] == 1
+                    && tensor::f32_values(t).is_some_and(|v| v.len() == dims.iter().product::<usize>())
             })
         })
         .collect()
@@ -385,9 +439,15 @@ pub(crate) fn weight_only_inputs(n: &NodeProto, inits: &HashMap<&str, &TensorPro
 
 /// Rewrites `m` (already analysed) in `opts.format`, with activation ranges from calibration
 /// (`ranges`; unused for the weight-only form).
-pub fn quantize(m: &ModelProto, analysis: &Analysis, ranges: &HashMap<String, (f32, f32)>, opts: &Options) -> Result<Quantized, QuantizeError> {
+pub fn quantize(
+    m: &ModelProto,
+    analysis: &Analysis,
+    ranges: &HashMap<String, (f32, f32)>,
+    opts: &Options,
+) -> Result<Quantized, QuantizeError> {
     let g = m.graph.as_ref().ok_or(QuantizeError::NoGraph)?;
-    let opset = m.opset_import.iter().find(|o| o.domain.is_empty() || o.domain == "ai.onnx").map(|o| o.version).unwrap_or(0);
+    let opset =
+        m.opset_import.iter().find(|o| o.domain.is_empty() || o.domain == "ai.onnx").map(|o| o.version).unwrap_or(0);
     if opset < 13 {
         return Err(QuantizeError::Opset(opset));
     }
@@ -451,7 +511,8 @@ pub fn quantize(m: &ModelProto, analysis: &Analysis, ranges: &HashMap<String, (f
     }
     // Keep the original initializers that some emitted node still reads.
     let read: HashSet<&str> = e.nodes.iter().flat_map(|n| n.input.iter().map(String::as_str)).collect();
-    let mut initializer: Vec<TensorProto> = g.initializer.iter().filter(|t| read.contains(t.name.as_str())).cloned().collect();
+    let mut initializer: Vec<TensorProto> =
+        g.initializer.iter().filter(|t| read.contains(t.name.as_str())).cloned().collect();
     initializer.extend(e.new_inits.into_iter().filter(|t| read.contains(t.name.as_str())));
     // Node names unique and distinct from initializer names (tract names both in one namespace).
     let mut taken: HashSet<String> = initializer.iter().map(|t| t.name.clone()).collect();
@@ -466,9 +527,14 @@ pub fn quantize(m: &ModelProto, analysis: &Analysis, ranges: &HashMap<String, (f
     let mut float_nodes = analysis.float_nodes.clone();
     for c in &analysis.candidates {
         if opts.keep_float.contains(&c.name) {
-            float_nodes.push(FloatNode { node: c.name.clone(), op: c.op.clone(), reason: "kept in float by the accuracy guard (most sensitive layer)".into() });
+            float_nodes.push(FloatNode {
+                node: c.name.clone(),
+                op: c.op.clone(),
+                reason: "kept in float by the accuracy guard (most sensitive layer)".into(),
+            });
         }
     }
-    let quantized = analysis.candidates.iter().filter(|c| !opts.keep_float.contains(&c.name)).map(|c| c.name.clone()).collect();
+    let quantized =
+        analysis.candidates.iter().filter(|c| !opts.keep_float.contains(&c.name)).map(|c| c.name.clone()).collect();
     Ok(Quantized { model: ModelProto { graph: Some(graph), ..m.clone() }, quantized, float_nodes })
 }

@@ -26,7 +26,14 @@ fn two_stream() -> ModelProto {
 fn bundled_shape() -> ModelProto {
     use motus_models::spec::{Backbone2d, Fusion, TwoStream};
     let bb = || Backbone2d { stem: 16, widths: vec![16, 32, 64, 128], depth: 1 };
-    model(&ArchSpec::TwoStream(TwoStream { num_classes: 12, input_size: 32, flow_stack: 10, spatial: bb(), temporal: bb(), fusion: Fusion::Average }))
+    model(&ArchSpec::TwoStream(TwoStream {
+        num_classes: 12,
+        input_size: 32,
+        flow_stack: 10,
+        spatial: bb(),
+        temporal: bb(),
+        fusion: Fusion::Average,
+    }))
 }
 
 fn fake_ranges(a: &Analysis) -> HashMap<String, (f32, f32)> {
@@ -46,7 +53,13 @@ fn opts(format: Format) -> Options {
 }
 
 fn initializer_bytes(m: &ModelProto) -> usize {
-    m.graph.as_ref().unwrap().initializer.iter().map(|t| t.raw_data.len() + 4 * t.float_data.len() + 8 * t.int64_data.len()).sum()
+    m.graph
+        .as_ref()
+        .unwrap()
+        .initializer
+        .iter()
+        .map(|t| t.raw_data.len() + 4 * t.float_data.len() + 8 * t.int64_data.len())
+        .sum()
 }
 
 #[test]
@@ -194,13 +207,21 @@ fn lstm_and_activation_matmuls_stay_float_and_are_named() {
             for k in [1, 2] {
                 let dq = g.node.iter().find(|n| n.output.first() == Some(&lstm.input[k])).unwrap();
                 assert_eq!(dq.op_type, "DequantizeLinear", "{name}: LSTM input {k}");
-                assert!(g.initializer.iter().all(|t| t.name != source.input[k]), "{name}: the f32 {} is gone", source.input[k]);
+                assert!(
+                    g.initializer.iter().all(|t| t.name != source.input[k]),
+                    "{name}: the f32 {} is gone",
+                    source.input[k]
+                );
                 let q_init = g.initializer.iter().find(|t| t.name == dq.input[0]).unwrap();
                 assert_eq!(q_init.data_type, 3, "{name}: stored as int8");
             }
         }
         if name.contains("netvlad") {
-            assert!(q.float_nodes.iter().any(|f| f.op == "MatMul" && f.reason.contains("activations")) || count(&q.model, "QLinearMatMul") > 0, "{name}");
+            assert!(
+                q.float_nodes.iter().any(|f| f.op == "MatMul" && f.reason.contains("activations"))
+                    || count(&q.model, "QLinearMatMul") > 0,
+                "{name}"
+            );
         }
     }
 }

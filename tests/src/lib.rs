@@ -23,7 +23,14 @@ pub const BUNDLED_FRAMES: u32 = 58;
 pub fn fresh_test_split(default_seed: u64, videos_per_class: usize) -> (tempfile::TempDir, Dataset, u64) {
     let seed = std::env::var("MOTUS_BUNDLED_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(default_seed);
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let cfg = SynthConfig { videos_per_class, splits: [0, 0, 100], seed, fps: BUNDLED_FPS, frames: BUNDLED_FRAMES, ..Default::default() };
+    let cfg = SynthConfig {
+        videos_per_class,
+        splits: [0, 0, 100],
+        seed,
+        fps: BUNDLED_FPS,
+        frames: BUNDLED_FRAMES,
+        ..Default::default()
+    };
     write_dataset(&cfg, dir.path(), &mut |_, _| {}).expect("writing the synthetic split");
     let ds = Dataset::open_split(dir.path(), "test").expect("reading back the synthetic split");
     (dir, ds, seed)

@@ -33,7 +33,8 @@ fn the_bundled_model_alerts_on_the_live_scene_with_high_precision_and_recall() {
     let frames: u64 = std::env::var("MOTUS_ALERTS_FRAMES").ok().and_then(|s| s.parse().ok()).unwrap_or(2700);
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = RunConfig::default();
-    cfg.source = SourceConfig::Synthetic { width: 640, height: 480, fps: 30.0, seed, pace: Pace::Fast, frames: Some(frames) };
+    cfg.source =
+        SourceConfig::Synthetic { width: 640, height: 480, fps: 30.0, seed, pace: Pace::Fast, frames: Some(frames) };
     cfg.output.outbox_dir = dir.path().join("outbox");
     cfg.output.status_line = false;
     let sink = dir.path().join("alerts.jsonl");
@@ -63,6 +64,11 @@ fn the_bundled_model_alerts_on_the_live_scene_with_high_precision_and_recall() {
         // drops; `bench pipeline --frames 2700` gives the same); a drop below these floors
         // (one more false alert, one action missed) means the model, the clip assembly, the
         // crop, the zoom, the flow or the alert path changed for the worse.
-        assert!(s.precision >= 0.90 && s.recall >= 0.99, "alert precision {:.3} / recall {:.3} fell: {s:?}", s.precision, s.recall);
+        assert!(
+            s.precision >= 0.90 && s.recall >= 0.99,
+            "alert precision {:.3} / recall {:.3} fell: {s:?}",
+            s.precision,
+            s.recall
+        );
     }
 }

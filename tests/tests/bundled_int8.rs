@@ -10,7 +10,8 @@ use motus::quantize::{clips, guard};
 fn the_int8_model_keeps_its_recorded_accuracy_and_tracks_float_on_a_fresh_split() {
     let read = |name: &str| {
         let p = motus_e2e::zoo_model(name);
-        std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e} (the bundled models are part of the repository)", p.display()))
+        std::fs::read(&p)
+            .unwrap_or_else(|e| panic!("{}: {e} (the bundled models are part of the repository)", p.display()))
     };
     let (float_bytes, int8_bytes) = (read("motus-synth-twostream.onnx"), read("motus-synth-twostream.int8.onnx"));
     let card = motus_models::onnx::model_card(&motus_models::onnx::read_model(&int8_bytes).unwrap()).unwrap();
@@ -35,7 +36,16 @@ fn the_int8_model_keeps_its_recorded_accuracy_and_tracks_float_on_a_fresh_split(
     );
     // Both figures are samples: three standard deviations of their difference (binomial).
     let tol = motus_e2e::three_sigma(recorded.video_top1, i.n_videos, recorded.n_videos);
-    assert!(i.video_top1 >= recorded.video_top1 - tol, "int8 video Hit@1 {:.3} is far below its card's {:.3}", i.video_top1, recorded.video_top1);
+    assert!(
+        i.video_top1 >= recorded.video_top1 - tol,
+        "int8 video Hit@1 {:.3} is far below its card's {:.3}",
+        i.video_top1,
+        recorded.video_top1
+    );
     // Same clips for both: the difference is quantization alone. 2 of 60 videos.
-    assert!(f.video_top1 - i.video_top1 <= 2.0 / 60.0 + 1e-9, "int8 loses {:.3} video Hit@1 against float on the same clips", f.video_top1 - i.video_top1);
+    assert!(
+        f.video_top1 - i.video_top1 <= 2.0 / 60.0 + 1e-9,
+        "int8 loses {:.3} video Hit@1 against float on the same clips",
+        f.video_top1 - i.video_top1
+    );
 }

@@ -8,10 +8,15 @@ use motus::eval::{self, Accumulator, RunOptions};
 #[test]
 fn the_bundled_model_keeps_its_recorded_accuracy_on_a_fresh_split() {
     let path = motus_e2e::zoo_model("motus-synth-twostream.onnx");
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e} (the bundled model is part of the repository)", path.display()));
+    let bytes = std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (the bundled model is part of the repository)", path.display()));
     let card = motus_models::onnx::model_card(&motus_models::onnx::read_model(&bytes).unwrap()).unwrap();
     let recorded = card.evaluations.last().expect("the bundled model's card records its measured accuracy");
-    assert!(recorded.method.contains("protocol clips=5"), "this test measures with 5 clips per video: {}", recorded.method);
+    assert!(
+        recorded.method.contains("protocol clips=5"),
+        "this test measures with 5 clips per video: {}",
+        recorded.method
+    );
 
     let (_dir, ds, seed) = motus_e2e::fresh_test_split(31337, 5);
     let names: Vec<String> = (0..ds.classes.len()).map(|i| ds.classes.name(i).to_string()).collect();

@@ -84,7 +84,13 @@ fn agreement(tops: &Tops, reference: &Tops, tolerance: f64) -> (f64, usize) {
 
 fn eval_tops(model: &Path, path: &Path, fps: f64) -> Tops {
     let info = media::open_video(path).unwrap().info();
-    let truth = GroundTruth { width: info.width, height: info.height, fps, frames: info.frame_count.unwrap_or(0), segments: Vec::new() };
+    let truth = GroundTruth {
+        width: info.width,
+        height: info.height,
+        fps,
+        frames: info.frame_count.unwrap_or(0),
+        segments: Vec::new(),
+    };
     let video = motus::dataset::LongVideo { path: path.to_path_buf(), ground_truth: truth };
     let card = motus::infer::Classifier::load(model).unwrap().card().clone();
     let opts = RunOptions { workers: 1, flow_backend: Backend::Cpu, flow_threads: 2 };
@@ -96,10 +102,14 @@ fn eval_tops(model: &Path, path: &Path, fps: f64) -> Tops {
 
 fn live_tops(model: &Path, path: &Path) -> Tops {
     let dir = tempfile::tempdir().unwrap();
-    let mut cfg = RunConfig { source: SourceConfig::File { path: path.to_path_buf(), pace: Pace::Fast, looping: false }, ..Default::default() };
+    let mut cfg = RunConfig {
+        source: SourceConfig::File { path: path.to_path_buf(), pace: Pace::Fast, looping: false },
+        ..Default::default()
+    };
     cfg.output.outbox_dir = dir.path().join("outbox");
     cfg.output.status_line = false;
-    cfg.sinks = vec![SinkConfig::File { name: None, path: dir.path().join("alerts.jsonl"), max_bytes: 1 << 20, keep: 1 }];
+    cfg.sinks =
+        vec![SinkConfig::File { name: None, path: dir.path().join("alerts.jsonl"), max_bytes: 1 << 20, keep: 1 }];
     cfg.model.flow_backend = "cpu".into();
     cfg.model.flow_threads = 2;
     cfg.validate().unwrap();
@@ -121,7 +131,8 @@ fn floor_at(fps: f64) -> f64 {
 
 #[test]
 fn every_camera_rate_gives_the_classes_of_the_models_own_rate() {
-    let model = std::env::var_os("MOTUS_FRAME_RATES_MODEL").map_or_else(|| motus_e2e::zoo_model("motus-synth-twostream.onnx"), PathBuf::from);
+    let model = std::env::var_os("MOTUS_FRAME_RATES_MODEL")
+        .map_or_else(|| motus_e2e::zoo_model("motus-synth-twostream.onnx"), PathBuf::from);
     let card = motus::infer::Classifier::load(&model).unwrap().card().clone();
     if std::env::var_os("MOTUS_FRAME_RATES_MODEL").is_none() {
         assert_eq!(card.input.fps, Some(motus_e2e::BUNDLED_FPS), "the bundled card records the rate it was trained at");
@@ -130,7 +141,8 @@ fn every_camera_rate_gives_the_classes_of_the_models_own_rate() {
     let videos = encodings(dir.path());
     let mut failures = Vec::new();
     for name in ["eval", "live"] {
-        let tops_of = |path: &Path, fps: f64| if name == "eval" { eval_tops(&model, path, fps) } else { live_tops(&model, path) };
+        let tops_of =
+            |path: &Path, fps: f64| if name == "eval" { eval_tops(&model, path, fps) } else { live_tops(&model, path) };
         let all: Vec<(f64, Tops)> = videos.iter().map(|(fps, p)| (*fps, tops_of(p, *fps))).collect();
         let reference = &all.iter().find(|(fps, _)| *fps == 30.0).unwrap().1;
         assert!(reference.len() >= 20, "{name}: {} windows at 30 fps", reference.len());
@@ -143,11 +155,18 @@ fn every_camera_rate_gives_the_classes_of_the_models_own_rate() {
             // camera frame, so a 10 fps camera gives fewer windows), and its windows stand for
             // the same times as the reference's.
             if tops.len() < 20 || n * 10 < tops.len() * 9 {
-                failures.push(format!("{name} at {fps} fps: {n} of {} windows matched a 30 fps window in time", tops.len()));
+                failures.push(format!(
+                    "{name} at {fps} fps: {n} of {} windows matched a 30 fps window in time",
+                    tops.len()
+                ));
             }
             let floor = floor_at(*fps);
             if rate < floor {
-                failures.push(format!("{name} at {fps} fps: top class agrees with 30 fps on {:.1}% of windows (floor {:.0}%)", rate * 100.0, floor * 100.0));
+                failures.push(format!(
+                    "{name} at {fps} fps: top class agrees with 30 fps on {:.1}% of windows (floor {:.0}%)",
+                    rate * 100.0,
+                    floor * 100.0
+                ));
             }
         }
     }

@@ -32,7 +32,12 @@ fn check_dataset(format: StorageFormat) {
             per_class[entry.label] += 1;
             // Each video lives under its class's folder: the label in the list is right.
             let needle = format!("/{}/", names[entry.label]);
-            assert!(entry.path.to_string_lossy().contains(&needle), "{} labelled {}", entry.path.display(), names[entry.label]);
+            assert!(
+                entry.path.to_string_lossy().contains(&needle),
+                "{} labelled {}",
+                entry.path.display(),
+                names[entry.label]
+            );
         }
     }
     assert_eq!(per_class, vec![2; names.len()], "every class has its videos across the splits");
@@ -74,7 +79,10 @@ fn clips_become_normalised_tensors() {
             pipeline.apply(&frames[index as usize], view.crop, false, slot).unwrap();
         }
         normalize_clip(&cropped, &spec.normalization, ClipLayout::Cthw, &mut tensor).unwrap();
-        assert!(tensor.iter().all(|v| v.is_finite() && v.abs() < 3.0), "ImageNet-normalised pixels stay within a few std");
+        assert!(
+            tensor.iter().all(|v| v.is_finite() && v.abs() < 3.0),
+            "ImageNet-normalised pixels stay within a few std"
+        );
         sums.push(tensor.iter().map(|&v| v as f64).sum::<f64>());
     }
     // Different clips/crops of a moving scene are different tensors.

@@ -106,9 +106,16 @@ pub enum Transition {
 enum State {
     Idle,
     /// Above threshold since `since`, not yet long enough.
-    Pending { since: f64, peak: f32 },
-    Active { peak: f32 },
-    Cooldown { until: f64 },
+    Pending {
+        since: f64,
+        peak: f32,
+    },
+    Active {
+        peak: f32,
+    },
+    Cooldown {
+        until: f64,
+    },
 }
 
 /// A rule with its state, fed one smoothed score at a time.
@@ -159,7 +166,11 @@ impl RuleState {
             }
             State::Active { peak } => {
                 if score < self.rule.release() {
-                    self.state = if self.rule.cooldown_s > 0.0 { State::Cooldown { until: t_s + self.rule.cooldown_s } } else { State::Idle };
+                    self.state = if self.rule.cooldown_s > 0.0 {
+                        State::Cooldown { until: t_s + self.rule.cooldown_s }
+                    } else {
+                        State::Idle
+                    };
                     Transition::End { at_s: t_s, peak }
                 } else {
                     self.state = State::Active { peak: peak.max(score) };
@@ -185,7 +196,14 @@ mod tests {
     use super::*;
 
     fn rule() -> Rule {
-        Rule { class: "fall_down".into(), threshold: 0.8, release: Some(0.5), min_duration_s: 0.3, cooldown_s: 2.0, active_hours: None }
+        Rule {
+            class: "fall_down".into(),
+            threshold: 0.8,
+            release: Some(0.5),
+            min_duration_s: 0.3,
+            cooldown_s: 2.0,
+            active_hours: None,
+        }
     }
 
     fn feed(state: &mut RuleState, samples: &[(f64, f32)]) -> Vec<Transition> {
@@ -197,7 +215,10 @@ mod tests {
         let mut s = RuleState::new(rule());
         let out = feed(&mut s, &[(0.0, 0.9), (0.1, 0.2), (1.0, 0.85), (1.2, 0.9), (1.3, 0.95), (1.5, 0.6), (1.7, 0.4)]);
         // The 0.0 spike was too short; 1.0..1.3 is long enough; 0.6 is above release.
-        assert_eq!(out, vec![Transition::Start { since_s: 1.0, score: 0.95 }, Transition::End { at_s: 1.7, peak: 0.95 }]);
+        assert_eq!(
+            out,
+            vec![Transition::Start { since_s: 1.0, score: 0.95 }, Transition::End { at_s: 1.7, peak: 0.95 }]
+        );
         // Cooldown until 3.7: a new high score at 2.0 is ignored, at 4.0 it counts again.
         let out = feed(&mut s, &[(2.0, 0.99), (2.5, 0.99), (4.0, 0.9), (4.4, 0.9)]);
         assert_eq!(out, vec![Transition::Start { since_s: 4.0, score: 0.9 }]);

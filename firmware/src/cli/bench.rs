@@ -65,7 +65,11 @@ pub(super) fn median(mut xs: Vec<f64>) -> f64 {
 }
 
 /// Times `reps` runs of `f`, each producing `frames` frames; returns (median frames/s, median ms/frame).
-fn time_frames(reps: usize, frames: u64, mut f: impl FnMut() -> anyhow::Result<u64>) -> anyhow::Result<serde_json::Value> {
+fn time_frames(
+    reps: usize,
+    frames: u64,
+    mut f: impl FnMut() -> anyhow::Result<u64>,
+) -> anyhow::Result<serde_json::Value> {
     let mut secs = Vec::with_capacity(reps);
     for _ in 0..reps {
         let t = Instant::now();
@@ -107,7 +111,9 @@ fn media_bench(args: MediaArgs) -> anyhow::Result<()> {
     let y4m = dir.join("clip.y4m");
     write_clip(&clip, &y4m)?;
     decode.insert("y4m".into(), time_frames(reps, args.frames as u64, || drain(media::open_video(&y4m)?))?);
-    for (name, kind) in [("png_frames", media::frames_dir::ImageKind::Png), ("jpeg_frames", media::frames_dir::ImageKind::Jpeg)] {
+    for (name, kind) in
+        [("png_frames", media::frames_dir::ImageKind::Png), ("jpeg_frames", media::frames_dir::ImageKind::Jpeg)]
+    {
         let folder = dir.join(name);
         let mut w: Box<dyn media::VideoWriter> = Box::new(media::frames_dir::FramesDirWriter::create(&folder, kind)?);
         for f in &clip {
@@ -119,7 +125,10 @@ fn media_bench(args: MediaArgs) -> anyhow::Result<()> {
     let mp4 = dir.join("clip.mp4");
     match write_clip(&clip, &mp4) {
         Ok(()) => {
-            decode.insert("mp4_ffmpeg".into(), time_frames(reps, args.frames as u64, || drain(media::open_video(&mp4)?))?);
+            decode.insert(
+                "mp4_ffmpeg".into(),
+                time_frames(reps, args.frames as u64, || drain(media::open_video(&mp4)?))?,
+            );
         }
         Err(e) => {
             log::warn!("mp4 decode not measured: {e:#}");

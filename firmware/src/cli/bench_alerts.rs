@@ -54,7 +54,10 @@ struct BenchAlerts<'a> {
 
 pub fn run(args: AlertsBenchArgs) -> anyhow::Result<()> {
     if let Some(budget) = args.max_false_per_minute {
-        anyhow::ensure!(budget.is_finite() && budget >= 0.0, "--max-false-per-minute must be a number ≥ 0, got {budget}");
+        anyhow::ensure!(
+            budget.is_finite() && budget >= 0.0,
+            "--max-false-per-minute must be a number ≥ 0, got {budget}"
+        );
     }
     let clips = read_clip_list(&args.clips)?;
     let mut base = match &args.config {
@@ -72,7 +75,8 @@ pub fn run(args: AlertsBenchArgs) -> anyhow::Result<()> {
     base.output.metrics = None;
     base.output.framebuffer = None;
     base.output.snapshot_dir = None;
-    base.sinks = vec![SinkConfig::File { name: None, path: scratch.join("alerts.jsonl"), max_bytes: 10 << 20, keep: 2 }];
+    base.sinks =
+        vec![SinkConfig::File { name: None, path: scratch.join("alerts.jsonl"), max_bytes: 10 << 20, keep: 2 }];
     let start = std::time::Instant::now();
     let stop = super::run::stop_on_signals()?;
     let mut runs = Vec::with_capacity(clips.len());
@@ -115,7 +119,10 @@ pub fn run(args: AlertsBenchArgs) -> anyhow::Result<()> {
     }
     if let Some(budget) = args.max_false_per_minute {
         let rate = out.report.false_alerts_per_minute;
-        anyhow::ensure!(rate <= budget, "{rate:.2} false alerts a minute exceed the budget of {budget} (--max-false-per-minute)");
+        anyhow::ensure!(
+            rate <= budget,
+            "{rate:.2} false alerts a minute exceed the budget of {budget} (--max-false-per-minute)"
+        );
         eprintln!("{rate:.2} false alerts a minute: within the budget of {budget}");
     }
     Ok(())
@@ -144,8 +151,13 @@ fn run_clip(base: &RunConfig, clip: &RealClip, stop: Arc<AtomicBool>) -> anyhow:
     cfg.validate()?;
     let (stage, sha) = super::run::load_stage(&cfg)?;
     let describe = motus::runtime::classify::WindowClassifier::describe(&stage);
-    let report = pipeline::run(&cfg, Box::new(stage), &sha, stop, RunLimits::default()).with_context(|| format!("clip {}", clip.path.display()))?;
-    let raised: Vec<(String, f64)> =
-        report.fired.iter().filter(|e| !e.fired.ended).map(|e| (report.labels[e.fired.class_index].clone(), e.fired.since_s)).collect();
+    let report = pipeline::run(&cfg, Box::new(stage), &sha, stop, RunLimits::default())
+        .with_context(|| format!("clip {}", clip.path.display()))?;
+    let raised: Vec<(String, f64)> = report
+        .fired
+        .iter()
+        .filter(|e| !e.fired.ended)
+        .map(|e| (report.labels[e.fired.class_index].clone(), e.fired.since_s))
+        .collect();
     Ok((ClipRun::new(clip, fps, report.frames_in, &raised), sha, describe))
 }

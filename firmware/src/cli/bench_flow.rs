@@ -133,12 +133,17 @@ pub fn run(args: FlowBenchArgs) -> anyhow::Result<()> {
     let mut report = json!({"cpu": cpu, "pairs": pairs.len()});
 
     if !args.no_gpu {
-        report["gpu"] = super::bench_flow_gpu::measure_gpu(&pairs.iter().map(|p| (p.a.clone(), p.b.clone())).collect::<Vec<_>>(), args.reps, args.gpu_full)
-            .unwrap_or_else(|e| json!({"error": format!("{e:#}")}));
+        report["gpu"] = super::bench_flow_gpu::measure_gpu(
+            &pairs.iter().map(|p| (p.a.clone(), p.b.clone())).collect::<Vec<_>>(),
+            args.reps,
+            args.gpu_full,
+        )
+        .unwrap_or_else(|e| json!({"error": format!("{e:#}")}));
     }
 
     if !args.no_peer {
-        let peer = run_peer(&args).with_context(|| "the OpenCV peer failed (pass --no-peer to skip it, or run scripts/setup.sh)")?;
+        let peer = run_peer(&args)
+            .with_context(|| "the OpenCV peer failed (pass --no-peer to skip it, or run scripts/setup.sh)")?;
         report["ratios"] = ratios(&report, &peer);
         report["peer"] = peer;
     }
@@ -149,7 +154,14 @@ pub fn run(args: FlowBenchArgs) -> anyhow::Result<()> {
 fn run_peer(args: &FlowBenchArgs) -> anyhow::Result<Value> {
     let out = Command::new(&args.peer_python)
         .arg(&args.peer_script)
-        .args(["--middlebury", args.middlebury.to_str().context("non-UTF-8 path")?, "--threads", "1", "--reps", &args.reps.to_string()])
+        .args([
+            "--middlebury",
+            args.middlebury.to_str().context("non-UTF-8 path")?,
+            "--threads",
+            "1",
+            "--reps",
+            &args.reps.to_string(),
+        ])
         .args(["--tvl1-native-pairs", &args.peer_tvl1_pairs.to_string()])
         .stderr(std::process::Stdio::inherit())
         .output()
@@ -168,10 +180,13 @@ fn ratios(report: &Value, peer: &Value) -> Value {
         _ => Value::Null,
     };
     let epe_ratio = |preset: &str, method: &str| {
-        let (Some(mine), Some(other)) = (ours(preset, "native")["per_sequence"].as_object(), theirs(method, "native")["per_sequence"].as_object()) else {
+        let (Some(mine), Some(other)) =
+            (ours(preset, "native")["per_sequence"].as_object(), theirs(method, "native")["per_sequence"].as_object())
+        else {
             return Value::Null;
         };
-        let common: Vec<(f64, f64)> = other.iter().filter_map(|(k, v)| Some((mine.get(k)?.as_f64()?, v.as_f64()?))).collect();
+        let common: Vec<(f64, f64)> =
+            other.iter().filter_map(|(k, v)| Some((mine.get(k)?.as_f64()?, v.as_f64()?))).collect();
         let n = common.len().max(1) as f64;
         div(Some(common.iter().map(|c| c.0).sum::<f64>() / n), Some(common.iter().map(|c| c.1).sum::<f64>() / n))
     };

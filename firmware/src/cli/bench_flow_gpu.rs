@@ -38,12 +38,16 @@ pub fn measure_gpu(pairs: &[(Frame, Frame)], reps: usize, full: bool) -> anyhow:
                 engine.compute_into(&a, &b, &mut field)?;
                 times.push(t.elapsed().as_secs_f64() * 1e3);
             }
-            by_size.insert(size.map_or("native".into(), |s| s.to_string()), json!({"ms_per_pair": median(times), "includes": "upload, compute, readback"}));
+            by_size.insert(
+                size.map_or("native".into(), |s| s.to_string()),
+                json!({"ms_per_pair": median(times), "includes": "upload, compute, readback"}),
+            );
         }
         report.insert(preset.into(), Value::Object(by_size));
     }
     // Throughput: edge at 128x128, every Middlebury pair resized, in one submission.
-    let small: Vec<(Frame, Frame)> = pairs.iter().map(|(a, b)| Ok((resized(a, 128)?, resized(b, 128)?))).collect::<anyhow::Result<_>>()?;
+    let small: Vec<(Frame, Frame)> =
+        pairs.iter().map(|(a, b)| Ok((resized(a, 128)?, resized(b, 128)?))).collect::<anyhow::Result<_>>()?;
     let refs: Vec<(&Frame, &Frame)> = small.iter().map(|(a, b)| (a, b)).collect();
     let mut outs = vec![FlowField::zeros(0, 0); refs.len()];
     let mut engine = TvL1Gpu::new(ctx, TvL1Params::edge())?;

@@ -84,7 +84,14 @@ pub fn run(args: PipelineBenchArgs) -> anyhow::Result<()> {
     let mut cfg = RunConfig::default();
     let offline = args.frames.is_some();
     let pace = if offline { Pace::Fast } else { Pace::Realtime };
-    cfg.source = SourceConfig::Synthetic { width: args.size.0, height: args.size.1, fps: args.fps, seed: args.seed, pace, frames: args.frames };
+    cfg.source = SourceConfig::Synthetic {
+        width: args.size.0,
+        height: args.size.1,
+        fps: args.fps,
+        seed: args.seed,
+        pace,
+        frames: args.frames,
+    };
     cfg.model.path = args.model.clone();
     cfg.model.threads = args.threads;
     cfg.model.flow_threads = args.flow_threads;
@@ -135,7 +142,8 @@ pub fn run(args: PipelineBenchArgs) -> anyhow::Result<()> {
     let s = score::score_live_run(&report, &truth, span as u64);
     if let Some(path) = &args.trace {
         let trace = json!({"labels": report.labels, "fps": truth.fps, "truth": truth.segments, "windows": report.window_scores, "frames_in": report.frames_in, "span": span});
-        motus::atomic::write_atomic(path, serde_json::to_string(&trace)?.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
+        motus::atomic::write_atomic(path, serde_json::to_string(&trace)?.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
     }
     let (rss_peak, rss_now) = score::rss_mb();
     let samples = samples.lock().unwrap().clone();
@@ -144,7 +152,11 @@ pub fn run(args: PipelineBenchArgs) -> anyhow::Result<()> {
         let v: Vec<f64> = samples.iter().filter(|(t, _)| *t >= a && *t < b).map(|(_, r)| *r).collect();
         (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
     };
-    let growth = if seconds >= 180.0 { mean(60.0, 120.0).zip(mean(seconds - 60.0, seconds + 1.0)).map(|(a, b)| b - a) } else { None };
+    let growth = if seconds >= 180.0 {
+        mean(60.0, 120.0).zip(mean(seconds - 60.0, seconds + 1.0)).map(|(a, b)| b - a)
+    } else {
+        None
+    };
     let clip_ms = span as f64 / args.fps * 1000.0;
     let per_class: serde_json::Map<String, serde_json::Value> = s
         .per_class
@@ -154,7 +166,8 @@ pub fn run(args: PipelineBenchArgs) -> anyhow::Result<()> {
             (name, json!({"actions": c.actions, "alerts": c.alerts, "matched": c.matched}))
         })
         .collect();
-    let stages: serde_json::Map<String, serde_json::Value> = report.stages.iter().map(|(k, p50, p99)| (k.to_string(), json!({"p50_ms": p50, "p99_ms": p99}))).collect();
+    let stages: serde_json::Map<String, serde_json::Value> =
+        report.stages.iter().map(|(k, p50, p99)| (k.to_string(), json!({"p50_ms": p50, "p99_ms": p99}))).collect();
     let out = json!({
         "seconds": report.seconds,
         "fps_in": report.frames_in as f64 / report.seconds,

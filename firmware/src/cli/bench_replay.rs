@@ -54,50 +54,30 @@ pub fn run(args: ReplayBenchArgs) -> anyhow::Result<()> {
         .traces
         .iter()
         .map(|p| -> anyhow::Result<Trace> {
-            let text =
-                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            serde_json::from_str(&text).with_context(|| {
-                format!("{}: not a `motus bench pipeline --trace` file", p.display())
-            })
+            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            serde_json::from_str(&text)
+                .with_context(|| format!("{}: not a `motus bench pipeline --trace` file", p.display()))
         })
         .collect::<anyhow::Result<_>>()?;
     // Every replayed alert would log its start and end: thousands of lines over a grid.
     log::set_max_level(log::LevelFilter::Warn);
     let base = AlertsConfig::default();
-    let thresholds = if args.threshold.is_empty() {
-        vec![base.default_threshold.unwrap_or(0.5)]
-    } else {
-        args.threshold.clone()
-    };
-    let smoothings = if args.smoothing.is_empty() {
-        vec![base.smoothing_s]
-    } else {
-        args.smoothing.clone()
-    };
+    let thresholds =
+        if args.threshold.is_empty() { vec![base.default_threshold.unwrap_or(0.5)] } else { args.threshold.clone() };
+    let smoothings = if args.smoothing.is_empty() { vec![base.smoothing_s] } else { args.smoothing.clone() };
     let mut settings = Vec::new();
     for &smoothing_s in &smoothings {
         for &threshold in &thresholds {
-            anyhow::ensure!(
-                threshold > 0.0 && threshold <= 1.0,
-                "--threshold {threshold}: must be in (0, 1]"
-            );
+            anyhow::ensure!(threshold > 0.0 && threshold <= 1.0, "--threshold {threshold}: must be in (0, 1]");
             anyhow::ensure!(
                 smoothing_s.is_finite() && (0.0..=60.0).contains(&smoothing_s),
                 "--smoothing {smoothing_s}: must be 0 to 60 seconds"
             );
-            let alerts = AlertsConfig {
-                default_threshold: Some(threshold),
-                smoothing_s,
-                ..base.clone()
-            };
+            let alerts = AlertsConfig { default_threshold: Some(threshold), smoothing_s, ..base.clone() };
             let (mut actions, mut fired, mut matched, mut worst) = (0, 0, 0, None::<f64>);
             for (t, path) in traces.iter().zip(&args.traces) {
                 let s = replay(t, &alerts).with_context(|| format!("{}", path.display()))?;
-                (actions, fired, matched) = (
-                    actions + s.true_actions,
-                    fired + s.alerts,
-                    matched + s.matched,
-                );
+                (actions, fired, matched) = (actions + s.true_actions, fired + s.alerts, matched + s.matched);
                 worst = match (worst, s.stream_latency_p95_ms) {
                     (Some(a), Some(b)) => Some(a.max(b)),
                     (a, b) => a.or(b),
@@ -116,28 +96,16 @@ pub fn run(args: ReplayBenchArgs) -> anyhow::Result<()> {
             });
         }
     }
-    let report = ReplayReport {
-        traces: args.traces,
-        settings,
-    };
+    let report = ReplayReport { traces: args.traces, settings };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         println!(
             "{:>9} {:>9} {:>7} {:>6} {:>7} {:>9} {:>6} {:>16}",
-            "threshold",
-            "smoothing",
-            "actions",
-            "alerts",
-            "matched",
-            "precision",
-            "recall",
-            "worst p95 (ms)"
+            "threshold", "smoothing", "actions", "alerts", "matched", "precision", "recall", "worst p95 (ms)"
         );
         for s in &report.settings {
-            let p95 = s
-                .worst_stream_latency_p95_ms
-                .map_or("-".to_string(), |v| format!("{v:.0}"));
+            let p95 = s.worst_stream_latency_p95_ms.map_or("-".to_string(), |v| format!("{v:.0}"));
             let precision = s.precision.map_or("-".to_string(), |v| format!("{v:.3}"));
             println!(
                 "{:>9.3} {:>9.3} {:>7} {:>6} {:>7} {precision:>9} {:>6.3} {p95:>16}",

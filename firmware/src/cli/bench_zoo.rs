@@ -43,7 +43,8 @@ pub fn run(args: ZooBenchArgs) -> anyhow::Result<()> {
             .enumerate()
             .map(|(i, d)| (d.name.clone(), d.shape.clone(), random_input(d.shape.iter().product(), 100 + i as u64)))
             .collect();
-        let tensors: Vec<InputTensor> = inputs.iter().map(|(n, s, d)| InputTensor { name: n, shape: s, data: d }).collect();
+        let tensors: Vec<InputTensor> =
+            inputs.iter().map(|(n, s, d)| InputTensor { name: n, shape: s, data: d }).collect();
         let mut latency = serde_json::Map::new();
         for threads in [1usize, 2] {
             motus::infer::set_threads(threads);
@@ -91,7 +92,17 @@ fn markdown(r: &Value) -> String {
             .as_array()
             .into_iter()
             .flatten()
-            .map(|i| format!("`{}` {} {:?}", i["name"].as_str().unwrap_or(""), i["layout"].as_str().unwrap_or(""), i["shape"].as_array().map(|v| v.iter().filter_map(Value::as_u64).collect::<Vec<_>>()).unwrap_or_default()))
+            .map(|i| {
+                format!(
+                    "`{}` {} {:?}",
+                    i["name"].as_str().unwrap_or(""),
+                    i["layout"].as_str().unwrap_or(""),
+                    i["shape"]
+                        .as_array()
+                        .map(|v| v.iter().filter_map(Value::as_u64).collect::<Vec<_>>())
+                        .unwrap_or_default()
+                )
+            })
             .collect();
         s += &format!(
             "| {} | {} | {:.2} M | {:.2} | {:.1} | {:.1} |\n",

@@ -83,7 +83,9 @@ fn calibrate(args: CalibrateArgs) -> anyhow::Result<()> {
     let sampler = motus::eval::parse_protocol(&args.protocol).map_err(anyhow::Error::msg)?;
     let opts = motus::eval::RunOptions { workers: super::eval::workers(args.workers), ..Default::default() };
     let mut progress = motus::progress::Progress::new("calibrate");
-    let run = motus::eval::evaluate_videos(&model.path, &model.card, &ds, &sampler, &opts, &mut |d, t| progress.update(d, t))?;
+    let run = motus::eval::evaluate_videos(&model.path, &model.card, &ds, &sampler, &opts, &mut |d, t| {
+        progress.update(d, t)
+    })?;
     for s in &run.skipped {
         eprintln!("unreadable (skipped): {} (line {}): {}", s.path.display(), s.line, s.error);
     }
@@ -91,10 +93,17 @@ fn calibrate(args: CalibrateArgs) -> anyhow::Result<()> {
     for (i, scores) in &run.scored {
         clips.extend(scores.probs.iter().map(|p| (p.clone(), ds.entries[*i].label)));
     }
-    let fit = motus::eval::calibration::fit_temperature(&clips).with_context(|| format!("fitting on {}", list.display()))?;
+    let fit =
+        motus::eval::calibration::fit_temperature(&clips).with_context(|| format!("fitting on {}", list.display()))?;
     let calibration = motus_models::Calibration {
         temperature: fit.temperature,
-        data: format!("{} ({} videos, protocol {}, {} clips)", list.display(), run.scored.len(), args.protocol, fit.clips),
+        data: format!(
+            "{} ({} videos, protocol {}, {} clips)",
+            list.display(),
+            run.scored.len(),
+            args.protocol,
+            fit.clips
+        ),
         nll_before: fit.nll_before,
         nll_after: fit.nll_after,
         ece_before: fit.ece_before,
@@ -121,8 +130,9 @@ fn calibrate(args: CalibrateArgs) -> anyhow::Result<()> {
 pub(super) fn edit_embedded(model: &Path, dest: &Path, edit: impl FnOnce(&mut ModelCard)) -> anyhow::Result<()> {
     let bytes = std::fs::read(model).with_context(|| format!("reading {}", model.display()))?;
     let parsed = onnx::read_model(&bytes).with_context(|| format!("{}", model.display()))?;
-    let mut card = onnx::model_card(&parsed)
-        .with_context(|| format!("{}: only an embedded card can be edited (a sidecar is edited as the TOML it is)", model.display()))?;
+    let mut card = onnx::model_card(&parsed).with_context(|| {
+        format!("{}: only an embedded card can be edited (a sidecar is edited as the TOML it is)", model.display())
+    })?;
     edit(&mut card);
     let out = onnx::replace_card(&bytes, &card).with_context(|| format!("{}", model.display()))?;
     motus::atomic::write_atomic(dest, &out).with_context(|| format!("writing {}", dest.display()))

@@ -48,12 +48,22 @@ pub fn video_paths(list: &Path) -> anyhow::Result<Vec<PathBuf>> {
 }
 
 /// Runs the check and prints it.
-pub fn run(model: &Model, list: &Path, protocol: &str, transforms: &str, opts: &RunOptions, json: bool) -> anyhow::Result<()> {
+pub fn run(
+    model: &Model,
+    list: &Path,
+    protocol: &str,
+    transforms: &str,
+    opts: &RunOptions,
+    json: bool,
+) -> anyhow::Result<()> {
     let transforms = parse_transforms(transforms).map_err(|e| anyhow::anyhow!("--consistency: {e}"))?;
     let sampler = eval::parse_protocol(protocol).map_err(anyhow::Error::msg)?;
     let paths = video_paths(list)?;
     let mut progress = motus::progress::Progress::new("consistency");
-    let (reports, skipped) = eval::evaluate_consistency(&model.path, &model.card, &paths, &sampler, &transforms, opts, &mut |d, t| progress.update(d, t))?;
+    let (reports, skipped) =
+        eval::evaluate_consistency(&model.path, &model.card, &paths, &sampler, &transforms, opts, &mut |d, t| {
+            progress.update(d, t)
+        })?;
     let out = ConsistencyOutput {
         model: &model.path,
         data: list,
@@ -90,7 +100,13 @@ fn print_text(out: &ConsistencyOutput) {
                 Some(false) => "DIFFERS",
                 None => "not comparable",
             };
-            println!("  {:<48} {:<10} -> {:<10} expected {:<10} {verdict}", c.path, c.top, c.transformed, c.expected.as_deref().unwrap_or("-"));
+            println!(
+                "  {:<48} {:<10} -> {:<10} expected {:<10} {verdict}",
+                c.path,
+                c.top,
+                c.transformed,
+                c.expected.as_deref().unwrap_or("-")
+            );
         }
     }
     for s in &out.unreadable {

@@ -54,7 +54,11 @@ fn check(args: CheckArgs) -> anyhow::Result<()> {
         if !list.exists() {
             bail!("{}: no such split list (expected {split}.txt next to classInd.txt)", list.display());
         }
-        let entry = if is_long_list(&list)? { check_long(&args, split, &mut failures)? } else { check_short(&args, split, &mut failures, &mut classes_json)? };
+        let entry = if is_long_list(&list)? {
+            check_long(&args, split, &mut failures)?
+        } else {
+            check_short(&args, split, &mut failures, &mut classes_json)?
+        };
         report.insert(split.to_string(), entry);
     }
     let mut root = serde_json::Map::new();
@@ -79,7 +83,12 @@ pub(crate) fn is_long_list(list: &Path) -> anyhow::Result<bool> {
     Ok(text.lines().map(str::trim).find(|l| !l.is_empty()).is_some_and(|l| l.split_whitespace().count() == 1))
 }
 
-fn check_short(args: &CheckArgs, split: &str, failures: &mut usize, classes_json: &mut Option<serde_json::Value>) -> anyhow::Result<serde_json::Value> {
+fn check_short(
+    args: &CheckArgs,
+    split: &str,
+    failures: &mut usize,
+    classes_json: &mut Option<serde_json::Value>,
+) -> anyhow::Result<serde_json::Value> {
     let ds = match Dataset::open_split(&args.data, split) {
         Ok(ds) => ds,
         Err(dataset::DatasetError::Empty { .. }) => {
@@ -118,10 +127,15 @@ fn check_short(args: &CheckArgs, split: &str, failures: &mut usize, classes_json
         let per_class: Vec<String> = names.iter().zip(&counts).map(|(n, c)| format!("{n} {c}")).collect();
         println!("{split}: {} videos in {} classes ({})", ds.entries.len(), names.len(), per_class.join(", "));
         if !args.no_decode {
-            println!("  decoded {frames} frames, sizes {}, unreadable {}", sizes.iter().cloned().collect::<Vec<_>>().join(" "), unreadable.len());
+            println!(
+                "  decoded {frames} frames, sizes {}, unreadable {}",
+                sizes.iter().cloned().collect::<Vec<_>>().join(" "),
+                unreadable.len()
+            );
         }
     }
-    let per_class: serde_json::Map<String, serde_json::Value> = names.iter().cloned().zip(counts.iter().map(|c| json!(c))).collect();
+    let per_class: serde_json::Map<String, serde_json::Value> =
+        names.iter().cloned().zip(counts.iter().map(|c| json!(c))).collect();
     Ok(json!({
         "videos": ds.entries.len(),
         "per_class": per_class,

@@ -109,7 +109,10 @@ pub(super) fn warn_without_rate(path: &Path, card: &ModelCard) {
 pub(super) fn resolve_list(data: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
     let list = if data.is_dir() { data.join("test.txt") } else { data.to_path_buf() };
     if !list.is_file() {
-        bail!("{}: no such list file (give a list such as DIR/test.txt, or a dataset folder holding test.txt)", list.display());
+        bail!(
+            "{}: no such list file (give a list such as DIR/test.txt, or a dataset folder holding test.txt)",
+            list.display()
+        );
     }
     let root = list.parent().map(Path::to_path_buf).unwrap_or_default();
     Ok((list, root))
@@ -130,7 +133,8 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let b = match &args.compare {
         Some(p) => {
             let b = load_model(p, args.compare_card.as_deref())?;
-            eval::check_labels(&a.card.labels, &b.card.labels).map_err(|e| anyhow::anyhow!("--compare {}: {e}", p.display()))?;
+            eval::check_labels(&a.card.labels, &b.card.labels)
+                .map_err(|e| anyhow::anyhow!("--compare {}: {e}", p.display()))?;
             Some(b)
         }
         None => None,
@@ -146,9 +150,14 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
             bail!("--record writes into the model's embedded card; {} has a {} card", a.path.display(), a.origin);
         }
     }
-    let report = if long { run_long(&args, &list, &root, &a, b.as_ref(), &opts)? } else { run_clips(&args, &list, &root, &a, b.as_ref(), &opts)? };
+    let report = if long {
+        run_long(&args, &list, &root, &a, b.as_ref(), &opts)?
+    } else {
+        run_clips(&args, &list, &root, &a, b.as_ref(), &opts)?
+    };
     if let Some(dir) = &args.report {
-        let written = eval::report::write_report(dir, &report).with_context(|| format!("writing the report to {}", dir.display()))?;
+        let written = eval::report::write_report(dir, &report)
+            .with_context(|| format!("writing the report to {}", dir.display()))?;
         for p in written {
             eprintln!("wrote {}", p.display());
         }
@@ -163,7 +172,9 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     }
     let skipped = report["n_unreadable"].as_u64().unwrap_or(0);
     if skipped > 0 {
-        eprintln!("warning: {skipped} unreadable video(s) were skipped (listed above and under `unreadable` in the report)");
+        eprintln!(
+            "warning: {skipped} unreadable video(s) were skipped (listed above and under `unreadable` in the report)"
+        );
     }
     Ok(())
 }
@@ -195,11 +206,14 @@ pub(super) fn open_dataset(list: &Path, root: &Path, model: &Model) -> anyhow::R
     let (classes, from_file) = if class_ind.is_file() {
         (ClassIndex::load(&class_ind)?, true)
     } else {
-        let c = ClassIndex::from_names(model.card.labels.iter().cloned()).with_context(|| format!("{}: the card's labels are not distinct names", model.path.display()))?;
+        let c = ClassIndex::from_names(model.card.labels.iter().cloned())
+            .with_context(|| format!("{}: the card's labels are not distinct names", model.path.display()))?;
         (c, false)
     };
     let ds = match Dataset::from_list(list, root, Some(classes)) {
-        Err(dataset::DatasetError::Empty { .. }) => bail!("{}: the list holds no videos; nothing to evaluate", list.display()),
+        Err(dataset::DatasetError::Empty { .. }) => {
+            bail!("{}: the list holds no videos; nothing to evaluate", list.display())
+        }
         Err(e @ dataset::DatasetError::LabelOutOfRange { .. }) if !from_file => {
             bail!("{e}; the model has {} classes and there is no classInd.txt beside the list", model.card.labels.len())
         }
@@ -210,7 +224,8 @@ pub(super) fn open_dataset(list: &Path, root: &Path, model: &Model) -> anyhow::R
     }
     if from_file {
         let names: Vec<String> = (0..ds.classes.len()).map(|i| ds.classes.name(i).to_string()).collect();
-        eval::check_labels(&model.card.labels, &names).map_err(|e| anyhow::anyhow!("{} vs {}: {e}", model.path.display(), class_ind.display()))?;
+        eval::check_labels(&model.card.labels, &names)
+            .map_err(|e| anyhow::anyhow!("{} vs {}: {e}", model.path.display(), class_ind.display()))?;
     } else {
         eprintln!("note: no classInd.txt beside {}; class names come from the model card", list.display());
     }
@@ -230,7 +245,14 @@ fn header(args: &EvalArgs, list: &Path, m: &Model, opts: &RunOptions) -> serde_j
     r
 }
 
-fn run_clips(args: &EvalArgs, list: &Path, root: &Path, a: &Model, b: Option<&Model>, opts: &RunOptions) -> anyhow::Result<Value> {
+fn run_clips(
+    args: &EvalArgs,
+    list: &Path,
+    root: &Path,
+    a: &Model,
+    b: Option<&Model>,
+    opts: &RunOptions,
+) -> anyhow::Result<Value> {
     let ds = open_dataset(list, root, a)?;
     let protocol = eval::parse_protocol(&args.protocol).map_err(anyhow::Error::msg)?;
     let run_one = |m: &Model, label: &str| -> anyhow::Result<eval::VideoRun> {
@@ -248,7 +270,8 @@ fn run_clips(args: &EvalArgs, list: &Path, root: &Path, a: &Model, b: Option<&Mo
     let names = &a.card.labels;
     let mut acc = Accumulator::new(names.len());
     for (i, s) in &run.scored {
-        acc.add_video(ds.entries[*i].label, s.probs.clone()).with_context(|| format!("{}", ds.entries[*i].path.display()))?;
+        acc.add_video(ds.entries[*i].label, s.probs.clone())
+            .with_context(|| format!("{}", ds.entries[*i].path.display()))?;
     }
     let summary = acc.summary(names);
     let times: Vec<eval::StageTimes> = run.scored.iter().flat_map(|(_, s)| s.times.iter().copied()).collect();
@@ -282,14 +305,16 @@ fn run_clips(args: &EvalArgs, list: &Path, root: &Path, a: &Model, b: Option<&Mo
         None => Value::Null,
         Some(b) => {
             let run_b = run_one(b, "eval (compare)")?;
-            let by_index: std::collections::HashMap<usize, &eval::VideoScores> = run_b.scored.iter().map(|(i, s)| (*i, s)).collect();
+            let by_index: std::collections::HashMap<usize, &eval::VideoScores> =
+                run_b.scored.iter().map(|(i, s)| (*i, s)).collect();
             let both: Vec<eval::VideoPair<'_>> = run
                 .scored
                 .iter()
                 .filter_map(|(i, s)| by_index.get(i).map(|t| (ds.entries[*i].label, &s.probs[..], &t.probs[..])))
                 .collect();
             let c = eval::compare(names.len(), &both, names)?;
-            let times_b: Vec<eval::StageTimes> = run_b.scored.iter().flat_map(|(_, s)| s.times.iter().copied()).collect();
+            let times_b: Vec<eval::StageTimes> =
+                run_b.scored.iter().flat_map(|(_, s)| s.times.iter().copied()).collect();
             let mut v = serde_json::to_value(&c)?;
             let o = v.as_object_mut().expect("object");
             o.insert("model".into(), json!(b.path));
@@ -302,16 +327,26 @@ fn run_clips(args: &EvalArgs, list: &Path, root: &Path, a: &Model, b: Option<&Mo
     Ok(Value::Object(r))
 }
 
-fn run_long(args: &EvalArgs, list: &Path, root: &Path, a: &Model, b: Option<&Model>, opts: &RunOptions) -> anyhow::Result<Value> {
+fn run_long(
+    args: &EvalArgs,
+    list: &Path,
+    root: &Path,
+    a: &Model,
+    b: Option<&Model>,
+    opts: &RunOptions,
+) -> anyhow::Result<Value> {
     let videos = match dataset::load_long_list(list, root) {
-        Err(dataset::DatasetError::Empty { .. }) => bail!("{}: the list holds no videos; nothing to evaluate", list.display()),
+        Err(dataset::DatasetError::Empty { .. }) => {
+            bail!("{}: the list holds no videos; nothing to evaluate", list.display())
+        }
         other => other?,
     };
     let class_ind = root.join("classInd.txt");
     if class_ind.is_file() {
         let classes = ClassIndex::load(&class_ind)?;
         let names: Vec<String> = (0..classes.len()).map(|i| classes.name(i).to_string()).collect();
-        eval::check_labels(&a.card.labels, &names).map_err(|e| anyhow::anyhow!("{} vs {}: {e}", a.path.display(), class_ind.display()))?;
+        eval::check_labels(&a.card.labels, &names)
+            .map_err(|e| anyhow::anyhow!("{} vs {}: {e}", a.path.display(), class_ind.display()))?;
     }
     for v in &videos {
         for s in &v.ground_truth.segments {
@@ -333,7 +368,9 @@ fn run_long(args: &EvalArgs, list: &Path, root: &Path, a: &Model, b: Option<&Mod
     };
     let run_one = |m: &Model, label: &str| -> anyhow::Result<eval::LongRun> {
         let mut progress = Progress::new(label);
-        let run = eval::evaluate_long(&m.path, &m.card, &videos, args.window_stride, opts, &mut |d, t| progress.update(d, t))?;
+        let run = eval::evaluate_long(&m.path, &m.card, &videos, args.window_stride, opts, &mut |d, t| {
+            progress.update(d, t)
+        })?;
         for s in &run.skipped {
             eprintln!("unreadable (skipped): {}: {}", s.path.display(), s.error);
         }
@@ -343,7 +380,8 @@ fn run_long(args: &EvalArgs, list: &Path, root: &Path, a: &Model, b: Option<&Mod
         Ok(run)
     };
     let summarize = |run: &eval::LongRun| {
-        let per: Vec<(&dataset::GroundTruth, &[eval::WindowScore])> = run.scored.iter().map(|(i, s)| (&videos[*i].ground_truth, &s.windows[..])).collect();
+        let per: Vec<(&dataset::GroundTruth, &[eval::WindowScore])> =
+            run.scored.iter().map(|(i, s)| (&videos[*i].ground_truth, &s.windows[..])).collect();
         eval::summarize_long(&per, &a.card.labels, args.threshold, background, 0.5)
     };
     let run = run_one(a, "eval")?;
@@ -393,34 +431,76 @@ fn pct(v: &Value) -> String {
 
 /// The terminal table: headline metrics, latency per stage, per-class rows, comparison.
 fn print_table(r: &Value) {
-    println!("{} on {} ({}, {} videos, {} clips, {} unreadable)", r["model"].as_str().unwrap_or("?"), r["data"].as_str().unwrap_or("?"), r["protocol"].as_str().unwrap_or("?"), r["n_videos"], r["n_clips"], r["n_unreadable"]);
+    println!(
+        "{} on {} ({}, {} videos, {} clips, {} unreadable)",
+        r["model"].as_str().unwrap_or("?"),
+        r["data"].as_str().unwrap_or("?"),
+        r["protocol"].as_str().unwrap_or("?"),
+        r["n_videos"],
+        r["n_clips"],
+        r["n_unreadable"]
+    );
     if r["kind"] == "long" {
         let d = &r["detection"];
-        println!("  detection (tIoU ≥ 0.5)  precision {}  recall {}  ({} of {} actions, {} detections)", pct(&d["precision"]), pct(&d["recall"]), d["matched"], d["ground_truth"], d["detections"]);
-        println!("  mean delay              {}", d["mean_delay_s"].as_f64().map_or("–".into(), |s| format!("{s:.2} s")));
+        println!(
+            "  detection (tIoU ≥ 0.5)  precision {}  recall {}  ({} of {} actions, {} detections)",
+            pct(&d["precision"]),
+            pct(&d["recall"]),
+            d["matched"],
+            d["ground_truth"],
+            d["detections"]
+        );
+        println!(
+            "  mean delay              {}",
+            d["mean_delay_s"].as_f64().map_or("–".into(), |s| format!("{s:.2} s"))
+        );
         println!("  window Hit@1            {}", pct(&r["clip_top1"]));
     } else {
-        println!("  clip Hit@1   {}    video Hit@1 {}    video Hit@5 {}    mean class acc {}", pct(&r["clip_top1"]), pct(&r["video_top1"]), pct(&r["video_top5"]), pct(&r["mean_class_acc"]));
+        println!(
+            "  clip Hit@1   {}    video Hit@1 {}    video Hit@5 {}    mean class acc {}",
+            pct(&r["clip_top1"]),
+            pct(&r["video_top1"]),
+            pct(&r["video_top5"]),
+            pct(&r["mean_class_acc"])
+        );
     }
     println!("  latency per clip (ms)   p50      p95");
     for stage in ["decode", "preprocess", "flow", "inference", "total"] {
         let s = &r["latency_ms"][stage];
-        println!("    {stage:<12} {:>10.2} {:>8.2}", s["p50"].as_f64().unwrap_or(0.0), s["p95"].as_f64().unwrap_or(0.0));
+        println!(
+            "    {stage:<12} {:>10.2} {:>8.2}",
+            s["p50"].as_f64().unwrap_or(0.0),
+            s["p95"].as_f64().unwrap_or(0.0)
+        );
     }
     if let Some(rows) = r["per_class"].as_array().filter(|a| !a.is_empty()) {
         println!("  {:<16} {:>6} {:>9} {:>10}", "class", "videos", "recall", "precision");
         for c in rows {
-            println!("  {:<16} {:>6} {:>9} {:>10}", c["name"].as_str().unwrap_or("?"), c["support"].as_u64().unwrap_or(0), pct(&c["recall"]), pct(&c["precision"]));
+            println!(
+                "  {:<16} {:>6} {:>9} {:>10}",
+                c["name"].as_str().unwrap_or("?"),
+                c["support"].as_u64().unwrap_or(0),
+                pct(&c["recall"]),
+                pct(&c["precision"])
+            );
         }
     }
     let c = &r["compare"];
     if c.is_object() {
         println!("  compared with {}:", c["model"].as_str().unwrap_or("?"));
         if r["kind"] == "long" {
-            println!("    precision {:+.1} pt, recall {:+.1} pt", 100.0 * c["precision_diff"].as_f64().unwrap_or(0.0), 100.0 * c["recall_diff"].as_f64().unwrap_or(0.0));
+            println!(
+                "    precision {:+.1} pt, recall {:+.1} pt",
+                100.0 * c["precision_diff"].as_f64().unwrap_or(0.0),
+                100.0 * c["recall_diff"].as_f64().unwrap_or(0.0)
+            );
         } else {
             println!("    top-1 agreement {} of videos, {} of clips", pct(&c["agreement"]), pct(&c["clip_agreement"]));
-            println!("    video Hit@1 {:+.1} pt, clip Hit@1 {:+.1} pt", 100.0 * c["video_top1_diff"].as_f64().unwrap_or(0.0), 100.0 * c["clip_top1_diff"].as_f64().unwrap_or(0.0));
+            println!(
+                "    video Hit@1 {:+.1} pt, clip Hit@1 {:+.1} pt",
+                100.0 * c["video_top1_diff"].as_f64().unwrap_or(0.0),
+                100.0 * c["clip_top1_diff"].as_f64().unwrap_or(0.0)
+            );
         }
     }
 }

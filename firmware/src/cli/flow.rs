@@ -95,7 +95,8 @@ impl EngineArgs {
         match &self.params {
             Some(path) => {
                 let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-                let p: TvL1Params = serde_json::from_str(&text).with_context(|| format!("{}: not TV-L1 parameters", path.display()))?;
+                let p: TvL1Params =
+                    serde_json::from_str(&text).with_context(|| format!("{}: not TV-L1 parameters", path.display()))?;
                 p.validate().with_context(|| format!("{}", path.display()))?;
                 Ok(p)
             }
@@ -177,7 +178,15 @@ fn pair(args: FlowArgs) -> anyhow::Result<()> {
             "max_magnitude": max, "ms": ms, "engine": engine.name(), "preset": args.engine.label(Preset::Accurate),
         }));
     } else {
-        println!("{} -> {}: {}x{}, max |flow| {max:.2} px, {ms:.1} ms ({}), wrote {}", a.display(), b.display(), field.width, field.height, engine.name(), out.display());
+        println!(
+            "{} -> {}: {}x{}, max |flow| {max:.2} px, {ms:.1} ms ({}), wrote {}",
+            a.display(),
+            b.display(),
+            field.width,
+            field.height,
+            engine.name(),
+            out.display()
+        );
     }
     Ok(())
 }
@@ -187,7 +196,8 @@ fn eval(args: EvalArgs) -> anyhow::Result<()> {
     let report = flow::evaluate_middlebury(&args.middlebury, engine.as_mut())?;
     let preset = args.engine.label(Preset::Accurate);
     if args.json {
-        let per: serde_json::Map<String, serde_json::Value> = report.per_sequence.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+        let per: serde_json::Map<String, serde_json::Value> =
+            report.per_sequence.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
         super::print_json(&json!({
             "mean_epe": report.mean_epe, "per_sequence": per, "ms_per_pair": report.ms_per_pair_median,
             "engine": engine.name(), "preset": preset, "sequences": report.per_sequence.len(),
@@ -197,13 +207,23 @@ fn eval(args: EvalArgs) -> anyhow::Result<()> {
         for (name, e) in &report.per_sequence {
             println!("{name:<14} {e:>8.3}");
         }
-        println!("{:<14} {:>8.3}   ({}, preset {preset}, median {:.1} ms/pair)", "mean", report.mean_epe, engine.name(), report.ms_per_pair_median);
+        println!(
+            "{:<14} {:>8.3}   ({}, preset {preset}, median {:.1} ms/pair)",
+            "mean",
+            report.mean_epe,
+            engine.name(),
+            report.ms_per_pair_median
+        );
     }
     Ok(())
 }
 
 fn extract(args: ExtractArgs) -> anyhow::Result<()> {
-    anyhow::ensure!(args.bound.is_finite() && args.bound > 0.0, "--bound must be a positive number of pixels, got {}", args.bound);
+    anyhow::ensure!(
+        args.bound.is_finite() && args.bound > 0.0,
+        "--bound must be a positive number of pixels, got {}",
+        args.bound
+    );
     if let Some(0) = args.resize_short {
         bail!("--resize-short must be at least 1");
     }
@@ -214,7 +234,12 @@ fn extract(args: ExtractArgs) -> anyhow::Result<()> {
     let ds = Dataset::from_list(&args.data, &root, None)?.verified()?;
     let preset = args.engine.label(Preset::Edge);
     let mut engine = args.engine.build(Preset::Edge)?;
-    let config = store::Extraction { algorithm: flow::config::TVL1.into(), params: args.engine.params(Preset::Edge)?, bound: args.bound, resize_short: args.resize_short };
+    let config = store::Extraction {
+        algorithm: flow::config::TVL1.into(),
+        params: args.engine.params(Preset::Edge)?,
+        bound: args.bound,
+        resize_short: args.resize_short,
+    };
     let started = Instant::now();
     let (mut done, mut skipped, mut pairs) = (0usize, 0usize, 0u64);
     let mut failed = Vec::new();
@@ -226,10 +251,9 @@ fn extract(args: ExtractArgs) -> anyhow::Result<()> {
             progress.update(i + 1, ds.entries.len());
             continue;
         }
-        let result = ds
-            .open_entry(entry)
-            .map_err(anyhow::Error::from)
-            .and_then(|mut reader| Ok(store::extract_video(reader.as_mut(), engine.as_mut(), &config, &dir, &entry.path)?));
+        let result = ds.open_entry(entry).map_err(anyhow::Error::from).and_then(|mut reader| {
+            Ok(store::extract_video(reader.as_mut(), engine.as_mut(), &config, &dir, &entry.path)?)
+        });
         match result {
             Ok(n) => {
                 pairs += n;

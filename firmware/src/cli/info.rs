@@ -23,7 +23,10 @@ pub struct InfoArgs {
 
 /// Reads a card from the model, `--card`, or the sidecar next to the model, and checks it
 /// against the graph.
-pub fn load_card(model: &std::path::Path, card: Option<&std::path::Path>) -> anyhow::Result<(ModelCard, &'static str, onnx::proto::ModelProto, Vec<u8>)> {
+pub fn load_card(
+    model: &std::path::Path,
+    card: Option<&std::path::Path>,
+) -> anyhow::Result<(ModelCard, &'static str, onnx::proto::ModelProto, Vec<u8>)> {
     let bytes = std::fs::read(model).with_context(|| format!("reading {}", model.display()))?;
     let parsed = onnx::read_model(&bytes).with_context(|| format!("{}", model.display()))?;
     let sidecar = sidecar_path(model);
@@ -31,11 +34,14 @@ pub fn load_card(model: &std::path::Path, card: Option<&std::path::Path>) -> any
         Some(path) => (read_toml(path)?, "file"),
         None => match onnx::model_card(&parsed) {
             Ok(card) => (card, "embedded"),
-            Err(onnx::ReadError::Card(motus_models::card::CardError::NoCard)) if sidecar.exists() => (read_toml(&sidecar)?, "sidecar"),
+            Err(onnx::ReadError::Card(motus_models::card::CardError::NoCard)) if sidecar.exists() => {
+                (read_toml(&sidecar)?, "sidecar")
+            }
             Err(e) => return Err(e).with_context(|| format!("{}", model.display())),
         },
     };
-    onnx::check_card(&parsed, &card).with_context(|| format!("{}: the card does not match the graph", model.display()))?;
+    onnx::check_card(&parsed, &card)
+        .with_context(|| format!("{}: the card does not match the graph", model.display()))?;
     Ok((card, origin, parsed, bytes))
 }
 
@@ -50,7 +56,9 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
     let opset = parsed.opset_import.iter().map(|o| o.version).max().unwrap_or(0);
     let spec = serde_json::to_value(&card.arch)?;
     let flow = match &card.flow {
-        Some(f) => json!({"algorithm": f.algorithm, "params": f.params, "bound": f.bound, "stack_len": f.stack_len, "mean_subtraction": f.mean_subtraction}),
+        Some(f) => {
+            json!({"algorithm": f.algorithm, "params": f.params, "bound": f.bound, "stack_len": f.stack_len, "mean_subtraction": f.mean_subtraction})
+        }
         None => serde_json::Value::Null,
     };
     let report = json!({
@@ -124,9 +132,20 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
     }
     if let Some(q) = &card.quantization {
         println!("  quantized     {} ({}), observer {}, calibration {}", q.format, q.scheme, q.observer, q.calibration);
-        println!("  int8 nodes    {}; float: {}", q.quantized_nodes.len(), if q.float_nodes.is_empty() { "none".to_string() } else { q.float_nodes.iter().map(|f| f.node.as_str()).collect::<Vec<_>>().join(", ") });
+        println!(
+            "  int8 nodes    {}; float: {}",
+            q.quantized_nodes.len(),
+            if q.float_nodes.is_empty() {
+                "none".to_string()
+            } else {
+                q.float_nodes.iter().map(|f| f.node.as_str()).collect::<Vec<_>>().join(", ")
+            }
+        );
         if let (Some(f), Some(i)) = (&q.float_accuracy, &q.int8_accuracy) {
-            println!("  guard         video Hit@1 float {:.4}, int8 {:.4} on {} videos: {}", f.video_top1, i.video_top1, i.n_videos, i.data);
+            println!(
+                "  guard         video Hit@1 float {:.4}, int8 {:.4} on {} videos: {}",
+                f.video_top1, i.video_top1, i.n_videos, i.data
+            );
         }
     }
     Ok(())

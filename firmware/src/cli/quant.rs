@@ -67,7 +67,14 @@ pub struct QuantArgs {
     json: bool,
 }
 
-fn load_clips(what: &str, list_arg: &Path, model: &Model, n: Option<usize>, protocol: &str, opts: &RunOptions) -> anyhow::Result<(ClipSet, String)> {
+fn load_clips(
+    what: &str,
+    list_arg: &Path,
+    model: &Model,
+    n: Option<usize>,
+    protocol: &str,
+    opts: &RunOptions,
+) -> anyhow::Result<(ClipSet, String)> {
     let (list, root) = resolve_list(list_arg)?;
     let ds = open_dataset(&list, &root, model)?;
     let entries = match n {
@@ -80,7 +87,13 @@ fn load_clips(what: &str, list_arg: &Path, model: &Model, n: Option<usize>, prot
     for s in &set.skipped {
         eprintln!("unreadable (skipped): {} (line {}): {}", s.path.display(), s.line, s.error);
     }
-    let desc = format!("{} ({} clips from {} of its {} videos, protocol {protocol})", list.display(), set.clips.len(), set.videos(), ds.entries.len());
+    let desc = format!(
+        "{} ({} clips from {} of its {} videos, protocol {protocol})",
+        list.display(),
+        set.clips.len(),
+        set.videos(),
+        ds.entries.len()
+    );
     Ok((set, desc))
 }
 
@@ -102,7 +115,10 @@ pub fn run(args: QuantArgs) -> anyhow::Result<()> {
     let calib = match (&args.calib, args.format) {
         (Some(c), _) => Some(load_clips("calibration", c, &model, Some(args.calib_clips), "center", &opts)?),
         (None, Format::Weights) => None,
-        (None, _) => bail!("--calib LIST is needed for --format {}: activation ranges come from calibration clips", args.format.name()),
+        (None, _) => bail!(
+            "--calib LIST is needed for --format {}: activation ranges come from calibration clips",
+            args.format.name()
+        ),
     };
     let val = match &args.val {
         Some(v) => Some(load_clips("validation", v, &model, None, &args.val_protocol, &opts)?),
@@ -114,7 +130,8 @@ pub fn run(args: QuantArgs) -> anyhow::Result<()> {
     if let Some(dir) = &args.dump_clips {
         for (name, set) in [("calib", calib.as_ref()), ("val", val.as_ref())] {
             if let Some((set, _)) = set {
-                quantize::npy::write_clip_set(&dir.join(name), set).with_context(|| format!("writing clips to {}", dir.display()))?;
+                quantize::npy::write_clip_set(&dir.join(name), set)
+                    .with_context(|| format!("writing clips to {}", dir.display()))?;
             }
         }
     }

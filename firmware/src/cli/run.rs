@@ -141,8 +141,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
 fn check(cfg: &RunConfig, config: Option<&std::path::Path>) -> anyhow::Result<()> {
     use motus::runtime::classify::WindowClassifier;
     // The source is built but not opened: a camera kind missing from this build is refused.
-    let (_opener, _truth) =
-        motus::runtime::source::opener(&cfg.source).map_err(|e| anyhow::anyhow!("source {}: {e}", cfg.source.describe()))?;
+    let (_opener, _truth) = motus::runtime::source::opener(&cfg.source)
+        .map_err(|e| anyhow::anyhow!("source {}: {e}", cfg.source.describe()))?;
     let (stage, sha) = load_stage(cfg)?;
     cfg.alerts.rules_for(stage.labels()).map_err(anyhow::Error::msg)?;
     if let Some(a) = &cfg.output.metrics {

@@ -70,7 +70,8 @@ enum Format {
 
 /// Parses `WIDTHxHEIGHT`.
 pub(crate) fn parse_size(text: &str) -> anyhow::Result<(u32, u32)> {
-    let (w, h) = text.split_once(['x', 'X']).with_context(|| format!("size {text:?} is not WIDTHxHEIGHT (e.g. 128x128)"))?;
+    let (w, h) =
+        text.split_once(['x', 'X']).with_context(|| format!("size {text:?} is not WIDTHxHEIGHT (e.g. 128x128)"))?;
     let w: u32 = w.trim().parse().with_context(|| format!("width {w:?} in size {text:?} is not a number"))?;
     let h: u32 = h.trim().parse().with_context(|| format!("height {h:?} in size {text:?} is not a number"))?;
     Ok((w, h))
@@ -133,7 +134,11 @@ pub fn run(args: SynthArgs) -> anyhow::Result<()> {
             println!(
                 "wrote {} videos{} ({} frames, {} classes) to {} in {:.1} s: train {}, val {}, test {}",
                 summary.videos,
-                if summary.scene_windows > 0 { format!(" and {} scene windows", summary.scene_windows) } else { String::new() },
+                if summary.scene_windows > 0 {
+                    format!(" and {} scene windows", summary.scene_windows)
+                } else {
+                    String::new()
+                },
                 summary.frames,
                 summary.classes,
                 out.display(),

@@ -33,12 +33,14 @@ impl ActionSpans {
         let mut spans = HashMap::new();
         let mut lines = HashMap::new();
         for (line, l) in text::content_lines(&text) {
-            let malformed = |expected: String| DatasetError::Malformed { path: path.into(), line, expected, text: l.into() };
+            let malformed =
+                |expected: String| DatasetError::Malformed { path: path.into(), line, expected, text: l.into() };
             let cols: Vec<&str> = l.split_whitespace().collect();
             let [video, start, end] = cols[..] else {
                 return Err(malformed("3 columns `path start_frame end_frame` (paths may not contain spaces)".into()));
             };
-            let frame = |s: &str, what: &str| s.parse::<u64>().map_err(|_| malformed(format!("a whole number >= 0 as {what}")));
+            let frame =
+                |s: &str, what: &str| s.parse::<u64>().map_err(|_| malformed(format!("a whole number >= 0 as {what}")));
             let (start, end) = (frame(start, "start_frame (second column)")?, frame(end, "end_frame (third column)")?);
             if start >= end {
                 return Err(malformed(format!("start_frame < end_frame (end is exclusive), got {start} and {end}")));

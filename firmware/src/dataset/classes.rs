@@ -52,7 +52,12 @@ impl ClassIndex {
         let mut by_name: HashMap<String, usize> = HashMap::new();
         for (line, l) in text::content_lines(text) {
             let cols: Vec<&str> = l.split_whitespace().collect();
-            let malformed = |expected: &str| DatasetError::Malformed { path: path.into(), line, expected: expected.into(), text: l.into() };
+            let malformed = |expected: &str| DatasetError::Malformed {
+                path: path.into(),
+                line,
+                expected: expected.into(),
+                text: l.into(),
+            };
             if cols.len() != 2 {
                 return Err(malformed("two columns `<1-based index> <class name>`"));
             }
@@ -62,7 +67,13 @@ impl ClassIndex {
             }
             let name = cols[1].to_string();
             if let Some(&(first, _)) = by_index.get(&index) {
-                return Err(DatasetError::DuplicateClass { path: path.into(), line, first, what: "index", value: index.to_string() });
+                return Err(DatasetError::DuplicateClass {
+                    path: path.into(),
+                    line,
+                    first,
+                    what: "index",
+                    value: index.to_string(),
+                });
             }
             if let Some(&first) = by_name.get(&name) {
                 return Err(DatasetError::DuplicateClass { path: path.into(), line, first, what: "name", value: name });
@@ -141,7 +152,10 @@ mod tests {
     fn reads_crlf_blank_lines_any_order_and_round_trips() {
         let c = parse("\r\n2 ApplyLipstick\r\n\r\n1 ApplyEyeMakeup\r\n3 Archery").unwrap();
         assert_eq!(c.names(), ["ApplyEyeMakeup", "ApplyLipstick", "Archery"]);
-        assert_eq!((c.len(), c.name(2), c.get(3), c.index_of("ApplyLipstick"), c.index_of("x")), (3, "Archery", None, Some(1), None));
+        assert_eq!(
+            (c.len(), c.name(2), c.get(3), c.index_of("ApplyLipstick"), c.index_of("x")),
+            (3, "Archery", None, Some(1), None)
+        );
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("classInd.txt");
         c.save(&path).unwrap();
@@ -164,8 +178,16 @@ mod tests {
             ("1 a b\n", |e| matches!(e, DatasetError::Malformed { line: 1, .. }), "two columns"),
             ("x a\n", |e| matches!(e, DatasetError::Malformed { line: 1, .. }), "whole number"),
             ("0 a\n", |e| matches!(e, DatasetError::Malformed { line: 1, .. }), "1-based"),
-            ("1 a\n\n1 b\n", |e| matches!(e, DatasetError::DuplicateClass { line: 3, first: 1, what: "index", .. }), "already on line 1"),
-            ("1 a\n2 a\n", |e| matches!(e, DatasetError::DuplicateClass { line: 2, what: "name", .. }), "duplicate class name"),
+            (
+                "1 a\n\n1 b\n",
+                |e| matches!(e, DatasetError::DuplicateClass { line: 3, first: 1, what: "index", .. }),
+                "already on line 1",
+            ),
+            (
+                "1 a\n2 a\n",
+                |e| matches!(e, DatasetError::DuplicateClass { line: 2, what: "name", .. }),
+                "duplicate class name",
+            ),
             ("1 a\n3 b\n", |e| matches!(e, DatasetError::NonContiguous { missing: 2, count: 2, .. }), "1..=2"),
             ("2 a\n", |e| matches!(e, DatasetError::NonContiguous { missing: 1, .. }), "index 1 is missing"),
             ("\r\n\r\n", |e| matches!(e, DatasetError::Empty { .. }), "no entries"),

@@ -18,7 +18,9 @@ pub enum DatasetError {
     #[error("{path}:{line}: expected {expected}, got {text:?}")]
     Malformed { path: PathBuf, line: usize, expected: String, text: String },
     /// A label that names no class of the class index.
-    #[error("{path}:{line}: label {label} is out of range: expected {expected} (the class index has {classes} classes)")]
+    #[error(
+        "{path}:{line}: label {label} is out of range: expected {expected} (the class index has {classes} classes)"
+    )]
     LabelOutOfRange { path: PathBuf, line: usize, label: u64, classes: usize, expected: String },
     /// A class name (a folder or a CSV label) that the class index does not list.
     #[error("{path}:{line}: class {name:?} is not in the class index; expected one of its {classes} class names")]
@@ -27,7 +29,9 @@ pub enum DatasetError {
     #[error("{path}:{line}: label {label} is class {label_name:?} but the video is in folder {folder:?}; expected label {expected}")]
     LabelMismatch { path: PathBuf, line: usize, label: u64, label_name: String, folder: String, expected: usize },
     /// A class index or name that appears twice in a class index file.
-    #[error("{path}:{line}: duplicate class {what} {value:?}, already on line {first}; expected each index and name once")]
+    #[error(
+        "{path}:{line}: duplicate class {what} {value:?}, already on line {first}; expected each index and name once"
+    )]
     DuplicateClass { path: PathBuf, line: usize, first: usize, what: &'static str, value: String },
     /// Class indices that do not run 1, 2, …, N.
     #[error("{path}: class index {missing} is missing; expected indices 1..={count} without gaps")]

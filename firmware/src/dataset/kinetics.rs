@@ -20,7 +20,12 @@ const HEADER: [&str; 5] = ["label", "youtube_id", "time_start", "time_end", "spl
 /// Classes are the sorted unique labels of every row of the CSV (whatever their split, so the
 /// train and val CSVs of one release agree), unless `classes` is given. Rows of other splits
 /// are skipped; a split no row has is an error, since it is almost always a typo.
-pub fn read_kinetics_csv(csv: &Path, root: &Path, split: &str, classes: Option<&ClassIndex>) -> Result<(ClassIndex, Vec<VideoEntry>), DatasetError> {
+pub fn read_kinetics_csv(
+    csv: &Path,
+    root: &Path,
+    split: &str,
+    classes: Option<&ClassIndex>,
+) -> Result<(ClassIndex, Vec<VideoEntry>), DatasetError> {
     let text = text::read(csv)?;
     let mut lines = text::content_lines(&text);
     let Some((_, header)) = lines.next() else {
@@ -41,7 +46,12 @@ pub fn read_kinetics_csv(csv: &Path, root: &Path, split: &str, classes: Option<&
     let mut rows = Vec::new();
     for (line, l) in lines {
         let f = split_csv(l);
-        let malformed = |expected: &str| DatasetError::Malformed { path: csv.into(), line, expected: expected.into(), text: l.into() };
+        let malformed = |expected: &str| DatasetError::Malformed {
+            path: csv.into(),
+            line,
+            expected: expected.into(),
+            text: l.into(),
+        };
         if f.len() < HEADER.len() {
             return Err(malformed("at least 5 comma-separated columns `label,youtube_id,time_start,time_end,split`"));
         }
@@ -60,16 +70,25 @@ pub fn read_kinetics_csv(csv: &Path, root: &Path, split: &str, classes: Option<&
     }
     let classes = match classes {
         Some(c) => c.clone(),
-        None => ClassIndex::from_names_unchecked(rows.iter().map(|r| r.label.clone()).collect::<BTreeSet<_>>().into_iter().collect()),
+        None => ClassIndex::from_names_unchecked(
+            rows.iter().map(|r| r.label.clone()).collect::<BTreeSet<_>>().into_iter().collect(),
+        ),
     };
     let mut entries = Vec::new();
     for r in rows.iter().filter(|r| r.split == split) {
-        let label = classes
-            .index_of(&r.label)
-            .ok_or_else(|| DatasetError::UnknownClass { path: csv.into(), line: r.line, name: r.label.clone(), classes: classes.len() })?;
+        let label = classes.index_of(&r.label).ok_or_else(|| DatasetError::UnknownClass {
+            path: csv.into(),
+            line: r.line,
+            name: r.label.clone(),
+            classes: classes.len(),
+        })?;
         let folder = root.join(&r.split).join(&r.label);
         let trimmed = folder.join(trimmed_name(&r.id, r.start, r.end));
-        let (path, time_range) = if trimmed.is_file() { (trimmed, None) } else { (folder.join(format!("{}.mp4", r.id)), Some((r.start, r.end))) };
+        let (path, time_range) = if trimmed.is_file() {
+            (trimmed, None)
+        } else {
+            (folder.join(format!("{}.mp4", r.id)), Some((r.start, r.end)))
+        };
         entries.push(VideoEntry { path, label, total_frames: None, time_range, line: r.line });
     }
     if entries.is_empty() {
@@ -159,16 +178,27 @@ mod tests {
         assert_eq!((c.len(), e[0].label), (3, 1));
         let only_a = ClassIndex::from_names(["a"]).unwrap();
         let err = read_kinetics_csv(&csv, dir.path(), "train", Some(&only_a)).unwrap_err();
-        assert!(matches!(err, DatasetError::UnknownClass { line: 2, .. }) && err.to_string().contains("k.csv:2:"), "{err}");
+        assert!(
+            matches!(err, DatasetError::UnknownClass { line: 2, .. }) && err.to_string().contains("k.csv:2:"),
+            "{err}"
+        );
     }
 
     #[test]
     fn rejects_bad_headers_rows_times_and_splits() {
         let dir = tempfile::tempdir().unwrap();
         let cases: Vec<Case> = vec![
-            ("label,id,start,end,split\na,b,0,1,train\n".into(), |e| matches!(e, DatasetError::BadHeader { .. }), "expected the header"),
+            (
+                "label,id,start,end,split\na,b,0,1,train\n".into(),
+                |e| matches!(e, DatasetError::BadHeader { .. }),
+                "expected the header",
+            ),
             ("label,youtube_id,time_start\n".into(), |e| matches!(e, DatasetError::BadHeader { .. }), "k.csv:1:"),
-            (format!("{HEAD}a,b,5,5,train\n"), |e| matches!(e, DatasetError::BadTimes { line: 2, .. }), "0 <= start < end"),
+            (
+                format!("{HEAD}a,b,5,5,train\n"),
+                |e| matches!(e, DatasetError::BadTimes { line: 2, .. }),
+                "0 <= start < end",
+            ),
             (format!("{HEAD}a,b,6,5,train\n"), |e| matches!(e, DatasetError::BadTimes { line: 2, .. }), "k.csv:2:"),
             (format!("{HEAD}a,b,-1,5,train\n"), |e| matches!(e, DatasetError::BadTimes { .. }), "start -1"),
             (format!("{HEAD}a,b,x,5,train\n"), |e| matches!(e, DatasetError::Malformed { line: 2, .. }), "time_start"),

@@ -74,17 +74,20 @@ pub fn read_mmaction_list(list: &Path, root: &Path) -> Result<(ListFormat, Vec<V
     let mut entries = Vec::new();
     for (line, l) in text::content_lines(&text) {
         let cols: Vec<&str> = l.split_whitespace().collect();
-        let malformed = |expected: String| DatasetError::Malformed { path: list.into(), line, expected, text: l.into() };
-        let this = match cols.len() {
-            2 => ListFormat::Video,
-            3 => ListFormat::RawFrames,
-            _ => {
-                return Err(malformed(match format {
+        let malformed =
+            |expected: String| DatasetError::Malformed { path: list.into(), line, expected, text: l.into() };
+        let this =
+            match cols.len() {
+                2 => ListFormat::Video,
+                3 => ListFormat::RawFrames,
+                _ => return Err(malformed(match format {
                     Some((f, _)) => format!("{} columns {} (paths may not contain spaces)", f.columns(), f.describe()),
-                    None => "2 columns `path label` or 3 columns `dir total_frames label` (paths may not contain spaces)".into(),
-                }))
-            }
-        };
+                    None => {
+                        "2 columns `path label` or 3 columns `dir total_frames label` (paths may not contain spaces)"
+                            .into()
+                    }
+                })),
+            };
         match format {
             None => format = Some((this, line)),
             Some((f, first)) if f != this => {
@@ -92,16 +95,23 @@ pub fn read_mmaction_list(list: &Path, root: &Path) -> Result<(ListFormat, Vec<V
             }
             Some(_) => {}
         }
-        let label = parse_label(cols[cols.len() - 1]).ok_or_else(|| malformed("a whole number >= 0 as the label (last column)".into()))?;
+        let label = parse_label(cols[cols.len() - 1])
+            .ok_or_else(|| malformed("a whole number >= 0 as the label (last column)".into()))?;
         let total_frames = match this {
             ListFormat::Video => None,
-            ListFormat::RawFrames => Some(cols[1].parse::<u64>().map_err(|_| malformed("a whole number >= 0 as total_frames (second column)".into()))?),
+            ListFormat::RawFrames => Some(
+                cols[1]
+                    .parse::<u64>()
+                    .map_err(|_| malformed("a whole number >= 0 as total_frames (second column)".into()))?,
+            ),
         };
         entries.push(VideoEntry { path: resolve(root, cols[0]), label, total_frames, time_range: None, line });
     }
     match format {
         Some((f, _)) if !entries.is_empty() => Ok((f, entries)),
-        _ => Err(DatasetError::Empty { path: list.into(), what: "`path label` or `dir total_frames label` line".into() }),
+        _ => {
+            Err(DatasetError::Empty { path: list.into(), what: "`path label` or `dir total_frames label` line".into() })
+        }
     }
 }
 

@@ -32,7 +32,11 @@ pub fn ground_truth_path(video: &Path) -> PathBuf {
 /// ground truth, so evaluation can score a whole split without decoding to find the labels.
 pub fn load_long_split(dir: &Path, split: &str) -> Result<Vec<LongVideo>, DatasetError> {
     if !super::SPLITS.contains(&split) {
-        return Err(DatasetError::UnknownSplit { path: dir.into(), split: split.into(), expected: super::SPLITS.join(", ") });
+        return Err(DatasetError::UnknownSplit {
+            path: dir.into(),
+            split: split.into(),
+            expected: super::SPLITS.join(", "),
+        });
     }
     load_long_list(&dir.join(format!("{split}.txt")), dir)
 }
@@ -49,13 +53,20 @@ pub fn load_long_list(list: &Path, root: &Path) -> Result<Vec<LongVideo>, Datase
             return Err(DatasetError::Malformed {
                 path: list.clone(),
                 line,
-                expected: "one video path per line (long-video lists have no label column; paths may not contain spaces)".into(),
+                expected:
+                    "one video path per line (long-video lists have no label column; paths may not contain spaces)"
+                        .into(),
                 text: l.into(),
             });
         }
         let path = resolve(dir, l);
         let gt_path = ground_truth_path(&path);
-        let ground_truth = GroundTruth::load(&gt_path).map_err(|source| DatasetError::GroundTruth { list: list.clone(), line, video: path.clone(), source })?;
+        let ground_truth = GroundTruth::load(&gt_path).map_err(|source| DatasetError::GroundTruth {
+            list: list.clone(),
+            line,
+            video: path.clone(),
+            source,
+        })?;
         videos.push(LongVideo { path, ground_truth });
     }
     if videos.is_empty() {
@@ -106,20 +117,35 @@ mod tests {
     fn rejects_bad_long_splits() {
         let dir = tempfile::tempdir().unwrap();
         let err = load_long_split(dir.path(), "dev").unwrap_err();
-        assert!(matches!(err, DatasetError::UnknownSplit { .. }) && err.to_string().contains("train, val, test"), "{err}");
+        assert!(
+            matches!(err, DatasetError::UnknownSplit { .. }) && err.to_string().contains("train, val, test"),
+            "{err}"
+        );
         std::fs::write(dir.path().join("val.txt"), "\n").unwrap();
         assert!(matches!(load_long_split(dir.path(), "val").unwrap_err(), DatasetError::Empty { .. }));
         std::fs::write(dir.path().join("val.txt"), "a.y4m 3\n").unwrap();
         let err = load_long_split(dir.path(), "val").unwrap_err();
-        assert!(matches!(err, DatasetError::Malformed { line: 1, .. }) && err.to_string().contains("val.txt:1:"), "{err}");
+        assert!(
+            matches!(err, DatasetError::Malformed { line: 1, .. }) && err.to_string().contains("val.txt:1:"),
+            "{err}"
+        );
         std::fs::write(dir.path().join("val.txt"), "a.y4m\nb.y4m\n").unwrap();
         gt(100).save(&dir.path().join("a.json")).unwrap();
         let err = load_long_split(dir.path(), "val").unwrap_err();
         let msg = err.to_string();
-        assert!(matches!(err, DatasetError::GroundTruth { line: 2, .. }) && msg.contains("val.txt:2:") && msg.contains("b.json"), "{msg}");
+        assert!(
+            matches!(err, DatasetError::GroundTruth { line: 2, .. })
+                && msg.contains("val.txt:2:")
+                && msg.contains("b.json"),
+            "{msg}"
+        );
         gt(10).save(&dir.path().join("b.json")).unwrap();
         let err = load_long_split(dir.path(), "val").unwrap_err();
-        assert!(matches!(err, DatasetError::GroundTruth { line: 2, .. }) && err.to_string().contains("the video has 10 frames"), "{err}");
+        assert!(
+            matches!(err, DatasetError::GroundTruth { line: 2, .. })
+                && err.to_string().contains("the video has 10 frames"),
+            "{err}"
+        );
         assert!(matches!(load_long_split(dir.path(), "train").unwrap_err(), DatasetError::Io { .. }));
     }
 }

@@ -10,10 +10,10 @@ pub mod sampler;
 #[cfg(test)]
 mod sampler_tests;
 pub mod segments;
-mod text;
-pub mod ucf101;
 #[cfg(test)]
 mod tests;
+mod text;
+pub mod ucf101;
 
 use std::path::{Path, PathBuf};
 
@@ -54,7 +54,11 @@ impl Dataset {
     /// `dir/{split}.txt` (an MMAction2 list with 0-based labels, paths relative to `dir`).
     pub fn open_split(dir: &Path, split: &str) -> Result<Self, DatasetError> {
         if !SPLITS.contains(&split) {
-            return Err(DatasetError::UnknownSplit { path: dir.into(), split: split.into(), expected: SPLITS.join(", ") });
+            return Err(DatasetError::UnknownSplit {
+                path: dir.into(),
+                split: split.into(),
+                expected: SPLITS.join(", "),
+            });
         }
         let classes = ClassIndex::load(&dir.join("classInd.txt"))?;
         Self::from_list(&dir.join(format!("{split}.txt")), dir, Some(classes))
@@ -138,7 +142,9 @@ impl Dataset {
     /// untrimmed Kinetics downloads need no preprocessing pass.
     pub fn open_entry(&self, entry: &VideoEntry) -> Result<Box<dyn VideoReader>, MediaError> {
         match entry.time_range {
-            Some((start, end)) => Ok(Box::new(media::ffmpeg::FfmpegReader::open_range(&entry.path, Some((start, end - start)))?)),
+            Some((start, end)) => {
+                Ok(Box::new(media::ffmpeg::FfmpegReader::open_range(&entry.path, Some((start, end - start)))?))
+            }
             None => media::open_video(&entry.path),
         }
     }

@@ -90,7 +90,9 @@ impl SamplerConfig {
     /// Samples views with this config; samplers without crops give centre-crop views, so
     /// callers handle every config the same way.
     pub fn views(&self, n: u64, clip: ClipSpec, mode: SampleMode<'_>) -> Result<Vec<TestView>, SampleError> {
-        let centre = |clips: Vec<ClipIndices>| clips.into_iter().map(|clip| TestView { clip, crop: CropPosition::Center }).collect();
+        let centre = |clips: Vec<ClipIndices>| {
+            clips.into_iter().map(|clip| TestView { clip, crop: CropPosition::Center }).collect()
+        };
         Ok(match *self {
             SamplerConfig::Tsn { num_segments } => centre(tsn(n, num_segments, clip, mode)?),
             SamplerConfig::Dense { window_stride } => centre(dense(n, clip, window_stride)?),
@@ -154,7 +156,12 @@ pub fn random_clip<R: Rng + ?Sized>(n: u64, clip: ClipSpec, rng: &mut R) -> Resu
 /// trimmed clip of a brief action without labelling its idle lead or tail as the action (see
 /// [`super::actions`]). Falls back to [`random_clip`] when no start qualifies (a span outside
 /// the video) and to the padded clip at 0 when the video is shorter than the window.
-pub fn random_clip_on<R: Rng + ?Sized>(n: u64, clip: ClipSpec, action: (u64, u64), rng: &mut R) -> Result<ClipIndices, SampleError> {
+pub fn random_clip_on<R: Rng + ?Sized>(
+    n: u64,
+    clip: ClipSpec,
+    action: (u64, u64),
+    rng: &mut R,
+) -> Result<ClipIndices, SampleError> {
     let s = check(n, clip)?;
     if s > n {
         return Ok(clip_at(n, clip, 0));

@@ -98,7 +98,8 @@ fn clips_on_an_action_overlap_it_and_reach_every_qualifying_start() {
         for n in LENGTHS.into_iter().filter(|&n| n >= s) {
             for action in [(0, n), (0, 1), (n - 1, n), (n / 3, n / 3 + 1 + n / 5), (n / 2, n)] {
                 let need = (s.min(action.1 - action.0) + 1) / 2;
-                let qualifying: std::collections::BTreeSet<u64> = (0..=n - s).filter(|&t| overlap(t, s, action) >= need).collect();
+                let qualifying: std::collections::BTreeSet<u64> =
+                    (0..=n - s).filter(|&t| overlap(t, s, action) >= need).collect();
                 assert!(!qualifying.is_empty(), "n={n} {c:?} {action:?}");
                 let mut rng = ChaCha8Rng::seed_from_u64(n ^ action.0);
                 let mut starts = std::collections::BTreeSet::new();
@@ -152,13 +153,21 @@ fn tsn_takes_one_clip_inside_each_segment() {
             for segs in [1u32, 3, 8] {
                 let mut rng = ChaCha8Rng::seed_from_u64(3);
                 for mode in [0, 1] {
-                    let clips = if mode == 0 { tsn(n, segs, c, SampleMode::Test) } else { tsn(n, segs, c, SampleMode::Train(&mut rng)) }.unwrap();
+                    let clips = if mode == 0 {
+                        tsn(n, segs, c, SampleMode::Test)
+                    } else {
+                        tsn(n, segs, c, SampleMode::Train(&mut rng))
+                    }
+                    .unwrap();
                     assert_eq!(clips.len(), segs as usize);
                     for (k, clip) in clips.iter().enumerate() {
                         assert_valid(n, c, clip);
                         let (a, b) = (k as u64 * n / segs as u64, (k as u64 + 1) * n / segs as u64);
                         if b - a >= span(c) {
-                            assert!(clip.frames[0] >= a && *clip.frames.last().unwrap() < b, "segment {k} [{a},{b}) {clip:?}");
+                            assert!(
+                                clip.frames[0] >= a && *clip.frames.last().unwrap() < b,
+                                "segment {k} [{a},{b}) {clip:?}"
+                            );
                         }
                     }
                     let starts: Vec<u64> = clips.iter().map(|c| c.frames[0]).collect();
@@ -229,7 +238,10 @@ fn multi_clip_spreads_clips_and_crops() {
         }
     }
     let v = multi_clip(100, spec(1, 1), 2, CropMode::Center).unwrap();
-    assert_eq!(v.iter().map(|v| (v.clip.frames[0], v.crop)).collect::<Vec<_>>(), vec![(25, CropPosition::Center), (75, CropPosition::Center)]);
+    assert_eq!(
+        v.iter().map(|v| (v.clip.frames[0], v.crop)).collect::<Vec<_>>(),
+        vec![(25, CropPosition::Center), (75, CropPosition::Center)]
+    );
 }
 
 #[test]
@@ -244,7 +256,10 @@ fn sampler_config_names_the_sampler_in_json() {
         (SamplerConfig::Tsn { num_segments: 8 }, r#"{"kind":"tsn","num_segments":8}"#),
         (SamplerConfig::Dense { window_stride: 4 }, r#"{"kind":"dense","window_stride":4}"#),
         (SamplerConfig::Random, r#"{"kind":"random"}"#),
-        (SamplerConfig::MultiClip { num_clips: 10, crops: CropMode::Three }, r#"{"kind":"multi_clip","num_clips":10,"crops":"three"}"#),
+        (
+            SamplerConfig::MultiClip { num_clips: 10, crops: CropMode::Three },
+            r#"{"kind":"multi_clip","num_clips":10,"crops":"three"}"#,
+        ),
     ];
     for (config, json) in configs {
         assert_eq!(serde_json::to_string(&config).unwrap(), json);
@@ -262,6 +277,9 @@ fn sampler_config_dispatches() {
     let r = SamplerConfig::Random.views(90, c, SampleMode::Test).unwrap();
     assert_eq!((r.len(), r[0].clip.frames[0], r[0].crop), (1, 41, CropPosition::Center));
     assert_eq!(SamplerConfig::Random.views(90, c, SampleMode::Train(&mut rng)).unwrap().len(), 1);
-    assert_eq!(SamplerConfig::MultiClip { num_clips: 4, crops: CropMode::Three }.views(90, c, SampleMode::Test).unwrap().len(), 12);
+    assert_eq!(
+        SamplerConfig::MultiClip { num_clips: 4, crops: CropMode::Three }.views(90, c, SampleMode::Test).unwrap().len(),
+        12
+    );
     assert!(matches!(SamplerConfig::Random.views(0, c, SampleMode::Test), Err(SampleError::EmptyVideo)));
 }

@@ -45,8 +45,10 @@ impl GroundTruth {
     /// Reads and checks a ground-truth file: segments must be non-empty, inside the video,
     /// in order and non-overlapping, so scoring code can rely on that.
     pub fn load(path: &Path) -> Result<Self, GroundTruthError> {
-        let text = std::fs::read_to_string(path).map_err(|source| GroundTruthError::Io { path: path.into(), source })?;
-        let gt: GroundTruth = serde_json::from_str(&text).map_err(|source| GroundTruthError::Json { path: path.into(), source })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| GroundTruthError::Io { path: path.into(), source })?;
+        let gt: GroundTruth =
+            serde_json::from_str(&text).map_err(|source| GroundTruthError::Json { path: path.into(), source })?;
         gt.check().map_err(|(index, reason)| GroundTruthError::BadSegment { path: path.into(), index, reason })?;
         Ok(gt)
     }
@@ -67,7 +69,10 @@ impl GroundTruth {
                 return Err((i, format!("ends at frame {} but the video has {} frames", s.end_frame, self.frames)));
             }
             if s.start_frame < previous_end {
-                return Err((i, format!("starts at frame {} before the previous segment ends ({previous_end})", s.start_frame)));
+                return Err((
+                    i,
+                    format!("starts at frame {} before the previous segment ends ({previous_end})", s.start_frame),
+                ));
             }
             previous_end = s.end_frame;
         }

@@ -51,14 +51,24 @@ fn opens_a_synth_split_counts_and_decodes() {
 fn open_split_errors() {
     let dir = synth_dir();
     let err = Dataset::open_split(dir.path(), "dev").unwrap_err();
-    assert!(matches!(err, DatasetError::UnknownSplit { .. }) && err.to_string().contains("\"dev\"") && err.to_string().contains("train, val, test"), "{err}");
+    assert!(
+        matches!(err, DatasetError::UnknownSplit { .. })
+            && err.to_string().contains("\"dev\"")
+            && err.to_string().contains("train, val, test"),
+        "{err}"
+    );
     write(&dir.path().join("val.txt"), "\n\n");
     let err = Dataset::open_split(dir.path(), "val").unwrap_err();
     assert!(matches!(err, DatasetError::Empty { .. }) && err.to_string().contains("val.txt"), "{err}");
     write(&dir.path().join("test.txt"), "videos/a.y4m 0\nvideos/b.y4m 2\n");
     let err = Dataset::open_split(dir.path(), "test").unwrap_err();
     let msg = err.to_string();
-    assert!(matches!(err, DatasetError::LabelOutOfRange { line: 2, label: 2, classes: 2, .. }) && msg.contains("test.txt:2:") && msg.contains("0..2"), "{msg}");
+    assert!(
+        matches!(err, DatasetError::LabelOutOfRange { line: 2, label: 2, classes: 2, .. })
+            && msg.contains("test.txt:2:")
+            && msg.contains("0..2"),
+        "{msg}"
+    );
     std::fs::remove_file(dir.path().join("classInd.txt")).unwrap();
     let err = Dataset::open_split(dir.path(), "train").unwrap_err();
     assert!(matches!(err, DatasetError::Io { .. }) && err.to_string().contains("classInd.txt"), "{err}");
@@ -71,7 +81,12 @@ fn check_files_names_the_first_missing_video_and_its_line() {
     let ds = Dataset::open_split(dir.path(), "train").unwrap();
     let err = ds.check_files().unwrap_err();
     let msg = err.to_string();
-    assert!(matches!(err, DatasetError::MissingVideo { line: 3, .. }) && msg.contains("train.txt:3:") && msg.contains("gone.y4m"), "{msg}");
+    assert!(
+        matches!(err, DatasetError::MissingVideo { line: 3, .. })
+            && msg.contains("train.txt:3:")
+            && msg.contains("gone.y4m"),
+        "{msg}"
+    );
     assert!(matches!(ds.verified(), Err(DatasetError::MissingVideo { .. })));
 }
 
@@ -93,7 +108,10 @@ fn opens_ucf101_splits() {
     let dir = tempfile::tempdir().unwrap();
     let splits = dir.path().join("ucfTrainTestlist");
     write(&splits.join("classInd.txt"), "1 ApplyEyeMakeup\r\n2 Archery\r\n");
-    write(&splits.join("trainlist01.txt"), "Archery/v_Archery_g08_c01.avi 2\r\nApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01.avi 1\r\n");
+    write(
+        &splits.join("trainlist01.txt"),
+        "Archery/v_Archery_g08_c01.avi 2\r\nApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01.avi 1\r\n",
+    );
     write(&splits.join("testlist01.txt"), "Archery/v_Archery_g01_c01.avi\r\n");
     let videos = dir.path().join("UCF-101");
     let train = Dataset::ucf101(&splits, &videos, 1, true).unwrap();
@@ -114,7 +132,10 @@ fn opens_ucf101_splits() {
 #[test]
 fn opens_kinetics_csvs_and_trims_untrimmed_videos() {
     let dir = tempfile::tempdir().unwrap();
-    let csv = write(&dir.path().join("train.csv"), "label,youtube_id,time_start,time_end,split\nwave,abc,0,1,train\nclap,def,2,3,train\n");
+    let csv = write(
+        &dir.path().join("train.csv"),
+        "label,youtube_id,time_start,time_end,split\nwave,abc,0,1,train\nclap,def,2,3,train\n",
+    );
     write(&dir.path().join("train/wave/abc_000000_000001.mp4"), "");
     let ds = Dataset::kinetics_csv(&csv, dir.path(), "train").unwrap();
     assert_eq!(ds.classes.names(), ["clap", "wave"]);
@@ -122,7 +143,10 @@ fn opens_kinetics_csvs_and_trims_untrimmed_videos() {
     assert_eq!(ds.entries[1].time_range, Some((2.0, 3.0)));
     assert_eq!(ds.entries[1].path, dir.path().join("train/clap/def.mp4"));
     let err = ds.check_files().unwrap_err();
-    assert!(matches!(err, DatasetError::MissingVideo { line: 3, .. }) && err.to_string().contains("train.csv:3:"), "{err}");
+    assert!(
+        matches!(err, DatasetError::MissingVideo { line: 3, .. }) && err.to_string().contains("train.csv:3:"),
+        "{err}"
+    );
     // A time range goes through ffmpeg; a missing file (or missing ffmpeg) is an error, never a panic.
     assert!(ds.open_entry(&ds.entries[1]).is_err());
     let err = Dataset::kinetics_csv(&csv, dir.path(), "val").unwrap_err();

@@ -12,25 +12,40 @@ use super::{text, ClassIndex, DatasetError};
 /// (1-based label, checked against the class folder: a mismatch means the list and the class
 /// index do not belong together); test lines are `Class/v_Class_g01_c01.avi`, labelled by
 /// their folder. Paths must not contain spaces (UCF101's never do).
-pub fn read_ucf101_list(list: &Path, videos_root: &Path, classes: &ClassIndex) -> Result<Vec<VideoEntry>, DatasetError> {
+pub fn read_ucf101_list(
+    list: &Path,
+    videos_root: &Path,
+    classes: &ClassIndex,
+) -> Result<Vec<VideoEntry>, DatasetError> {
     let text = text::read(list)?;
     let mut entries = Vec::new();
     for (line, l) in text::content_lines(&text) {
         let cols: Vec<&str> = l.split_whitespace().collect();
-        let malformed = |expected: &str| DatasetError::Malformed { path: list.into(), line, expected: expected.into(), text: l.into() };
+        let malformed = |expected: &str| DatasetError::Malformed {
+            path: list.into(),
+            line,
+            expected: expected.into(),
+            text: l.into(),
+        };
         if cols.is_empty() || cols.len() > 2 {
-            return Err(malformed("`Class/video.avi 1` (train list) or `Class/video.avi` (test list); paths may not contain spaces"));
+            return Err(malformed(
+                "`Class/video.avi 1` (train list) or `Class/video.avi` (test list); paths may not contain spaces",
+            ));
         }
         let video = cols[0].replace('\\', "/");
         let folder = match video.split_once('/') {
             Some((folder, file)) if !folder.is_empty() && !file.is_empty() => folder,
             _ => return Err(malformed("a path `Class/video.avi` whose folder is the class name")),
         };
-        let label = classes
-            .index_of(folder)
-            .ok_or_else(|| DatasetError::UnknownClass { path: list.into(), line, name: folder.into(), classes: classes.len() })?;
+        let label = classes.index_of(folder).ok_or_else(|| DatasetError::UnknownClass {
+            path: list.into(),
+            line,
+            name: folder.into(),
+            classes: classes.len(),
+        })?;
         if let Some(col) = cols.get(1) {
-            let stated: u64 = col.parse().map_err(|_| malformed("a whole number as the 1-based label (second column)"))?;
+            let stated: u64 =
+                col.parse().map_err(|_| malformed("a whole number as the 1-based label (second column)"))?;
             let stated_index = usize::try_from(stated).ok().filter(|&s| (1..=classes.len()).contains(&s));
             let Some(stated_index) = stated_index else {
                 return Err(DatasetError::LabelOutOfRange {
@@ -52,7 +67,13 @@ pub fn read_ucf101_list(list: &Path, videos_root: &Path, classes: &ClassIndex) -
                 });
             }
         }
-        entries.push(VideoEntry { path: resolve(videos_root, &video), label, total_frames: None, time_range: None, line });
+        entries.push(VideoEntry {
+            path: resolve(videos_root, &video),
+            label,
+            total_frames: None,
+            time_range: None,
+            line,
+        });
     }
     if entries.is_empty() {
         return Err(DatasetError::Empty { path: list.into(), what: "`Class/video.avi [label]` line".into() });
@@ -80,7 +101,11 @@ mod tests {
     #[test]
     fn reads_train_and_test_lists() {
         let dir = tempfile::tempdir().unwrap();
-        let train = write(dir.path(), "trainlist01.txt", "ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01.avi 1\r\nArchery/v_Archery_g08_c01.avi 3\r\n\r\n");
+        let train = write(
+            dir.path(),
+            "trainlist01.txt",
+            "ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01.avi 1\r\nArchery/v_Archery_g08_c01.avi 3\r\n\r\n",
+        );
         let e = read_ucf101_list(&train, Path::new("/ucf"), &classes()).unwrap();
         assert_eq!(e.len(), 2);
         assert_eq!(e[1].label, 2);
@@ -94,10 +119,18 @@ mod tests {
     fn rejects_bad_lines() {
         let dir = tempfile::tempdir().unwrap();
         let cases: Vec<Case> = vec![
-            ("Archery/v.avi 1\n", |e| matches!(e, DatasetError::LabelMismatch { line: 1, expected: 3, .. }), "expected label 3"),
+            (
+                "Archery/v.avi 1\n",
+                |e| matches!(e, DatasetError::LabelMismatch { line: 1, expected: 3, .. }),
+                "expected label 3",
+            ),
             ("Archery/v.avi 0\n", |e| matches!(e, DatasetError::LabelOutOfRange { line: 1, label: 0, .. }), "1..=3"),
             ("Archery/v.avi 4\n", |e| matches!(e, DatasetError::LabelOutOfRange { label: 4, .. }), "out of range"),
-            ("Archery/v.avi 3\nBowling/v.avi 1\n", |e| matches!(e, DatasetError::UnknownClass { line: 2, .. }), "\"Bowling\""),
+            (
+                "Archery/v.avi 3\nBowling/v.avi 1\n",
+                |e| matches!(e, DatasetError::UnknownClass { line: 2, .. }),
+                "\"Bowling\"",
+            ),
             ("Archery/v.avi x\n", |e| matches!(e, DatasetError::Malformed { line: 1, .. }), "1-based label"),
             ("v.avi\n", |e| matches!(e, DatasetError::Malformed { line: 1, .. }), "Class/video.avi"),
             ("Archery/v.avi 3 9\n", |e| matches!(e, DatasetError::Malformed { line: 1, .. }), "train list"),

@@ -24,17 +24,9 @@ pub enum CalibrationError {
     #[error("no clips to fit a temperature on")]
     NoClips,
     #[error("clip {clip}: label {label} but the scores have {classes} classes")]
-    LabelOutOfRange {
-        clip: usize,
-        label: usize,
-        classes: usize,
-    },
+    LabelOutOfRange { clip: usize, label: usize, classes: usize },
     #[error("clip {clip}: {len} scores, expected {classes}")]
-    Ragged {
-        clip: usize,
-        len: usize,
-        classes: usize,
-    },
+    Ragged { clip: usize, len: usize, classes: usize },
     #[error("clip {clip}: a score is not a finite probability")]
     NotProbabilities { clip: usize },
     #[error("all {0} clips are of one class: a temperature fitted on them says nothing about the others")]
@@ -69,28 +61,15 @@ fn check(clips: &[(Vec<f32>, usize)]) -> Result<Vec<Clip>, CalibrationError> {
     let mut out = Vec::with_capacity(clips.len());
     for (i, (p, label)) in clips.iter().enumerate() {
         if p.len() != classes {
-            return Err(CalibrationError::Ragged {
-                clip: i,
-                len: p.len(),
-                classes,
-            });
+            return Err(CalibrationError::Ragged { clip: i, len: p.len(), classes });
         }
         if *label >= classes {
-            return Err(CalibrationError::LabelOutOfRange {
-                clip: i,
-                label: *label,
-                classes,
-            });
+            return Err(CalibrationError::LabelOutOfRange { clip: i, label: *label, classes });
         }
-        if p.iter()
-            .any(|v| !(v.is_finite() && (0.0..=1.0 + 1e-4).contains(v)))
-        {
+        if p.iter().any(|v| !(v.is_finite() && (0.0..=1.0 + 1e-4).contains(v))) {
             return Err(CalibrationError::NotProbabilities { clip: i });
         }
-        out.push(Clip {
-            log_p: p.iter().map(|&v| (v.max(1e-30) as f64).ln()).collect(),
-            label: *label,
-        });
+        out.push(Clip { log_p: p.iter().map(|&v| (v.max(1e-30) as f64).ln()).collect(), label: *label });
     }
     if out.iter().all(|c| c.label == out[0].label) {
         return Err(CalibrationError::OneClass(out.len()));
@@ -100,9 +79,7 @@ fn check(clips: &[(Vec<f32>, usize)]) -> Result<Vec<Clip>, CalibrationError> {
 
 /// Softmax of `ln p * beta` (`beta = 1 / T`).
 fn scaled(log_p: &[f64], beta: f64) -> Vec<f64> {
-    let max = log_p
-        .iter()
-        .fold(f64::NEG_INFINITY, |m, &v| m.max(v * beta));
+    let max = log_p.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v * beta));
     let e: Vec<f64> = log_p.iter().map(|&v| (v * beta - max).exp()).collect();
     let sum: f64 = e.iter().sum();
     e.into_iter().map(|v| v / sum).collect()
@@ -113,16 +90,8 @@ fn nll(clips: &[Clip], beta: f64) -> f64 {
     let total: f64 = clips
         .iter()
         .map(|c| {
-            let max = c
-                .log_p
-                .iter()
-                .fold(f64::NEG_INFINITY, |m, &v| m.max(v * beta));
-            let lse = max
-                + c.log_p
-                    .iter()
-                    .map(|&v| (v * beta - max).exp())
-                    .sum::<f64>()
-                    .ln();
+            let max = c.log_p.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v * beta));
+            let lse = max + c.log_p.iter().map(|&v| (v * beta - max).exp()).sum::<f64>().ln();
             lse - c.log_p[c.label] * beta
         })
         .sum();
@@ -135,21 +104,14 @@ fn ece(clips: &[Clip], beta: f64) -> f64 {
     let mut bins = [(0usize, 0.0f64, 0.0f64); ECE_BINS];
     for c in clips {
         let p = scaled(&c.log_p, beta);
-        let (top, conf) = p
-            .iter()
-            .copied()
-            .enumerate()
-            .fold((0, f64::MIN), |b, (i, v)| if v > b.1 { (i, v) } else { b });
+        let (top, conf) =
+            p.iter().copied().enumerate().fold((0, f64::MIN), |b, (i, v)| if v > b.1 { (i, v) } else { b });
         let bin = ((conf * ECE_BINS as f64) as usize).min(ECE_BINS - 1);
         bins[bin].0 += 1;
         bins[bin].1 += conf;
         bins[bin].2 += f64::from(u8::from(top == c.label));
     }
-    bins.iter()
-        .map(|&(n, conf, hits)| {
-            (conf - hits).abs() / clips.len() as f64 * f64::from(u8::from(n > 0))
-        })
-        .sum()
+    bins.iter().map(|&(n, conf, hits)| (conf - hits).abs() / clips.len() as f64 * f64::from(u8::from(n > 0))).sum()
 }
 
 /// Fits the temperature that minimises the clips' negative log-likelihood, within
@@ -196,29 +158,16 @@ mod tests {
 
     /// Clips whose top class is right 70% of the time but scored 0.97: overconfident.
     fn overconfident() -> Vec<(Vec<f32>, usize)> {
-        (0..100)
-            .map(|i| {
-                (
-                    vec![0.97, 0.02, 0.01],
-                    if i % 10 < 7 { 0 } else { 1 + i % 2 },
-                )
-            })
-            .collect()
+        (0..100).map(|i| (vec![0.97, 0.02, 0.01], if i % 10 < 7 { 0 } else { 1 + i % 2 })).collect()
     }
 
     #[test]
     fn overconfident_scores_get_a_temperature_above_one() {
         let fit = fit_temperature(&overconfident()).unwrap();
         assert!(fit.temperature > 1.5, "{fit:?}");
-        assert!(
-            fit.nll_after < fit.nll_before && fit.ece_after < fit.ece_before,
-            "{fit:?}"
-        );
+        assert!(fit.nll_after < fit.nll_before && fit.ece_after < fit.ece_before, "{fit:?}");
         let top = crate::infer::temperature_scaled(&[0.97, 0.02, 0.01], 3, fit.temperature)[0];
-        assert!(
-            (top - 0.7).abs() < 0.05,
-            "calibrated confidence {top} matches the 70% accuracy"
-        );
+        assert!((top - 0.7).abs() < 0.05, "calibrated confidence {top} matches the 70% accuracy");
     }
 
     /// Top class at 0.5 yet right 90% of the time: sharpen.
@@ -242,18 +191,8 @@ mod tests {
     /// edge, and that is an error, not a card entry.
     #[test]
     fn clips_that_are_all_right_cannot_be_calibrated_on() {
-        let clips: Vec<(Vec<f32>, usize)> = (0..30)
-            .map(|i| {
-                (
-                    if i % 2 == 0 {
-                        vec![0.6, 0.4]
-                    } else {
-                        vec![0.4, 0.6]
-                    },
-                    i % 2,
-                )
-            })
-            .collect();
+        let clips: Vec<(Vec<f32>, usize)> =
+            (0..30).map(|i| (if i % 2 == 0 { vec![0.6, 0.4] } else { vec![0.4, 0.6] }, i % 2)).collect();
         match fit_temperature(&clips) {
             Err(CalibrationError::AtBound(t)) => {
                 assert!((t - TEMPERATURE_RANGE.0).abs() < 1e-3, "{t}")
@@ -266,23 +205,9 @@ mod tests {
     fn bad_inputs_are_refused_by_name() {
         assert_eq!(fit_temperature(&[]), Err(CalibrationError::NoClips));
         let e = fit_temperature(&[(vec![0.5, 0.5], 0), (vec![1.0], 1)]).unwrap_err();
-        assert_eq!(
-            e,
-            CalibrationError::Ragged {
-                clip: 1,
-                len: 1,
-                classes: 2
-            }
-        );
+        assert_eq!(e, CalibrationError::Ragged { clip: 1, len: 1, classes: 2 });
         let e = fit_temperature(&[(vec![0.5, 0.5], 2)]).unwrap_err();
-        assert_eq!(
-            e,
-            CalibrationError::LabelOutOfRange {
-                clip: 0,
-                label: 2,
-                classes: 2
-            }
-        );
+        assert_eq!(e, CalibrationError::LabelOutOfRange { clip: 0, label: 2, classes: 2 });
         let e = fit_temperature(&[(vec![f32::NAN, 0.5], 0)]).unwrap_err();
         assert_eq!(e, CalibrationError::NotProbabilities { clip: 0 });
         let e = fit_temperature(&[(vec![0.9, 0.1], 0), (vec![0.8, 0.2], 0)]).unwrap_err();

@@ -56,7 +56,18 @@ pub fn parse_transforms(list: &str) -> Result<Vec<Transform>, String> {
 
 /// The other class of `class`'s pair among `pairs`, or `class` itself when it is in none.
 fn swap<'a>(class: &'a str, pairs: &[(&'static str, &'static str)]) -> &'a str {
-    pairs.iter().find_map(|&(a, b)| if class == a { Some(b) } else if class == b { Some(a) } else { None }).unwrap_or(class)
+    pairs
+        .iter()
+        .find_map(|&(a, b)| {
+            if class == a {
+                Some(b)
+            } else if class == b {
+                Some(a)
+            } else {
+                None
+            }
+        })
+        .unwrap_or(class)
 }
 
 impl Transform {
@@ -145,9 +156,11 @@ impl TransformReport {
         let comparable = per_clip.iter().filter(|c| c.expected.is_some()).count();
         let agree = per_clip.iter().filter(|c| c.agrees() == Some(true)).count();
         let agreement = (comparable > 0).then(|| agree as f64 / comparable as f64);
-        let directional: Vec<&ClipConsistency> = per_clip.iter().filter(|c| c.expected.as_ref().is_some_and(|e| *e != c.top)).collect();
+        let directional: Vec<&ClipConsistency> =
+            per_clip.iter().filter(|c| c.expected.as_ref().is_some_and(|e| *e != c.top)).collect();
         let directional_agree = directional.iter().filter(|c| c.agrees() == Some(true)).count();
-        let directional_agreement = (!directional.is_empty()).then(|| directional_agree as f64 / directional.len() as f64);
+        let directional_agreement =
+            (!directional.is_empty()).then(|| directional_agree as f64 / directional.len() as f64);
         TransformReport {
             transform,
             clips: per_clip.len(),
@@ -217,7 +230,10 @@ mod tests {
             transformed: transformed.into(),
             expected: Transform::Reverse.twin(top).map(str::to_string),
         };
-        let r = TransformReport::tally(Transform::Reverse, vec![c("approach", "recede"), c("sit_down", "sit_down"), c("fall_down", "jump")]);
+        let r = TransformReport::tally(
+            Transform::Reverse,
+            vec![c("approach", "recede"), c("sit_down", "sit_down"), c("fall_down", "jump")],
+        );
         assert_eq!((r.clips, r.comparable, r.agree), (3, 2, 1));
         assert_eq!(r.agreement, Some(0.5));
         // Both comparable clips have a twin other than themselves.

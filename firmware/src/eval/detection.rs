@@ -45,7 +45,8 @@ pub fn windows_to_events(windows: &[WindowScore], threshold: f32, background: Op
     let mut events: Vec<Event> = Vec::new();
     let mut open: Option<Event> = None;
     for w in windows {
-        let (class, &p) = w.probs.iter().enumerate().fold((0, &f32::MIN), |best, (i, v)| if *v > *best.1 { (i, v) } else { best });
+        let (class, &p) =
+            w.probs.iter().enumerate().fold((0, &f32::MIN), |best, (i, v)| if *v > *best.1 { (i, v) } else { best });
         let active = p >= threshold && Some(class) != background;
         match (&mut open, active) {
             (Some(e), true) if e.class_index == class && w.start_frame <= e.end_frame => {
@@ -90,9 +91,20 @@ pub fn score_events(truth: &[Segment], detections: &[Event], min_iou: f64) -> De
 
 /// Scores a pairing [`match_events`] already made, for callers that also need the pairs.
 pub fn score_matched(truth: &[Segment], detections: &[Event], pairs: &[(usize, usize)]) -> DetectionScore {
-    let delays: Vec<f64> = pairs.iter().map(|&(ti, di)| detections[di].start_frame as f64 - truth[ti].start_frame as f64).collect();
+    let delays: Vec<f64> =
+        pairs.iter().map(|&(ti, di)| detections[di].start_frame as f64 - truth[ti].start_frame as f64).collect();
     let matched = delays.len();
-    let ratio = |a: usize, b: usize| if b == 0 { if a == 0 { 1.0 } else { 0.0 } } else { a as f64 / b as f64 };
+    let ratio = |a: usize, b: usize| {
+        if b == 0 {
+            if a == 0 {
+                1.0
+            } else {
+                0.0
+            }
+        } else {
+            a as f64 / b as f64
+        }
+    };
     DetectionScore {
         ground_truth: truth.len(),
         detections: detections.len(),

@@ -71,7 +71,12 @@ pub fn parse_clip_list(text: &str, list: &Path) -> Result<Vec<RealClip>, ClipLis
             "-" | "" => Vec::new(),
             list => list.split(',').map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect(),
         };
-        clips.push(RealClip { name: name.to_string(), path: base.join(name), allowed, scene: scene_col.map(|c| cells[c].to_string()) });
+        clips.push(RealClip {
+            name: name.to_string(),
+            path: base.join(name),
+            allowed,
+            scene: scene_col.map(|c| cells[c].to_string()),
+        });
     }
     if clips.is_empty() {
         return Err(ClipListError::Empty { path: list.into() });
@@ -105,10 +110,19 @@ pub struct ClipRun {
 impl ClipRun {
     /// A clip's run from the classes (and start times) of the alerts it raised.
     pub fn new(clip: &RealClip, fps: f64, frames: u64, raised: &[(String, f64)]) -> ClipRun {
-        let alerts: Vec<ClipAlert> =
-            raised.iter().map(|(class, at_s)| ClipAlert { class: class.clone(), at_s: *at_s, allowed: clip.allowed.contains(class) }).collect();
+        let alerts: Vec<ClipAlert> = raised
+            .iter()
+            .map(|(class, at_s)| ClipAlert { class: class.clone(), at_s: *at_s, allowed: clip.allowed.contains(class) })
+            .collect();
         let seconds = if fps > 0.0 { frames as f64 / fps } else { 0.0 };
-        ClipRun { path: clip.name.clone(), seconds, fps, frames, false_alerts: alerts.iter().filter(|a| !a.allowed).count(), alerts }
+        ClipRun {
+            path: clip.name.clone(),
+            seconds,
+            fps,
+            frames,
+            false_alerts: alerts.iter().filter(|a| !a.allowed).count(),
+            alerts,
+        }
     }
 }
 
@@ -152,15 +166,36 @@ impl AlertsReport {
         let alerts = per_clip.iter().map(|c| c.alerts.len()).sum();
         let false_alerts = per_clip.iter().map(|c| c.false_alerts).sum();
         let false_alerts_per_minute = if minutes > 0.0 { false_alerts as f64 / minutes } else { 0.0 };
-        AlertsReport { clips: per_clip.len(), minutes, alerts, false_alerts, false_alerts_per_minute, by_class, allowed_fired, per_clip }
+        AlertsReport {
+            clips: per_clip.len(),
+            minutes,
+            alerts,
+            false_alerts,
+            false_alerts_per_minute,
+            by_class,
+            allowed_fired,
+            per_clip,
+        }
     }
 
     /// The report as a table for people.
     pub fn to_text(&self) -> String {
         let mut s = String::new();
         for c in &self.per_clip {
-            let named: Vec<String> = c.alerts.iter().map(|a| format!("{}{} @{:.1}s", a.class, if a.allowed { "" } else { " (false)" }, a.at_s)).collect();
-            s.push_str(&format!("{:<44} {:>6.1} s  {:>5.2} fps  {} alert(s), {} false  {}\n", c.path, c.seconds, c.fps, c.alerts.len(), c.false_alerts, named.join(", ")));
+            let named: Vec<String> = c
+                .alerts
+                .iter()
+                .map(|a| format!("{}{} @{:.1}s", a.class, if a.allowed { "" } else { " (false)" }, a.at_s))
+                .collect();
+            s.push_str(&format!(
+                "{:<44} {:>6.1} s  {:>5.2} fps  {} alert(s), {} false  {}\n",
+                c.path,
+                c.seconds,
+                c.fps,
+                c.alerts.len(),
+                c.false_alerts,
+                named.join(", ")
+            ));
         }
         s.push_str(&format!(
             "{} clips, {:.2} min of footage: {} alerts, {} false = {:.2} false alerts a minute\n",

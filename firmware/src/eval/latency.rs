@@ -75,7 +75,11 @@ mod tests {
     #[test]
     fn percentiles_by_nearest_rank() {
         let times: Vec<StageTimes> = (1..=20)
-            .map(|i| StageTimes { inference: Duration::from_millis(i), decode: Duration::from_millis(1), ..Default::default() })
+            .map(|i| StageTimes {
+                inference: Duration::from_millis(i),
+                decode: Duration::from_millis(1),
+                ..Default::default()
+            })
             .collect();
         let s = summarize(&times);
         assert_eq!(s.clips, 20);

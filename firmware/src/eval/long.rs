@@ -34,7 +34,13 @@ pub struct LongSummary {
 
 /// Scores each video's windows against its ground truth and sums the counts: windows with top
 /// probability ≥ `threshold` and a class other than `background` form events.
-pub fn summarize_long(videos: &[(&GroundTruth, &[WindowScore])], labels: &[String], threshold: f32, background: Option<usize>, min_iou: f64) -> LongSummary {
+pub fn summarize_long(
+    videos: &[(&GroundTruth, &[WindowScore])],
+    labels: &[String],
+    threshold: f32,
+    background: Option<usize>,
+    min_iou: f64,
+) -> LongSummary {
     let (mut gt, mut det, mut matched) = (0usize, 0usize, 0usize);
     let (mut delay_frames, mut delay_s) = (0.0f64, 0.0f64);
     let (mut windows, mut labelled, mut hits) = (0usize, 0usize, 0usize);
@@ -91,7 +97,13 @@ mod tests {
     #[test]
     fn events_are_matched_and_summed_over_videos() {
         let seg = |a, b, c| Segment { start_frame: a, end_frame: b, class_index: c, class_name: format!("c{c}") };
-        let truth = GroundTruth { width: 32, height: 32, fps: 25.0, frames: 100, segments: vec![seg(20, 40, 1), seg(60, 80, 2)] };
+        let truth = GroundTruth {
+            width: 32,
+            height: 32,
+            fps: 25.0,
+            frames: 100,
+            segments: vec![seg(20, 40, 1), seg(60, 80, 2)],
+        };
         // Class 0 is background. Windows of 10 frames: 20..40 detected as 1 (starting at 20 →
         // delay 0... then 25 → merged), 60..80 missed (predicted 1: a false detection).
         let ws = vec![

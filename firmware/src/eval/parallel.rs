@@ -78,10 +78,16 @@ mod tests {
     #[test]
     fn results_in_order_with_progress() {
         let mut seen = vec![];
-        let out = par_map(50, 3, || Ok::<_, String>(0usize), |n, i| {
-            *n += 1;
-            i * i
-        }, &mut |d, t| seen.push((d, t)))
+        let out = par_map(
+            50,
+            3,
+            || Ok::<_, String>(0usize),
+            |n, i| {
+                *n += 1;
+                i * i
+            },
+            &mut |d, t| seen.push((d, t)),
+        )
         .unwrap();
         assert_eq!(out, (0..50).map(|i| i * i).collect::<Vec<_>>());
         assert_eq!(seen.len(), 50);

@@ -49,8 +49,17 @@ mod tests {
         for text in ["center", "clips=10", "clips=10,crops=3"] {
             assert_eq!(protocol_name(&parse_protocol(text).unwrap()), text);
         }
-        assert_eq!(parse_protocol("clips=2,crops=1").unwrap(), SamplerConfig::MultiClip { num_clips: 2, crops: CropMode::Center });
-        for (bad, needle) in [("clips=0", "≥ 1"), ("clips=x", "≥ 1"), ("clips=3,crops=2", "1 or 3"), ("dense", "expected"), ("crops=3", "expected")] {
+        assert_eq!(
+            parse_protocol("clips=2,crops=1").unwrap(),
+            SamplerConfig::MultiClip { num_clips: 2, crops: CropMode::Center }
+        );
+        for (bad, needle) in [
+            ("clips=0", "≥ 1"),
+            ("clips=x", "≥ 1"),
+            ("clips=3,crops=2", "1 or 3"),
+            ("dense", "expected"),
+            ("crops=3", "expected"),
+        ] {
             let err = parse_protocol(bad).unwrap_err();
             assert!(err.contains(needle), "{bad}: {err}");
         }

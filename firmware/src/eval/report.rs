@@ -37,10 +37,19 @@ pub fn markdown(r: &Value) -> String {
         r["flow_engine"].as_str().unwrap_or("none"),
     );
     let _ = writeln!(md, "| metric | value |\n|---|---|");
-    for (name, key) in [("clip Hit@1", "clip_top1"), ("video Hit@1", "video_top1"), ("video Hit@5", "video_top5"), ("mean class accuracy", "mean_class_acc")] {
+    for (name, key) in [
+        ("clip Hit@1", "clip_top1"),
+        ("video Hit@1", "video_top1"),
+        ("video Hit@5", "video_top5"),
+        ("mean class accuracy", "mean_class_acc"),
+    ] {
         let _ = writeln!(md, "| {name} | {} |", pct(&r[key]));
     }
-    let _ = writeln!(md, "| videos scored | {} |\n| clips | {} |\n| unreadable videos (skipped) | {} |", r["n_videos"], r["n_clips"], r["n_unreadable"]);
+    let _ = writeln!(
+        md,
+        "| videos scored | {} |\n| clips | {} |\n| unreadable videos (skipped) | {} |",
+        r["n_videos"], r["n_clips"], r["n_unreadable"]
+    );
     let _ = writeln!(md, "| wall time | {} s ({} videos/s) |\n", num(&r["seconds"], 2), num(&r["videos_per_s"], 2));
 
     let lat = &r["latency_ms"];
@@ -54,12 +63,22 @@ pub fn markdown(r: &Value) -> String {
     if let Some(rows) = r["per_class"].as_array().filter(|a| !a.is_empty()) {
         let _ = writeln!(md, "## Per class\n\n![per-class recall and precision](per_class.png)\n\n| # | class | videos | recall | precision |\n|---|---|---|---|---|");
         for (i, c) in rows.iter().enumerate() {
-            let _ = writeln!(md, "| {i} | {} | {} | {} | {} |", c["name"].as_str().unwrap_or("?"), c["support"], pct(&c["recall"]), pct(&c["precision"]));
+            let _ = writeln!(
+                md,
+                "| {i} | {} | {} | {} | {} |",
+                c["name"].as_str().unwrap_or("?"),
+                c["support"],
+                pct(&c["recall"]),
+                pct(&c["precision"])
+            );
         }
         md.push('\n');
     }
     if let Some(rows) = r["confusion"].as_array() {
-        let _ = writeln!(md, "## Confusion matrix (rows: true class, columns: predicted)\n\n![confusion matrix](confusion.png)\n");
+        let _ = writeln!(
+            md,
+            "## Confusion matrix (rows: true class, columns: predicted)\n\n![confusion matrix](confusion.png)\n"
+        );
         let _ = write!(md, "| true \\ predicted |");
         for i in 0..rows.len() {
             let _ = write!(md, " {i} |");
@@ -68,7 +87,8 @@ pub fn markdown(r: &Value) -> String {
         md.push_str(&"---|".repeat(rows.len()));
         md.push('\n');
         for (i, row) in rows.iter().enumerate() {
-            let cells: Vec<String> = row.as_array().map(|a| a.iter().map(|v| v.to_string()).collect()).unwrap_or_default();
+            let cells: Vec<String> =
+                row.as_array().map(|a| a.iter().map(|v| v.to_string()).collect()).unwrap_or_default();
             let _ = writeln!(md, "| {i} | {} |", cells.join(" | "));
         }
         md.push('\n');
@@ -77,22 +97,59 @@ pub fn markdown(r: &Value) -> String {
     if d.is_object() {
         let _ = writeln!(md, "## Detection on long videos (temporal IoU ≥ {})\n", num(&d["min_iou"], 2));
         let _ = writeln!(md, "| metric | value |\n|---|---|");
-        let _ = writeln!(md, "| ground-truth actions | {} |\n| detections | {} |\n| matched | {} |", d["ground_truth"], d["detections"], d["matched"]);
+        let _ = writeln!(
+            md,
+            "| ground-truth actions | {} |\n| detections | {} |\n| matched | {} |",
+            d["ground_truth"], d["detections"], d["matched"]
+        );
         let _ = writeln!(md, "| precision | {} |\n| recall | {} |", pct(&d["precision"]), pct(&d["recall"]));
-        let _ = writeln!(md, "| mean delay | {} frames ({} s) |", num(&d["mean_delay_frames"], 1), num(&d["mean_delay_s"], 2));
-        let _ = writeln!(md, "| window Hit@1 | {} of {} labelled windows |", pct(&d["window_top1"]), d["labelled_windows"]);
-        let _ = writeln!(md, "| windows | span {} frames, stride {}, threshold {}, background {} |\n", r["window_span"], r["window_stride"], num(&d["threshold"], 2), d["background"].as_str().unwrap_or("none"));
+        let _ = writeln!(
+            md,
+            "| mean delay | {} frames ({} s) |",
+            num(&d["mean_delay_frames"], 1),
+            num(&d["mean_delay_s"], 2)
+        );
+        let _ =
+            writeln!(md, "| window Hit@1 | {} of {} labelled windows |", pct(&d["window_top1"]), d["labelled_windows"]);
+        let _ = writeln!(
+            md,
+            "| windows | span {} frames, stride {}, threshold {}, background {} |\n",
+            r["window_span"],
+            r["window_stride"],
+            num(&d["threshold"], 2),
+            d["background"].as_str().unwrap_or("none")
+        );
     }
     let c = &r["compare"];
     if c.is_object() {
         let _ = writeln!(md, "## Compared with {}\n", c["model"].as_str().unwrap_or("?"));
         let _ = writeln!(md, "| metric | this model | other | difference |\n|---|---|---|---|");
-        for (name, key) in [("clip Hit@1", "clip_top1"), ("video Hit@1", "video_top1"), ("video Hit@5", "video_top5"), ("mean class accuracy", "mean_class_acc")] {
-            let _ = writeln!(md, "| {name} | {} | {} | {} |", pct(&c["a"][key]), pct(&c["b"][key]), signed_pct(&c[format!("{key}_diff")]));
+        for (name, key) in [
+            ("clip Hit@1", "clip_top1"),
+            ("video Hit@1", "video_top1"),
+            ("video Hit@5", "video_top5"),
+            ("mean class accuracy", "mean_class_acc"),
+        ] {
+            let _ = writeln!(
+                md,
+                "| {name} | {} | {} | {} |",
+                pct(&c["a"][key]),
+                pct(&c["b"][key]),
+                signed_pct(&c[format!("{key}_diff")])
+            );
         }
-        let _ = writeln!(md, "\nTop-1 agreement: {} of videos, {} of clips ({} videos both scored).\n", pct(&c["agreement"]), pct(&c["clip_agreement"]), c["n_videos"]);
+        let _ = writeln!(
+            md,
+            "\nTop-1 agreement: {} of videos, {} of clips ({} videos both scored).\n",
+            pct(&c["agreement"]),
+            pct(&c["clip_agreement"]),
+            c["n_videos"]
+        );
         if let Some(rows) = c["per_class"].as_array() {
-            let _ = writeln!(md, "| class | recall (this / other / diff) | precision (this / other / diff) |\n|---|---|---|");
+            let _ = writeln!(
+                md,
+                "| class | recall (this / other / diff) | precision (this / other / diff) |\n|---|---|---|"
+            );
             for row in rows {
                 let _ = writeln!(
                     md,
@@ -115,7 +172,13 @@ pub fn markdown(r: &Value) -> String {
         md.push_str("None.\n");
     }
     for s in skipped {
-        let _ = writeln!(md, "- `{}` (list line {}): {}", s["path"].as_str().unwrap_or("?"), s["line"], s["error"].as_str().unwrap_or("?"));
+        let _ = writeln!(
+            md,
+            "- `{}` (list line {}): {}",
+            s["path"].as_str().unwrap_or("?"),
+            s["line"],
+            s["error"].as_str().unwrap_or("?")
+        );
     }
     md
 }
@@ -133,8 +196,12 @@ pub fn write_report(dir: &Path, r: &Value) -> std::io::Result<Vec<PathBuf>> {
     written.push(md);
     let image_err = |e: image::ImageError| std::io::Error::other(e.to_string());
     if let Some(rows) = r["confusion"].as_array() {
-        let confusion: Vec<Vec<usize>> =
-            rows.iter().map(|row| row.as_array().map(|a| a.iter().map(|v| v.as_u64().unwrap_or(0) as usize).collect()).unwrap_or_default()).collect();
+        let confusion: Vec<Vec<usize>> = rows
+            .iter()
+            .map(|row| {
+                row.as_array().map(|a| a.iter().map(|v| v.as_u64().unwrap_or(0) as usize).collect()).unwrap_or_default()
+            })
+            .collect();
         let path = dir.join("confusion.png");
         plot::confusion_png(&confusion).save(&path).map_err(image_err)?;
         written.push(path);

@@ -113,7 +113,13 @@ fn start_worker(model: &Path, card: &ModelCard, opts: &RunOptions) -> Result<Wor
 impl Worker {
     /// Builds (continuing the previous window `advance` frames on, when not 0) and classifies
     /// one window; returns the probabilities and the stage times.
-    fn classify<F: std::borrow::Borrow<Frame>>(&mut self, frames: &[F], crop: crate::preprocess::CropPosition, advance: usize, decode: Duration) -> Result<(Vec<f32>, StageTimes), Failure> {
+    fn classify<F: std::borrow::Borrow<Frame>>(
+        &mut self,
+        frames: &[F],
+        crop: crate::preprocess::CropPosition,
+        advance: usize,
+        decode: Duration,
+    ) -> Result<(Vec<f32>, StageTimes), Failure> {
         let t = self.builder.build_advanced(frames, crop, advance)?;
         let start = Instant::now();
         let scores = self.classifier.run(&self.builder.inputs()).map_err(|e| Failure::Fatal(e.to_string()))?;
@@ -136,8 +142,15 @@ fn score_video(w: &mut Worker, ds: &Dataset, index: usize, protocol: &SamplerCon
 
 /// Scores the clips `protocol` takes from `frames` (already at the model's rate), sharing
 /// `decode` among them.
-fn score_frames(w: &mut Worker, frames: &[&Frame], protocol: &SamplerConfig, decode: Duration) -> Result<VideoScores, Failure> {
-    let views = protocol.views(frames.len() as u64, w.builder.window_spec(), SampleMode::Test).map_err(|e| Failure::Skip(e.to_string()))?;
+fn score_frames(
+    w: &mut Worker,
+    frames: &[&Frame],
+    protocol: &SamplerConfig,
+    decode: Duration,
+) -> Result<VideoScores, Failure> {
+    let views = protocol
+        .views(frames.len() as u64, w.builder.window_spec(), SampleMode::Test)
+        .map_err(|e| Failure::Skip(e.to_string()))?;
     let share = decode / views.len().max(1) as u32;
     let mut out = VideoScores::default();
     let mut refs: Vec<&Frame> = Vec::new();
@@ -161,8 +174,14 @@ fn top_class(scores: &VideoScores) -> Result<usize, Failure> {
 }
 
 /// Each video's top class, and its top class under each transform (in `transforms`' order).
-fn consistency_of(w: &mut Worker, path: &Path, protocol: &SamplerConfig, transforms: &[Transform]) -> Result<(usize, Vec<usize>), Failure> {
-    let frames = crate::media::open_video(path).and_then(|mut r| r.read_all()).map_err(|e| Failure::Skip(e.to_string()))?;
+fn consistency_of(
+    w: &mut Worker,
+    path: &Path,
+    protocol: &SamplerConfig,
+    transforms: &[Transform],
+) -> Result<(usize, Vec<usize>), Failure> {
+    let frames =
+        crate::media::open_video(path).and_then(|mut r| r.read_all()).map_err(|e| Failure::Skip(e.to_string()))?;
     if frames.is_empty() {
         return Err(Failure::Skip("the video has no frames".into()));
     }
@@ -189,7 +208,13 @@ pub fn evaluate_consistency(
     opts: &RunOptions,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<(Vec<TransformReport>, Vec<Skipped>), RunError> {
-    let results = par_map(paths.len(), opts.workers, || start_worker(model, card, opts), |w, i| consistency_of(w, &paths[i], protocol, transforms), progress)?;
+    let results = par_map(
+        paths.len(),
+        opts.workers,
+        || start_worker(model, card, opts),
+        |w, i| consistency_of(w, &paths[i], protocol, transforms),
+        progress,
+    )?;
     let mut per_transform: Vec<Vec<ClipConsistency>> = vec![Vec::new(); transforms.len()];
     let mut skipped = Vec::new();
     for (path, r) in paths.iter().zip(results) {
@@ -198,7 +223,12 @@ pub fn evaluate_consistency(
                 let name = |i: usize| card.labels[i].clone();
                 for ((t, got), out) in transforms.iter().zip(tops).zip(per_transform.iter_mut()) {
                     let expected = t.twin(&card.labels[top]).map(str::to_string);
-                    out.push(ClipConsistency { path: path.display().to_string(), top: name(top), transformed: name(got), expected });
+                    out.push(ClipConsistency {
+                        path: path.display().to_string(),
+                        top: name(top),
+                        transformed: name(got),
+                        expected,
+                    });
                 }
             }
             Err(Failure::Skip(error)) => skipped.push(Skipped { path: path.clone(), line: 0, error }),
@@ -231,12 +261,19 @@ pub fn evaluate_videos(
         |w, i| score_video(w, ds, i, protocol),
         progress,
     )?;
-    let mut run = VideoRun { scored: Vec::new(), skipped: Vec::new(), seconds: 0.0, flow_engine: flow_engine.into_inner().expect("not poisoned") };
+    let mut run = VideoRun {
+        scored: Vec::new(),
+        skipped: Vec::new(),
+        seconds: 0.0,
+        flow_engine: flow_engine.into_inner().expect("not poisoned"),
+    };
     for (i, r) in results.into_iter().enumerate() {
         let entry = &ds.entries[i];
         match r {
             Ok(s) => run.scored.push((i, s)),
-            Err(Failure::Skip(error)) => run.skipped.push(Skipped { path: entry.path.clone(), line: entry.line, error }),
+            Err(Failure::Skip(error)) => {
+                run.skipped.push(Skipped { path: entry.path.clone(), line: entry.line, error })
+            }
             Err(Failure::Fatal(msg)) => return Err(RunError::Video { path: entry.path.clone(), msg }),
         }
     }
@@ -284,7 +321,11 @@ fn score_long(w: &mut Worker, video: &LongVideo, window_stride: u64) -> Result<L
     let mut model_frames = 0u64;
     // Consecutive windows share frames when the window stride is a whole number of clip
     // strides: the builder then reuses their preprocessing and flow.
-    let advance = if window_stride.is_multiple_of(spec.frame_stride as u64) { (window_stride / spec.frame_stride as u64) as usize } else { 0 };
+    let advance = if window_stride.is_multiple_of(spec.frame_stride as u64) {
+        (window_stride / spec.frame_stride as u64) as usize
+    } else {
+        0
+    };
     // The builder outlives this video (and a time jump breaks the stream): the next window
     // must not continue the last one.
     let mut fresh = true;
@@ -313,7 +354,8 @@ fn score_long(w: &mut Worker, video: &LongVideo, window_stride: u64) -> Result<L
         }
         for k in 0..picks.total() {
             let (frame, index) = if k < picks.previous { (&previous, out.frames - 1) } else { (&current, out.frames) };
-            let mut slot = if ring.len() >= span { ring.pop_front().expect("ring is full").0 } else { Frame::new(0, 0) };
+            let mut slot =
+                if ring.len() >= span { ring.pop_front().expect("ring is full").0 } else { Frame::new(0, 0) };
             slot.clone_from(frame);
             ring.push_back((slot, index));
             model_frames += 1;
@@ -322,7 +364,8 @@ fn score_long(w: &mut Worker, video: &LongVideo, window_stride: u64) -> Result<L
             }
             let refs: Vec<&Frame> = (0..w.builder.window_len()).map(|k| &ring[k * stride].0).collect();
             let advance = if fresh { 0 } else { advance };
-            let (probs, times) = w.classify(&refs, crate::preprocess::CropPosition::Center, advance, std::mem::take(&mut decode))?;
+            let (probs, times) =
+                w.classify(&refs, crate::preprocess::CropPosition::Center, advance, std::mem::take(&mut decode))?;
             fresh = false;
             let (first, last) = (ring[0].1, ring[span - 1].1);
             out.windows.push(WindowScore { start_frame: first, end_frame: last + 1, probs });
@@ -332,7 +375,10 @@ fn score_long(w: &mut Worker, video: &LongVideo, window_stride: u64) -> Result<L
         std::mem::swap(&mut previous, &mut current);
     }
     if out.windows.is_empty() {
-        return Err(Failure::Skip(format!("{} frames decoded ({model_frames} at the model's rate), one window needs {span}", out.frames)));
+        return Err(Failure::Skip(format!(
+            "{} frames decoded ({model_frames} at the model's rate), one window needs {span}",
+            out.frames
+        )));
     }
     Ok(out)
 }
@@ -348,7 +394,8 @@ pub fn evaluate_long(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<LongRun, RunError> {
     let start = Instant::now();
-    let probe = ClipBuilder::from_card(card, opts.flow_backend, opts.flow_threads).map_err(|e| RunError::Model(format!("{}: {e}", model.display())))?;
+    let probe = ClipBuilder::from_card(card, opts.flow_backend, opts.flow_threads)
+        .map_err(|e| RunError::Model(format!("{}: {e}", model.display())))?;
     let span = probe.window_spec().span() as u64;
     let flow_engine = probe.flow_engine().map(str::to_string);
     drop(probe);
@@ -356,8 +403,21 @@ pub fn evaluate_long(
     if window_stride == 0 {
         return Err(RunError::Model("the window stride must be at least 1 frame".into()));
     }
-    let results = par_map(videos.len(), opts.workers, || start_worker(model, card, opts), |w, i| score_long(w, &videos[i], window_stride), progress)?;
-    let mut run = LongRun { scored: Vec::new(), skipped: Vec::new(), seconds: 0.0, flow_engine, window_span: span, window_stride };
+    let results = par_map(
+        videos.len(),
+        opts.workers,
+        || start_worker(model, card, opts),
+        |w, i| score_long(w, &videos[i], window_stride),
+        progress,
+    )?;
+    let mut run = LongRun {
+        scored: Vec::new(),
+        skipped: Vec::new(),
+        seconds: 0.0,
+        flow_engine,
+        window_span: span,
+        window_stride,
+    };
     for (i, r) in results.into_iter().enumerate() {
         match r {
             Ok(s) => run.scored.push((i, s)),

@@ -102,7 +102,10 @@ fn scores_match_a_recomputation_from_the_pixels() {
         hits += usize::from(pred == ds.entries[*i].label);
         acc.add_video(ds.entries[*i].label, scores.probs.clone()).unwrap();
         let t = scores.times[0];
-        assert!(t.decode > std::time::Duration::ZERO && t.inference > std::time::Duration::ZERO && t.flow.is_zero(), "{t:?}");
+        assert!(
+            t.decode > std::time::Duration::ZERO && t.inference > std::time::Duration::ZERO && t.flow.is_zero(),
+            "{t:?}"
+        );
     }
     let s = acc.summary(&labels());
     assert!((s.video_top1 - hits as f64 / 12.0).abs() < 1e-12);
@@ -152,7 +155,9 @@ fn unreadable_videos_are_skipped_and_named() {
     assert_eq!(run.skipped[1].line, 13);
     assert!(run.skipped[1].error.contains("nowhere.y4m"), "{}", run.skipped[1].error);
     // A model file that cannot load is an error for the whole run, not a skipped video.
-    let err = evaluate_videos(&dir.path().join("none.onnx"), &card, &ds, &SamplerConfig::Random, &opts(), &mut |_, _| {}).unwrap_err();
+    let err =
+        evaluate_videos(&dir.path().join("none.onnx"), &card, &ds, &SamplerConfig::Random, &opts(), &mut |_, _| {})
+            .unwrap_err();
     assert!(err.to_string().contains("none.onnx"), "{err}");
 }
 

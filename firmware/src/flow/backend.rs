@@ -4,7 +4,6 @@ use serde::{Deserialize, Serialize};
 
 use super::{FlowEngine, FlowError, TvL1Cpu, TvL1Params};
 
-
 /// Which implementation computes flow. Both compute the same algorithm with the same
 /// parameters (their agreement is tested), so the choice is about speed only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,7 +83,8 @@ mod tests {
             eprintln!("MOTUS_SKIP_GPU_TESTS=1: skipping");
             return;
         }
-        let e = make_engine(Backend::Gpu, TvL1Params::edge(), 1).expect("a Vulkan adapter (lavapipe in CI); MOTUS_SKIP_GPU_TESTS=1 skips explicitly");
+        let e = make_engine(Backend::Gpu, TvL1Params::edge(), 1)
+            .expect("a Vulkan adapter (lavapipe in CI); MOTUS_SKIP_GPU_TESTS=1 skips explicitly");
         assert!(e.name().starts_with("tvl1-gpu"), "{}", e.name());
     }
 }

@@ -81,8 +81,9 @@ impl FlowConfig {
         if spec.algorithm != TVL1 {
             return Err(FlowMismatch::Algorithm { card: spec.algorithm.clone(), engine: TVL1.into() });
         }
-        let params: TvL1Params = serde_json::from_value(spec.params.clone())
-            .map_err(|e| FlowMismatch::Params { fields: format!("the card's TV-L1 parameters are unreadable ({e})") })?;
+        let params: TvL1Params = serde_json::from_value(spec.params.clone()).map_err(|e| FlowMismatch::Params {
+            fields: format!("the card's TV-L1 parameters are unreadable ({e})"),
+        })?;
         Ok(FlowConfig {
             algorithm: spec.algorithm.clone(),
             params,
@@ -121,7 +122,10 @@ impl FlowConfig {
             if let (Some(a), Some(b)) = (ours.as_object(), theirs.as_object()) {
                 for (k, v) in a {
                     if b.get(k) != Some(v) {
-                        fields.push(format!("{k}: card {} vs engine {v}", b.get(k).map_or("absent".to_string(), |x| x.to_string())));
+                        fields.push(format!(
+                            "{k}: card {} vs engine {v}",
+                            b.get(k).map_or("absent".to_string(), |x| x.to_string())
+                        ));
                     }
                 }
             }

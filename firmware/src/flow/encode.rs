@@ -202,7 +202,12 @@ mod tests {
 
     #[test]
     fn flip_negates_u_and_mirrors() {
-        let f = FlowField { width: 3, height: 2, u: vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], v: vec![0.1, 0.2, 0.3, 0.4, 0.5, 0.6] };
+        let f = FlowField {
+            width: 3,
+            height: 2,
+            u: vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+            v: vec![0.1, 0.2, 0.3, 0.4, 0.5, 0.6],
+        };
         let g = flip_horizontal(&f);
         assert_eq!(g.u, vec![-3.0, -2.0, -1.0, -6.0, -5.0, -4.0]);
         assert_eq!(g.v, vec![0.3, 0.2, 0.1, 0.6, 0.5, 0.4]);

@@ -33,12 +33,19 @@ pub fn evaluate_middlebury(dir: &Path, engine: &mut dyn FlowEngine) -> Result<Mi
 
 /// Like [`evaluate_middlebury`] restricted to the named sequences (all when `None`); a named
 /// sequence that is missing is an error, so a quick check cannot silently shrink.
-pub fn evaluate_sequences(dir: &Path, only: Option<&[&str]>, engine: &mut dyn FlowEngine) -> Result<MiddleburyReport, FlowError> {
+pub fn evaluate_sequences(
+    dir: &Path,
+    only: Option<&[&str]>,
+    engine: &mut dyn FlowEngine,
+) -> Result<MiddleburyReport, FlowError> {
     if let Some(names) = only {
         for n in names {
             let p = dir.join(n).join("flow10.flo");
             if !p.is_file() {
-                return Err(FlowError::Io { path: p, source: std::io::Error::new(std::io::ErrorKind::NotFound, "sequence missing") });
+                return Err(FlowError::Io {
+                    path: p,
+                    source: std::io::Error::new(std::io::ErrorKind::NotFound, "sequence missing"),
+                });
             }
         }
     }
@@ -47,7 +54,9 @@ pub fn evaluate_sequences(dir: &Path, only: Option<&[&str]>, engine: &mut dyn Fl
         .filter_map(|e| e.ok())
         .map(|e| e.path())
         .filter(|p| only.is_none_or(|names| names.iter().any(|n| p.file_name().is_some_and(|f| f == *n))))
-        .filter(|p| p.join("frame10.png").is_file() && p.join("frame11.png").is_file() && p.join("flow10.flo").is_file())
+        .filter(|p| {
+            p.join("frame10.png").is_file() && p.join("frame11.png").is_file() && p.join("flow10.flo").is_file()
+        })
         .collect();
     seqs.sort();
     if seqs.is_empty() {
@@ -63,7 +72,14 @@ pub fn evaluate_sequences(dir: &Path, only: Option<&[&str]>, engine: &mut dyn Fl
         let est = engine.compute(&a, &b)?;
         times.push(t0.elapsed().as_secs_f64() * 1e3);
         let epe = est.epe(&truth).ok_or_else(|| {
-            FlowError::BadField(format!("{}: ground truth {}x{} does not match frames {}x{} or has no valid pixel", s.display(), truth.width, truth.height, a.width, a.height))
+            FlowError::BadField(format!(
+                "{}: ground truth {}x{} does not match frames {}x{} or has no valid pixel",
+                s.display(),
+                truth.width,
+                truth.height,
+                a.width,
+                a.height
+            ))
         })?;
         per_sequence.push((s.file_name().unwrap_or_default().to_string_lossy().into_owned(), epe));
     }

@@ -97,7 +97,12 @@ mod tests {
     use super::*;
 
     fn sample() -> FlowField {
-        FlowField { width: 3, height: 2, u: vec![0.0, 1.5, -2.0, 1e10, 3.25, -0.5], v: vec![0.5, -1.0, 2.0, 1e10, 0.0, f32::INFINITY] }
+        FlowField {
+            width: 3,
+            height: 2,
+            u: vec![0.0, 1.5, -2.0, 1e10, 3.25, -0.5],
+            v: vec![0.5, -1.0, 2.0, 1e10, 0.0, f32::INFINITY],
+        }
     }
 
     #[test]

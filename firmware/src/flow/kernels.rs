@@ -30,7 +30,17 @@ fn div_row(p1: &[f32], p2: &[f32], zeros: &[f32], w: usize, y: usize, out: &mut 
 
 /// ROF (Chambolle projection) step A: `d = div(p) - f * inv_theta`.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn rof_residual(f: &[f32], p1: &[f32], p2: &[f32], zeros: &[f32], inv_theta: f32, w: usize, y0: usize, y1: usize, d: &mut [f32]) {
+pub(crate) fn rof_residual(
+    f: &[f32],
+    p1: &[f32],
+    p2: &[f32],
+    zeros: &[f32],
+    inv_theta: f32,
+    w: usize,
+    y0: usize,
+    y1: usize,
+    d: &mut [f32],
+) {
     for y in y0..y1 {
         let row = &mut d[(y - y0) * w..(y - y0 + 1) * w];
         div_row(p1, p2, zeros, w, y, row);
@@ -76,7 +86,18 @@ pub(crate) fn rof_dual(d: &[f32], tau: f32, w: usize, h: usize, y0: usize, y1: u
 
 /// ROF final step and texture: `s = f - theta * div(p)`, `out = f - alpha * s`.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn rof_texture(f: &[f32], p1: &[f32], p2: &[f32], zeros: &[f32], theta: f32, alpha: f32, w: usize, y0: usize, y1: usize, out: &mut [f32]) {
+pub(crate) fn rof_texture(
+    f: &[f32],
+    p1: &[f32],
+    p2: &[f32],
+    zeros: &[f32],
+    theta: f32,
+    alpha: f32,
+    w: usize,
+    y0: usize,
+    y1: usize,
+    out: &mut [f32],
+) {
     for y in y0..y1 {
         let row = &mut out[(y - y0) * w..(y - y0 + 1) * w];
         div_row(p1, p2, zeros, w, y, row);
@@ -129,7 +150,18 @@ pub(crate) fn blur_v(src: &[f32], k: &[f32], w: usize, h: usize, y0: usize, y1: 
 /// `bot = c + fx * (d - c)`, `out = mul * (top + fy * (bot - top))`. Used to build the pyramid
 /// (after the blur, `mul = 1`) and to upsample flow (`mul` = size ratio of the component).
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn resample(src: &[f32], sw: usize, sh: usize, dw: usize, mul: f32, rx: f32, ry: f32, y0: usize, y1: usize, out: &mut [f32]) {
+pub(crate) fn resample(
+    src: &[f32],
+    sw: usize,
+    sh: usize,
+    dw: usize,
+    mul: f32,
+    rx: f32,
+    ry: f32,
+    y0: usize,
+    y1: usize,
+    out: &mut [f32],
+) {
     for y in y0..y1 {
         let sy = ((y as f32 + 0.5) * ry - 0.5).max(0.0).min((sh - 1) as f32);
         let yi = sy as usize;
@@ -173,7 +205,12 @@ pub(crate) fn gradient(src: &[f32], w: usize, h: usize, y0: usize, y1: usize, gx
 /// `w(0) = (1.5 t - 2.5) t t + 1`, `w(1) = ((-1.5 t + 2) t + 0.5) t`, `w(2) = (0.5 t - 0.5) t t`.
 #[inline(always)]
 fn cubic_weights(t: f32) -> [f32; 4] {
-    [((-0.5 * t + 1.0) * t - 0.5) * t, (1.5 * t - 2.5) * t * t + 1.0, ((-1.5 * t + 2.0) * t + 0.5) * t, (0.5 * t - 0.5) * t * t]
+    [
+        ((-0.5 * t + 1.0) * t - 0.5) * t,
+        (1.5 * t - 2.5) * t * t + 1.0,
+        ((-1.5 * t + 2.0) * t + 0.5) * t,
+        (0.5 * t - 0.5) * t * t,
+    ]
 }
 
 /// Inputs of the warp kernel: the level's images and the flow to warp with.
@@ -280,7 +317,8 @@ pub(crate) fn primal(inp: &PrimalInputs, w: usize, y0: usize, y1: usize, u1: &mu
         let (gx, gy, rc, inv) = (&inp.gx[g.clone()], &inp.gy[g.clone()], &inp.rho_c[g.clone()], &inp.inv_g2[g.clone()]);
         let (p11, p12, p21, p22) = (&inp.p11[g.clone()], &inp.p12[g.clone()], &inp.p21[g.clone()], &inp.p22[g]);
         let up = if y == 0 { 0..w } else { (y - 1) * w..y * w };
-        let (p12u, p22u) = if y == 0 { (&inp.zeros[..w], &inp.zeros[..w]) } else { (&inp.p12[up.clone()], &inp.p22[up]) };
+        let (p12u, p22u) =
+            if y == 0 { (&inp.zeros[..w], &inp.zeros[..w]) } else { (&inp.p12[up.clone()], &inp.p22[up]) };
         let r = (y - y0) * w..(y - y0 + 1) * w;
         let u1 = &mut u1[r.clone()];
         let u2 = &mut u2[r];
@@ -450,7 +488,10 @@ mod tests {
             // Every one of the k inputs must meet some comparator for the median to depend on it.
             let k = size * size;
             assert!((k - 1..full).contains(&net.pairs.len()), "{size}×{size}: {} of {full}", net.pairs.len());
-            assert!(net.pairs.iter().all(|&(a, b)| a < b && (b as usize) < net.n), "{size}×{size}: a comparator out of order");
+            assert!(
+                net.pairs.iter().all(|&(a, b)| a < b && (b as usize) < net.n),
+                "{size}×{size}: a comparator out of order"
+            );
         }
     }
 

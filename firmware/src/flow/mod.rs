@@ -9,8 +9,8 @@
 
 pub mod backend;
 pub mod config;
-mod error;
 pub mod encode;
+mod error;
 pub mod eval;
 pub mod field;
 pub mod flo;
@@ -30,8 +30,8 @@ pub use config::{FlowConfig, FlowMismatch};
 pub use error::FlowError;
 pub use eval::{evaluate_middlebury, MiddleburyReport};
 pub use field::FlowField;
-pub use params::{DataTerm, Interpolation, StructureTexture, TvL1Params};
 pub use gpu::TvL1Gpu;
+pub use params::{DataTerm, Interpolation, StructureTexture, TvL1Params};
 pub use tvl1::TvL1Cpu;
 
 use crate::frame::Frame;
@@ -67,7 +67,13 @@ pub fn check_frames(a: &Frame, b: &Frame) -> Result<(), FlowError> {
         }
         let expected = f.width as usize * f.height as usize * 3;
         if f.data.len() != expected {
-            return Err(FlowError::BadFrameBuffer { which, width: f.width, height: f.height, bytes: f.data.len(), expected });
+            return Err(FlowError::BadFrameBuffer {
+                which,
+                width: f.width,
+                height: f.height,
+                bytes: f.data.len(),
+                expected,
+            });
         }
     }
     if a.width != b.width || a.height != b.height {

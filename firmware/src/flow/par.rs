@@ -63,7 +63,10 @@ impl Team {
         let handles = (1..threads)
             .map(|i| {
                 let s = shared.clone();
-                std::thread::Builder::new().name(format!("motus-flow-{i}")).spawn(move || worker(&s)).expect("spawn flow worker")
+                std::thread::Builder::new()
+                    .name(format!("motus-flow-{i}"))
+                    .spawn(move || worker(&s))
+                    .expect("spawn flow worker")
             })
             .collect();
         Team { threads, shared, handles }

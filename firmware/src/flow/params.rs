@@ -194,7 +194,10 @@ mod tests {
             ("structure_texture.iterations", Box::new(|p| p.structure_texture.as_mut().unwrap().iterations = 0)),
         ];
         for (name, f) in cases {
-            let mut p = TvL1Params { structure_texture: Some(StructureTexture { alpha: 0.95, theta: 16.0, iterations: 100 }), ..TvL1Params::accurate() };
+            let mut p = TvL1Params {
+                structure_texture: Some(StructureTexture { alpha: 0.95, theta: 16.0, iterations: 100 }),
+                ..TvL1Params::accurate()
+            };
             p.validate().unwrap();
             f(&mut p);
             let e = p.validate().unwrap_err().to_string();

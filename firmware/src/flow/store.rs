@@ -80,7 +80,9 @@ fn io(path: &Path, source: std::io::Error) -> FlowError {
 pub fn read_meta(dir: &Path) -> Result<Option<FlowMeta>, FlowError> {
     let path = dir.join(META_FILE);
     match std::fs::read_to_string(&path) {
-        Ok(text) => serde_json::from_str(&text).map(Some).map_err(|e| FlowError::BadField(format!("{}: {e}", path.display()))),
+        Ok(text) => {
+            serde_json::from_str(&text).map(Some).map_err(|e| FlowError::BadField(format!("{}: {e}", path.display())))
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(io(&path, e)),
     }
@@ -138,9 +140,17 @@ impl FlowFolderWriter {
     /// moves the folder into place.
     pub fn finish(self, source: &Path, source_stamp: Option<SourceStamp>) -> Result<FlowMeta, FlowError> {
         let (width, height) = self.size.unwrap_or((0, 0));
-        let meta = FlowMeta { config: self.config, width, height, fields: self.written, source: source.to_path_buf(), source_stamp };
+        let meta = FlowMeta {
+            config: self.config,
+            width,
+            height,
+            fields: self.written,
+            source: source.to_path_buf(),
+            source_stamp,
+        };
         let meta_path = self.tmp.join(META_FILE);
-        std::fs::write(&meta_path, serde_json::to_string_pretty(&meta).expect("meta serialises")).map_err(|e| io(&meta_path, e))?;
+        std::fs::write(&meta_path, serde_json::to_string_pretty(&meta).expect("meta serialises"))
+            .map_err(|e| io(&meta_path, e))?;
         if self.dir.exists() {
             std::fs::remove_dir_all(&self.dir).map_err(|e| io(&self.dir, e))?;
         }
@@ -163,13 +173,17 @@ pub fn folder_for(out: &Path, root: &Path, video: &Path) -> PathBuf {
 
 /// Reads a finished flow folder back as fields (dequantised with its recorded bound).
 pub fn read_folder(dir: &Path) -> Result<(FlowMeta, Vec<FlowField>), FlowError> {
-    let meta = read_meta(dir)?.ok_or_else(|| FlowError::BadField(format!("{}: no {META_FILE}; not a finished flow extraction", dir.display())))?;
+    let meta = read_meta(dir)?.ok_or_else(|| {
+        FlowError::BadField(format!("{}: no {META_FILE}; not a finished flow extraction", dir.display()))
+    })?;
     let mut fields = Vec::with_capacity(meta.fields as usize);
     for index in 1..=meta.fields {
         let mut planes = Vec::with_capacity(2);
         for axis in ["x", "y"] {
             let path = dir.join(format!("{axis}_{index:05}.png"));
-            let img = image::open(&path).map_err(|e| FlowError::Image { path: path.clone(), message: e.to_string() })?.into_luma8();
+            let img = image::open(&path)
+                .map_err(|e| FlowError::Image { path: path.clone(), message: e.to_string() })?
+                .into_luma8();
             if img.dimensions() != (meta.width, meta.height) {
                 return Err(FlowError::BadField(format!(
                     "{}: {}x{} but {META_FILE} says {}x{}",
@@ -199,7 +213,12 @@ mod tests {
 
     fn field(w: u32, h: u32, k: f32) -> FlowField {
         let n = (w * h) as usize;
-        FlowField { width: w, height: h, u: (0..n).map(|i| (i as f32 * 0.37 + k) % 30.0 - 15.0).collect(), v: vec![k; n] }
+        FlowField {
+            width: w,
+            height: h,
+            u: (0..n).map(|i| (i as f32 * 0.37 + k) % 30.0 - 15.0).collect(),
+            v: vec![k; n],
+        }
     }
 
     #[test]
@@ -208,7 +227,8 @@ mod tests {
         let target = dir.path().join("videos/walk_0001");
         let source = dir.path().join("walk_0001.y4m");
         std::fs::write(&source, b"a video").unwrap();
-        let config = Extraction { algorithm: "tvl1".into(), params: TvL1Params::edge(), bound: 20.0, resize_short: Some(128) };
+        let config =
+            Extraction { algorithm: "tvl1".into(), params: TvL1Params::edge(), bound: 20.0, resize_short: Some(128) };
         assert!(!is_complete(&target, &config, &source));
         let mut w = FlowFolderWriter::create(&target, config.clone()).unwrap();
         let fields = [field(9, 7, 1.5), field(9, 7, -3.0)];
@@ -239,7 +259,8 @@ mod tests {
     fn damaged_folders_are_reported() {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("v");
-        let config = Extraction { algorithm: "tvl1".into(), params: TvL1Params::edge(), bound: 20.0, resize_short: Some(128) };
+        let config =
+            Extraction { algorithm: "tvl1".into(), params: TvL1Params::edge(), bound: 20.0, resize_short: Some(128) };
         let mut w = FlowFolderWriter::create(&target, config).unwrap();
         w.push(&field(8, 8, 0.0)).unwrap();
         assert!(matches!(w.push(&field(9, 8, 0.0)), Err(FlowError::SizeMismatch(..))));

@@ -66,7 +66,9 @@ fn synthetic_translation_is_recovered() {
     let a = synth_frame(w, h, 0.0, 0.0);
     let b = synth_frame(w, h, dx, dy);
     let st = Some(StructureTexture { alpha: 0.8, theta: 16.0, iterations: 50 });
-    for params in [TvL1Params::accurate(), TvL1Params::edge(), TvL1Params { structure_texture: st, ..TvL1Params::accurate() }] {
+    for params in
+        [TvL1Params::accurate(), TvL1Params::edge(), TvL1Params { structure_texture: st, ..TvL1Params::accurate() }]
+    {
         let mut e = TvL1Cpu::new(params.clone(), 1).unwrap();
         let f = e.compute(&a, &b).unwrap();
         let mean = interior_error(&f, dx, dy, 10);
@@ -104,7 +106,9 @@ fn deterministic_and_thread_invariant() {
     let a = synth_frame(w, h, 0.0, 0.0);
     let b = synth_frame(w, h, 1.5, 0.75);
     let st = Some(StructureTexture { alpha: 0.8, theta: 16.0, iterations: 20 });
-    for params in [TvL1Params { warps: 2, iterations: 10, structure_texture: st, ..TvL1Params::accurate() }, TvL1Params::edge()] {
+    for params in
+        [TvL1Params { warps: 2, iterations: 10, structure_texture: st, ..TvL1Params::accurate() }, TvL1Params::edge()]
+    {
         let mut e1 = TvL1Cpu::new(params.clone(), 1).unwrap();
         let mut e2 = TvL1Cpu::new(params.clone(), 2).unwrap();
         let mut e3 = TvL1Cpu::new(params.clone(), 3).unwrap();
@@ -171,7 +175,12 @@ fn middlebury_report() {
         let r = evaluate_middlebury(&dir, &mut e).unwrap();
         let worst = r.per_sequence.iter().map(|x| x.1).fold(0.0, f64::max);
         let line: Vec<String> = r.per_sequence.iter().map(|(s, e)| format!("{s}={e:.3}")).collect();
-        eprintln!("{name} threads={threads}: mean {:.4} worst {worst:.3} {:.0} ms/pair | {}", r.mean_epe, r.ms_per_pair_median, line.join(" "));
+        eprintln!(
+            "{name} threads={threads}: mean {:.4} worst {worst:.3} {:.0} ms/pair | {}",
+            r.mean_epe,
+            r.ms_per_pair_median,
+            line.join(" ")
+        );
     }
 }
 

@@ -183,7 +183,9 @@ impl TvL1Cpu {
             for_bands(t, w, h, [&mut ws.rho_c], |y0, y1, [d]| {
                 kernels::rof_residual(&ws.tmp, &ws.p11, &ws.p12, &ws.zeros, inv_theta, w, y0, y1, d)
             });
-            for_bands(t, w, h, [&mut ws.p11, &mut ws.p12], |y0, y1, [a, b]| kernels::rof_dual(&ws.rho_c, 0.25, w, h, y0, y1, a, b));
+            for_bands(t, w, h, [&mut ws.p11, &mut ws.p12], |y0, y1, [a, b]| {
+                kernels::rof_dual(&ws.rho_c, 0.25, w, h, y0, y1, a, b)
+            });
         }
         let out = if which == 0 { &mut ws.pyr0[0] } else { &mut ws.pyr1[0] };
         for_bands(t, w, h, [out], |y0, y1, [o]| {
@@ -211,7 +213,9 @@ impl TvL1Cpu {
             for_bands(t, sw, sh, [&mut ws.tmp], |y0, y1, [o]| kernels::blur_h(src, blur, sw, y0, y1, o));
             for_bands(t, sw, sh, [&mut ws.tmp2], |y0, y1, [o]| kernels::blur_v(&ws.tmp, blur, sw, sh, y0, y1, o));
             let (rx, ry) = (sw as f32 / dw as f32, sh as f32 / dh as f32);
-            for_bands(t, dw, dh, [&mut next[0]], |y0, y1, [o]| kernels::resample(&ws.tmp2, sw, sh, dw, 1.0, rx, ry, y0, y1, o));
+            for_bands(t, dw, dh, [&mut next[0]], |y0, y1, [o]| {
+                kernels::resample(&ws.tmp2, sw, sh, dw, 1.0, rx, ry, y0, y1, o)
+            });
         }
     }
 
@@ -229,7 +233,9 @@ impl TvL1Cpu {
         for l in (0..nl).rev() {
             let (w, h) = ws.sizes[l];
             let n = w * h;
-            for_bands(t, w, h, [&mut ws.i1x, &mut ws.i1y], |y0, y1, [a, b]| kernels::gradient(&ws.pyr1[l], w, h, y0, y1, a, b));
+            for_bands(t, w, h, [&mut ws.i1x, &mut ws.i1y], |y0, y1, [a, b]| {
+                kernels::gradient(&ws.pyr1[l], w, h, y0, y1, a, b)
+            });
             for d in [&mut ws.p11, &mut ws.p12, &mut ws.p21, &mut ws.p22] {
                 d[..n].fill(0.0);
             }
@@ -260,7 +266,9 @@ impl TvL1Cpu {
                         lt,
                         theta: p.theta,
                     };
-                    for_bands(t, w, h, [&mut ws.u1, &mut ws.u2], |y0, y1, [a, b]| kernels::primal(&pi, w, y0, y1, a, b));
+                    for_bands(t, w, h, [&mut ws.u1, &mut ws.u2], |y0, y1, [a, b]| {
+                        kernels::primal(&pi, w, y0, y1, a, b)
+                    });
                     for_bands(t, w, h, [&mut ws.p11, &mut ws.p12, &mut ws.p21, &mut ws.p22], |y0, y1, o| {
                         kernels::dual(&ws.u1, &ws.u2, dual_step, w, h, y0, y1, o)
                     });

@@ -14,7 +14,8 @@ fn colour_wheel() -> Vec<[f32; 3]> {
     let mut wheel = Vec::with_capacity(55);
     // Each segment ramps one channel up or down while another is held at full.
     // (channel held at 255, channel ramped, ramp up?)
-    let plan: [(usize, usize, bool); 6] = [(0, 1, true), (1, 0, false), (1, 2, true), (2, 1, false), (2, 0, true), (0, 2, false)];
+    let plan: [(usize, usize, bool); 6] =
+        [(0, 1, true), (1, 0, false), (1, 2, true), (2, 1, false), (2, 0, true), (0, 2, false)];
     for (&n, &(full, ramp, up)) in SEGMENTS.iter().zip(&plan) {
         for i in 0..n {
             let mut c = [0.0f32; 3];

@@ -56,8 +56,10 @@ use motus_models::{ClipSpec, ModelCard};
 use crate::flow::encode::{finite_mean, to_unit};
 use crate::flow::{self, Backend, FlowConfig, FlowEngine, FlowField};
 use crate::frame::Frame;
+use crate::preprocess::{
+    normalize_clip, resize_short_side, square_crop, ClipLayout, CropPosition, FramePipeline, PreprocessError,
+};
 use crate::retime::{flow_plan, StepFlow};
-use crate::preprocess::{normalize_clip, resize_short_side, square_crop, ClipLayout, CropPosition, FramePipeline, PreprocessError};
 
 use super::InputTensor;
 
@@ -165,7 +167,10 @@ fn layout_of(input: &str, layout: &str) -> Result<Layout, ClipError> {
         "NCTHW" => Ok(Layout::Ncthw),
         "NTCHW" => Ok(Layout::Ntchw),
         "NCHW" => Ok(Layout::Nchw),
-        other => Err(ClipError::Contract { input: input.into(), msg: format!("layout {other:?} is not NCTHW, NTCHW or NCHW") }),
+        other => Err(ClipError::Contract {
+            input: input.into(),
+            msg: format!("layout {other:?} is not NCTHW, NTCHW or NCHW"),
+        }),
     }
 }
 
@@ -200,7 +205,9 @@ impl ClipBuilder {
         };
         let engine = match (&flow_cfg, flow) {
             (None, None) => None,
-            (None, Some(_)) => return Err(ClipError::Flow("the model reads no flow, yet a flow engine was given".into())),
+            (None, Some(_)) => {
+                return Err(ClipError::Flow("the model reads no flow, yet a flow engine was given".into()))
+            }
             (Some(_), None) => return Err(ClipError::Flow("the model reads flow and no flow engine was given".into())),
             (Some(card_cfg), Some((engine, cfg))) => {
                 cfg.ensure_matches(card_cfg).map_err(|e| ClipError::Flow(e.to_string()))?;
@@ -254,7 +261,8 @@ impl ClipBuilder {
             let len = shape.iter().product();
             slots.push(Slot { name: decl.name.clone(), role, layout, shape, data: vec![0.0; len] });
         }
-        let steps = steps.ok_or_else(|| ClipError::Contract { input: "(card)".into(), msg: "the card declares no inputs".into() })?;
+        let steps = steps
+            .ok_or_else(|| ClipError::Contract { input: "(card)".into(), msg: "the card declares no inputs".into() })?;
         let roles = |r: Role| slots.iter().filter(|s| s.role == r).count();
         if roles(Role::Rgb) != 1 || roles(Role::Flow) != usize::from(flow_cfg.is_some()) {
             let names: Vec<&str> = slots.iter().map(|s| s.name.as_str()).collect();
@@ -299,7 +307,8 @@ impl ClipBuilder {
             None => None,
             Some(spec) => {
                 let cfg = FlowConfig::from_card(spec).map_err(|e| ClipError::Flow(e.to_string()))?;
-                let engine = flow::make_engine(backend, cfg.params.clone(), threads).map_err(|e| ClipError::Flow(e.to_string()))?;
+                let engine = flow::make_engine(backend, cfg.params.clone(), threads)
+                    .map_err(|e| ClipError::Flow(e.to_string()))?;
                 Some((engine, cfg))
             }
         };
@@ -313,7 +322,10 @@ impl ClipBuilder {
     /// build starts afresh.
     pub fn set_zoom(&mut self, zoom: f32) -> Result<(), ClipError> {
         if !(zoom.is_finite() && (1.0..=MAX_ZOOM).contains(&zoom)) {
-            return Err(ClipError::Contract { input: "(zoom)".into(), msg: format!("zoom {zoom} must be in 1..={MAX_ZOOM}") });
+            return Err(ClipError::Contract {
+                input: "(zoom)".into(),
+                msg: format!("zoom {zoom} must be in 1..={MAX_ZOOM}"),
+            });
         }
         let mut spec = self.pipeline.spec().clone();
         spec.resize_short = ((self.card_resize_short as f32 * zoom).round() as u32).max(spec.input_size);
@@ -355,8 +367,17 @@ impl ClipBuilder {
     /// model computes one flow field per window instead of `L`). Falls back to a full build
     /// when there is nothing to reuse (first window, other crop, a failed build, or
     /// `advance` of 0 or at least `window_len`); the tensors are the same either way.
-    pub fn build_advanced<F: Borrow<Frame>>(&mut self, frames: &[F], crop: CropPosition, advance: usize) -> Result<ClipTimings, ClipError> {
-        let reuse = if self.last_crop == Some(crop) && (1..self.window_len()).contains(&advance) { self.window_len() - advance } else { 0 };
+    pub fn build_advanced<F: Borrow<Frame>>(
+        &mut self,
+        frames: &[F],
+        crop: CropPosition,
+        advance: usize,
+    ) -> Result<ClipTimings, ClipError> {
+        let reuse = if self.last_crop == Some(crop) && (1..self.window_len()).contains(&advance) {
+            self.window_len() - advance
+        } else {
+            0
+        };
         self.build_from(frames, crop, reuse)
     }
 
@@ -369,7 +390,12 @@ impl ClipBuilder {
     /// near its border they differ slightly from what the new crop would give, and the
     /// exposed strip shows no motion until its pairs leave the window. Small, frequent moves
     /// keep both effects small. With a crop that did not move it is `build_advanced`.
-    pub fn build_sliding<F: Borrow<Frame>>(&mut self, frames: &[F], crop: CropPosition, advance: usize) -> Result<ClipTimings, ClipError> {
+    pub fn build_sliding<F: Borrow<Frame>>(
+        &mut self,
+        frames: &[F],
+        crop: CropPosition,
+        advance: usize,
+    ) -> Result<ClipTimings, ClipError> {
         let prev = match self.last_crop {
             Some(prev) if prev != crop && (1..self.window_len()).contains(&advance) => prev,
             _ => return self.build_advanced(frames, crop, advance),
@@ -388,14 +414,26 @@ impl ClipBuilder {
 
     /// Builds, keeping the first `keep` processed frames (and the fields between them) from
     /// the previous window's last `keep`.
-    fn build_from<F: Borrow<Frame>>(&mut self, frames: &[F], crop: CropPosition, keep: usize) -> Result<ClipTimings, ClipError> {
+    fn build_from<F: Borrow<Frame>>(
+        &mut self,
+        frames: &[F],
+        crop: CropPosition,
+        keep: usize,
+    ) -> Result<ClipTimings, ClipError> {
         self.build_with(frames, crop, keep, keep, (0, 0))
     }
 
     /// Builds, keeping the previous window's last `keep_frames` processed frames and the
     /// fields between its last `keep_fields` frames, those fields moved by `shift` pixels
     /// (new crop origin − old) with zero flow where the old crop did not reach.
-    fn build_with<F: Borrow<Frame>>(&mut self, frames: &[F], crop: CropPosition, keep_frames: usize, keep_fields: usize, shift: (i64, i64)) -> Result<ClipTimings, ClipError> {
+    fn build_with<F: Borrow<Frame>>(
+        &mut self,
+        frames: &[F],
+        crop: CropPosition,
+        keep_frames: usize,
+        keep_fields: usize,
+        shift: (i64, i64),
+    ) -> Result<ClipTimings, ClipError> {
         let keep = keep_frames;
         let want = self.window_len();
         if frames.len() != want {
@@ -408,7 +446,9 @@ impl ClipBuilder {
         self.processed.resize_with(want, || Frame::new(0, 0));
         self.processed.rotate_left(want - keep);
         for (index, (src, dst)) in frames.iter().zip(self.processed.iter_mut()).enumerate().skip(keep) {
-            self.pipeline.apply(src.borrow(), crop, false, dst).map_err(|source| ClipError::Preprocess { index, source })?;
+            self.pipeline
+                .apply(src.borrow(), crop, false, dst)
+                .map_err(|source| ClipError::Preprocess { index, source })?;
         }
         let centre = self.stack / 2;
         for slot in self.slots.iter_mut().filter(|s| s.role == Role::Rgb) {
@@ -479,7 +519,8 @@ fn shift_field(field: &mut FlowField, (dx, dy): (i64, i64), scratch: &mut Vec<f3
         for y in 0..h {
             for x in 0..w {
                 let (sx, sy) = (x + dx, y + dy);
-                plane[(y * w + x) as usize] = if (0..w).contains(&sx) && (0..h).contains(&sy) { scratch[(sy * w + sx) as usize] } else { 0.0 };
+                plane[(y * w + x) as usize] =
+                    if (0..w).contains(&sx) && (0..h).contains(&sy) { scratch[(sy * w + sx) as usize] } else { 0.0 };
             }
         }
     }
@@ -487,7 +528,15 @@ fn shift_field(field: &mut FlowField, (dx, dy): (i64, i64), scratch: &mut Vec<f3
 
 /// Writes the fields into one flow input: step `t`, stack slot `j` ← the field that `plan`
 /// names for window step `t + j`, scaled as it says (no motion where it names none).
-fn encode_flow(fields: &[FlowField], plan: &[Option<StepFlow>], slot: &mut Slot, steps: usize, stack: usize, bound: f32, mean_subtraction: bool) {
+fn encode_flow(
+    fields: &[FlowField],
+    plan: &[Option<StepFlow>],
+    slot: &mut Slot,
+    steps: usize,
+    stack: usize,
+    bound: f32,
+    mean_subtraction: bool,
+) {
     let plane = fields[0].len();
     for t in 0..steps {
         for j in 0..stack {
@@ -513,7 +562,6 @@ fn encode_flow(fields: &[FlowField], plan: &[Option<StepFlow>], slot: &mut Slot,
         }
     }
 }
-
 
 #[cfg(test)]
 mod tests;

@@ -226,7 +226,15 @@ impl Classifier {
             })?;
             input_order.push(idx);
         }
-        Ok(Classifier { source: source.to_string(), card, model, input_order, plans: HashMap::new(), runtime: InferRuntime::Cpu, towers: None })
+        Ok(Classifier {
+            source: source.to_string(),
+            card,
+            model,
+            input_order,
+            plans: HashMap::new(),
+            runtime: InferRuntime::Cpu,
+            towers: None,
+        })
     }
 
     pub fn card(&self) -> &ModelCard {
@@ -237,7 +245,10 @@ impl Classifier {
     /// driver (or a build without the feature) fails at start-up with the reason, not on the
     /// first clip. Plans already built for another runtime are dropped.
     pub fn set_runtime(&mut self, runtime: InferRuntime) -> Result<(), InferError> {
-        let unavailable = |msg: String| InferError::Tract { path: self.source.clone(), msg: format!("runtime {}: {msg}", runtime.name()) };
+        let unavailable = |msg: String| InferError::Tract {
+            path: self.source.clone(),
+            msg: format!("runtime {}: {msg}", runtime.name()),
+        };
         if !runtime.compiled_in() {
             return Err(unavailable("this build of motus has no tract-cuda (build with a cuda-XXXXX feature)".into()));
         }
@@ -276,8 +287,11 @@ impl Classifier {
         if let Some(p) = self.plans.get(&batch) {
             return Ok(p.clone());
         }
-        let shapes: Vec<Vec<usize>> =
-            self.input_order.iter().map(|&ci| self.card.inputs[ci].shape.iter().map(|&d| d.max(0) as usize).collect()).collect();
+        let shapes: Vec<Vec<usize>> = self
+            .input_order
+            .iter()
+            .map(|&ci| self.card.inputs[ci].shape.iter().map(|&d| d.max(0) as usize).collect())
+            .collect();
         let plan = build_plan(&self.model, &shapes, self.runtime, &self.source, batch)?;
         self.plans.insert(batch, plan.clone());
         Ok(plan)
@@ -296,7 +310,8 @@ impl Classifier {
             .iter()
             .enumerate()
             .map(|(i, d)| {
-                let shape: Vec<usize> = std::iter::once(1).chain(d.shape[1..].iter().map(|&x| x.max(1) as usize)).collect();
+                let shape: Vec<usize> =
+                    std::iter::once(1).chain(d.shape[1..].iter().map(|&x| x.max(1) as usize)).collect();
                 let n = shape.iter().product();
                 (shape, motus_models::ir::random_input(n, 17 + i as u64))
             })
@@ -307,10 +322,14 @@ impl Classifier {
         // The graph's own scores: the towers know nothing of the card's calibration.
         let whole = self.run_graph(&inputs).map_err(|e| format!("whole graph: {e}"))?;
         let (tensors, shapes, batch) = self.tensors(&inputs).map_err(|e| e.to_string())?;
-        let split = towers.run(&tensors, &shapes, batch, self.runtime, &self.source).map_err(|e| format!("towers: {e}"))?;
+        let split =
+            towers.run(&tensors, &shapes, batch, self.runtime, &self.source).map_err(|e| format!("towers: {e}"))?;
         let diff = whole.probs.iter().zip(&split).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
         if split.len() != whole.probs.len() || diff > 1e-4 {
-            return Err(format!("the towers' fused scores differ from the graph's by {diff} (of {} values)", split.len()));
+            return Err(format!(
+                "the towers' fused scores differ from the graph's by {diff} (of {} values)",
+                split.len()
+            ));
         }
         // The whole graph's plan only served the check.
         self.plans.clear();
@@ -388,7 +407,10 @@ impl Classifier {
         if let Some(towers) = self.towers.as_mut() {
             let probs = towers.run(&tensors, &shapes, batch, self.runtime, &self.source)?;
             if probs.len() != batch * k {
-                return Err(InferError::Run { batch, msg: format!("towers returned {} values, expected {batch}×{k}", probs.len()) });
+                return Err(InferError::Run {
+                    batch,
+                    msg: format!("towers returned {} values, expected {batch}×{k}", probs.len()),
+                });
             }
             // The graph's own output: the log of the averaged probabilities.
             let logits = probs.iter().map(|p| p.ln()).collect();
@@ -421,7 +443,13 @@ impl Classifier {
 
 /// An optimised plan of `model` for `batch`, its inputs shaped `shapes` (tract's input order;
 /// the batch dimension is replaced), on `runtime`.
-fn build_plan(model: &InferenceModel, shapes: &[Vec<usize>], runtime: InferRuntime, source: &str, batch: usize) -> Result<Plan, InferError> {
+fn build_plan(
+    model: &InferenceModel,
+    shapes: &[Vec<usize>],
+    runtime: InferRuntime,
+    source: &str,
+    batch: usize,
+) -> Result<Plan, InferError> {
     let terr = |e: TractError| InferError::Tract { path: source.to_string(), msg: format!("batch {batch}: {e:#}") };
     let mut m = model.clone();
     for (i, shape) in shapes.iter().enumerate() {

@@ -18,8 +18,15 @@ fn bb(stem: usize, widths: &[usize]) -> Backbone2d {
 /// NCTHW flow, T = 4).
 pub(crate) fn tiny_spec(name: &str, classes: usize, size: usize) -> ArchSpec {
     match name {
-        "c3d" => ArchSpec::C3d(C3d { num_classes: classes, clip_len: 4, input_size: size, widths: vec![4, 8, 8], depth: 1 }),
-        "single-frame" => ArchSpec::SingleFrame(SingleFrame { num_classes: classes, clip_len: 3, input_size: size, backbone: bb(4, &[8]) }),
+        "c3d" => {
+            ArchSpec::C3d(C3d { num_classes: classes, clip_len: 4, input_size: size, widths: vec![4, 8, 8], depth: 1 })
+        }
+        "single-frame" => ArchSpec::SingleFrame(SingleFrame {
+            num_classes: classes,
+            clip_len: 3,
+            input_size: size,
+            backbone: bb(4, &[8]),
+        }),
         "two-stream" => ArchSpec::TwoStream(TwoStream {
             num_classes: classes,
             input_size: size,

@@ -115,9 +115,7 @@ impl Towers {
     pub fn split(model: &InferenceModel) -> Result<Self, String> {
         let n_inputs = model.input_outlets().map_err(|e| format!("{e:#}"))?.len();
         if n_inputs < 2 {
-            return Err(format!(
-                "the graph has {n_inputs} input; two streams need two"
-            ));
+            return Err(format!("the graph has {n_inputs} input; two streams need two"));
         }
         let mut towers = Vec::new();
         for i in 0.. {
@@ -128,26 +126,18 @@ impl Towers {
             let outlet = OutletId::new(node.id, 0);
             let behind = inputs_behind(model, outlet).map_err(|e| format!("{e:#}"))?;
             let [graph_input] = behind[..] else {
-                return Err(format!(
-                    "{name} depends on graph inputs {behind:?}, not on exactly one"
-                ));
+                return Err(format!("{name} depends on graph inputs {behind:?}, not on exactly one"));
             };
             if towers.iter().any(|t: &Tower| t.graph_input == graph_input) {
                 return Err(format!("two fusion inputs read graph input {graph_input}"));
             }
             let mut m = model.clone();
             let input_outlet = m.input_outlets().map_err(|e| format!("{e:#}"))?[graph_input];
-            m.set_input_outlets(&[input_outlet])
-                .map_err(|e| format!("{e:#}"))?;
-            m.select_output_outlets(&[outlet])
-                .map_err(|e| format!("{e:#}"))?;
+            m.set_input_outlets(&[input_outlet]).map_err(|e| format!("{e:#}"))?;
+            m.select_output_outlets(&[outlet]).map_err(|e| format!("{e:#}"))?;
             // Drop the other tower, whose nodes tract would otherwise still analyse.
             m.compact().map_err(|e| format!("{e:#}"))?;
-            towers.push(Tower {
-                graph_input,
-                model: m,
-                plans: HashMap::new(),
-            });
+            towers.push(Tower { graph_input, model: m, plans: HashMap::new() });
         }
         match towers.len() {
             0 => Err("the graph has no average fusion (no fusion.softmax0 node)".into()),
@@ -159,15 +149,8 @@ impl Towers {
 
     /// Batch sizes every tower has a plan for.
     pub fn planned_batches(&self) -> Vec<usize> {
-        let first = self
-            .towers
-            .first()
-            .map(|t| t.plans.keys().copied().collect::<Vec<_>>())
-            .unwrap_or_default();
-        first
-            .into_iter()
-            .filter(|b| self.towers.iter().all(|t| t.plans.contains_key(b)))
-            .collect()
+        let first = self.towers.first().map(|t| t.plans.keys().copied().collect::<Vec<_>>()).unwrap_or_default();
+        first.into_iter().filter(|b| self.towers.iter().all(|t| t.plans.contains_key(b))).collect()
     }
 
     /// Drops every plan (the runtime changed).
@@ -191,13 +174,7 @@ impl Towers {
             let plan = match t.plans.get(&batch) {
                 Some(p) => p.clone(),
                 None => {
-                    let p = build_plan(
-                        &t.model,
-                        &[shapes[t.graph_input].clone()],
-                        runtime,
-                        source,
-                        batch,
-                    )?;
+                    let p = build_plan(&t.model, &[shapes[t.graph_input].clone()], runtime, source, batch)?;
                     t.plans.insert(batch, p.clone());
                     p
                 }

@@ -96,7 +96,10 @@ impl FfmpegReader {
         cmd.args(["-hide_banner", "-nostdin", "-loglevel", "error"]);
         if let Some((start, duration)) = range {
             if !(start.is_finite() && start >= 0.0 && duration.is_finite() && duration > 0.0) {
-                return Err(MediaError::Unsupported { path: path.into(), reason: format!("bad time range: start {start} s, duration {duration} s") });
+                return Err(MediaError::Unsupported {
+                    path: path.into(),
+                    reason: format!("bad time range: start {start} s, duration {duration} s"),
+                });
             }
             cmd.args(["-ss", &format!("{start:.3}")]);
             cmd.arg("-i").arg(path);
@@ -143,7 +146,10 @@ impl VideoReader for FfmpegReader {
                 if status.success() {
                     Ok(false)
                 } else {
-                    Err(MediaError::Ffmpeg { path: self.path.clone(), stderr: if msg.is_empty() { status.to_string() } else { msg } })
+                    Err(MediaError::Ffmpeg {
+                        path: self.path.clone(),
+                        stderr: if msg.is_empty() { status.to_string() } else { msg },
+                    })
                 }
             }
             Err(e) => {
@@ -181,10 +187,16 @@ impl FfmpegWriter {
     /// Starts ffmpeg writing `path` (overwritten if it exists).
     pub fn create(path: &Path, width: u32, height: u32, fps: f64) -> Result<Self, MediaError> {
         if width == 0 || height == 0 || width % 2 == 1 || height % 2 == 1 {
-            return Err(MediaError::Unsupported { path: path.into(), reason: format!("4:2:0 video needs even sides, got {width}x{height}") });
+            return Err(MediaError::Unsupported {
+                path: path.into(),
+                reason: format!("4:2:0 video needs even sides, got {width}x{height}"),
+            });
         }
         if !(fps.is_finite() && fps > 0.0) {
-            return Err(MediaError::Unsupported { path: path.into(), reason: format!("frame rate must be positive, got {fps}") });
+            return Err(MediaError::Unsupported {
+                path: path.into(),
+                reason: format!("frame rate must be positive, got {fps}"),
+            });
         }
         let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
         let mut cmd = Command::new(ffmpeg_program());
@@ -238,7 +250,10 @@ impl VideoWriter for FfmpegWriter {
         if status.success() {
             Ok(())
         } else {
-            Err(MediaError::Ffmpeg { path: self.path.clone(), stderr: if msg.is_empty() { status.to_string() } else { msg } })
+            Err(MediaError::Ffmpeg {
+                path: self.path.clone(),
+                stderr: if msg.is_empty() { status.to_string() } else { msg },
+            })
         }
     }
 }
@@ -261,6 +276,9 @@ mod tests {
         cmd.arg("-version");
         let err = spawn(cmd, Path::new("clip.mp4")).unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("clip.mp4") && text.contains("needs ffmpeg") && text.contains("apt-get install ffmpeg"), "{text}");
+        assert!(
+            text.contains("clip.mp4") && text.contains("needs ffmpeg") && text.contains("apt-get install ffmpeg"),
+            "{text}"
+        );
     }
 }

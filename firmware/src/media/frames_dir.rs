@@ -64,7 +64,12 @@ impl FramesDirReader {
 
 impl VideoReader for FramesDirReader {
     fn info(&self) -> VideoInfo {
-        VideoInfo { width: self.width, height: self.height, fps: FOLDER_FPS, frame_count: Some(self.files.len() as u64) }
+        VideoInfo {
+            width: self.width,
+            height: self.height,
+            fps: FOLDER_FPS,
+            frame_count: Some(self.files.len() as u64),
+        }
     }
 
     fn read_into(&mut self, frame: &mut Frame) -> Result<bool, MediaError> {
@@ -132,7 +137,8 @@ fn list_frames(dir: &Path) -> Result<Vec<PathBuf>, MediaError> {
     let found = chosen.len() as u64;
     if last - first + 1 != found {
         let missing = (first..=last).find(|n| !chosen.contains_key(n)).expect("a gap exists");
-        let sample = chosen.values().next().expect("non-empty").file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
+        let sample =
+            chosen.values().next().expect("non-empty").file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
         let (prefix, _) = numbered_image(&sample).unwrap_or(("img_", 0));
         let width = sample.len() - prefix.len() - sample.rsplit_once('.').map_or(0, |(_, e)| e.len() + 1);
         let ext = sample.rsplit_once('.').map_or("jpg", |(_, e)| e);
@@ -183,7 +189,9 @@ impl VideoWriter for FramesDirWriter {
             });
         }
         let result = match self.kind {
-            ImageKind::Png => image::save_buffer(&path, &frame.data, frame.width, frame.height, image::ExtendedColorType::Rgb8),
+            ImageKind::Png => {
+                image::save_buffer(&path, &frame.data, frame.width, frame.height, image::ExtendedColorType::Rgb8)
+            }
             ImageKind::Jpeg => std::fs::File::create(&path).map_err(image::ImageError::IoError).and_then(|file| {
                 let mut out = std::io::BufWriter::new(file);
                 image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 95).encode(
@@ -269,7 +277,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let f = pattern(4, 4, 1);
         for n in [1, 2, 4] {
-            image::save_buffer(dir.path().join(format!("img_{n:05}.png")), &f.data, 4, 4, image::ExtendedColorType::Rgb8).unwrap();
+            image::save_buffer(
+                dir.path().join(format!("img_{n:05}.png")),
+                &f.data,
+                4,
+                4,
+                image::ExtendedColorType::Rgb8,
+            )
+            .unwrap();
         }
         let err = FramesDirReader::open(dir.path()).err().unwrap();
         assert!(matches!(err, MediaError::MissingFrame { missing: 3, .. }), "{err}");

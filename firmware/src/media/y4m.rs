@@ -130,13 +130,21 @@ impl<R: Read> Y4mReader<R> {
 
 impl<R: Read + Send> VideoReader for Y4mReader<R> {
     fn info(&self) -> VideoInfo {
-        VideoInfo { width: self.header.width, height: self.header.height, fps: self.header.fps, frame_count: self.frame_count }
+        VideoInfo {
+            width: self.header.width,
+            height: self.header.height,
+            fps: self.header.fps,
+            frame_count: self.frame_count,
+        }
     }
 
     fn read_into(&mut self, frame: &mut Frame) -> Result<bool, MediaError> {
         let Some(line) = read_line(&mut self.input, &self.path)? else { return Ok(false) };
         if !(line == "FRAME" || line.starts_with("FRAME ")) {
-            return Err(corrupt(&self.path, &format!("frame {}: expected a FRAME marker, found {:?}", self.frames_read, clip_text(&line))));
+            return Err(corrupt(
+                &self.path,
+                &format!("frame {}: expected a FRAME marker, found {:?}", self.frames_read, clip_text(&line)),
+            ));
         }
         let Y4mHeader { width, height, chroma, fps } = self.header;
         let len = chroma.frame_len(width, height);
@@ -168,15 +176,22 @@ impl Y4mWriter {
     /// Creates (or truncates) `path` and writes the header.
     pub fn create(path: &Path, width: u32, height: u32, fps: f64, chroma: Chroma) -> Result<Self, MediaError> {
         if width == 0 || height == 0 || width > MAX_SIDE || height > MAX_SIDE {
-            return Err(MediaError::Unsupported { path: path.into(), reason: format!("cannot write a {width}x{height} Y4M") });
+            return Err(MediaError::Unsupported {
+                path: path.into(),
+                reason: format!("cannot write a {width}x{height} Y4M"),
+            });
         }
         if !(fps.is_finite() && fps > 0.0) {
-            return Err(MediaError::Unsupported { path: path.into(), reason: format!("frame rate must be positive, got {fps}") });
+            return Err(MediaError::Unsupported {
+                path: path.into(),
+                reason: format!("frame rate must be positive, got {fps}"),
+            });
         }
         let file = File::create(path).map_err(|e| MediaError::io(path, e))?;
         let mut out = BufWriter::with_capacity(1 << 16, file);
         let (num, den) = fps_to_ratio(fps);
-        writeln!(out, "{MAGIC} W{width} H{height} F{num}:{den} Ip A1:1 {}", chroma.tag()).map_err(|e| MediaError::io(path, e))?;
+        writeln!(out, "{MAGIC} W{width} H{height} F{num}:{den} Ip A1:1 {}", chroma.tag())
+            .map_err(|e| MediaError::io(path, e))?;
         Ok(Y4mWriter { out, path: path.into(), width, height, chroma, frames: 0, planes: Vec::new() })
     }
 }
@@ -194,7 +209,10 @@ impl VideoWriter for Y4mWriter {
             });
         }
         rgb_to_planes(&frame.data, self.chroma, self.width, self.height, &mut self.planes);
-        self.out.write_all(b"FRAME\n").and_then(|_| self.out.write_all(&self.planes)).map_err(|e| MediaError::io(&self.path, e))?;
+        self.out
+            .write_all(b"FRAME\n")
+            .and_then(|_| self.out.write_all(&self.planes))
+            .map_err(|e| MediaError::io(&self.path, e))?;
         self.frames += 1;
         Ok(())
     }
@@ -225,7 +243,10 @@ fn read_line<R: Read>(input: &mut R, path: &Path) -> Result<Option<String>, Medi
             Ok(_) => {
                 bytes.push(byte[0]);
                 if bytes.len() > MAX_LINE {
-                    return Err(corrupt(path, "header line longer than 4096 bytes (binary data where text was expected)"));
+                    return Err(corrupt(
+                        path,
+                        "header line longer than 4096 bytes (binary data where text was expected)",
+                    ));
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
@@ -264,8 +285,12 @@ fn parse_header(line: &str, path: &Path) -> Result<Y4mHeader, MediaError> {
             "H" => height = Some(parse_side(value, "height", path)?),
             "F" => {
                 let (lo, hi) = RATE_RANGE;
-                fps = parse_rate(value)
-                    .ok_or_else(|| corrupt(path, &format!("bad frame rate {:?} (a ratio of {lo} to {hi} frames a second)", clip_text(value))))?
+                fps = parse_rate(value).ok_or_else(|| {
+                    corrupt(
+                        path,
+                        &format!("bad frame rate {:?} (a ratio of {lo} to {hi} frames a second)", clip_text(value)),
+                    )
+                })?
             }
             "C" => {
                 chroma = match value {
@@ -282,7 +307,10 @@ fn parse_header(line: &str, path: &Path) -> Result<Y4mHeader, MediaError> {
             }
             "I" => {
                 if value != "p" && value != "?" {
-                    return Err(MediaError::Unsupported { path: path.into(), reason: format!("interlaced Y4M (I{value}) is not supported") });
+                    return Err(MediaError::Unsupported {
+                        path: path.into(),
+                        reason: format!("interlaced Y4M (I{value}) is not supported"),
+                    });
                 }
             }
             "A" | "X" => {}
@@ -410,7 +438,8 @@ mod tests {
     }
 
     fn write(path: &Path, frames: &[Frame], chroma: Chroma) {
-        let mut w = Box::new(Y4mWriter::create(path, frames[0].width, frames[0].height, 30000.0 / 1001.0, chroma).unwrap());
+        let mut w =
+            Box::new(Y4mWriter::create(path, frames[0].width, frames[0].height, 30000.0 / 1001.0, chroma).unwrap());
         for f in frames {
             w.write_frame(f).unwrap();
         }

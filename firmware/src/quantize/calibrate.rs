@@ -23,18 +23,36 @@ pub fn check_clips(card: &ModelCard, clips: &[Clip], what: &str) -> Result<(), Q
     for (k, c) in clips.iter().enumerate() {
         for d in &card.inputs {
             let Some(t) = c.inputs.iter().find(|t| t.name == d.name) else {
-                return Err(QuantRunError::Shape { what: what.into(), clip: k, input: d.name.clone(), got: None, expected: d.shape.clone() });
+                return Err(QuantRunError::Shape {
+                    what: what.into(),
+                    clip: k,
+                    input: d.name.clone(),
+                    got: None,
+                    expected: d.shape.clone(),
+                });
             };
             let fits = t.shape.len() == d.shape.len()
                 && t.shape[0] == 1
                 && t.shape[1..].iter().zip(&d.shape[1..]).all(|(&a, &b)| a as i64 == b)
                 && t.data.len() == t.shape.iter().product::<usize>();
             if !fits {
-                return Err(QuantRunError::Shape { what: what.into(), clip: k, input: d.name.clone(), got: Some(t.shape.clone()), expected: d.shape.clone() });
+                return Err(QuantRunError::Shape {
+                    what: what.into(),
+                    clip: k,
+                    input: d.name.clone(),
+                    got: Some(t.shape.clone()),
+                    expected: d.shape.clone(),
+                });
             }
         }
         if let Some(extra) = c.inputs.iter().find(|t| !card.inputs.iter().any(|d| d.name == t.name)) {
-            return Err(QuantRunError::Shape { what: what.into(), clip: k, input: extra.name.clone(), got: Some(extra.shape.clone()), expected: vec![] });
+            return Err(QuantRunError::Shape {
+                what: what.into(),
+                clip: k,
+                input: extra.name.clone(),
+                got: Some(extra.shape.clone()),
+                expected: vec![],
+            });
         }
     }
     Ok(())
@@ -53,15 +71,21 @@ pub fn calibrate(
     check_clips(card, clips, "calibration")?;
     let values = analysis.calibration_values();
     let tap = motus_quant::tap_outputs(float, &values);
-    let out_names: Vec<String> = tap.graph.as_ref().map(|g| g.output.iter().map(|o| o.name.clone()).collect()).unwrap_or_default();
-    let index: Vec<usize> = values.iter().map(|v| out_names.iter().position(|o| o == v).expect("tap_outputs adds every value")).collect();
+    let out_names: Vec<String> =
+        tap.graph.as_ref().map(|g| g.output.iter().map(|o| o.name.clone()).collect()).unwrap_or_default();
+    let index: Vec<usize> =
+        values.iter().map(|v| out_names.iter().position(|o| o == v).expect("tap_outputs adds every value")).collect();
     let bytes = tap.encode_to_vec();
     let terr = |e: TractError| QuantRunError::Tract(format!("calibration model: {e:#}"));
     let mut model = tract_onnx::onnx().model_for_read(&mut &bytes[..]).map_err(terr)?;
     let mut order = Vec::new();
     for (i, outlet) in model.input_outlets().map_err(terr)?.to_vec().into_iter().enumerate() {
         let name = model.node(outlet.node).name.clone();
-        let d = card.inputs.iter().find(|d| d.name == name).ok_or_else(|| QuantRunError::Tract(format!("graph input {name:?} is not in the card")))?;
+        let d = card
+            .inputs
+            .iter()
+            .find(|d| d.name == name)
+            .ok_or_else(|| QuantRunError::Tract(format!("graph input {name:?} is not in the card")))?;
         let shape: Vec<usize> = std::iter::once(1).chain(d.shape[1..].iter().map(|&x| x as usize)).collect();
         model.set_input_fact(i, f32::fact(&shape).into()).map_err(terr)?;
         order.push(name);
@@ -77,7 +101,9 @@ pub fn calibrate(
         let outs = plan.run(inputs).map_err(|e| QuantRunError::Tract(format!("calibration clip {k}: {e:#}")))?;
         let mut slices = Vec::with_capacity(index.len());
         for (&i, v) in index.iter().zip(&values) {
-            let t = outs.get(i).ok_or_else(|| QuantRunError::Tract(format!("calibration model returned no value for {v:?}")))?;
+            let t = outs
+                .get(i)
+                .ok_or_else(|| QuantRunError::Tract(format!("calibration model returned no value for {v:?}")))?;
             let t = t.cast_to::<f32>().map_err(terr)?;
             let view = t.try_as_plain_ram().map_err(terr)?;
             slices.push(view.as_slice::<f32>().map_err(terr)?.to_vec());

@@ -74,7 +74,10 @@ pub fn collect(
     let results = par_map(
         entries.len(),
         opts.workers,
-        || ClipBuilder::from_card(card, opts.flow_backend, opts.flow_threads).map_err(|e| QuantRunError::Clips(e.to_string())),
+        || {
+            ClipBuilder::from_card(card, opts.flow_backend, opts.flow_threads)
+                .map_err(|e| QuantRunError::Clips(e.to_string()))
+        },
         |b, j| -> Result<Vec<Clip>, String> {
             let i = entries[j];
             let entry = &ds.entries[i];
@@ -83,13 +86,17 @@ pub fn collect(
                 return Err("the video has no frames".into());
             }
             let frames = crate::retime::at_rate(&frames, card.input.fps).map_err(|e| e.to_string())?;
-            let views = protocol.views(frames.len() as u64, b.window_spec(), SampleMode::Test).map_err(|e| e.to_string())?;
+            let views =
+                protocol.views(frames.len() as u64, b.window_spec(), SampleMode::Test).map_err(|e| e.to_string())?;
             let mut out = Vec::with_capacity(views.len());
             for view in &views {
                 let refs: Vec<_> = view.clip.frames.iter().map(|&f| frames[f as usize]).collect();
                 b.build(&refs, view.crop).map_err(|e| e.to_string())?;
-                let inputs =
-                    b.inputs().iter().map(|t| OwnedInput { name: t.name.to_string(), shape: t.shape.to_vec(), data: t.data.to_vec() }).collect();
+                let inputs = b
+                    .inputs()
+                    .iter()
+                    .map(|t| OwnedInput { name: t.name.to_string(), shape: t.shape.to_vec(), data: t.data.to_vec() })
+                    .collect();
                 out.push(Clip { video: i, label: entry.label, inputs });
             }
             Ok(out)

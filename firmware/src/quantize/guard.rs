@@ -56,7 +56,13 @@ pub fn accuracy(probs: &[Vec<f32>], clips: &[Clip], classes: usize) -> Result<Ac
         acc.add_video(label, ps).map_err(|e| QuantRunError::Clips(e.to_string()))?;
     }
     let s = acc.summary(&(0..classes).map(|i| i.to_string()).collect::<Vec<_>>());
-    Ok(Accuracy { clip_top1: s.clip_top1, video_top1: s.video_top1, video_top5: s.video_top5, n_videos: s.n_videos, n_clips: s.n_clips })
+    Ok(Accuracy {
+        clip_top1: s.clip_top1,
+        video_top1: s.video_top1,
+        video_top5: s.video_top5,
+        n_videos: s.n_videos,
+        n_clips: s.n_clips,
+    })
 }
 
 /// Mean KL(float ‖ int8) over clips: how far a layer's rounding moves the output distribution.
@@ -64,7 +70,13 @@ pub fn mean_kl(p: &[Vec<f32>], q: &[Vec<f32>]) -> f64 {
     let n = p.len().max(1) as f64;
     p.iter()
         .zip(q)
-        .map(|(a, b)| a.iter().zip(b).filter(|(&x, _)| x > 0.0).map(|(&x, &y)| x as f64 * (x as f64 / (y as f64).max(1e-12)).ln()).sum::<f64>())
+        .map(|(a, b)| {
+            a.iter()
+                .zip(b)
+                .filter(|(&x, _)| x > 0.0)
+                .map(|(&x, &y)| x as f64 * (x as f64 / (y as f64).max(1e-12)).ln())
+                .sum::<f64>()
+        })
         .sum::<f64>()
         / n
 }
@@ -103,7 +115,8 @@ pub struct GuardInput<'a> {
 }
 
 fn build(g: &GuardInput<'_>, keep: &BTreeSet<String>) -> Result<(Quantized, Vec<u8>), QuantRunError> {
-    let q = motus_quant::quantize(g.model, g.analysis, g.ranges, &Options { format: g.format, keep_float: keep.clone() })?;
+    let q =
+        motus_quant::quantize(g.model, g.analysis, g.ranges, &Options { format: g.format, keep_float: keep.clone() })?;
     let bytes = q.model.encode_to_vec();
     Ok((q, bytes))
 }
@@ -111,7 +124,12 @@ fn build(g: &GuardInput<'_>, keep: &BTreeSet<String>) -> Result<(Quantized, Vec<
 /// Quantizes with `g.keep_float`, scores float and int8 on `val`, and when the video Hit@1
 /// drop exceeds `max_drop_points` (if set) keeps the most sensitive layers in float until it
 /// does not (or until every layer is float). Returns the chosen model and the report.
-pub fn guard(g: &GuardInput<'_>, val: &[Clip], max_drop_points: Option<f64>, log: &mut dyn FnMut(&str)) -> Result<(Quantized, GuardReport), QuantRunError> {
+pub fn guard(
+    g: &GuardInput<'_>,
+    val: &[Clip],
+    max_drop_points: Option<f64>,
+    log: &mut dyn FnMut(&str),
+) -> Result<(Quantized, GuardReport), QuantRunError> {
     let float_bytes = g.model.encode_to_vec();
     let float_probs = predict(&float_bytes, val, g.workers)?;
     let float = accuracy(&float_probs, val, g.classes)?;
@@ -120,7 +138,12 @@ pub fn guard(g: &GuardInput<'_>, val: &[Clip], max_drop_points: Option<f64>, log
     let mut int8 = accuracy(&predict(&bytes, val, g.workers)?, val, g.classes)?;
     let drop = |a: &Accuracy| 100.0 * (float.video_top1 - a.video_top1);
     let mut steps = vec![GuardStep { keep_float: keep.iter().cloned().collect(), accuracy: int8 }];
-    log(&format!("float video Hit@1 {:.2}%, int8 {:.2}% (drop {:.2} points)", 100.0 * float.video_top1, 100.0 * int8.video_top1, drop(&int8)));
+    log(&format!(
+        "float video Hit@1 {:.2}%, int8 {:.2}% (drop {:.2} points)",
+        100.0 * float.video_top1,
+        100.0 * int8.video_top1,
+        drop(&int8)
+    ));
     let mut sensitivity = Vec::new();
     if let Some(budget) = max_drop_points {
         if drop(&int8) > budget {
@@ -128,18 +151,26 @@ pub fn guard(g: &GuardInput<'_>, val: &[Clip], max_drop_points: Option<f64>, log
                 if keep.contains(&c.name) {
                     continue;
                 }
-                let alone: BTreeSet<String> = g.analysis.candidates.iter().filter(|o| o.name != c.name).map(|o| o.name.clone()).collect();
+                let alone: BTreeSet<String> =
+                    g.analysis.candidates.iter().filter(|o| o.name != c.name).map(|o| o.name.clone()).collect();
                 let (_, b) = build(g, &alone)?;
                 let kl = mean_kl(&float_probs, &predict(&b, val, g.workers)?);
                 sensitivity.push((c.name.clone(), kl));
             }
             sensitivity.sort_by(|a, b| b.1.total_cmp(&a.1));
-            log(&format!("sensitivity (mean KL, layer alone in int8): {}", sensitivity.iter().map(|(n, k)| format!("{n} {k:.2e}")).collect::<Vec<_>>().join(", ")));
+            log(&format!(
+                "sensitivity (mean KL, layer alone in int8): {}",
+                sensitivity.iter().map(|(n, k)| format!("{n} {k:.2e}")).collect::<Vec<_>>().join(", ")
+            ));
             for (name, _) in &sensitivity {
                 keep.insert(name.clone());
                 let (q2, b2) = build(g, &keep)?;
                 let a = accuracy(&predict(&b2, val, g.workers)?, val, g.classes)?;
-                log(&format!("  + {name} in float: int8 video Hit@1 {:.2}% (drop {:.2} points)", 100.0 * a.video_top1, drop(&a)));
+                log(&format!(
+                    "  + {name} in float: int8 video Hit@1 {:.2}% (drop {:.2} points)",
+                    100.0 * a.video_top1,
+                    drop(&a)
+                ));
                 steps.push(GuardStep { keep_float: keep.iter().cloned().collect(), accuracy: a });
                 q = q2;
                 int8 = a;

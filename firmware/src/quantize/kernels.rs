@@ -15,7 +15,11 @@ pub fn optimized(bytes: &[u8], card: &ModelCard) -> Result<TypedModel, QuantRunE
     let mut model = tract_onnx::onnx().model_for_read(&mut &bytes[..]).map_err(terr)?;
     for (i, outlet) in model.input_outlets().map_err(terr)?.to_vec().into_iter().enumerate() {
         let name = model.node(outlet.node).name.clone();
-        let d = card.inputs.iter().find(|d| d.name == name).ok_or_else(|| QuantRunError::Tract(format!("graph input {name:?} is not in the card")))?;
+        let d = card
+            .inputs
+            .iter()
+            .find(|d| d.name == name)
+            .ok_or_else(|| QuantRunError::Tract(format!("graph input {name:?} is not in the card")))?;
         let shape: Vec<usize> = std::iter::once(1).chain(d.shape[1..].iter().map(|&x| x as usize)).collect();
         model.set_input_fact(i, f32::fact(&shape).into()).map_err(terr)?;
     }

@@ -87,7 +87,10 @@ fn sha256_hex(bytes: &[u8]) -> String {
 fn card_eval(a: &Accuracy, data: &str, format: &str) -> CardEvaluation {
     CardEvaluation {
         data: data.to_string(),
-        method: format!("motus quant accuracy guard {}: tract, the device's clip assembly, {format}", env!("CARGO_PKG_VERSION")),
+        method: format!(
+            "motus quant accuracy guard {}: tract, the device's clip assembly, {format}",
+            env!("CARGO_PKG_VERSION")
+        ),
         n_videos: a.n_videos,
         clip_top1: a.clip_top1,
         video_top1: a.video_top1,
@@ -137,7 +140,15 @@ pub fn quantize_model(
             let (q, r) = guard::guard(&g, &v.clips.clips, cfg.max_drop, log)?;
             (q, Some(r))
         }
-        None => (motus_quant::quantize(&proto, &analysis, &ranges, &motus_quant::Options { format: cfg.format, keep_float: cfg.keep_float.clone() })?, None),
+        None => (
+            motus_quant::quantize(
+                &proto,
+                &analysis,
+                &ranges,
+                &motus_quant::Options { format: cfg.format, keep_float: cfg.keep_float.clone() },
+            )?,
+            None,
+        ),
     };
     let mut out_card = card.clone();
     out_card.evaluations.clear();
@@ -147,7 +158,8 @@ pub fn quantize_model(
         observer: if cfg.format == Format::Weights { "none".into() } else { cfg.observer.to_string() },
         scheme: match cfg.format {
             Format::Weights => "s8 symmetric per-channel weights dequantized at load; f32 compute".into(),
-            _ => "s8 symmetric per-channel weights, u8 asymmetric per-tensor activations, i32 bias (scale s_x·s_w)".into(),
+            _ => "s8 symmetric per-channel weights, u8 asymmetric per-tensor activations, i32 bias (scale s_x·s_w)"
+                .into(),
         },
         calibration: calib.as_ref().map(|c| c.description.clone()).unwrap_or_else(|| "none (weight-only)".into()),
         source_sha256: sha256_hex(float_bytes),
@@ -159,7 +171,9 @@ pub fn quantize_model(
     });
     let mut model = quantized.model.clone();
     model.metadata_props.retain(|e| !e.key.starts_with(motus_models::card::KEY_PREFIX));
-    model.metadata_props.extend(out_card.to_metadata().into_iter().map(|(key, value)| StringStringEntryProto { key, value }));
+    model
+        .metadata_props
+        .extend(out_card.to_metadata().into_iter().map(|(key, value)| StringStringEntryProto { key, value }));
     model.doc_string = format!("{} ({} int8 by motus quant)", model.doc_string, cfg.format.name());
     let bytes = model.encode_to_vec();
     Ok(Outcome { bytes, card: out_card, quantized, analysis, ranges, guard })

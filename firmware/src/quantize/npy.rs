@@ -37,7 +37,8 @@ pub fn write_clip_set(dir: &Path, set: &ClipSet) -> std::io::Result<()> {
         let data: Vec<f32> = set.clips.iter().flat_map(|c| c.inputs[k].data.iter().copied()).collect();
         write_npy(&dir.join(format!("{}.npy", input.name)), &shape, &data)?;
     }
-    let meta: Vec<serde_json::Value> = set.clips.iter().map(|c| serde_json::json!({"video": c.video, "label": c.label})).collect();
+    let meta: Vec<serde_json::Value> =
+        set.clips.iter().map(|c| serde_json::json!({"video": c.video, "label": c.label})).collect();
     std::fs::write(dir.join("clips.json"), serde_json::to_string(&meta)?)
 }
 

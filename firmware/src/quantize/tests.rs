@@ -26,7 +26,8 @@ fn float_model(spec: &ArchSpec) -> (Vec<u8>, ModelCard) {
 fn random_clips(card: &ModelCard, n: usize, seed: u64) -> ClipSet {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut shared = ChaCha8Rng::seed_from_u64(99);
-    let gains: Vec<(f32, f32)> = card.inputs.iter().map(|_| (shared.random_range(-0.5f32..0.5), shared.random_range(0.5f32..1.2))).collect();
+    let gains: Vec<(f32, f32)> =
+        card.inputs.iter().map(|_| (shared.random_range(-0.5f32..0.5), shared.random_range(0.5f32..1.2))).collect();
     let clips = (0..n)
         .map(|k| {
             let inputs = card
@@ -34,10 +35,13 @@ fn random_clips(card: &ModelCard, n: usize, seed: u64) -> ClipSet {
                 .iter()
                 .zip(&gains)
                 .map(|(d, &(a, b))| {
-                    let shape: Vec<usize> = std::iter::once(1).chain(d.shape[1..].iter().map(|&x| x as usize)).collect();
+                    let shape: Vec<usize> =
+                        std::iter::once(1).chain(d.shape[1..].iter().map(|&x| x as usize)).collect();
                     let len: usize = shape.iter().product();
                     let phase = rng.random_range(0.0f32..6.3);
-                    let data = (0..len).map(|i| a + b * ((i as f32 * 0.013 + phase).sin() + rng.random_range(-1.0f32..1.0))).collect();
+                    let data = (0..len)
+                        .map(|i| a + b * ((i as f32 * 0.013 + phase).sin() + rng.random_range(-1.0f32..1.0)))
+                        .collect();
                     OwnedInput { name: d.name.clone(), shape, data }
                 })
                 .collect();
@@ -62,7 +66,8 @@ fn relative_error(f: &[Vec<f32>], q: &[Vec<f32>]) -> f64 {
     let all: Vec<f64> = f.iter().flatten().map(|&x| x as f64).collect();
     let mean = all.iter().sum::<f64>() / all.len() as f64;
     let spread: f64 = all.iter().map(|x| (x - mean).powi(2)).sum::<f64>().sqrt();
-    let err: f64 = f.iter().flatten().zip(q.iter().flatten()).map(|(&a, &b)| (a as f64 - b as f64).powi(2)).sum::<f64>().sqrt();
+    let err: f64 =
+        f.iter().flatten().zip(q.iter().flatten()).map(|(&a, &b)| (a as f64 - b as f64).powi(2)).sum::<f64>().sqrt();
     err / spread.max(1e-12)
 }
 
@@ -75,7 +80,8 @@ fn every_zoo_architecture_runs_in_int8_in_tract_and_agrees_with_float() {
         let f = logits(&bytes, &test);
         for format in [Format::QOperator, Format::Qdq, Format::Weights] {
             let d = Described { clips: &calib, description: "random".into() };
-            let out = quantize_model(&bytes, None, Some(d), None, &cfg(format), &mut |_| {}).unwrap_or_else(|e| panic!("{name} {format:?}: {e}"));
+            let out = quantize_model(&bytes, None, Some(d), None, &cfg(format), &mut |_| {})
+                .unwrap_or_else(|e| panic!("{name} {format:?}: {e}"));
             let q = logits(&out.bytes, &test);
             let err = relative_error(&f, &q);
             // 8-bit grids on every layer of a random net: 0.4-2.7% here; a broken rewrite (a
@@ -87,7 +93,14 @@ fn every_zoo_architecture_runs_in_int8_in_tract_and_agrees_with_float() {
             assert_eq!(rec.format, format.name());
             assert!(!rec.quantized_nodes.is_empty());
             if format == Format::QOperator {
-                let ops: Vec<String> = motus_models::read_model(&out.bytes).unwrap().graph.unwrap().node.iter().map(|n| n.op_type.clone()).collect();
+                let ops: Vec<String> = motus_models::read_model(&out.bytes)
+                    .unwrap()
+                    .graph
+                    .unwrap()
+                    .node
+                    .iter()
+                    .map(|n| n.op_type.clone())
+                    .collect();
                 assert!(ops.iter().any(|o| o == "QLinearConv"), "{name}: {ops:?}");
                 assert!(!ops.iter().any(|o| o == "Conv"), "{name}: a conv left in float");
             }
@@ -102,7 +115,15 @@ fn tract_runs_the_int8_kernels_for_qlinearconv() {
     let (_, spec) = tiny_variants().into_iter().find(|(n, _)| *n == "c3d").unwrap();
     let (bytes, card) = float_model(&spec);
     let calib = random_clips(&card, 3, 5);
-    let out = quantize_model(&bytes, None, Some(Described { clips: &calib, description: "r".into() }), None, &cfg(Format::QOperator), &mut |_| {}).unwrap();
+    let out = quantize_model(
+        &bytes,
+        None,
+        Some(Described { clips: &calib, description: "r".into() }),
+        None,
+        &cfg(Format::QOperator),
+        &mut |_| {},
+    )
+    .unwrap();
     let kernels = crate::quantize::kernels::plan_kernels(&out.bytes, &card).unwrap();
     assert!(kernels.iter().any(|k| k.contains("i32")), "{kernels:?}");
     let fk = crate::quantize::kernels::plan_kernels(&bytes, &card).unwrap();
@@ -114,7 +135,16 @@ fn calibration_refuses_empty_sets_and_clips_of_the_wrong_shape() {
     let (_, spec) = tiny_variants().into_iter().find(|(n, _)| *n == "two-stream average").unwrap();
     let (bytes, card) = float_model(&spec);
     let empty = ClipSet::default();
-    let err = quantize_model(&bytes, None, Some(Described { clips: &empty, description: "e".into() }), None, &cfg(Format::QOperator), &mut |_| {}).err().unwrap();
+    let err = quantize_model(
+        &bytes,
+        None,
+        Some(Described { clips: &empty, description: "e".into() }),
+        None,
+        &cfg(Format::QOperator),
+        &mut |_| {},
+    )
+    .err()
+    .unwrap();
     assert!(matches!(err, QuantRunError::EmptySet(_)), "{err}");
     assert!(err.to_string().contains("calibration set is empty"), "{err}");
     // Clips made for a model with another input size.
@@ -124,13 +154,36 @@ fn calibration_refuses_empty_sets_and_clips_of_the_wrong_shape() {
     }
     let (_, other_card) = float_model(&other);
     let wrong = random_clips(&other_card, 2, 3);
-    let err = quantize_model(&bytes, None, Some(Described { clips: &wrong, description: "w".into() }), None, &cfg(Format::QOperator), &mut |_| {}).err().unwrap();
+    let err = quantize_model(
+        &bytes,
+        None,
+        Some(Described { clips: &wrong, description: "w".into() }),
+        None,
+        &cfg(Format::QOperator),
+        &mut |_| {},
+    )
+    .err()
+    .unwrap();
     let msg = err.to_string();
-    assert!(matches!(err, QuantRunError::Shape { .. }) && msg.contains("calibration clip 0") && msg.contains("[1, 3, 48, 48]"), "{msg}");
+    assert!(
+        matches!(err, QuantRunError::Shape { .. })
+            && msg.contains("calibration clip 0")
+            && msg.contains("[1, 3, 48, 48]"),
+        "{msg}"
+    );
     // A clip missing an input.
     let mut missing = random_clips(&card, 1, 4);
     missing.clips[0].inputs.pop();
-    let err = quantize_model(&bytes, None, Some(Described { clips: &missing, description: "m".into() }), None, &cfg(Format::QOperator), &mut |_| {}).err().unwrap();
+    let err = quantize_model(
+        &bytes,
+        None,
+        Some(Described { clips: &missing, description: "m".into() }),
+        None,
+        &cfg(Format::QOperator),
+        &mut |_| {},
+    )
+    .err()
+    .unwrap();
     assert!(err.to_string().contains("is missing"), "{err}");
     // The validation set is checked the same way.
     let calib = random_clips(&card, 2, 5);
@@ -152,8 +205,23 @@ fn an_already_quantized_model_is_refused() {
     let (_, spec) = tiny_variants().into_iter().find(|(n, _)| *n == "single-frame").unwrap();
     let (bytes, card) = float_model(&spec);
     let calib = random_clips(&card, 2, 1);
-    let out = quantize_model(&bytes, None, Some(Described { clips: &calib, description: "c".into() }), None, &cfg(Format::QOperator), &mut |_| {}).unwrap();
-    let again = quantize_model(&out.bytes, None, Some(Described { clips: &calib, description: "c".into() }), None, &cfg(Format::QOperator), &mut |_| {});
+    let out = quantize_model(
+        &bytes,
+        None,
+        Some(Described { clips: &calib, description: "c".into() }),
+        None,
+        &cfg(Format::QOperator),
+        &mut |_| {},
+    )
+    .unwrap();
+    let again = quantize_model(
+        &out.bytes,
+        None,
+        Some(Described { clips: &calib, description: "c".into() }),
+        None,
+        &cfg(Format::QOperator),
+        &mut |_| {},
+    );
     assert!(matches!(again, Err(QuantRunError::Quantize(QuantizeError::AlreadyQuantized(_)))), "{:?}", again.err());
 }
 
@@ -162,9 +230,21 @@ fn the_lstm_stays_float_and_is_named_in_the_card() {
     let (_, spec) = tiny_variants().into_iter().find(|(n, _)| *n == "cnn-lstm").unwrap();
     let (bytes, card) = float_model(&spec);
     let calib = random_clips(&card, 2, 1);
-    let out = quantize_model(&bytes, None, Some(Described { clips: &calib, description: "c".into() }), None, &cfg(Format::QOperator), &mut |_| {}).unwrap();
+    let out = quantize_model(
+        &bytes,
+        None,
+        Some(Described { clips: &calib, description: "c".into() }),
+        None,
+        &cfg(Format::QOperator),
+        &mut |_| {},
+    )
+    .unwrap();
     let rec = out.card.quantization.unwrap();
-    assert!(rec.float_nodes.iter().any(|f| f.op == "LSTM" && f.reason.contains("no int8 form")), "{:?}", rec.float_nodes);
+    assert!(
+        rec.float_nodes.iter().any(|f| f.op == "LSTM" && f.reason.contains("no int8 form")),
+        "{:?}",
+        rec.float_nodes
+    );
     assert!(out.analysis.unhandled_ops.contains("LSTM"));
 }
 
@@ -177,7 +257,15 @@ fn the_guard_records_both_accuracies_and_falls_back_layer_by_layer() {
     // A generous budget: accepted at once, nothing kept in float.
     let mut c = cfg(Format::QOperator);
     c.max_drop = Some(100.0);
-    let out = quantize_model(&bytes, None, Some(Described { clips: &calib, description: "calib".into() }), Some(Described { clips: &val, description: "val".into() }), &c, &mut |_| {}).unwrap();
+    let out = quantize_model(
+        &bytes,
+        None,
+        Some(Described { clips: &calib, description: "calib".into() }),
+        Some(Described { clips: &val, description: "val".into() }),
+        &c,
+        &mut |_| {},
+    )
+    .unwrap();
     let g = out.guard.as_ref().unwrap();
     assert!(g.within_budget && g.sensitivity.is_empty() && g.steps.len() == 1);
     let rec = out.card.quantization.as_ref().unwrap();
@@ -187,7 +275,15 @@ fn the_guard_records_both_accuracies_and_falls_back_layer_by_layer() {
     // An impossible budget (the int8 model must beat float by a point): every layer is ranked,
     // they go back to float one by one, and the result says the budget was not met.
     c.max_drop = Some(-1.0);
-    let out = quantize_model(&bytes, None, Some(Described { clips: &calib, description: "calib".into() }), Some(Described { clips: &val, description: "val".into() }), &c, &mut |_| {}).unwrap();
+    let out = quantize_model(
+        &bytes,
+        None,
+        Some(Described { clips: &calib, description: "calib".into() }),
+        Some(Described { clips: &val, description: "val".into() }),
+        &c,
+        &mut |_| {},
+    )
+    .unwrap();
     let g = out.guard.unwrap();
     let n = out.analysis.candidates.len();
     assert_eq!(g.sensitivity.len(), n);
@@ -214,7 +310,15 @@ fn dump_for_onnxruntime() {
         let test = random_clips(&card, 3, 2);
         std::fs::write(dir.join(format!("{file}.float.onnx")), &bytes).unwrap();
         for format in [Format::QOperator, Format::Qdq, Format::Weights] {
-            let out = quantize_model(&bytes, None, Some(Described { clips: &calib, description: "random".into() }), None, &cfg(format), &mut |_| {}).unwrap();
+            let out = quantize_model(
+                &bytes,
+                None,
+                Some(Described { clips: &calib, description: "random".into() }),
+                None,
+                &cfg(format),
+                &mut |_| {},
+            )
+            .unwrap();
             let name = format!("{file}.{}", format.name());
             std::fs::write(dir.join(format!("{name}.onnx")), &out.bytes).unwrap();
             let clips: Vec<serde_json::Value> = test
@@ -223,12 +327,19 @@ fn dump_for_onnxruntime() {
                 .zip(logits(&out.bytes, &test))
                 .zip(logits(&bytes, &test))
                 .map(|((c, q), f)| {
-                    let inputs: serde_json::Map<String, serde_json::Value> =
-                        c.inputs.iter().map(|i| (i.name.clone(), serde_json::json!({"shape": i.shape, "data": i.data}))).collect();
+                    let inputs: serde_json::Map<String, serde_json::Value> = c
+                        .inputs
+                        .iter()
+                        .map(|i| (i.name.clone(), serde_json::json!({"shape": i.shape, "data": i.data})))
+                        .collect();
                     serde_json::json!({"inputs": inputs, "tract_logits": q, "float_logits": f})
                 })
                 .collect();
-            std::fs::write(dir.join(format!("{name}.json")), serde_json::json!({"arch": label, "format": format.name(), "clips": clips}).to_string()).unwrap();
+            std::fs::write(
+                dir.join(format!("{name}.json")),
+                serde_json::json!({"arch": label, "format": format.name(), "clips": clips}).to_string(),
+            )
+            .unwrap();
         }
     }
 }

@@ -116,5 +116,8 @@ fn the_flow_plan_is_the_identity_at_the_models_rate() {
     assert!((plan[1].unwrap().scale - 0.5).abs() < 1e-6);
     // Timestamps that run backwards were not picked by time: left alone.
     let odd = [0.2, 0.1, 0.3].map(Duration::from_secs_f64);
-    assert_eq!(flow_plan(&odd, period), vec![Some(StepFlow { field: 0, scale: 1.0 }), Some(StepFlow { field: 1, scale: 1.0 })]);
+    assert_eq!(
+        flow_plan(&odd, period),
+        vec![Some(StepFlow { field: 0, scale: 1.0 }), Some(StepFlow { field: 1, scale: 1.0 })]
+    );
 }

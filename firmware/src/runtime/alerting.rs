@@ -96,7 +96,12 @@ impl AlertEngine {
 
     /// Classes with a running alert, with their current score.
     pub fn running(&self) -> Vec<(&str, f32)> {
-        self.running.iter().enumerate().filter(|(_, r)| r.is_some()).map(|(i, _)| (self.labels[i].as_str(), self.smoothed[i])).collect()
+        self.running
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.is_some())
+            .map(|(i, _)| (self.labels[i].as_str(), self.smoothed[i]))
+            .collect()
     }
 
     /// Forgets smoothing history and ends nothing (after a source reconnect).
@@ -117,7 +122,11 @@ impl AlertEngine {
                     self.backlog.remove(0);
                 }
                 Err(e) => {
-                    log::error!("alerts: cannot store alert {} in the outbox: {e}; {} held in memory, retrying", self.backlog[0].id, self.backlog.len());
+                    log::error!(
+                        "alerts: cannot store alert {} in the outbox: {e}; {} held in memory, retrying",
+                        self.backlog[0].id,
+                        self.backlog.len()
+                    );
                     break;
                 }
             }
@@ -127,7 +136,12 @@ impl AlertEngine {
 
     /// Feeds one window's probabilities at stream time `t_s`. `snapshot` draws the frame to
     /// save when an alert starts (called at most once per new alert).
-    pub fn update(&mut self, t_s: f64, probs: &[f32], mut snapshot: impl FnMut(&[f32], &[(&str, f32)]) -> Option<Frame>) -> Vec<Fired> {
+    pub fn update(
+        &mut self,
+        t_s: f64,
+        probs: &[f32],
+        mut snapshot: impl FnMut(&[f32], &[(&str, f32)]) -> Option<Frame>,
+    ) -> Vec<Fired> {
         let mut fired = Vec::new();
         if probs.len() != self.labels.len() {
             log::error!("alerts: {} scores for {} classes; window ignored", probs.len(), self.labels.len());
@@ -202,7 +216,14 @@ mod tests {
 
     fn engine(dir: &std::path::Path, snapshot_dir: Option<PathBuf>) -> AlertEngine {
         let labels: Vec<String> = ["idle", "wave"].iter().map(|s| s.to_string()).collect();
-        let rule = Rule { class: "wave".into(), threshold: 0.6, release: Some(0.4), min_duration_s: 0.0, cooldown_s: 0.0, active_hours: None };
+        let rule = Rule {
+            class: "wave".into(),
+            threshold: 0.6,
+            release: Some(0.4),
+            min_duration_s: 0.0,
+            cooldown_s: 0.0,
+            active_hours: None,
+        };
         AlertEngine::new(AlertSetup {
             labels,
             rules: vec![None, Some(rule)],

@@ -50,7 +50,12 @@ fn sleep_unless_stopped(d: Duration, stop: &AtomicBool) {
 
 /// Starts the capture thread. It stops when `stop` is set, when a non-live source ends, or
 /// when the opener reports the source cannot come back ([`SourceError::Unsupported`]).
-pub fn spawn(mut open: Opener, mut ring: CaptureEnd, stop: Arc<AtomicBool>, backoff: Backoff) -> (JoinHandle<()>, Arc<CaptureStats>) {
+pub fn spawn(
+    mut open: Opener,
+    mut ring: CaptureEnd,
+    stop: Arc<AtomicBool>,
+    backoff: Backoff,
+) -> (JoinHandle<()>, Arc<CaptureStats>) {
     let stats = Arc::new(CaptureStats::default());
     let st = stats.clone();
     let handle = std::thread::Builder::new()
@@ -94,7 +99,11 @@ pub fn spawn(mut open: Opener, mut ring: CaptureEnd, stop: Arc<AtomicBool>, back
                     }
                     Ok(Captured::EndOfStream) => {
                         st.failures.fetch_add(1, Ordering::Relaxed);
-                        log::warn!("capture: {} stopped delivering; reconnecting in {:.2} s", src.name(), delay.as_secs_f64());
+                        log::warn!(
+                            "capture: {} stopped delivering; reconnecting in {:.2} s",
+                            src.name(),
+                            delay.as_secs_f64()
+                        );
                         source = None;
                         sleep_unless_stopped(delay, &stop);
                         delay = (delay * 2).min(backoff.max);
@@ -145,7 +154,10 @@ mod tests {
         }
         fn read_into(&mut self, f: &mut Frame) -> Result<bool, SourceError> {
             if self.left == 0 {
-                return Err(SourceError::Device { source_name: "flaky".into(), msg: "No such device (unplugged)".into() });
+                return Err(SourceError::Device {
+                    source_name: "flaky".into(),
+                    msg: "No such device (unplugged)".into(),
+                });
             }
             self.left -= 1;
             if self.left == self.corrupt_at {
@@ -235,7 +247,12 @@ mod tests {
         let opener: Opener = Box::new(|| Err(SourceError::Device { source_name: "cam".into(), msg: "absent".into() }));
         let (cap, _p, _) = frame_ring(2, 8, 8);
         let stop = Arc::new(AtomicBool::new(false));
-        let (h, st) = spawn(opener, cap, stop.clone(), Backoff { initial: Duration::from_secs(30), max: Duration::from_secs(30) });
+        let (h, st) = spawn(
+            opener,
+            cap,
+            stop.clone(),
+            Backoff { initial: Duration::from_secs(30), max: Duration::from_secs(30) },
+        );
         std::thread::sleep(Duration::from_millis(50));
         let t = std::time::Instant::now();
         stop.store(true, Ordering::Relaxed);

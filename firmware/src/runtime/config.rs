@@ -127,13 +127,23 @@ impl SourceConfig {
                 None if rest.is_empty() => default_seed(),
                 None => return Err(invalid("--source", format!("{s:?}: expected synthetic or synthetic:SEED"))),
             };
-            return Ok(SourceConfig::Synthetic { width: 640, height: 480, fps: 30.0, seed, pace: Pace::Realtime, frames: None });
+            return Ok(SourceConfig::Synthetic {
+                width: 640,
+                height: 480,
+                fps: 30.0,
+                seed,
+                pace: Pace::Realtime,
+                frames: None,
+            });
         }
         if let Some(n) = s.strip_prefix("nokhwa:") {
             let index = n.parse().map_err(|_| invalid("--source", format!("camera index {n:?} is not a number")))?;
             return Ok(SourceConfig::Nokhwa { index, width: 640, height: 480, fps: 30.0 });
         }
-        if ["rtsp://", "rtsps://", "http://", "https://", "rtmp://", "udp://", "tcp://"].iter().any(|p| s.starts_with(p)) {
+        if ["rtsp://", "rtsps://", "http://", "https://", "rtmp://", "udp://", "tcp://"]
+            .iter()
+            .any(|p| s.starts_with(p))
+        {
             return Ok(SourceConfig::Stream { url: s.to_string() });
         }
         if s.starts_with("/dev/video") {
@@ -395,7 +405,10 @@ impl AlertsConfig {
             r.validate(labels).map_err(|e| invalid("alerts.rules", e.to_string()))?;
         }
         if !self.background.is_empty() && !self.background.iter().any(|b| labels.contains(b)) {
-            log::warn!("config: no alerts.background class ({:?}) is a label of the model: every class may alert", self.background);
+            log::warn!(
+                "config: no alerts.background class ({:?}) is a label of the model: every class may alert",
+                self.background
+            );
         }
         let mut out = Vec::with_capacity(labels.len());
         for l in labels {
@@ -520,7 +533,10 @@ impl SinkConfig {
                     return Err(invalid(key("host/port"), format!("{host}:{port} is not an address")));
                 }
                 if topic.is_empty() || topic.contains(['+', '#']) {
-                    return Err(invalid(key("topic"), format!("{topic:?} must be a non-empty topic without wildcards")));
+                    return Err(invalid(
+                        key("topic"),
+                        format!("{topic:?} must be a non-empty topic without wildcards"),
+                    ));
                 }
                 if client_id.is_empty() {
                     return Err(invalid(key("client_id"), "empty"));
@@ -569,14 +585,22 @@ fn yes() -> bool {
 
 impl Default for OutputConfig {
     fn default() -> Self {
-        OutputConfig { outbox_dir: default_outbox(), snapshot_dir: None, preview: None, metrics: None, framebuffer: None, status_line: true }
+        OutputConfig {
+            outbox_dir: default_outbox(),
+            snapshot_dir: None,
+            preview: None,
+            metrics: None,
+            framebuffer: None,
+            status_line: true,
+        }
     }
 }
 
 /// Checks a listen address; non-loopback addresses are allowed but logged, since the preview
 /// shows the camera and the metrics describe the site.
 pub fn parse_bind(key: &str, s: &str) -> Result<SocketAddr, ConfigError> {
-    let addr: SocketAddr = s.parse().map_err(|_| invalid(key, format!("{s:?} is not an address like 127.0.0.1:8090")))?;
+    let addr: SocketAddr =
+        s.parse().map_err(|_| invalid(key, format!("{s:?} is not an address like 127.0.0.1:8090")))?;
     if !addr.ip().is_loopback() {
         log::warn!("config: {key} = {addr} listens beyond this machine");
     }
@@ -623,7 +647,8 @@ pub struct Overrides {
 impl RunConfig {
     /// Parses TOML text; `origin` names it in errors.
     pub fn from_toml(text: &str, origin: &str) -> Result<Self, ConfigError> {
-        let cfg: RunConfig = toml::from_str(text).map_err(|e| ConfigError::Parse { path: origin.to_string(), msg: e.to_string() })?;
+        let cfg: RunConfig =
+            toml::from_str(text).map_err(|e| ConfigError::Parse { path: origin.to_string(), msg: e.to_string() })?;
         cfg.validate()?;
         Ok(cfg)
     }
@@ -708,7 +733,10 @@ impl RunConfig {
         let m = &self.model;
         let runtime = m.runtime.parse::<crate::infer::InferRuntime>().map_err(|e| invalid("model.runtime", e))?;
         if !runtime.compiled_in() {
-            return Err(invalid("model.runtime", "\"cuda\": this build has no tract-cuda (build with a cuda-XXXXX feature); use \"cpu\""));
+            return Err(invalid(
+                "model.runtime",
+                "\"cuda\": this build has no tract-cuda (build with a cuda-XXXXX feature); use \"cpu\"",
+            ));
         }
         if !(1..=64).contains(&m.threads) {
             return Err(invalid("model.threads", format!("{} must be in 1..=64", m.threads)));
@@ -728,7 +756,10 @@ impl RunConfig {
             return Err(invalid("window.zoom", format!("{} must be in 1..={}", w.zoom, crate::infer::clip::MAX_ZOOM)));
         }
         if w.max_lag >= w.ring_slots {
-            return Err(invalid("window.max_lag", format!("{} must be below ring_slots ({})", w.max_lag, w.ring_slots)));
+            return Err(invalid(
+                "window.max_lag",
+                format!("{} must be below ring_slots ({})", w.max_lag, w.ring_slots),
+            ));
         }
         let a = &self.alerts;
         if !(a.smoothing_s.is_finite() && (0.0..=60.0).contains(&a.smoothing_s)) {
@@ -750,7 +781,10 @@ impl RunConfig {
             s.validate(i)?;
             let n = s.name();
             if names.contains(&n) {
-                return Err(invalid(format!("sinks[{i}].name"), format!("{n:?} is used twice; give each sink its own name")));
+                return Err(invalid(
+                    format!("sinks[{i}].name"),
+                    format!("{n:?} is used twice; give each sink its own name"),
+                ));
             }
             names.push(n);
         }
@@ -772,7 +806,8 @@ mod tests {
     /// also runs it through `motus run --check` with the model).
     #[test]
     fn the_packaged_config_is_valid() {
-        let cfg = RunConfig::from_toml(include_str!("../../../deploy/debian/motus.toml"), "deploy/debian/motus.toml").unwrap();
+        let cfg = RunConfig::from_toml(include_str!("../../../deploy/debian/motus.toml"), "deploy/debian/motus.toml")
+            .unwrap();
         assert!(matches!(cfg.source, SourceConfig::V4l2 { .. }), "{:?}", cfg.source);
         assert_eq!(cfg.model.path.as_deref(), Some(Path::new("/var/lib/motus-deploy/models/model.onnx")));
         assert!(cfg.output.outbox_dir.starts_with("/var/lib/motus"), "the service may write only its state directory");

@@ -43,7 +43,10 @@ impl MotionLocator {
     /// Adds the motion between `a` and `b` (two frames of the same stream, a little apart).
     /// Frames of another size than before restart the memory; mismatched frames are ignored.
     pub fn observe(&mut self, a: &Frame, b: &Frame) {
-        if (a.width, a.height) != (b.width, b.height) || a.data.len() < (a.width * a.height * 3) as usize || b.data.len() < a.data.len() {
+        if (a.width, a.height) != (b.width, b.height)
+            || a.data.len() < (a.width * a.height * 3) as usize
+            || b.data.len() < a.data.len()
+        {
             return;
         }
         let landscape = a.width >= a.height;

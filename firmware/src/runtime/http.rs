@@ -85,7 +85,11 @@ fn read_request(conn: &TcpStream) -> Option<String> {
 /// Writes a complete response with a body.
 pub fn respond(mut conn: &TcpStream, status: &str, content_type: &str, body: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
-    write!(conn, "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len())?;
+    write!(
+        conn,
+        "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    )?;
     conn.write_all(body)?;
     conn.flush()
 }

@@ -115,7 +115,11 @@ impl Metrics {
         counter("motus_frame_errors_total", "Frames whose processing failed.", self.errors.load(r));
         counter("motus_source_failures_total", "Source open failures and disconnects.", self.capture.failures.load(r));
         counter("motus_bad_frames_total", "Frames the source could not decode.", self.capture.bad_frames.load(r));
-        counter("motus_snapshot_errors_total", "Alert snapshots that could not be saved.", self.snapshot_errors.load(r));
+        counter(
+            "motus_snapshot_errors_total",
+            "Alert snapshots that could not be saved.",
+            self.snapshot_errors.load(r),
+        );
         let (fin, fout) = self.rates();
         let _ = write!(s, "# HELP motus_fps Frame rate.\n# TYPE motus_fps gauge\nmotus_fps{{direction=\"in\"}} {fin:.3}\nmotus_fps{{direction=\"out\"}} {fout:.3}\n");
         let _ = write!(s, "# HELP motus_stage_latency_ms Per-stage latency over recent frames.\n# TYPE motus_stage_latency_ms gauge\n");

@@ -100,7 +100,9 @@ impl ModelClock {
         self.taken = true;
         let picks = match self.retimer.as_mut() {
             Some(r) => r.feed(timestamp),
-            None => Picks { restart: self.last.is_some_and(|l| timestamp < l), previous: 0, current: 1, first: timestamp },
+            None => {
+                Picks { restart: self.last.is_some_and(|l| timestamp < l), previous: 0, current: 1, first: timestamp }
+            }
         };
         self.last = Some(timestamp);
         if picks.restart {

@@ -65,7 +65,13 @@ mod tests {
     #[test]
     fn a_missing_model_says_where_it_looked_and_what_to_do() {
         let e = find(&[PathBuf::from("/nope/a.onnx"), PathBuf::from("/nope/b.onnx")]).unwrap_err();
-        assert!(e.contains("/nope/a.onnx") && e.contains("/nope/b.onnx") && e.contains("MOTUS_MODEL") && e.contains("--model"), "{e}");
+        assert!(
+            e.contains("/nope/a.onnx")
+                && e.contains("/nope/b.onnx")
+                && e.contains("MOTUS_MODEL")
+                && e.contains("--model"),
+            "{e}"
+        );
         let dir = tempfile::tempdir().unwrap();
         let m = dir.path().join("m.onnx");
         std::fs::write(&m, b"x").unwrap();

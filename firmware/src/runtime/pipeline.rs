@@ -106,11 +106,23 @@ fn copy_frame(dst: &mut Frame, src: &Frame) {
 }
 
 /// Runs the pipeline until `stop`, the end of a file source, or `limits.max_duration`.
-pub fn run(cfg: &RunConfig, mut classifier: Box<dyn WindowClassifier>, model_sha256: &str, stop: Arc<AtomicBool>, limits: RunLimits) -> Result<RunReport, PipelineError> {
+pub fn run(
+    cfg: &RunConfig,
+    mut classifier: Box<dyn WindowClassifier>,
+    model_sha256: &str,
+    stop: Arc<AtomicBool>,
+    limits: RunLimits,
+) -> Result<RunReport, PipelineError> {
     let labels = classifier.labels().to_vec();
     let rules = cfg.alerts.rules_for(&labels).map_err(setup("alert rules"))?;
-    let (opener, truth): (source::Opener, Option<SharedTruth>) = source::opener(&cfg.source).map_err(setup("source"))?;
-    log::info!("pipeline: {} | source {} | window every {} frames", classifier.describe(), cfg.source.describe(), cfg.window.stride);
+    let (opener, truth): (source::Opener, Option<SharedTruth>) =
+        source::opener(&cfg.source).map_err(setup("source"))?;
+    log::info!(
+        "pipeline: {} | source {} | window every {} frames",
+        classifier.describe(),
+        cfg.source.describe(),
+        cfg.window.stride
+    );
 
     // Sinks: the outbox first (it must exist before any alert), then one thread per sink.
     let names: Vec<String> = cfg.sinks.iter().map(|s| s.name()).collect();
@@ -120,7 +132,8 @@ pub fn run(cfg: &RunConfig, mut classifier: Box<dyn WindowClassifier>, model_sha
     let mut dispatchers = Vec::new();
     for s in &cfg.sinks {
         let sink = sink::build(s).map_err(setup("sink"))?;
-        let d = Dispatcher::start(&cfg.output.outbox_dir, sink, bell.clone(), limits.retry.unwrap_or_default()).map_err(setup("outbox"))?;
+        let d = Dispatcher::start(&cfg.output.outbox_dir, sink, bell.clone(), limits.retry.unwrap_or_default())
+            .map_err(setup("outbox"))?;
         dispatchers.push(d);
     }
 
@@ -228,14 +241,21 @@ pub fn run(cfg: &RunConfig, mut classifier: Box<dyn WindowClassifier>, model_sha
         metrics.processed.fetch_add(1, Ordering::Relaxed);
         let picks = clock.feed();
         if picks.restart && !history.is_empty() {
-            log::info!("pipeline: the stream's time jumped (a gap over {:?} or a reset); window history cleared", crate::retime::MAX_GAP);
+            log::info!(
+                "pipeline: the stream's time jumped (a gap over {:?} or a reset); window history cleared",
+                crate::retime::MAX_GAP
+            );
             spare_slots.extend(history.drain(..));
             alerts.reset_smoothing();
         }
         // Each pick is one model-rate frame: the previous source frame for the instants it was
         // nearest, then this one (none for a frame a faster source gives between instants).
         for pick in 0..picks.total() {
-            let mut slot = if history.len() >= span { history.pop_front().expect("full") } else { spare_slots.pop().unwrap_or_else(|| Frame::new(0, 0)) };
+            let mut slot = if history.len() >= span {
+                history.pop_front().expect("full")
+            } else {
+                spare_slots.pop().unwrap_or_else(|| Frame::new(0, 0))
+            };
             copy_frame(&mut slot, if pick < picks.previous { &clock.previous } else { &clock.current });
             history.push_back(slot);
             since_window += 1;
@@ -268,7 +288,17 @@ pub fn run(cfg: &RunConfig, mut classifier: Box<dyn WindowClassifier>, model_sha
                     let dropped = ring_stats.dropped();
                     let fired = alerts.update(t_s, &probs, |scores, running| {
                         copy_frame(&mut overlay, newest);
-                        draw_overlay(&mut overlay, &OverlayInfo { labels: &labels, scores, alerts: running.to_vec(), fps_in: fin, fps_out: fout, dropped });
+                        draw_overlay(
+                            &mut overlay,
+                            &OverlayInfo {
+                                labels: &labels,
+                                scores,
+                                alerts: running.to_vec(),
+                                fps_in: fin,
+                                fps_out: fout,
+                                dropped,
+                            },
+                        );
                         Some(overlay.clone())
                     });
                     metrics.stage("alert", t_alert.elapsed());
@@ -279,7 +309,9 @@ pub fn run(cfg: &RunConfig, mut classifier: Box<dyn WindowClassifier>, model_sha
                 Err(e) => {
                     let n = metrics.errors.fetch_add(1, Ordering::Relaxed) + 1;
                     if n.is_power_of_two() {
-                        log::error!("pipeline: classification failed: {e} ({n} failures so far; the pipeline keeps running)");
+                        log::error!(
+                            "pipeline: classification failed: {e} ({n} failures so far; the pipeline keeps running)"
+                        );
                     }
                 }
             }
@@ -291,7 +323,17 @@ pub fn run(cfg: &RunConfig, mut classifier: Box<dyn WindowClassifier>, model_sha
         if want_preview || fb.is_some() {
             let (fin, fout) = metrics.rates();
             copy_frame(&mut overlay, &newest_raw);
-            draw_overlay(&mut overlay, &OverlayInfo { labels: &labels, scores: alerts.smoothed(), alerts: alerts.running(), fps_in: fin, fps_out: fout, dropped: ring_stats.dropped() });
+            draw_overlay(
+                &mut overlay,
+                &OverlayInfo {
+                    labels: &labels,
+                    scores: alerts.smoothed(),
+                    alerts: alerts.running(),
+                    fps_in: fin,
+                    fps_out: fout,
+                    dropped: ring_stats.dropped(),
+                },
+            );
             if want_preview {
                 if let Err(e) = hub.publish(&overlay) {
                     log::warn!("preview: {e}");
@@ -316,8 +358,18 @@ pub fn run(cfg: &RunConfig, mut classifier: Box<dyn WindowClassifier>, model_sha
         if cfg.output.status_line && last_status.elapsed() >= Duration::from_secs(if tty { 1 } else { 10 }) {
             last_status = Instant::now();
             let (fin, fout) = metrics.rates();
-            let top = alerts.smoothed().iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, s)| format!("{} {s:.2}", labels[i])).unwrap_or_default();
-            let line = format!("in {fin:.1} fps | out {fout:.1} fps | dropped {} | top {top} | alerts {}", ring_stats.dropped(), metrics.alert_counts().values().sum::<u64>());
+            let top = alerts
+                .smoothed()
+                .iter()
+                .enumerate()
+                .max_by(|a, b| a.1.total_cmp(b.1))
+                .map(|(i, s)| format!("{} {s:.2}", labels[i]))
+                .unwrap_or_default();
+            let line = format!(
+                "in {fin:.1} fps | out {fout:.1} fps | dropped {} | top {top} | alerts {}",
+                ring_stats.dropped(),
+                metrics.alert_counts().values().sum::<u64>()
+            );
             if tty {
                 eprint!("\r{line}\x1b[K");
             } else {
@@ -341,9 +393,16 @@ pub fn run(cfg: &RunConfig, mut classifier: Box<dyn WindowClassifier>, model_sha
     for d in dispatchers {
         d.stop();
     }
-    let undelivered: Vec<(String, usize)> = names.iter().map(|n| (n.clone(), sink::dispatch::pending_count(&cfg.output.outbox_dir, n))).filter(|(_, c)| *c > 0).collect();
+    let undelivered: Vec<(String, usize)> = names
+        .iter()
+        .map(|n| (n.clone(), sink::dispatch::pending_count(&cfg.output.outbox_dir, n)))
+        .filter(|(_, c)| *c > 0)
+        .collect();
     for (n, c) in &undelivered {
-        log::warn!("shutdown: {c} alerts for sink {n} stay in {} until the next start", cfg.output.outbox_dir.display());
+        log::warn!(
+            "shutdown: {c} alerts for sink {n} stay in {} until the next start",
+            cfg.output.outbox_dir.display()
+        );
     }
     let frames_in = ring_stats.captured.load(Ordering::Relaxed);
     let frames_processed = metrics.processed.load(Ordering::Relaxed);

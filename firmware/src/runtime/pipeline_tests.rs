@@ -7,7 +7,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::config::{RunConfig, SinkConfig, SourceConfig, Pace};
+use super::config::{Pace, RunConfig, SinkConfig, SourceConfig};
 use super::pipeline::{run, RunLimits};
 use super::tract_stage::TractStage;
 use crate::alert::AlertRecord;
@@ -46,7 +46,10 @@ fn lines(path: &Path) -> Vec<AlertRecord> {
 #[test]
 fn the_live_synthetic_camera_raises_alerts_that_reach_the_sink_with_snapshots() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = config(dir.path(), SourceConfig::Synthetic { width: 96, height: 64, fps: 30.0, seed: 3, pace: Pace::Realtime, frames: None });
+    let cfg = config(
+        dir.path(),
+        SourceConfig::Synthetic { width: 96, height: 64, fps: 30.0, seed: 3, pace: Pace::Realtime, frames: None },
+    );
     let s = stage(dir.path());
     let limits = RunLimits { max_duration: Some(Duration::from_secs(2)), ..Default::default() };
     let r = run(&cfg, Box::new(s), "ab", Arc::new(AtomicBool::new(false)), limits).unwrap();
@@ -81,7 +84,8 @@ fn a_file_source_runs_to_its_end_and_stops() {
     }
     w.finish().unwrap();
     let cfg = config(dir.path(), SourceConfig::File { path, pace: Pace::Fast, looping: false });
-    let r = run(&cfg, Box::new(stage(dir.path())), "ab", Arc::new(AtomicBool::new(false)), RunLimits::default()).unwrap();
+    let r =
+        run(&cfg, Box::new(stage(dir.path())), "ab", Arc::new(AtomicBool::new(false)), RunLimits::default()).unwrap();
     assert_eq!(r.frames_in, 20);
     assert_eq!((r.frames_processed, r.dropped), (20, 0), "as fast as possible, yet every frame");
     assert!(r.windows >= 1);
@@ -119,7 +123,8 @@ fn an_absent_source_is_retried_and_stop_ends_the_run() {
 #[test]
 fn an_unpaced_synthetic_scene_with_a_frame_limit_ends_like_a_file_and_drops_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let source = SourceConfig::Synthetic { width: 96, height: 64, fps: 30.0, seed: 5, pace: Pace::Fast, frames: Some(45) };
+    let source =
+        SourceConfig::Synthetic { width: 96, height: 64, fps: 30.0, seed: 5, pace: Pace::Fast, frames: Some(45) };
     let cfg = config(dir.path(), source);
     let s = stage(dir.path());
     let r = run(&cfg, Box::new(s), "ab", Arc::new(AtomicBool::new(false)), RunLimits::default()).unwrap();

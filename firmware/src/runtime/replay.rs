@@ -83,36 +83,15 @@ pub fn replay(trace: &Trace, alerts: &AlertsConfig) -> Result<RunScore, ReplayEr
     let mut fired = Vec::new();
     for w in &trace.windows {
         if w.probs.len() != labels.len() {
-            return Err(ReplayError::Shape {
-                t_s: w.t_s,
-                got: w.probs.len(),
-                labels: labels.len(),
-            });
+            return Err(ReplayError::Shape { t_s: w.t_s, got: w.probs.len(), labels: labels.len() });
         }
         for f in engine.update(w.t_s, &w.probs, |_, _| None) {
-            fired.push(Emitted {
-                fired: f,
-                wall_s: w.t_s + lag,
-                stream_s: w.t_s + lag,
-            });
+            fired.push(Emitted { fired: f, wall_s: w.t_s + lag, stream_s: w.t_s + lag });
         }
     }
-    let frames_in = trace
-        .frames_in
-        .unwrap_or(((last.t_s + lag) * trace.fps).ceil() as u64);
-    let report = RunReport {
-        frames_in,
-        labels,
-        fired,
-        ..RunReport::default()
-    };
-    let truth = GroundTruth {
-        width: 0,
-        height: 0,
-        fps: trace.fps,
-        frames: frames_in,
-        segments: trace.truth.clone(),
-    };
+    let frames_in = trace.frames_in.unwrap_or(((last.t_s + lag) * trace.fps).ceil() as u64);
+    let report = RunReport { frames_in, labels, fired, ..RunReport::default() };
+    let truth = GroundTruth { width: 0, height: 0, fps: trace.fps, frames: frames_in, segments: trace.truth.clone() };
     Ok(score_live_run(&report, &truth, span))
 }
 
@@ -121,12 +100,7 @@ mod tests {
     use super::*;
 
     fn seg(start: u64, end: u64, class: usize) -> Segment {
-        Segment {
-            start_frame: start,
-            end_frame: end,
-            class_index: class,
-            class_name: format!("c{class}"),
-        }
+        Segment { start_frame: start, end_frame: end, class_index: class, class_name: format!("c{class}") }
     }
 
     /// 30 fps, one action of class 1 over frames 60..120; windows every 4 frames scoring it
@@ -156,10 +130,7 @@ mod tests {
     }
 
     fn alerts(threshold: f32) -> AlertsConfig {
-        AlertsConfig {
-            default_threshold: Some(threshold),
-            ..AlertsConfig::default()
-        }
+        AlertsConfig { default_threshold: Some(threshold), ..AlertsConfig::default() }
     }
 
     #[test]
@@ -167,11 +138,7 @@ mod tests {
         let s = replay(&trace(0.8, 0.5), &alerts(0.6)).unwrap();
         assert_eq!((s.true_actions, s.alerts, s.matched), (1, 1, 1), "{s:?}");
         let low = replay(&trace(0.8, 0.5), &alerts(0.4)).unwrap();
-        assert_eq!(
-            (low.alerts, low.matched, low.false_alerts.in_gap),
-            (2, 1, 1),
-            "the blip fires: {low:?}"
-        );
+        assert_eq!((low.alerts, low.matched, low.false_alerts.in_gap), (2, 1, 1), "the blip fires: {low:?}");
         let high = replay(&trace(0.8, 0.5), &alerts(0.9)).unwrap();
         assert_eq!((high.alerts, high.recall), (0, 0.0), "{high:?}");
     }
@@ -180,16 +147,10 @@ mod tests {
     fn bad_traces_are_refused() {
         let mut t = trace(0.8, 0.5);
         t.windows[3].probs.pop();
-        assert!(matches!(
-            replay(&t, &alerts(0.5)),
-            Err(ReplayError::Shape { .. })
-        ));
+        assert!(matches!(replay(&t, &alerts(0.5)), Err(ReplayError::Shape { .. })));
         let mut z = trace(0.8, 0.5);
         z.fps = 0.0;
-        assert!(matches!(
-            replay(&z, &alerts(0.5)),
-            Err(ReplayError::BadFps(_))
-        ));
+        assert!(matches!(replay(&z, &alerts(0.5)), Err(ReplayError::BadFps(_))));
         t.windows.clear();
         assert!(matches!(replay(&t, &alerts(0.5)), Err(ReplayError::Empty)));
     }

@@ -86,7 +86,13 @@ pub fn frame_ring(slots: usize, width: u32, height: u32) -> (CaptureEnd, Process
     let stats = Arc::new(RingStats::default());
     let signal = Arc::new(Signal::default());
     (
-        CaptureEnd { full: full_prod, free: free_cons, spare: Frame::new(width, height), stats: stats.clone(), signal: signal.clone() },
+        CaptureEnd {
+            full: full_prod,
+            free: free_cons,
+            spare: Frame::new(width, height),
+            stats: stats.clone(),
+            signal: signal.clone(),
+        },
         ProcessEnd { full: full_cons, free: free_prod, stats: stats.clone(), signal },
         stats,
     )
@@ -154,7 +160,11 @@ impl ProcessEnd {
         }
         {
             let ready = self.signal.ready.lock().unwrap_or_else(|p| p.into_inner());
-            let (mut ready, _) = self.signal.cond.wait_timeout_while(ready, timeout, |r| !*r && self.full.is_empty()).unwrap_or_else(|p| p.into_inner());
+            let (mut ready, _) = self
+                .signal
+                .cond
+                .wait_timeout_while(ready, timeout, |r| !*r && self.full.is_empty())
+                .unwrap_or_else(|p| p.into_inner());
             *ready = false;
         }
         self.try_next(max_lag)

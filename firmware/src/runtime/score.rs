@@ -88,7 +88,15 @@ pub fn events(report: &RunReport, fps: f64, last_frame: u64) -> Vec<(Event, Emit
         let frame = (f.since_s * fps).round().max(0.0) as u64;
         if !f.ended {
             open.push((f.record.id.clone(), out.len()));
-            out.push((Event { start_frame: frame, end_frame: last_frame.max(frame + 1), class_index: f.class_index, score: f.record.score }, e.clone()));
+            out.push((
+                Event {
+                    start_frame: frame,
+                    end_frame: last_frame.max(frame + 1),
+                    class_index: f.class_index,
+                    score: f.record.score,
+                },
+                e.clone(),
+            ));
         } else if let Some(i) = open.iter().position(|(id, _)| *id == f.record.id) {
             let (_, k) = open.remove(i);
             out[k].0.end_frame = ((f.at_s * fps).round() as u64).max(out[k].0.start_frame + 1);
@@ -127,7 +135,10 @@ pub fn score(report: &RunReport, truth: &GroundTruth, min_iou: f64, min_frames: 
         // The alerts of the action's class overlapping it enough; the first of them on each clock.
         let overlapping: Vec<&Emitted> = evs
             .iter()
-            .filter(|(e, _)| e.class_index == t.class_index && temporal_iou((t.start_frame, t.end_frame), (e.start_frame, e.end_frame)) >= min_iou)
+            .filter(|(e, _)| {
+                e.class_index == t.class_index
+                    && temporal_iou((t.start_frame, t.end_frame), (e.start_frame, e.end_frame)) >= min_iou
+            })
             .map(|(_, em)| em)
             .collect();
         let first = |clock: fn(&Emitted) -> f64| overlapping.iter().map(|em| clock(em)).reduce(f64::min);
@@ -139,7 +150,8 @@ pub fn score(report: &RunReport, truth: &GroundTruth, min_iou: f64, min_frames: 
             stream.push((w - start_s) * 1000.0);
         }
     }
-    let mut classes: Vec<usize> = segs.iter().map(|t| t.class_index).chain(plain.iter().map(|e| e.class_index)).collect();
+    let mut classes: Vec<usize> =
+        segs.iter().map(|t| t.class_index).chain(plain.iter().map(|e| e.class_index)).collect();
     classes.sort_unstable();
     classes.dedup();
     let per_class = classes
@@ -147,7 +159,12 @@ pub fn score(report: &RunReport, truth: &GroundTruth, min_iou: f64, min_frames: 
         .map(|k| {
             let t: Vec<_> = segs.iter().filter(|t| t.class_index == k).cloned().collect();
             let d: Vec<Event> = plain.iter().filter(|e| e.class_index == k).cloned().collect();
-            ClassScore { class_index: k, actions: t.len(), alerts: d.len(), matched: score_events(&t, &d, min_iou).matched }
+            ClassScore {
+                class_index: k,
+                actions: t.len(),
+                alerts: d.len(),
+                matched: score_events(&t, &d, min_iou).matched,
+            }
         })
         .collect();
     wall.sort_by(f64::total_cmp);
@@ -171,7 +188,11 @@ pub fn score(report: &RunReport, truth: &GroundTruth, min_iou: f64, min_frames: 
 pub fn rss_mb() -> (f64, f64) {
     let text = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let field = |k: &str| {
-        text.lines().find(|l| l.starts_with(k)).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<f64>().ok()).map_or(0.0, |kb| kb / 1024.0)
+        text.lines()
+            .find(|l| l.starts_with(k))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
     };
     (field("VmHWM:"), field("VmRSS:"))
 }
@@ -184,9 +205,22 @@ mod tests {
     use crate::runtime::alerting::Fired;
 
     fn fired(k: usize, since: f64, at: f64, ended: bool, id: &str, wall: f64) -> Emitted {
-        let record = AlertRecord { id: id.into(), class: format!("c{k}"), score: 0.9, start_unix_s: 0.0, end_unix_s: None, source: "s".into(), model_sha256: "x".into(), snapshot: None };
+        let record = AlertRecord {
+            id: id.into(),
+            class: format!("c{k}"),
+            score: 0.9,
+            start_unix_s: 0.0,
+            end_unix_s: None,
+            source: "s".into(),
+            model_sha256: "x".into(),
+            snapshot: None,
+        };
         // The stream clock runs 0.1 s behind the wall clock: processing time.
-        Emitted { fired: Fired { class_index: k, since_s: since, at_s: at, ended, record }, wall_s: wall, stream_s: wall - 0.1 }
+        Emitted {
+            fired: Fired { class_index: k, since_s: since, at_s: at, ended, record },
+            wall_s: wall,
+            stream_s: wall - 0.1,
+        }
     }
 
     #[test]
@@ -219,7 +253,12 @@ mod tests {
         // Emitted at 1.3 s, action started at 1.0 s.
         assert!((s.latency_p95_ms.unwrap() - 300.0).abs() < 1e-6);
         assert!((s.stream_latency_p95_ms.unwrap() - 200.0).abs() < 1e-6);
-        let c = |k: usize, actions: usize, alerts: usize, matched: usize| ClassScore { class_index: k, actions, alerts, matched };
+        let c = |k: usize, actions: usize, alerts: usize, matched: usize| ClassScore {
+            class_index: k,
+            actions,
+            alerts,
+            matched,
+        };
         assert_eq!(s.per_class, vec![c(1, 1, 1, 1), c(2, 1, 0, 0), c(3, 0, 1, 0)]);
         assert_eq!(s.false_alerts, FalseAlerts { same_class: 0, wrong_class: 1, in_gap: 0 });
     }
@@ -233,14 +272,28 @@ mod tests {
         let (peak_after, _) = rss_mb();
         // The peak never falls, and it includes the block (other tests' threads may free
         // memory meanwhile, so nothing more can be said).
-        assert!(peak_after >= peak_before && peak_after >= 96.0, "peak {peak_before} → {peak_after} MB with 96 MB resident");
+        assert!(
+            peak_after >= peak_before && peak_after >= 96.0,
+            "peak {peak_before} → {peak_after} MB with 96 MB resident"
+        );
         drop(std::hint::black_box(block));
     }
 
     #[test]
     fn unmatched_alerts_are_sorted_by_where_they_fell() {
-        let seg = |a: u64, b: u64, k: usize| Segment { start_frame: a, end_frame: b, class_index: k, class_name: format!("c{k}") };
-        let truth = GroundTruth { width: 8, height: 8, fps: 10.0, frames: 400, segments: vec![seg(10, 30, 1), seg(50, 90, 2), seg(120, 140, 3)] };
+        let seg = |a: u64, b: u64, k: usize| Segment {
+            start_frame: a,
+            end_frame: b,
+            class_index: k,
+            class_name: format!("c{k}"),
+        };
+        let truth = GroundTruth {
+            width: 8,
+            height: 8,
+            fps: 10.0,
+            frames: 400,
+            segments: vec![seg(10, 30, 1), seg(50, 90, 2), seg(120, 140, 3)],
+        };
         let pair = |k: usize, a: f64, b: f64, id: &str| [fired(k, a, a, false, id, a), fired(k, b, b, true, id, b)];
         let fired: Vec<Emitted> = [
             pair(1, 1.0, 3.0, "match"),

@@ -20,8 +20,8 @@ use crate::preprocess::{resize_short_side, CropPosition, Resampler};
 
 use super::classify::{StageTimes, WindowClassifier};
 use super::config::CropMode;
-use super::follow_crop::FollowCrop;
 use super::flow_cache::CachedFlow;
+use super::follow_crop::FollowCrop;
 
 /// A model and its clip builder.
 pub struct TractStage {
@@ -46,12 +46,19 @@ impl TractStage {
     /// Loads `model` (card embedded, or `card` / the sidecar), builds the flow engine the card
     /// asks for on `backend`, and checks that the clip contract fits the graph. A card whose
     /// flow settings the engine cannot honour is refused here, with the mismatch named.
-    pub fn load(model: &Path, card: Option<&Path>, backend: Backend, flow_threads: usize, infer_threads: usize) -> Result<Self, String> {
+    pub fn load(
+        model: &Path,
+        card: Option<&Path>,
+        backend: Backend,
+        flow_threads: usize,
+        infer_threads: usize,
+    ) -> Result<Self, String> {
         crate::infer::set_threads(infer_threads);
         let classifier = match card {
             Some(c) => {
                 let text = std::fs::read_to_string(c).map_err(|e| format!("card {}: {e}", c.display()))?;
-                let card = motus_models::ModelCard::from_toml(&text).map_err(|e| format!("card {}: {e}", c.display()))?;
+                let card =
+                    motus_models::ModelCard::from_toml(&text).map_err(|e| format!("card {}: {e}", c.display()))?;
                 Classifier::load_with_card(model, card)
             }
             None => Classifier::load(model),
@@ -62,7 +69,8 @@ impl TractStage {
             None => None,
             Some(spec) => {
                 let cfg = FlowConfig::from_card(spec).map_err(|e| format!("model {}: flow: {e}", model.display()))?;
-                let engine = flow::make_engine(backend, cfg.params.clone(), flow_threads).map_err(|e| format!("flow engine: {e}"))?;
+                let engine = flow::make_engine(backend, cfg.params.clone(), flow_threads)
+                    .map_err(|e| format!("flow engine: {e}"))?;
                 let cache = 2 * (card.input.clip.clip_len as usize + cfg.stack_len as usize) + 4;
                 Some((Box::new(CachedFlow::new(engine, cache)) as Box<dyn flow::FlowEngine>, cfg))
             }
@@ -168,7 +176,13 @@ impl TractStage {
     /// so that tests holding the same config run the same stage.
     pub fn for_run(model_path: &Path, cfg: &super::config::RunConfig) -> Result<Self, String> {
         let backend = cfg.model.flow_backend.parse()?;
-        let mut stage = TractStage::load(model_path, cfg.model.card.as_deref(), backend, cfg.model.flow_threads, cfg.model.threads)?;
+        let mut stage = TractStage::load(
+            model_path,
+            cfg.model.card.as_deref(),
+            backend,
+            cfg.model.flow_threads,
+            cfg.model.threads,
+        )?;
         stage.set_runtime(cfg.model.runtime.parse()?)?;
         stage.set_parallel_streams(cfg.model.parallel_streams);
         stage.set_crop(cfg.window.crop);
@@ -211,7 +225,8 @@ impl WindowClassifier for TractStage {
                 // back to the first other camera frame when a slow camera's frame repeats.
                 let newer = frames[frames.len() - 1];
                 let two_back = frames[frames.len().saturating_sub(3)];
-                let older = frames.iter().rev().skip(2).find(|f| f.timestamp != newer.timestamp).copied().unwrap_or(two_back);
+                let older =
+                    frames.iter().rev().skip(2).find(|f| f.timestamp != newer.timestamp).copied().unwrap_or(two_back);
                 let crop = CropPosition::At(self.follow.next(older, newer, self.input_size));
                 let advance = self.advance(&window);
                 self.last_window.clear();
@@ -355,4 +370,3 @@ mod tests {
         assert!((probs.iter().sum::<f32>() - 1.0).abs() < 1e-4);
     }
 }
-

@@ -201,7 +201,15 @@ struct Placement {
 impl Placement {
     fn new(p: &Pose, shift: (f32, f32)) -> Self {
         let tilt = p.fall + p.sway;
-        let mut pl = Placement { cos_f: tilt.cos(), sin_f: tilt.sin(), cos_s: 1.0, sin_s: 0.0, centre: (0.0, 0.0), p: *p, shift: (0.0, 0.0) };
+        let mut pl = Placement {
+            cos_f: tilt.cos(),
+            sin_f: tilt.sin(),
+            cos_s: 1.0,
+            sin_s: 0.0,
+            centre: (0.0, 0.0),
+            p: *p,
+            shift: (0.0, 0.0),
+        };
         pl.centre = pl.unspun((0.0, CENTRE));
         pl.cos_s = p.spin.cos();
         pl.sin_s = p.spin.sin();

@@ -19,8 +19,20 @@ use super::actor::{Appearance, Pose};
 /// broad set of negatives in `negatives` (hands moving objects, gestures, bending, vehicles,
 /// camera motion, lighting changes, crowds), so a model learns to say "none of these" instead
 /// of picking the nearest action.
-pub const CLASS_NAMES: [&str; 12] =
-    ["idle", "walk_left", "walk_right", "approach", "recede", "spin_cw", "spin_ccw", "sit_down", "stand_up", "wave", "jump", "fall_down"];
+pub const CLASS_NAMES: [&str; 12] = [
+    "idle",
+    "walk_left",
+    "walk_right",
+    "approach",
+    "recede",
+    "spin_cw",
+    "spin_ccw",
+    "sit_down",
+    "stand_up",
+    "wave",
+    "jump",
+    "fall_down",
+];
 
 /// The classes that come in pairs no single frame can tell apart (mirror images or time
 /// reversals of each other): what separates motion-aware models from a frame classifier.
@@ -126,24 +138,53 @@ pub(crate) struct ActorState {
 pub(crate) enum Motion {
     /// Standing, sitting or lying still (with sway and breathing).
     Hold,
-    Walk { x0: f32, x1: f32 },
+    Walk {
+        x0: f32,
+        x1: f32,
+    },
     /// Approach (`s0 < s1`) or recede (`s0 > s1`), marching on the spot.
-    Scale { s0: f32, s1: f32 },
+    Scale {
+        s0: f32,
+        s1: f32,
+    },
     /// Signed total rotation; positive is clockwise on screen.
-    Spin { total: f32 },
-    Sit { down: bool },
-    Wave { arm: i8, freq: f32 },
-    Jump { bounces: u32, height: f32 },
-    Fall { dir: f32 },
+    Spin {
+        total: f32,
+    },
+    Sit {
+        down: bool,
+    },
+    Wave {
+        arm: i8,
+        freq: f32,
+    },
+    Jump {
+        bounces: u32,
+        height: f32,
+    },
+    Fall {
+        dir: f32,
+    },
     /// Background: both arms gesturing in front of the body (talking, signing, handling
     /// things), each arm with its own amplitude and phase, never raised like a wave.
-    Gesture { freq: f32, amp: [f32; 2], phase: [f32; 2] },
+    Gesture {
+        freq: f32,
+        amp: [f32; 2],
+        phase: [f32; 2],
+    },
     /// Background: bending towards `angle` (radians, signed) and straightening again.
-    Lean { angle: f32 },
+    Lean {
+        angle: f32,
+    },
     /// Background: a partial crouch to `depth` (0..1 of sitting) and back up.
-    Crouch { depth: f32 },
+    Crouch {
+        depth: f32,
+    },
     /// Background: stepping back and forth on the spot, `amp` pixels each way.
-    Shuffle { amp: f32, freq: f32 },
+    Shuffle {
+        amp: f32,
+        freq: f32,
+    },
 }
 
 /// A motion program placed on the timeline: frames `[start, end)`, starting from `from`.

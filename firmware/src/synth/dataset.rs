@@ -94,7 +94,13 @@ fn tmp_path(path: &Path) -> PathBuf {
 
 /// Opens a writer on the temporary name of `path` (a `.y4m` file or a frame folder); the
 /// video appears under `path` only through [`commit`].
-fn open_writer(path: &Path, format: StorageFormat, width: u32, height: u32, fps: f64) -> Result<Box<dyn VideoWriter>, SynthError> {
+fn open_writer(
+    path: &Path,
+    format: StorageFormat,
+    width: u32,
+    height: u32,
+    fps: f64,
+) -> Result<Box<dyn VideoWriter>, SynthError> {
     let tmp = tmp_path(path);
     if tmp.is_dir() {
         std::fs::remove_dir_all(&tmp).map_err(|e| SynthError::io(&tmp, e))?;
@@ -116,7 +122,12 @@ fn commit(writer: Box<dyn VideoWriter>, path: &Path) -> Result<(), SynthError> {
 }
 
 /// Renders `video` to `path` (a `.y4m` file or a frame folder) and returns its frame count.
-fn write_video(video: &mut SynthVideo, path: &Path, format: StorageFormat, frame: &mut Frame) -> Result<u64, SynthError> {
+fn write_video(
+    video: &mut SynthVideo,
+    path: &Path,
+    format: StorageFormat,
+    frame: &mut Frame,
+) -> Result<u64, SynthError> {
     let info = video.info();
     let mut writer = open_writer(path, format, info.width, info.height, info.fps)?;
     let mut n = 0u64;
@@ -138,7 +149,15 @@ struct Lists {
 impl Lists {
     /// Lists a labelled clip of `frames` frames in `split` (`path label` for a video file,
     /// `dir total_frames label` for a frame folder) and its action's frames in `actions.txt`.
-    fn add_clip(&mut self, split: usize, rel: &str, format: StorageFormat, frames: u64, label: usize, action: Option<(u64, u64)>) {
+    fn add_clip(
+        &mut self,
+        split: usize,
+        rel: &str,
+        format: StorageFormat,
+        frames: u64,
+        label: usize,
+        action: Option<(u64, u64)>,
+    ) {
         let _ = match format {
             StorageFormat::Y4m => writeln!(self.splits[split], "{rel} {label}"),
             StorageFormat::Frames => writeln!(self.splits[split], "{rel} {frames} {label}"),
@@ -163,7 +182,12 @@ fn clip_paths(out: &Path, format: StorageFormat, class: &str, stem: &str) -> (Pa
 /// [`super::scene_windows::label_windows`]) as `videos/<class>/scene<nnnn>_<first frame>.y4m` (or rawframes
 /// folders), listed like clips. A scene's windows all go to one split, so no split shares
 /// frames with another. Returns the windows and frames written.
-fn write_scene_windows(cfg: &SynthConfig, out: &Path, lists: &mut Lists, progress: &mut dyn FnMut(usize, usize)) -> Result<(usize, u64), SynthError> {
+fn write_scene_windows(
+    cfg: &SynthConfig,
+    out: &Path,
+    lists: &mut Lists,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<(usize, u64), SynthError> {
     let counts = split_counts(cfg.scenes, cfg.splits);
     let window = cfg.scene_window as u64;
     let scene_frames = cfg.scene_frames();
@@ -174,12 +198,17 @@ fn write_scene_windows(cfg: &SynthConfig, out: &Path, lists: &mut Lists, progres
         create_dir(&clip_paths(out, cfg.format, class, "").0)?;
     }
     for i in 0..cfg.scenes {
-        let mut scene = SynthVideo::endless(cfg.width, cfg.height, cfg.fps, mix_seed(&[cfg.seed, TAG_SCENES, i as u64]));
+        let mut scene =
+            SynthVideo::endless(cfg.width, cfg.height, cfg.fps, mix_seed(&[cfg.seed, TAG_SCENES, i as u64]));
         let split = split_of(i, counts);
         // The last `window` frames, oldest first; their buffers are reused as the scene moves on.
         let mut recent: VecDeque<Frame> = VecDeque::with_capacity(window as usize);
         for f in 0..scene_frames {
-            let mut frame = if recent.len() == window as usize { recent.pop_front().expect("full") } else { Frame::new(cfg.width, cfg.height) };
+            let mut frame = if recent.len() == window as usize {
+                recent.pop_front().expect("full")
+            } else {
+                Frame::new(cfg.width, cfg.height)
+            };
             scene.read_into(&mut frame)?;
             recent.push_back(frame);
             // Frame `f` closes the window that starts `window - 1` frames earlier; every
@@ -228,7 +257,11 @@ fn class_index_text() -> String {
 /// Long mode (`cfg.long`): `cfg.videos_per_class` is the number of long videos, written as
 /// `long/long_<nnnn>.y4m` (or frame folders) with `long/long_<nnnn>.json` ground truth, and the
 /// split lists hold one relative video path per line.
-pub fn write_dataset(cfg: &SynthConfig, out: &Path, progress: &mut dyn FnMut(usize, usize)) -> Result<SynthSummary, SynthError> {
+pub fn write_dataset(
+    cfg: &SynthConfig,
+    out: &Path,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<SynthSummary, SynthError> {
     cfg.validate()?;
     create_dir(out)?;
     write_atomic(&out.join("classInd.txt"), &class_index_text())?;
@@ -289,7 +322,13 @@ pub fn write_dataset(cfg: &SynthConfig, out: &Path, progress: &mut dyn FnMut(usi
     for (file, text) in SPLIT_FILES.iter().zip(lists.splits.iter()) {
         write_atomic(&out.join(file), text)?;
     }
-    Ok(SynthSummary { videos, scene_windows, frames: frames_total, per_split: lists.per_split, classes: CLASS_NAMES.len() })
+    Ok(SynthSummary {
+        videos,
+        scene_windows,
+        frames: frames_total,
+        per_split: lists.per_split,
+        classes: CLASS_NAMES.len(),
+    })
 }
 
 #[cfg(test)]

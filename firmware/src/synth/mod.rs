@@ -132,7 +132,9 @@ impl SynthConfig {
     pub(crate) fn validate_for(&self, long: bool) -> Result<(), SynthError> {
         for (name, v) in [("width", self.width), ("height", self.height)] {
             if !(MIN_SIDE..=MAX_SIDE).contains(&v) {
-                return Err(SynthError::Config(format!("{name} must be between {MIN_SIDE} and {MAX_SIDE} pixels, got {v}")));
+                return Err(SynthError::Config(format!(
+                    "{name} must be between {MIN_SIDE} and {MAX_SIDE} pixels, got {v}"
+                )));
             }
         }
         let min_frames = if long { MIN_LONG_FRAMES } else { MIN_FRAMES };

@@ -17,8 +17,7 @@ use rand::Rng;
 
 use super::actor::{self, Appearance};
 use super::classes::{
-    self, continuous_span, ease, place_actor, with_holds, Act, ActorState, Motion, Posture, Stage,
-    BACKGROUND,
+    self, continuous_span, ease, place_actor, with_holds, Act, ActorState, Motion, Posture, Stage, BACKGROUND,
 };
 use super::raster::Canvas;
 use super::scene::rand_colour;
@@ -78,17 +77,9 @@ pub(crate) struct Extras {
 
 /// A background clip: its actor's acts (lead, the act labelled `background`, tail) and what
 /// else it draws.
-pub(crate) fn background_clip(
-    rng: &mut impl Rng,
-    stage: &Stage,
-    n: u64,
-    dark: bool,
-) -> (Vec<Act>, Extras, Kind) {
+pub(crate) fn background_clip(rng: &mut impl Rng, stage: &Stage, n: u64, dark: bool) -> (Vec<Act>, Extras, Kind) {
     let kind = KINDS[rng.random_range(0..KINDS.len())];
-    let mut extras = Extras {
-        frames: n,
-        ..Extras::default()
-    };
+    let mut extras = Extras { frames: n, ..Extras::default() };
     let quiet = [Kind::Still, Kind::Gesture, Kind::Shuffle];
     let acts = match kind {
         Kind::Objects => {
@@ -97,9 +88,7 @@ pub(crate) fn background_clip(
             person_acts(Kind::Gesture, rng, stage, n)
         }
         Kind::Vehicle => {
-            extras.vehicles = (0..rng.random_range(1..=2))
-                .map(|_| Vehicle::random(rng, stage, n))
-                .collect();
+            extras.vehicles = (0..rng.random_range(1..=2)).map(|_| Vehicle::random(rng, stage, n)).collect();
             extras.hide_actor = rng.random_bool(0.3);
             person_acts(Kind::Still, rng, stage, n)
         }
@@ -108,9 +97,7 @@ pub(crate) fn background_clip(
             extras.hide_actor = rng.random_bool(0.5);
             person_acts(Kind::Still, rng, stage, n)
         }
-        Kind::Camera | Kind::Lighting => {
-            person_acts(quiet[rng.random_range(0..quiet.len())], rng, stage, n)
-        }
+        Kind::Camera | Kind::Lighting => person_acts(quiet[rng.random_range(0..quiet.len())], rng, stage, n),
         person => person_acts(person, rng, stage, n),
     };
     if kind == Kind::Camera || (kind != Kind::Lighting && rng.random_bool(0.15)) {
@@ -136,52 +123,19 @@ fn person_acts(kind: Kind, rng: &mut impl Rng, stage: &Stage, n: u64) -> Vec<Act
                 posture = Posture::Sitting;
             }
             let amp = [rng.random_range(0.2..1.1), rng.random_range(0.0..1.1)];
-            let amp = if rng.random_bool(0.5) {
-                amp
-            } else {
-                [amp[1], amp[0]]
-            };
+            let amp = if rng.random_bool(0.5) { amp } else { [amp[1], amp[0]] };
             let phase = [rng.random_range(0.0..TAU), rng.random_range(0.0..TAU)];
-            (
-                continuous_span(rng, n),
-                Motion::Gesture {
-                    freq: rng.random_range(0.4..1.8),
-                    amp,
-                    phase,
-                },
-            )
+            (continuous_span(rng, n), Motion::Gesture { freq: rng.random_range(0.4..1.8), amp, phase })
         }
-        Kind::Lean => (
-            part(rng, stage, n, 0.8, 2.0),
-            Motion::Lean {
-                angle: sign * rng.random_range(0.2..0.6),
-            },
-        ),
-        Kind::Crouch => (
-            part(rng, stage, n, 0.8, 2.0),
-            Motion::Crouch {
-                depth: rng.random_range(0.2..0.6),
-            },
-        ),
+        Kind::Lean => (part(rng, stage, n, 0.8, 2.0), Motion::Lean { angle: sign * rng.random_range(0.2..0.6) }),
+        Kind::Crouch => (part(rng, stage, n, 0.8, 2.0), Motion::Crouch { depth: rng.random_range(0.2..0.6) }),
         _ => (
             continuous_span(rng, n),
-            Motion::Shuffle {
-                amp: rng.random_range(0.04..0.14) * scale,
-                freq: rng.random_range(0.3..0.8),
-            },
+            Motion::Shuffle { amp: rng.random_range(0.04..0.14) * scale, freq: rng.random_range(0.3..0.8) },
         ),
     };
     let from = ActorState { x, scale, posture };
-    with_holds(
-        Act {
-            start: span.0,
-            end: span.1,
-            from,
-            motion,
-            class: Some(BACKGROUND),
-        },
-        n,
-    )
+    with_holds(Act { start: span.0, end: span.1, from, motion, class: Some(BACKGROUND) }, n)
 }
 
 /// A `lo..hi` second stretch of an `n`-frame clip, placed uniformly.
@@ -205,26 +159,10 @@ fn crowd(rng: &mut impl Rng, stage: &Stage, n: u64, dark: bool) -> Vec<(Act, App
                     amp: [rng.random_range(0.0..1.0), rng.random_range(0.0..1.0)],
                     phase: [rng.random_range(0.0..TAU), rng.random_range(0.0..TAU)],
                 },
-                _ => Motion::Shuffle {
-                    amp: rng.random_range(0.05..0.2) * scale,
-                    freq: rng.random_range(0.3..0.8),
-                },
+                _ => Motion::Shuffle { amp: rng.random_range(0.05..0.2) * scale, freq: rng.random_range(0.3..0.8) },
             };
-            let from = ActorState {
-                x,
-                scale,
-                posture: Posture::Standing,
-            };
-            (
-                Act {
-                    start: 0,
-                    end: n,
-                    from,
-                    motion,
-                    class: None,
-                },
-                Appearance::random(rng, dark),
-            )
+            let from = ActorState { x, scale, posture: Posture::Standing };
+            (Act { start: 0, end: n, from, motion, class: None }, Appearance::random(rng, dark))
         })
         .collect();
     people.sort_by(|a, b| a.0.from.scale.total_cmp(&b.0.from.scale));
@@ -323,13 +261,7 @@ impl Vehicle {
         let (l, h) = (self.len * 0.5, self.height);
         canvas.rect(x - l, y - 0.6 * h, x + l, y - 0.15 * h, self.body);
         canvas.rect(x - 0.55 * l, y - h, x + 0.55 * l, y - 0.6 * h, self.body);
-        canvas.rect(
-            x - 0.45 * l,
-            y - 0.92 * h,
-            x + 0.45 * l,
-            y - 0.65 * h,
-            self.window,
-        );
+        canvas.rect(x - 0.45 * l, y - 0.92 * h, x + 0.45 * l, y - 0.65 * h, self.window);
         for side in [-1.0, 1.0] {
             canvas.disc((x + side * 0.62 * l, y - 0.15 * h), 0.15 * h, self.wheel);
         }
@@ -380,17 +312,11 @@ impl Table {
         let top = stage.h * rng.random_range(0.5..0.75);
         let unit = stage.base * rng.random_range(0.04..0.08);
         let spot = |rng: &mut dyn rand::RngCore| {
-            (
-                rng.random_range(0.1..0.9) * stage.w,
-                top + rng.random_range(0.25..0.85) * (stage.h - top),
-            )
+            (rng.random_range(0.1..0.9) * stage.w, top + rng.random_range(0.25..0.85) * (stage.h - top))
         };
         let mut objects: Vec<Object> = (0..rng.random_range(2..=5))
             .map(|_| Object {
-                half: (
-                    unit * rng.random_range(0.5..1.2),
-                    unit * rng.random_range(0.8..2.5),
-                ),
+                half: (unit * rng.random_range(0.5..1.2), unit * rng.random_range(0.8..2.5)),
                 colour: rand_colour(rng),
                 home: spot(rng),
                 carries: Vec::new(),
@@ -401,16 +327,8 @@ impl Table {
         let mut out = Vec::with_capacity(hands);
         for k in 0..hands {
             let rest = (rng.random_range(0.15..0.85) * stage.w, stage.h - unit);
-            let anchor = (
-                rest.0 + rng.random_range(-0.5..0.5) * unit * 4.0,
-                stage.h + 6.0 * unit,
-            );
-            let mut hand = Hand {
-                anchor,
-                radius: unit * 0.8,
-                colour: skin,
-                keys: vec![(0.0, rest, 0.0)],
-            };
+            let anchor = (rest.0 + rng.random_range(-0.5..0.5) * unit * 4.0, stage.h + 6.0 * unit);
+            let mut hand = Hand { anchor, radius: unit * 0.8, colour: skin, keys: vec![(0.0, rest, 0.0)] };
             let mut t = rng.random_range(0.0..0.3) * stage.fps;
             let mine: Vec<usize> = (0..objects.len()).filter(|i| i % hands == k).collect();
             while t < n as f32 && !mine.is_empty() {
@@ -420,32 +338,19 @@ impl Table {
                 let carry = reach + rng.random_range(0.4..1.1) * stage.fps;
                 let to = spot(rng);
                 let lift = rng.random_range(0.0..3.0) * unit;
-                hand.keys
-                    .push((t, hand.keys.last().map_or(rest, |k| k.1), 0.0));
+                hand.keys.push((t, hand.keys.last().map_or(rest, |k| k.1), 0.0));
                 hand.keys.push((reach, at, 0.0));
                 hand.keys.push((carry, to, lift));
-                objects[o].carries.push(Carry {
-                    f0: reach,
-                    f1: carry,
-                    from: at,
-                    to,
-                    lift,
-                });
+                objects[o].carries.push(Carry { f0: reach, f1: carry, from: at, to, lift });
                 t = carry + rng.random_range(0.1..0.6) * stage.fps;
             }
             // Back to rest, so a clip ends as it starts and its time reversal is as likely.
             let back = t + rng.random_range(0.3..0.7) * stage.fps;
-            hand.keys
-                .push((t, hand.keys.last().map_or(rest, |k| k.1), 0.0));
+            hand.keys.push((t, hand.keys.last().map_or(rest, |k| k.1), 0.0));
             hand.keys.push((back, rest, 0.0));
             out.push(hand);
         }
-        Table {
-            top,
-            colour: rand_colour(rng),
-            objects,
-            hands: out,
-        }
+        Table { top, colour: rand_colour(rng), objects, hands: out }
     }
 
     fn draw(&self, canvas: &mut Canvas, f: u64, shift: (f32, f32)) {
@@ -460,12 +365,7 @@ impl Table {
         for hand in &self.hands {
             let (x, y) = hand.position(t);
             let (x, y) = (x + shift.0, y + shift.1);
-            canvas.capsule(
-                (hand.anchor.0 + shift.0, hand.anchor.1 + shift.1),
-                (x, y),
-                hand.radius * 0.8,
-                hand.colour,
-            );
+            canvas.capsule((hand.anchor.0 + shift.0, hand.anchor.1 + shift.1), (x, y), hand.radius * 0.8, hand.colour);
             canvas.disc((x, y), hand.radius, hand.colour);
         }
     }
@@ -474,17 +374,9 @@ impl Table {
 /// A skin tone that stands out from the scene: dark on bright backgrounds, light on dark.
 fn skin_tone(rng: &mut impl Rng, dark: bool) -> [u8; 3] {
     if dark {
-        [
-            rng.random_range(60..120),
-            rng.random_range(40..90),
-            rng.random_range(30..70),
-        ]
+        [rng.random_range(60..120), rng.random_range(40..90), rng.random_range(30..70)]
     } else {
-        [
-            rng.random_range(170..240),
-            rng.random_range(130..200),
-            rng.random_range(100..170),
-        ]
+        [rng.random_range(170..240), rng.random_range(130..200), rng.random_range(100..170)]
     }
 }
 
@@ -535,12 +427,7 @@ enum Camera {
     /// A zoom from `z0` to `z1` about the frame's centre.
     Zoom { z0: f32, z1: f32 },
     /// A hand-held camera: a smooth wobble of `amp` pixels.
-    Handheld {
-        amp: f32,
-        freq: f32,
-        phase: [f32; 2],
-        zoom: f32,
-    },
+    Handheld { amp: f32, freq: f32, phase: [f32; 2], zoom: f32 },
 }
 
 /// A camera pose: translation of the view (pixels) and zoom factor.
@@ -557,11 +444,7 @@ impl Camera {
             0 => {
                 let a = rng.random_range(0.0..TAU);
                 let d = rng.random_range(0.05..0.2) * stage.w;
-                Camera::Pan {
-                    dx: d * a.cos(),
-                    dy: 0.4 * d * a.sin(),
-                    zoom: 1.0 + 1.2 * d / stage.w,
-                }
+                Camera::Pan { dx: d * a.cos(), dy: 0.4 * d * a.sin(), zoom: 1.0 + 1.2 * d / stage.w }
             }
             1 => {
                 let (a, b) = (1.0, rng.random_range(1.1..1.5));
@@ -573,16 +456,9 @@ impl Camera {
             }
             _ => {
                 let amp = rng.random_range(0.01..0.04) * stage.w;
-                let (freq, phase) = (
-                    rng.random_range(0.5..2.5),
-                    [rng.random_range(0.0..TAU), rng.random_range(0.0..TAU)],
-                );
-                Camera::Handheld {
-                    amp,
-                    freq,
-                    phase,
-                    zoom: 1.0 + 6.0 * amp / stage.w,
-                }
+                let (freq, phase) =
+                    (rng.random_range(0.5..2.5), [rng.random_range(0.0..TAU), rng.random_range(0.0..TAU)]);
+                Camera::Handheld { amp, freq, phase, zoom: 1.0 + 6.0 * amp / stage.w }
             }
         }
     }
@@ -592,23 +468,10 @@ impl Camera {
         match *self {
             Camera::Pan { dx, dy, zoom } => {
                 let u = ease(t) - 0.5;
-                View {
-                    tx: dx * u,
-                    ty: dy * u,
-                    zoom,
-                }
+                View { tx: dx * u, ty: dy * u, zoom }
             }
-            Camera::Zoom { z0, z1 } => View {
-                tx: 0.0,
-                ty: 0.0,
-                zoom: z0 + (z1 - z0) * ease(t),
-            },
-            Camera::Handheld {
-                amp,
-                freq,
-                phase,
-                zoom,
-            } => {
+            Camera::Zoom { z0, z1 } => View { tx: 0.0, ty: 0.0, zoom: z0 + (z1 - z0) * ease(t) },
+            Camera::Handheld { amp, freq, phase, zoom } => {
                 let w = TAU * freq * secs;
                 let tx = amp * ((w + phase[0]).sin() + 0.4 * (2.3 * w + phase[1]).sin());
                 let ty = amp * ((0.8 * w + phase[1]).sin() + 0.4 * (1.9 * w + phase[0]).sin());
@@ -647,12 +510,7 @@ fn warp(data: &mut [u8], w: usize, h: usize, view: View) {
 enum Light {
     /// Lights switched or a cloud passing: gain `from` until frame `at`, `to` after a ramp of
     /// `ramp` frames.
-    Switch {
-        at: f32,
-        ramp: f32,
-        from: f32,
-        to: f32,
-    },
+    Switch { at: f32, ramp: f32, from: f32, to: f32 },
     /// Mains flicker or a failing tube: a fast gain wobble of `depth`.
     Flicker { freq: f32, depth: f32 },
 }
@@ -662,30 +520,16 @@ impl Light {
         if rng.random_bool(0.7) {
             let (a, b) = (rng.random_range(0.45..0.85), rng.random_range(1.0..1.5));
             let (from, to) = if rng.random_bool(0.5) { (a, b) } else { (b, a) };
-            let ramp = if rng.random_bool(0.5) {
-                1.0
-            } else {
-                rng.random_range(0.2..1.0) * stage.fps
-            };
-            Light::Switch {
-                at: rng.random_range(0.2..0.8) * n as f32,
-                ramp,
-                from,
-                to,
-            }
+            let ramp = if rng.random_bool(0.5) { 1.0 } else { rng.random_range(0.2..1.0) * stage.fps };
+            Light::Switch { at: rng.random_range(0.2..0.8) * n as f32, ramp, from, to }
         } else {
-            Light::Flicker {
-                freq: rng.random_range(2.0..9.0),
-                depth: rng.random_range(0.08..0.3),
-            }
+            Light::Flicker { freq: rng.random_range(2.0..9.0), depth: rng.random_range(0.08..0.3) }
         }
     }
 
     fn gain(&self, f: f32, fps: f32) -> f32 {
         match *self {
-            Light::Switch { at, ramp, from, to } => {
-                from + (to - from) * ((f - at) / ramp.max(1.0)).clamp(0.0, 1.0)
-            }
+            Light::Switch { at, ramp, from, to } => from + (to - from) * ((f - at) / ramp.max(1.0)).clamp(0.0, 1.0),
             Light::Flicker { freq, depth } => {
                 let w = (TAU * freq * f / fps).sin();
                 1.0 - depth * 0.5 * (1.0 + w.signum() * w.abs().sqrt())
@@ -710,20 +554,9 @@ mod tests {
         for seed in 0..200 {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
             let (acts, _, kind) = background_clip(&mut rng, &stage(), 58, false);
-            assert!(
-                acts.iter().filter_map(|a| a.class).all(|c| c == BACKGROUND),
-                "{kind:?}"
-            );
-            assert_eq!(
-                acts.iter().filter(|a| a.class.is_some()).count(),
-                1,
-                "{kind:?}: one labelled act"
-            );
-            assert_eq!(
-                (acts[0].start, acts.last().unwrap().end),
-                (0, 58),
-                "{kind:?}: acts cover the clip"
-            );
+            assert!(acts.iter().filter_map(|a| a.class).all(|c| c == BACKGROUND), "{kind:?}");
+            assert_eq!(acts.iter().filter(|a| a.class.is_some()).count(), 1, "{kind:?}: one labelled act");
+            assert_eq!((acts[0].start, acts.last().unwrap().end), (0, 58), "{kind:?}: acts cover the clip");
             if !seen.contains(&kind) {
                 seen.push(kind);
             }
@@ -735,33 +568,19 @@ mod tests {
     fn carried_objects_follow_the_hand_and_stay_where_they_are_put() {
         let mut rng = ChaCha8Rng::seed_from_u64(3);
         let t = Table::random(&mut rng, &stage(), 90, false);
-        let (o, c) = t
-            .objects
-            .iter()
-            .find_map(|o| o.carries.first().map(|c| (o, *c)))
-            .expect("some object is carried");
-        assert_eq!(
-            o.position(c.f0 - 0.5),
-            o.home,
-            "still before the first carry"
-        );
+        let (o, c) = t.objects.iter().find_map(|o| o.carries.first().map(|c| (o, *c))).expect("some object is carried");
+        assert_eq!(o.position(c.f0 - 0.5), o.home, "still before the first carry");
         let end = o.position(c.f1 + 0.01);
         let later = o.carries.get(1).map_or(f32::INFINITY, |n| n.f0);
         if later > c.f1 + 1.0 {
             assert_eq!(end, c.to, "put down where it was carried");
         }
-        let hand = t
-            .hands
-            .iter()
-            .find(|h| h.keys.iter().any(|k| k.0 == c.f1 && k.1 == c.to))
-            .expect("a hand carries it");
+        let hand =
+            t.hands.iter().find(|h| h.keys.iter().any(|k| k.0 == c.f1 && k.1 == c.to)).expect("a hand carries it");
         for u in [0.25, 0.5, 0.75] {
             let at = c.f0 + u * (c.f1 - c.f0);
             let (h, p) = (hand.position(at), o.position(at));
-            assert!(
-                (h.0 - p.0).abs() < 1e-3 && (h.1 - p.1).abs() < 1e-3,
-                "the hand holds the object: {h:?} vs {p:?}"
-            );
+            assert!((h.0 - p.0).abs() < 1e-3 && (h.1 - p.1).abs() < 1e-3, "the hand holds the object: {h:?} vs {p:?}");
         }
         let rest = hand.keys[0].1;
         assert_eq!(hand.position(1e6), rest, "every hand ends where it started");
@@ -769,22 +588,12 @@ mod tests {
 
     #[test]
     fn light_switch_ramps_between_its_levels() {
-        let l = Light::Switch {
-            at: 10.0,
-            ramp: 5.0,
-            from: 0.5,
-            to: 1.2,
-        };
+        let l = Light::Switch { at: 10.0, ramp: 5.0, from: 0.5, to: 1.2 };
         assert_eq!(l.gain(0.0, 30.0), 0.5);
         assert!((l.gain(12.5, 30.0) - 0.85).abs() < 1e-5);
         assert_eq!(l.gain(40.0, 30.0), 1.2);
-        let f = Light::Flicker {
-            freq: 4.0,
-            depth: 0.2,
-        };
-        assert!((0..100)
-            .map(|i| f.gain(i as f32, 30.0))
-            .all(|g| (0.8 - 1e-5..=1.0 + 1e-5).contains(&g)));
+        let f = Light::Flicker { freq: 4.0, depth: 0.2 };
+        assert!((0..100).map(|i| f.gain(i as f32, 30.0)).all(|g| (0.8 - 1e-5..=1.0 + 1e-5).contains(&g)));
     }
 
     #[test]
@@ -792,32 +601,10 @@ mod tests {
         let (w, h) = (16, 8);
         let img: Vec<u8> = (0..w * h * 3).map(|i| ((i / 3) % w * 16) as u8).collect();
         let mut same = img.clone();
-        warp(
-            &mut same,
-            w,
-            h,
-            View {
-                tx: 0.0,
-                ty: 0.0,
-                zoom: 1.0,
-            },
-        );
+        warp(&mut same, w, h, View { tx: 0.0, ty: 0.0, zoom: 1.0 });
         assert_eq!(same, img);
         let mut moved = img.clone();
-        warp(
-            &mut moved,
-            w,
-            h,
-            View {
-                tx: 2.0,
-                ty: 0.0,
-                zoom: 1.0,
-            },
-        );
-        assert_eq!(
-            moved[(3 * w + 5) * 3],
-            img[(3 * w + 7) * 3],
-            "the view moved right: content moves left"
-        );
+        warp(&mut moved, w, h, View { tx: 2.0, ty: 0.0, zoom: 1.0 });
+        assert_eq!(moved[(3 * w + 5) * 3], img[(3 * w + 7) * 3], "the view moved right: content moves left");
     }
 }

@@ -47,7 +47,8 @@ impl<'a> Canvas<'a> {
     pub fn capsule(&mut self, a: (f32, f32), b: (f32, f32), r: f32, color: [u8; 3]) {
         let r = r.max(0.5);
         let reach = r + 0.5;
-        let Some((x0, y0, x1, y1)) = self.clip(a.0.min(b.0) - reach, a.1.min(b.1) - reach, a.0.max(b.0) + reach, a.1.max(b.1) + reach)
+        let Some((x0, y0, x1, y1)) =
+            self.clip(a.0.min(b.0) - reach, a.1.min(b.1) - reach, a.0.max(b.0) + reach, a.1.max(b.1) + reach)
         else {
             return;
         };

@@ -90,7 +90,10 @@ impl Scene {
         let (tw, th) = (w + 2 * pad, h + 2 * pad);
         let texture = match rng.random_range(0..4) {
             0 => Texture::ValueNoise { cell: rng.random_range(0.06..0.3) * short },
-            1 => Texture::Stripes { angle: rng.random_range(0.0..std::f32::consts::PI), period: rng.random_range(0.05..0.3) * short },
+            1 => Texture::Stripes {
+                angle: rng.random_range(0.0..std::f32::consts::PI),
+                period: rng.random_range(0.05..0.3) * short,
+            },
             2 => Texture::Checker { cell: rng.random_range(0.04..0.2) * short },
             _ => Texture::Gradient { angle: rng.random_range(0.0..std::f32::consts::TAU) },
         };
@@ -129,7 +132,12 @@ impl Scene {
             shake: rng.random_range(0..=2),
             key: rng.random(),
             distractors,
-            gain: (rng.random_range(0.85..1.15), rng.random_range(0.0..0.12), rng.random_range(0.02..0.2), rng.random_range(0.0..6.3)),
+            gain: (
+                rng.random_range(0.85..1.15),
+                rng.random_range(0.0..0.12),
+                rng.random_range(0.02..0.2),
+                rng.random_range(0.0..6.3),
+            ),
             offset: (rng.random_range(-15.0..15.0), rng.random_range(0.0..12.0), rng.random_range(0.0..6.3)),
             noise: rng.random_range(0..=8),
             bright: mean > 128.0,
@@ -217,9 +225,7 @@ impl Lattice {
         let cell = cell.max(1.0);
         let cols = (w as f32 / cell) as usize + 2;
         let rows = (h as f32 / cell) as usize + 2;
-        let values = (0..rows * cols)
-            .map(|i| (hash32(i as u32 ^ hash32(seed)) & 0xffff) as f32 / 65535.0)
-            .collect();
+        let values = (0..rows * cols).map(|i| (hash32(i as u32 ^ hash32(seed)) & 0xffff) as f32 / 65535.0).collect();
         Lattice { cell, cols, values }
     }
 
@@ -237,11 +243,22 @@ impl Lattice {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn make_tile(tw: usize, th: usize, texture: Texture, c1: [u8; 3], c2: [u8; 3], grain: f32, grain_cell: f32, seed: u32) -> Vec<u8> {
+fn make_tile(
+    tw: usize,
+    th: usize,
+    texture: Texture,
+    c1: [u8; 3],
+    c2: [u8; 3],
+    grain: f32,
+    grain_cell: f32,
+    seed: u32,
+) -> Vec<u8> {
     let mut tile = vec![0u8; tw * th * 3];
     let (cw, ch) = (tw as f32, th as f32);
     let (coarse, fine) = match texture {
-        Texture::ValueNoise { cell } => (Some(Lattice::new(tw, th, cell, seed)), Some(Lattice::new(tw, th, cell * 0.4, seed ^ 0x5bd1))),
+        Texture::ValueNoise { cell } => {
+            (Some(Lattice::new(tw, th, cell, seed)), Some(Lattice::new(tw, th, cell * 0.4, seed ^ 0x5bd1)))
+        }
         _ => (None, None),
     };
     let grain_lattice = (grain > 0.0).then(|| Lattice::new(tw, th, grain_cell, seed ^ 0x9e37));

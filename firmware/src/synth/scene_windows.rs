@@ -62,7 +62,11 @@ pub fn label_window(segments: &[Segment], start: u64, window: u64) -> Option<Sce
         }
     }
     match best {
-        Some((_, s)) => Some(SceneWindow { start, label: s.class_index, span: (s.start_frame.max(start) - start, s.end_frame.min(end) - start) }),
+        Some((_, s)) => Some(SceneWindow {
+            start,
+            label: s.class_index,
+            span: (s.start_frame.max(start) - start, s.end_frame.min(end) - start),
+        }),
         None if !touched && window > 0 => Some(SceneWindow { start, label: 0, span: (0, window) }),
         None => None,
     }

@@ -21,7 +21,10 @@ pub fn contact_sheet(cfg: &SynthConfig, frames_per_class: usize, out_png: &Path)
     short.long = false;
     short.validate()?;
     if frames_per_class == 0 || frames_per_class as u64 > cfg.frames as u64 {
-        return Err(SynthError::Config(format!("frames_per_class must be between 1 and the clip's {} frames, got {frames_per_class}", cfg.frames)));
+        return Err(SynthError::Config(format!(
+            "frames_per_class must be between 1 and the clip's {} frames, got {frames_per_class}",
+            cfg.frames
+        )));
     }
     let cols = frames_per_class as u64;
     let rows = CLASS_NAMES.len() as u64;
@@ -52,7 +55,9 @@ pub fn contact_sheet(cfg: &SynthConfig, frames_per_class: usize, out_png: &Path)
     }
     let name = out_png.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = out_png.with_file_name(format!(".{name}.tmp"));
-    sheet.save_with_format(&tmp, image::ImageFormat::Png).map_err(|source| SynthError::Image { path: tmp.clone(), source })?;
+    sheet
+        .save_with_format(&tmp, image::ImageFormat::Png)
+        .map_err(|source| SynthError::Image { path: tmp.clone(), source })?;
     std::fs::rename(&tmp, out_png).map_err(|e| SynthError::io(out_png, e))
 }
 

@@ -91,7 +91,14 @@ fn read_list(dir: &std::path::Path, name: &str) -> Vec<Vec<String>> {
 #[test]
 fn writes_y4m_dataset_with_lists() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = SynthConfig { width: 32, height: 32, frames: 16, videos_per_class: 2, splits: [50, 0, 50], ..SynthConfig::default() };
+    let cfg = SynthConfig {
+        width: 32,
+        height: 32,
+        frames: 16,
+        videos_per_class: 2,
+        splits: [50, 0, 50],
+        ..SynthConfig::default()
+    };
     let mut calls = 0;
     let summary = write_dataset(&cfg, dir.path(), &mut |done, total| {
         calls += 1;
@@ -99,7 +106,10 @@ fn writes_y4m_dataset_with_lists() {
         assert_eq!(done, calls);
     })
     .unwrap();
-    assert_eq!(summary, SynthSummary { videos: 24, scene_windows: 0, frames: 24 * 16, per_split: [12, 0, 12], classes: 12 });
+    assert_eq!(
+        summary,
+        SynthSummary { videos: 24, scene_windows: 0, frames: 24 * 16, per_split: [12, 0, 12], classes: 12 }
+    );
     let ind = std::fs::read_to_string(dir.path().join("classInd.txt")).unwrap();
     assert_eq!(ind.lines().count(), 12);
     assert!(ind.starts_with("1 idle\n2 walk_left\n"));
@@ -130,14 +140,25 @@ fn writes_y4m_dataset_with_lists() {
         assert!(span.0 < span.1 && span.1 <= 16, "{line:?}");
     }
     // No temporary files left behind.
-    let leftovers = std::fs::read_dir(dir.path().join("videos/idle")).unwrap().filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with('.')).count();
+    let leftovers = std::fs::read_dir(dir.path().join("videos/idle"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with('.'))
+        .count();
     assert_eq!(leftovers, 0);
 }
 
 #[test]
 fn writes_rawframes_dataset() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = SynthConfig { width: 32, height: 32, frames: 16, videos_per_class: 1, splits: [0, 0, 100], format: StorageFormat::Frames, ..SynthConfig::default() };
+    let cfg = SynthConfig {
+        width: 32,
+        height: 32,
+        frames: 16,
+        videos_per_class: 1,
+        splits: [0, 0, 100],
+        format: StorageFormat::Frames,
+        ..SynthConfig::default()
+    };
     let summary = write_dataset(&cfg, dir.path(), &mut |_, _| {}).unwrap();
     assert_eq!(summary.per_split, [0, 0, 12]);
     assert!(read_list(dir.path(), "train.txt").is_empty());
@@ -154,7 +175,15 @@ fn writes_rawframes_dataset() {
 #[test]
 fn long_mode_ground_truth_is_valid() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = SynthConfig { width: 32, height: 32, frames: 220, videos_per_class: 2, splits: [1, 0, 1], long: true, ..SynthConfig::default() };
+    let cfg = SynthConfig {
+        width: 32,
+        height: 32,
+        frames: 220,
+        videos_per_class: 2,
+        splits: [1, 0, 1],
+        long: true,
+        ..SynthConfig::default()
+    };
     let summary = write_dataset(&cfg, dir.path(), &mut |_, _| {}).unwrap();
     assert_eq!(summary.videos, 2);
     assert_eq!(read_list(dir.path(), "train.txt"), vec![vec!["long/long_0000.y4m".to_string()]]);
@@ -250,8 +279,18 @@ fn twin_classes_match_frame_by_frame_in_distribution() {
     let b = histogram(&pose_samples(&cfg, WALK_RIGHT, n, |p| p.swing.abs()), 0.0, 0.5, 5);
     assert!(l1(&a, &b) < tol, "walk swing {a:?} vs {b:?}");
     let tau = std::f32::consts::TAU;
-    let a = histogram(&pose_samples(&cfg, SPIN_CW, n, |p| p.spin.rem_euclid(tau).min(tau - p.spin.rem_euclid(tau))), 0.0, 3.2, 8);
-    let b = histogram(&pose_samples(&cfg, SPIN_CCW, n, |p| p.spin.rem_euclid(tau).min(tau - p.spin.rem_euclid(tau))), 0.0, 3.2, 8);
+    let a = histogram(
+        &pose_samples(&cfg, SPIN_CW, n, |p| p.spin.rem_euclid(tau).min(tau - p.spin.rem_euclid(tau))),
+        0.0,
+        3.2,
+        8,
+    );
+    let b = histogram(
+        &pose_samples(&cfg, SPIN_CCW, n, |p| p.spin.rem_euclid(tau).min(tau - p.spin.rem_euclid(tau))),
+        0.0,
+        3.2,
+        8,
+    );
     assert!(l1(&a, &b) < tol, "spin {a:?} vs {b:?}");
 }
 
@@ -280,7 +319,8 @@ fn actions_move_the_way_their_names_say() {
     let mut v = SynthVideo::new(&cfg, WALK_RIGHT, 0).unwrap();
     let frames = v.read_all().unwrap();
     assert_eq!(frames.len(), 48);
-    let diff: u64 = frames[0].data.iter().zip(&frames[47].data).map(|(a, b)| (*a as i32 - *b as i32).unsigned_abs() as u64).sum();
+    let diff: u64 =
+        frames[0].data.iter().zip(&frames[47].data).map(|(a, b)| (*a as i32 - *b as i32).unsigned_abs() as u64).sum();
     assert!(diff > 48 * 96 * 3 * 10, "frames barely differ: {diff}");
     let gt = v.ground_truth();
     assert_eq!(gt.segments.len(), 1);
@@ -319,10 +359,18 @@ fn still_background_holds_every_still_posture_without_moving() {
 fn negatives_change_only_the_background_clips() {
     let plain = SynthConfig { width: 48, height: 48, frames: 16, ..SynthConfig::default() };
     let neg = SynthConfig { negatives: true, ..plain.clone() };
-    let differ = (0..4).filter(|&i| all_bytes(&mut SynthVideo::new(&plain, BACKGROUND, i).unwrap()) != all_bytes(&mut SynthVideo::new(&neg, BACKGROUND, i).unwrap())).count();
+    let differ = (0..4)
+        .filter(|&i| {
+            all_bytes(&mut SynthVideo::new(&plain, BACKGROUND, i).unwrap())
+                != all_bytes(&mut SynthVideo::new(&neg, BACKGROUND, i).unwrap())
+        })
+        .count();
     assert_eq!(differ, 4, "background clips come from the negative scenes");
     for class in [WALK_LEFT, WAVE, FALL_DOWN] {
-        assert_eq!(all_bytes(&mut SynthVideo::new(&plain, class, 1).unwrap()), all_bytes(&mut SynthVideo::new(&neg, class, 1).unwrap()));
+        assert_eq!(
+            all_bytes(&mut SynthVideo::new(&plain, class, 1).unwrap()),
+            all_bytes(&mut SynthVideo::new(&neg, class, 1).unwrap())
+        );
     }
 }
 
@@ -331,7 +379,15 @@ fn negatives_change_only_the_background_clips() {
 #[test]
 fn background_class_gets_its_own_clip_count() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = SynthConfig { width: 32, height: 32, frames: 16, videos_per_class: 1, background_videos: Some(3), splits: [0, 0, 100], ..SynthConfig::default() };
+    let cfg = SynthConfig {
+        width: 32,
+        height: 32,
+        frames: 16,
+        videos_per_class: 1,
+        background_videos: Some(3),
+        splits: [0, 0, 100],
+        ..SynthConfig::default()
+    };
     let summary = write_dataset(&cfg, dir.path(), &mut |_, _| {}).unwrap();
     assert_eq!(summary.videos, 11 + 3);
     let test = read_list(dir.path(), "test.txt");
@@ -460,10 +516,13 @@ fn scene_windows_are_cut_labelled_listed_and_split_by_scene() {
             assert_eq!(got.len(), 6);
             // Y4M keeps luma whole (chroma is subsampled), so compare luma: each frame of the
             // file is closest to the scene's frame at its place (every frame has its own noise).
-            let luma = |f: &Frame| -> Vec<f64> { f.data.chunks(3).map(|p| 0.299 * p[0] as f64 + 0.587 * p[1] as f64 + 0.114 * p[2] as f64).collect() };
+            let luma = |f: &Frame| -> Vec<f64> {
+                f.data.chunks(3).map(|p| 0.299 * p[0] as f64 + 0.587 * p[1] as f64 + 0.114 * p[2] as f64).collect()
+            };
             let diff = |a: &Frame, b: &Frame| luma(a).iter().zip(luma(b)).map(|(x, y)| (x - y).abs()).sum::<f64>();
             for (k, g) in got.iter().enumerate() {
-                let nearest = (0..n as usize).min_by(|&i, &j| diff(g, &frames[i]).total_cmp(&diff(g, &frames[j]))).unwrap();
+                let nearest =
+                    (0..n as usize).min_by(|&i, &j| diff(g, &frames[i]).total_cmp(&diff(g, &frames[j]))).unwrap();
                 assert_eq!(nearest, w.start as usize + k, "{rel}: frame {k}");
             }
         }

@@ -76,7 +76,12 @@ fn new_epoch(rng: &mut ChaCha8Rng, start: u64, width: u32, height: u32) -> Epoch
 }
 
 fn segment(act: &Act) -> Option<Segment> {
-    act.class.map(|c| Segment { start_frame: act.start, end_frame: act.end, class_index: c, class_name: CLASS_NAMES[c].to_string() })
+    act.class.map(|c| Segment {
+        start_frame: act.start,
+        end_frame: act.end,
+        class_index: c,
+        class_name: CLASS_NAMES[c].to_string(),
+    })
 }
 
 impl SynthVideo {
@@ -149,7 +154,13 @@ impl SynthVideo {
                 }
                 None => {
                     // Nothing fits (or the actor lies): hold to the end.
-                    acts.push(Act { start: t, end: n, from: planner.state, motion: classes::Motion::Hold, class: None });
+                    acts.push(Act {
+                        start: t,
+                        end: n,
+                        from: planner.state,
+                        motion: classes::Motion::Hold,
+                        class: None,
+                    });
                     break;
                 }
             }

@@ -13,15 +13,17 @@
 //! card asks for it, each field's mean over the crop is subtracted before clipping, as the
 //! device does.
 
+use super::slow_camera::CameraView;
+pub use super::slow_camera::SlowCamera;
 use motus::dataset::sampler::{centre_clip, random_clip, random_clip_on, ClipIndices};
 use motus::flow::encode::{from_u8, subtract_mean, to_u8, to_unit};
 use motus::frame::Frame;
-use motus::preprocess::{normalize_clip, random_resized_crop, square_crop, ClipLayout, CropBox, CropPosition, Resampler};
-use motus_models::{ClipSpec, ModelCard, Normalization};
+use motus::preprocess::{
+    normalize_clip, random_resized_crop, square_crop, ClipLayout, CropBox, CropPosition, Resampler,
+};
 use motus::retime::StepFlow;
+use motus_models::{ClipSpec, ModelCard, Normalization};
 use rand::Rng;
-pub use super::slow_camera::SlowCamera;
-use super::slow_camera::CameraView;
 
 /// One video in memory: frames resized to the card's short side, and flow fields quantised
 /// to u8 with the cache's bound (exactly as stored; 4× smaller than f32).
@@ -81,8 +83,14 @@ impl ClipGeometry {
         let mut steps = None;
         for decl in &card.inputs {
             let shape: Vec<usize> = decl.shape.iter().map(|&d| d.max(1) as usize).collect();
-            let t = steps_of(&decl.layout, &shape)
-                .ok_or_else(|| anyhow::anyhow!("input {:?}: layout {} with shape {:?} is not one the trainer fills", decl.name, decl.layout, decl.shape))?;
+            let t = steps_of(&decl.layout, &shape).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "input {:?}: layout {} with shape {:?} is not one the trainer fills",
+                    decl.name,
+                    decl.layout,
+                    decl.shape
+                )
+            })?;
             if *steps.get_or_insert(t) != t {
                 anyhow::bail!("inputs disagree on the number of time steps ({} vs {t})", steps.unwrap_or(0));
             }
@@ -143,7 +151,15 @@ pub struct Augment {
 
 impl Default for Augment {
     fn default() -> Self {
-        Augment { crop_scale: (0.5, 1.0), crop_ratio: (0.75, 1.333), flip: true, flip_swap: Vec::new(), colour_jitter: 0.3, action_windows: false, slow_camera: None }
+        Augment {
+            crop_scale: (0.5, 1.0),
+            crop_ratio: (0.75, 1.333),
+            flip: true,
+            flip_swap: Vec::new(),
+            colour_jitter: 0.3,
+            action_windows: false,
+            slow_camera: None,
+        }
     }
 }
 
@@ -204,7 +220,12 @@ impl FlowResampler {
         for (q, d) in decode.iter_mut().enumerate() {
             *d = from_u8(q as u8, bound);
         }
-        FlowResampler { cols: taps(region.x, region.width, w), rows: taps(region.y, region.height, h), decode, width: w }
+        FlowResampler {
+            cols: taps(region.x, region.width, w),
+            rows: taps(region.y, region.height, h),
+            decode,
+            width: w,
+        }
     }
 
     /// Resamples one u8-quantised flow plane, decoded to pixels and multiplied by `scale` (the
@@ -214,7 +235,8 @@ impl FlowResampler {
         let at = |y: usize, x: usize| self.decode[plane[y * self.width + x] as usize];
         for (&(y0, y1, ty), row) in self.rows.iter().zip(dst.chunks_exact_mut(out)) {
             for (&(x0, x1, tx), d) in self.cols.iter().zip(row.iter_mut()) {
-                let v = (at(y0, x0) * (1.0 - tx) + at(y0, x1) * tx) * (1.0 - ty) + (at(y1, x0) * (1.0 - tx) + at(y1, x1) * tx) * ty;
+                let v = (at(y0, x0) * (1.0 - tx) + at(y0, x1) * tx) * (1.0 - ty)
+                    + (at(y1, x0) * (1.0 - tx) + at(y1, x1) * tx) * ty;
                 *d = v * scale;
             }
         }
@@ -284,7 +306,10 @@ pub fn make_clip<R: Rng>(
     let mut fields: Vec<[Vec<f32>; 2]> = Vec::new();
     if g.stack > 0 {
         if g.frame_stride != 1 {
-            anyhow::bail!("flow models train with frame stride 1 (the cache holds consecutive-frame flow); the card says {}", g.frame_stride);
+            anyhow::bail!(
+                "flow models train with frame stride 1 (the cache holds consecutive-frame flow); the card says {}",
+                g.frame_stride
+            );
         }
         let (scale_x, scale_y) = (size as f32 / crop.width as f32, size as f32 / crop.height as f32);
         let resampler = FlowResampler::new(w, h, crop, size, video.flow_bound);
@@ -355,20 +380,34 @@ pub fn make_clip<R: Rng>(
 /// A window seen frame by frame: each flow step takes its own field, except the steps of a
 /// padded window's repeated last frame, which hold no motion (as the device computes them).
 fn frame_by_frame(frames: &[u64]) -> CameraView {
-    let plan = frames.windows(2).enumerate().map(|(i, p)| (p[1] == p[0] + 1).then_some(StepFlow { field: i, scale: 1.0 })).collect();
+    let plan = frames
+        .windows(2)
+        .enumerate()
+        .map(|(i, p)| (p[1] == p[0] + 1).then_some(StepFlow { field: i, scale: 1.0 }))
+        .collect();
     CameraView { picks: frames.to_vec(), plan }
 }
 
 /// Adds cached field `index` (from video frame `index` to `index + 1`), resampled to the crop
 /// and multiplied by `scale` per component, to `xy`.
-fn add_cached_field(video: &VideoData, index: u64, resampler: &FlowResampler, scale: (f32, f32), xy: &mut [Vec<f32>; 2]) -> anyhow::Result<()> {
+fn add_cached_field(
+    video: &VideoData,
+    index: u64,
+    resampler: &FlowResampler,
+    scale: (f32, f32),
+    xy: &mut [Vec<f32>; 2],
+) -> anyhow::Result<()> {
     let field = video
         .flow
         .get(index as usize)
         .ok_or_else(|| anyhow::anyhow!("flow cache has {} fields, frame {index} needs one", video.flow.len()))?;
     let (w, h) = (video.frames[0].width, video.frames[0].height);
     if field.len() != 2 * (w * h) as usize {
-        anyhow::bail!("flow field {index} holds {} values, frames of {w}x{h} need {} (a cache from frames of another size)", field.len(), 2 * w * h);
+        anyhow::bail!(
+            "flow field {index} holds {} values, frames of {w}x{h} need {} (a cache from frames of another size)",
+            field.len(),
+            2 * w * h
+        );
     }
     let (px, py) = field.split_at(field.len() / 2);
     let mut plane = vec![0.0f32; xy[0].len()];
@@ -397,7 +436,13 @@ mod tests {
         let field = |x: usize, y: usize| if (10..20).contains(&x) && (10..20).contains(&y) { 6.0 } else { 2.0 };
         let u: Vec<f32> = (0..1600).map(|i| field(i % 40, i / 40)).collect();
         let v = vec![0.0f32; 1600];
-        VideoData { label, frames, flow: (0..7).map(|_| quantise_field(&u, &v, bound)).collect(), flow_bound: bound, action: None }
+        VideoData {
+            label,
+            frames,
+            flow: (0..7).map(|_| quantise_field(&u, &v, bound)).collect(),
+            flow_bound: bound,
+            action: None,
+        }
     }
 
     fn geometry(mean_subtraction: bool) -> ClipGeometry {
@@ -410,12 +455,22 @@ mod tests {
             normalization: Normalization::imagenet(),
             bound: 20.0,
             mean_subtraction,
-            inputs: vec![("rgb".into(), false, "NCHW".into(), vec![1, 3, 32, 32]), ("flow".into(), true, "NCHW".into(), vec![1, 4, 32, 32])],
+            inputs: vec![
+                ("rgb".into(), false, "NCHW".into(), vec![1, 3, 32, 32]),
+                ("flow".into(), true, "NCHW".into(), vec![1, 4, 32, 32]),
+            ],
         }
     }
 
     /// The per-pixel bilinear resample `FlowResampler` replaced, kept as its reference.
-    fn resample_pixel_by_pixel(plane: &[u8], width: u32, region: CropBox, out: u32, bound: f32, scale: f32) -> Vec<f32> {
+    fn resample_pixel_by_pixel(
+        plane: &[u8],
+        width: u32,
+        region: CropBox,
+        out: u32,
+        bound: f32,
+        scale: f32,
+    ) -> Vec<f32> {
         let (sx, sy) = (region.width as f32 / out as f32, region.height as f32 / out as f32);
         let w = width as usize;
         let h = plane.len() / w;
@@ -429,7 +484,8 @@ mod tests {
                 let (x0, tx) = (fx.floor() as usize, fx - fx.floor());
                 let x1 = (x0 + 1).min(w - 1);
                 let at = |y: usize, x: usize| from_u8(plane[y * w + x], bound);
-                let v = (at(y0, x0) * (1.0 - tx) + at(y0, x1) * tx) * (1.0 - ty) + (at(y1, x0) * (1.0 - tx) + at(y1, x1) * tx) * ty;
+                let v = (at(y0, x0) * (1.0 - tx) + at(y0, x1) * tx) * (1.0 - ty)
+                    + (at(y1, x0) * (1.0 - tx) + at(y1, x1) * tx) * ty;
                 dst[oy * out as usize + ox] = v * scale;
             }
         }
@@ -443,7 +499,8 @@ mod tests {
         let g = geometry(false);
         let mut out = vec![vec![0.0; 3 * 32 * 32], vec![0.0; 4 * 32 * 32]];
         let window = ClipIndices { frames: vec![0, 1, 2], padded: false };
-        let err = make_clip::<rand_chacha::ChaCha8Rng>(&v, &g, &Augment::default(), None, Some(&window), &mut out).unwrap_err();
+        let err = make_clip::<rand_chacha::ChaCha8Rng>(&v, &g, &Augment::default(), None, Some(&window), &mut out)
+            .unwrap_err();
         assert!(err.to_string().contains("flow field 0 holds 10 values"), "{err}");
     }
 
@@ -472,7 +529,13 @@ mod tests {
     #[test]
     fn a_flipped_clip_of_a_mirror_class_gets_its_twins_label_and_negated_flow() {
         let g = geometry(false);
-        let aug = Augment { flip_swap: vec![(1, 2)], colour_jitter: 0.0, crop_scale: (1.0, 1.0), crop_ratio: (1.0, 1.0), ..Augment::default() };
+        let aug = Augment {
+            flip_swap: vec![(1, 2)],
+            colour_jitter: 0.0,
+            crop_scale: (1.0, 1.0),
+            crop_ratio: (1.0, 1.0),
+            ..Augment::default()
+        };
         let (mut flipped, mut kept) = (0, 0);
         for seed in 0..16 {
             let mut out = vec![vec![0.0; 3 * 32 * 32], vec![0.0; 4 * 32 * 32]];
@@ -503,7 +566,8 @@ mod tests {
         let middle_of: Vec<f32> = (0..6u64)
             .map(|start| {
                 let window = ClipIndices { frames: vec![start, start + 1, start + 2], padded: false };
-                make_clip::<rand_chacha::ChaCha8Rng>(&video(0), &g, &Augment::default(), None, Some(&window), &mut out).unwrap();
+                make_clip::<rand_chacha::ChaCha8Rng>(&video(0), &g, &Augment::default(), None, Some(&window), &mut out)
+                    .unwrap();
                 out[0][0]
             })
             .collect();
@@ -540,7 +604,13 @@ mod tests {
     #[test]
     fn slow_camera_clips_hold_frames_and_spread_the_motion_between_them() {
         let g = geometry(false);
-        let fixed = Augment { flip: false, colour_jitter: 0.0, crop_scale: (1.0, 1.0), crop_ratio: (1.0, 1.0), ..Augment::default() };
+        let fixed = Augment {
+            flip: false,
+            colour_jitter: 0.0,
+            crop_scale: (1.0, 1.0),
+            crop_ratio: (1.0, 1.0),
+            ..Augment::default()
+        };
         let slow = Augment { slow_camera: Some(SlowCamera { probability: 1.0, max_factor: 3.0 }), ..fixed.clone() };
         let mut out = vec![vec![0.0; 3 * 32 * 32], vec![0.0; 4 * 32 * 32]];
         // u8 quantisation with a 20 px bound: about ±0.08 px per field.
@@ -558,8 +628,10 @@ mod tests {
             // Each step is the mean of the fields between two camera frames at most 3 apart
             // (the mean of `a+1 ..= b` px is `(a + b + 1) / 2`), or nothing when the whole
             // window shows one camera frame, as on the device.
-            let means: Vec<f32> =
-                (0..7).flat_map(|a| (a + 1..=(a + 3).min(7)).map(move |b| (a + b + 1) as f32 / 2.0)).chain([0.0]).collect();
+            let means: Vec<f32> = (0..7)
+                .flat_map(|a| (a + 1..=(a + 3).min(7)).map(move |b| (a + b + 1) as f32 / 2.0))
+                .chain([0.0])
+                .collect();
             for v in steps {
                 assert!(means.iter().any(|&m| near(v, m)), "seed {seed}: {v} px is no mean of cached fields");
             }

@@ -217,7 +217,11 @@ pub fn parse_device(s: &str) -> anyhow::Result<Device> {
 
 fn cuda(i: usize) -> anyhow::Result<Device> {
     anyhow::ensure!(tch::Cuda::is_available(), "CUDA requested but libtorch sees no CUDA device");
-    anyhow::ensure!(i < tch::Cuda::device_count() as usize, "cuda:{i} does not exist ({} devices)", tch::Cuda::device_count());
+    anyhow::ensure!(
+        i < tch::Cuda::device_count() as usize,
+        "cuda:{i} does not exist ({} devices)",
+        tch::Cuda::device_count()
+    );
     Ok(Device::Cuda(i))
 }
 
@@ -297,7 +301,8 @@ fn build_batch(
 ) -> anyhow::Result<(Vec<Vec<f32>>, Vec<i64>)> {
     let lens = g.input_lens();
     let mut labels = vec![0i64; indices.len()];
-    let mut per_clip: Vec<Vec<Vec<f32>>> = (0..indices.len()).map(|_| lens.iter().map(|&l| vec![0.0; l]).collect()).collect();
+    let mut per_clip: Vec<Vec<Vec<f32>>> =
+        (0..indices.len()).map(|_| lens.iter().map(|&l| vec![0.0; l]).collect()).collect();
     let chunk = indices.len().div_ceil(workers.max(1)).max(1);
     let results: Vec<anyhow::Result<()>> = std::thread::scope(|s| {
         let handles: Vec<_> = per_clip
@@ -315,7 +320,10 @@ fn build_batch(
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("a data worker panicked")))).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("a data worker panicked"))))
+            .collect()
     });
     for r in results {
         r?;
@@ -367,18 +375,27 @@ fn make_config(args: &TrainArgs, labels: Vec<String>) -> anyhow::Result<TrainCon
     anyhow::ensure!((0.0..1.0).contains(&args.label_smoothing), "--label-smoothing must be in [0, 1)");
     if args.twin_2d || args.init_2d.is_some() {
         anyhow::ensure!(matches!(spec, ArchSpec::I3d(_)), "--twin-2d and --init-2d apply to i3d only");
-        anyhow::ensure!(!(args.twin_2d && args.init_2d.is_some()), "--twin-2d trains the 2D net; --init-2d starts the 3D one from it: not both");
+        anyhow::ensure!(
+            !(args.twin_2d && args.init_2d.is_some()),
+            "--twin-2d trains the 2D net; --init-2d starts the 3D one from it: not both"
+        );
     }
     let optimizer = match args.optimizer {
         OptimizerArg::Sgd => OptimizerKind::Sgd { momentum: 0.9, weight_decay: args.weight_decay, nesterov: true },
-        OptimizerArg::Adamw => OptimizerKind::Adamw { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: args.weight_decay },
+        OptimizerArg::Adamw => {
+            OptimizerKind::Adamw { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: args.weight_decay }
+        }
     };
     let lr = args.lr.unwrap_or(match args.optimizer {
         OptimizerArg::Sgd => 0.01,
         OptimizerArg::Adamw => 1e-3,
     });
     anyhow::ensure!(lr > 0.0 && lr.is_finite(), "--lr must be positive");
-    anyhow::ensure!(args.min_crop_scale > 0.0 && args.min_crop_scale <= 1.0, "--min-crop-scale must be in (0, 1], not {}", args.min_crop_scale);
+    anyhow::ensure!(
+        args.min_crop_scale > 0.0 && args.min_crop_scale <= 1.0,
+        "--min-crop-scale must be in (0, 1], not {}",
+        args.min_crop_scale
+    );
     let augment = Augment {
         flip: !args.no_flip,
         flip_swap: flip_swap(&args.flip_swap, &labels)?,
@@ -484,12 +501,18 @@ pub fn train(args: &TrainArgs, stop: Arc<AtomicBool>) -> anyhow::Result<RunSumma
     let ds_val = match Dataset::open_split(&args.data, "val") {
         Ok(d) if !d.entries.is_empty() => Some(d),
         Ok(_) | Err(_) => {
-            log::warn!("no val split in {}: no validation, best.safetensors follows the training loss", args.data.display());
+            log::warn!(
+                "no val split in {}: no validation, best.safetensors follows the training loss",
+                args.data.display()
+            );
             None
         }
     };
     if let Some(v) = &ds_val {
-        anyhow::ensure!(v.classes.names() == ds_train.classes.names(), "val and train splits have different class indexes");
+        anyhow::ensure!(
+            v.classes.names() == ds_train.classes.names(),
+            "val and train splits have different class indexes"
+        );
     }
 
     let cfg = make_config(args, labels)?;
@@ -508,12 +531,17 @@ pub fn train(args: &TrainArgs, stop: Arc<AtomicBool>) -> anyhow::Result<RunSumma
     let mut net = IrNet::new(graph.clone(), device, cfg.seed);
     let resume_ckpt = if args.resume {
         let saved: TrainConfig = serde_json::from_str(
-            &std::fs::read_to_string(&config_path).with_context(|| format!("--resume: reading {}", config_path.display()))?,
+            &std::fs::read_to_string(&config_path)
+                .with_context(|| format!("--resume: reading {}", config_path.display()))?,
         )
         .context("--resume: config.json is not a run configuration")?;
-        anyhow::ensure!(saved == cfg, "--resume: the arguments differ from the run's config.json; resume with the same settings");
+        anyhow::ensure!(
+            saved == cfg,
+            "--resume: the arguments differ from the run's config.json; resume with the same settings"
+        );
         let ckpt = Checkpoint::load(&last_path).context("--resume")?;
-        progress_state = serde_json::from_value(ckpt.train.clone()).context("--resume: checkpoint has no training progress")?;
+        progress_state =
+            serde_json::from_value(ckpt.train.clone()).context("--resume: checkpoint has no training progress")?;
         if progress_state.finished {
             log::info!("run in {} is already finished", args.out.display());
         }
@@ -527,7 +555,11 @@ pub fn train(args: &TrainArgs, stop: Arc<AtomicBool>) -> anyhow::Result<RunSumma
         }
         if let Some(init) = &cfg.init_2d {
             let twin = Checkpoint::load(init).with_context(|| format!("--init-2d {}", init.display()))?;
-            anyhow::ensure!(twin.graph == GraphKind::I3dTwin2d, "--init-2d: {} is not an I3D 2D-twin checkpoint", init.display());
+            anyhow::ensure!(
+                twin.graph == GraphKind::I3dTwin2d,
+                "--init-2d: {} is not an I3D 2D-twin checkpoint",
+                init.display()
+            );
             anyhow::ensure!(twin.card.arch == cfg.spec, "--init-2d: the twin was trained for another I3D spec");
             net.load_weights(&crate::inflate::inflate(&graph.params, &twin.weights)?)?;
             log::info!("initialised the I3D by inflating {}", init.display());
@@ -541,11 +573,28 @@ pub fn train(args: &TrainArgs, stop: Arc<AtomicBool>) -> anyhow::Result<RunSumma
     let flow = cfg.flow.as_ref().map(|f| (f, cache.as_path()));
     let resize = card.input.resize_short;
     let spans = ActionSpans::find(&args.data)?;
-    let (train_videos, train_report) =
-        videos::load_split(&ds_train, "train", resize, flow, geometry.window_len, spans.as_ref(), args.workers, "loading train")?;
+    let (train_videos, train_report) = videos::load_split(
+        &ds_train,
+        "train",
+        resize,
+        flow,
+        geometry.window_len,
+        spans.as_ref(),
+        args.workers,
+        "loading train",
+    )?;
     let (val_videos, val_report) = match &ds_val {
         Some(d) => {
-            let (v, r) = videos::load_split(d, "val", resize, flow, geometry.window_len, spans.as_ref(), args.workers, "loading val")?;
+            let (v, r) = videos::load_split(
+                d,
+                "val",
+                resize,
+                flow,
+                geometry.window_len,
+                spans.as_ref(),
+                args.workers,
+                "loading val",
+            )?;
             (v, Some(r))
         }
         None => (Vec::new(), None),
@@ -614,7 +663,9 @@ pub fn train(args: &TrainArgs, stop: Arc<AtomicBool>) -> anyhow::Result<RunSumma
             }
             let lo = step as usize * cfg.batch;
             let idx = &order[lo..lo + cfg.batch];
-            let seeds: Vec<u64> = (0..cfg.batch).map(|j| cfg.seed.wrapping_mul(1_000_003) ^ ((epoch as u64) << 40) ^ (lo + j) as u64).collect();
+            let seeds: Vec<u64> = (0..cfg.batch)
+                .map(|j| cfg.seed.wrapping_mul(1_000_003) ^ ((epoch as u64) << 40) ^ (lo + j) as u64)
+                .collect();
             let (data, clip_labels) = build_batch(&train_videos, idx, &seeds, &geometry, &cfg.augment, args.workers)?;
             let tensors = to_tensors(&geometry, &data, cfg.batch, device);
             let refs: Vec<(&str, &Tensor)> = tensors.iter().map(|(n, t)| (n.as_str(), t)).collect();
@@ -644,7 +695,11 @@ pub fn train(args: &TrainArgs, stop: Arc<AtomicBool>) -> anyhow::Result<RunSumma
             loss.backward();
             let norm = opt.clip_grad_norm(cfg.clip_grad);
             if !norm.is_finite() {
-                bail!("the gradient norm became {norm} at epoch {} step {step}; stopped. The last good checkpoint is {}", epoch + 1, last_path.display());
+                bail!(
+                    "the gradient norm became {norm} at epoch {} step {step}; stopped. The last good checkpoint is {}",
+                    epoch + 1,
+                    last_path.display()
+                );
             }
             opt.step(schedule.lr(progress_state.global_step));
             let pred = values[&output_name].argmax(1, false);
@@ -672,7 +727,8 @@ pub fn train(args: &TrainArgs, stop: Arc<AtomicBool>) -> anyhow::Result<RunSumma
             val_video_top5: top5,
             lr: schedule.lr(progress_state.global_step.saturating_sub(1)),
             seconds: epoch_started.elapsed().as_secs_f64(),
-            clips_per_s: (steps_per_epoch - first_step) as f64 * cfg.batch as f64 / epoch_started.elapsed().as_secs_f64().max(1e-9),
+            clips_per_s: (steps_per_epoch - first_step) as f64 * cfg.batch as f64
+                / epoch_started.elapsed().as_secs_f64().max(1e-9),
         };
         let score = video.unwrap_or(-record.train_loss);
         let is_best = progress_state.best_video_top1.is_none_or(|b| score > b);
@@ -710,7 +766,13 @@ pub fn train(args: &TrainArgs, stop: Arc<AtomicBool>) -> anyhow::Result<RunSumma
         ));
     }
     if interrupted {
-        let ckpt = Checkpoint { card: card.clone(), graph: kind, weights: net.weights(), state: opt.state(), train: serde_json::to_value(&progress_state)? };
+        let ckpt = Checkpoint {
+            card: card.clone(),
+            graph: kind,
+            weights: net.weights(),
+            state: opt.state(),
+            train: serde_json::to_value(&progress_state)?,
+        };
         ckpt.save(&last_path)?;
         eprintln!(
             "\nstopped at epoch {} step {}; saved {} (continue with --resume)",
@@ -739,12 +801,7 @@ fn trainable_names(net: &IrNet) -> Vec<String> {
     net.var_store()
         .trainable_variables()
         .iter()
-        .map(|t| {
-            all.iter()
-                .find(|(_, v)| v.data_ptr() == t.data_ptr())
-                .map(|(n, _)| n.clone())
-                .unwrap_or_default()
-        })
+        .map(|t| all.iter().find(|(_, v)| v.data_ptr() == t.data_ptr()).map(|(n, _)| n.clone()).unwrap_or_default())
         .collect()
 }
 
@@ -752,7 +809,8 @@ fn trainable_names(net: &IrNet) -> Vec<String> {
 fn check_balance(ds: &Dataset) -> anyhow::Result<()> {
     anyhow::ensure!(!ds.entries.is_empty(), "the train split of {} is empty", ds.list.display());
     let counts = ds.class_counts();
-    let empty: Vec<&str> = counts.iter().enumerate().filter(|(_, &c)| c == 0).map(|(i, _)| ds.classes.name(i)).collect();
+    let empty: Vec<&str> =
+        counts.iter().enumerate().filter(|(_, &c)| c == 0).map(|(i, _)| ds.classes.name(i)).collect();
     anyhow::ensure!(
         empty.is_empty(),
         "classes with no training video: {} (the model could never predict them; fix the split or the class index)",
@@ -776,7 +834,11 @@ fn append_record(path: &Path, r: &EpochRecord) -> anyhow::Result<()> {
 /// A run folder's `metrics.jsonl`, epoch by epoch (empty when the run has none yet).
 pub(crate) fn read_history(path: &Path) -> anyhow::Result<Vec<EpochRecord>> {
     match std::fs::read_to_string(path) {
-        Ok(t) => t.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).context("metrics.jsonl")).collect(),
+        Ok(t) => t
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).context("metrics.jsonl"))
+            .collect(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
         Err(e) => Err(e.into()),
     }

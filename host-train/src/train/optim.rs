@@ -83,7 +83,8 @@ impl Optimizer {
                 }
                 match self.kind {
                     OptimizerKind::Sgd { momentum, weight_decay, nesterov } => {
-                        let mut d = if weight_decay > 0.0 && decays(p) { &g + &*p * weight_decay } else { g.shallow_clone() };
+                        let mut d =
+                            if weight_decay > 0.0 && decays(p) { &g + &*p * weight_decay } else { g.shallow_clone() };
                         if momentum > 0.0 {
                             let key = format!("momentum/{name}");
                             let buf = match self.state.get_mut(&key) {

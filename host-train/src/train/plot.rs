@@ -44,7 +44,9 @@ fn panel(img: &mut RgbImage, ox: u32, series: &[(Vec<Option<f64>>, Rgb<u8>)], y_
         let pts: Vec<(f32, f32)> = values
             .iter()
             .enumerate()
-            .filter_map(|(i, v)| v.map(|v| (x0 + (x1 - x0) * i as f32 / n as f32, y0 + (y1 - y0) * (v / y_max).clamp(0.0, 1.0) as f32)))
+            .filter_map(|(i, v)| {
+                v.map(|v| (x0 + (x1 - x0) * i as f32 / n as f32, y0 + (y1 - y0) * (v / y_max).clamp(0.0, 1.0) as f32))
+            })
             .collect();
         for w in pts.windows(2) {
             line(img, w[0], w[1], *colour);

@@ -48,7 +48,13 @@ mod tests {
     use super::*;
 
     fn cosine() -> Schedule {
-        Schedule { base_lr: 0.1, warmup_steps: 10, total_steps: 110, steps_per_epoch: 10, decay: Decay::Cosine { min_factor: 0.0 } }
+        Schedule {
+            base_lr: 0.1,
+            warmup_steps: 10,
+            total_steps: 110,
+            steps_per_epoch: 10,
+            decay: Decay::Cosine { min_factor: 0.0 },
+        }
     }
 
     #[test]

@@ -33,10 +33,7 @@ impl SlowCamera {
     /// Checks the ranges a command line can get wrong.
     pub fn validate(&self) -> Result<(), String> {
         if !(self.probability > 0.0 && self.probability <= 1.0) {
-            return Err(format!(
-                "the slow-camera share must be in (0, 1], not {}",
-                self.probability
-            ));
+            return Err(format!("the slow-camera share must be in (0, 1], not {}", self.probability));
         }
         if !(self.max_factor > 1.0 && self.max_factor <= MAX_FACTOR) {
             return Err(format!(
@@ -50,12 +47,7 @@ impl SlowCamera {
     /// Draws whether this clip comes from a slower camera and, if so, how it sees `window`
     /// (consecutive frames of a video of `video_len` frames). A padded window, or one that
     /// does not run frame by frame, is left as it is.
-    pub fn draw<R: Rng>(
-        &self,
-        rng: &mut R,
-        window: &ClipIndices,
-        video_len: u64,
-    ) -> Option<CameraView> {
+    pub fn draw<R: Rng>(&self, rng: &mut R, window: &ClipIndices, video_len: u64) -> Option<CameraView> {
         if !rng.random_bool(self.probability as f64) {
             return None;
         }
@@ -83,24 +75,16 @@ pub struct CameraView {
 /// The view of `window` (video frames, one apart) from a camera whose frame `j` shows video
 /// time `phase + j·factor` (video frame `round` of it), for a video of `video_len` frames.
 pub fn view(window: &[u64], video_len: u64, factor: f64, phase: f64) -> CameraView {
-    let last_camera_frame = ((video_len.saturating_sub(1) as f64 + 0.5 - phase) / factor)
-        .floor()
-        .max(0.0) as u64;
+    let last_camera_frame = ((video_len.saturating_sub(1) as f64 + 0.5 - phase) / factor).floor().max(0.0) as u64;
     let time_of = |j: u64| phase + j as f64 * factor;
     let picks: Vec<u64> = window
         .iter()
         .map(|&w| {
             let w = w as f64;
-            let below = ((w - phase) / factor)
-                .floor()
-                .clamp(0.0, last_camera_frame as f64) as u64;
+            let below = ((w - phase) / factor).floor().clamp(0.0, last_camera_frame as f64) as u64;
             let above = (below + 1).min(last_camera_frame);
             // Nearest camera frame to the window frame's instant; ties go to the earlier one.
-            let j = if (time_of(above) - w).abs() < (time_of(below) - w).abs() {
-                above
-            } else {
-                below
-            };
+            let j = if (time_of(above) - w).abs() < (time_of(below) - w).abs() { above } else { below };
             (time_of(j).round() as u64).min(video_len.saturating_sub(1))
         })
         .collect();
@@ -119,11 +103,7 @@ mod tests {
         let window: Vec<u64> = (10..16).collect();
         let v = view(&window, 40, 1.0, 0.0);
         assert_eq!(v.picks, window);
-        let fields: Vec<_> = v
-            .plan
-            .iter()
-            .map(|s| s.map(|s| (s.field, s.scale)))
-            .collect();
+        let fields: Vec<_> = v.plan.iter().map(|s| s.map(|s| (s.field, s.scale))).collect();
         assert_eq!(fields, (0..5).map(|j| Some((j, 1.0))).collect::<Vec<_>>());
     }
 
@@ -159,55 +139,21 @@ mod tests {
 
     #[test]
     fn the_share_of_slow_clips_follows_the_probability_and_padded_windows_are_kept() {
-        let camera = SlowCamera {
-            probability: 0.25,
-            max_factor: 3.0,
-        };
-        let window = ClipIndices {
-            frames: (0..8).collect(),
-            padded: false,
-        };
+        let camera = SlowCamera { probability: 0.25, max_factor: 3.0 };
+        let window = ClipIndices { frames: (0..8).collect(), padded: false };
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
-        let slow = (0..4000)
-            .filter(|_| camera.draw(&mut rng, &window, 58).is_some())
-            .count();
+        let slow = (0..4000).filter(|_| camera.draw(&mut rng, &window, 58).is_some()).count();
         assert!((800..1200).contains(&slow), "{slow} of 4000");
-        let padded = ClipIndices {
-            frames: vec![0, 1, 2, 2],
-            padded: true,
-        };
-        let always = SlowCamera {
-            probability: 1.0,
-            max_factor: 3.0,
-        };
+        let padded = ClipIndices { frames: vec![0, 1, 2, 2], padded: true };
+        let always = SlowCamera { probability: 1.0, max_factor: 3.0 };
         assert!(always.draw(&mut rng, &padded, 3).is_none());
     }
 
     #[test]
     fn out_of_range_settings_are_refused() {
-        for (p, f) in [
-            (0.0, 3.0),
-            (1.5, 3.0),
-            (f32::NAN, 3.0),
-            (0.5, 1.0),
-            (0.5, 7.0),
-            (0.5, f32::INFINITY),
-        ] {
-            assert!(
-                SlowCamera {
-                    probability: p,
-                    max_factor: f
-                }
-                .validate()
-                .is_err(),
-                "{p} {f}"
-            );
+        for (p, f) in [(0.0, 3.0), (1.5, 3.0), (f32::NAN, 3.0), (0.5, 1.0), (0.5, 7.0), (0.5, f32::INFINITY)] {
+            assert!(SlowCamera { probability: p, max_factor: f }.validate().is_err(), "{p} {f}");
         }
-        assert!(SlowCamera {
-            probability: 0.5,
-            max_factor: 3.0
-        }
-        .validate()
-        .is_ok());
+        assert!(SlowCamera { probability: 0.5, max_factor: 3.0 }.validate().is_ok());
     }
 }

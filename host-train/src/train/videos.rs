@@ -170,7 +170,8 @@ pub fn load_split(
         |_, i| {
             let entry = &ds.entries[i];
             let action = spans.and_then(|s| s.get(&entry.path));
-            load_one(ds, entry, resize_short, flow_args, window_len, action).with_context(|| format!("{}", entry.path.display()))
+            load_one(ds, entry, resize_short, flow_args, window_len, action)
+                .with_context(|| format!("{}", entry.path.display()))
         },
         &mut |done, total| progress.update(done, total),
     )

@@ -106,7 +106,17 @@ struct PlanBuilder {
 
 impl PlanBuilder {
     #[allow(clippy::too_many_arguments)]
-    fn push(&mut self, k: K, w: usize, h: usize, src: (usize, usize), oa: [usize; 4], ob: [usize; 4], oc: [usize; 4], f: [f32; 4]) {
+    fn push(
+        &mut self,
+        k: K,
+        w: usize,
+        h: usize,
+        src: (usize, usize),
+        oa: [usize; 4],
+        ob: [usize; 4],
+        oc: [usize; 4],
+        f: [f32; 4],
+    ) {
         let mut r: Rec = [0; 24];
         r[20..22].copy_from_slice(&self.zs);
         r[..4].copy_from_slice(&[w as u32, h as u32, src.0 as u32, src.1 as u32]);
@@ -228,7 +238,10 @@ fn median_wgsl(size: usize) -> String {
         }
     }
     for &(a, b) in &net.pairs {
-        let _ = writeln!(s, "    {{ let a = v{a}; let b = v{b}; let c = a < b; v{a} = select(b, a, c); v{b} = select(a, b, c); }}");
+        let _ = writeln!(
+            s,
+            "    {{ let a = v{a}; let b = v{b}; let c = a < b; v{a} = select(b, a, c); v{b} = select(a, b, c); }}"
+        );
     }
     let _ = writeln!(s, "    return v{};\n}}", k / 2);
     s
@@ -241,11 +254,18 @@ impl TvL1Gpu {
         let source = format!("{SHADER}\n{}", median_wgsl(if params.median > 0 { params.median as usize } else { 3 }));
         let dev = &ctx.device;
         let (layout, pipelines) = scoped(&ctx, "compiling the TV-L1 kernels", || {
-            let module = dev.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some("tvl1"), source: wgpu::ShaderSource::Wgsl(source.into()) });
+            let module = dev.create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some("tvl1"),
+                source: wgpu::ShaderSource::Wgsl(source.into()),
+            });
             let storage = |binding, read_only| wgpu::BindGroupLayoutEntry {
                 binding,
                 visibility: wgpu::ShaderStages::COMPUTE,
-                ty: wgpu::BindingType::Buffer { ty: wgpu::BufferBindingType::Storage { read_only }, has_dynamic_offset: false, min_binding_size: None },
+                ty: wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Storage { read_only },
+                    has_dynamic_offset: false,
+                    min_binding_size: None,
+                },
                 count: None,
             };
             let layout = dev.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
@@ -265,7 +285,11 @@ impl TvL1Gpu {
                     },
                 ],
             });
-            let pl = dev.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor { label: Some("tvl1"), bind_group_layouts: &[Some(&layout)], immediate_size: 0 });
+            let pl = dev.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: Some("tvl1"),
+                bind_group_layouts: &[Some(&layout)],
+                immediate_size: 0,
+            });
             let pipelines = KERNELS
                 .iter()
                 .map(|(_, entry)| {
@@ -337,7 +361,12 @@ impl TvL1Gpu {
 
     fn buffer(&mut self, label: &str, size: u64, usage: wgpu::BufferUsages) -> wgpu::Buffer {
         self.allocations += 1;
-        self.ctx.device.create_buffer(&wgpu::BufferDescriptor { label: Some(label), size: size.max(4), usage, mapped_at_creation: false })
+        self.ctx.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: size.max(4),
+            usage,
+            mapped_at_creation: false,
+        })
     }
 
     /// Builds the storage layout and the plan for `w × h` (steps 1–5 of the kernel sequence).
@@ -349,7 +378,8 @@ impl TvL1Gpu {
         let mut reg = Regions(0);
         let taps = reg.take(self.blur.len());
         let pyr: [Vec<usize>; 2] = [0, 1].map(|_| sizes.iter().map(|&(a, b)| reg.take(a * b)).collect());
-        let [tmp, tmp2, i1x, i1y, gx, gy, rho, inv, mut u1, mut u2, mut v1, mut v2, p11, p12, p21, p22] = [0; 16].map(|_| reg.take(n));
+        let [tmp, tmp2, i1x, i1y, gx, gy, rho, inv, mut u1, mut u2, mut v1, mut v2, p11, p12, p21, p22] =
+            [0; 16].map(|_| reg.take(n));
         let zs = [reg.0 as u32, 2 * frame_words as u32];
         let mut b = PlanBuilder { stride, zs, recs: Vec::new(), index: HashMap::new(), steps: Vec::new() };
         let z = [0usize; 4];
@@ -391,9 +421,27 @@ impl TvL1Gpu {
             b.push(K::Gradient, w, h, (0, 0), [pyr[1][l], i1x, i1y, 0], z, z, z4);
             b.push(K::Fill0, w, h, (0, 0), [p11, p12, p21, p22], z, z, z4);
             for _ in 0..p.warps {
-                b.push(K::Warp, w, h, (0, 0), [pyr[0][l], pyr[1][l], i1x, i1y], [u1, u2, 0, bicubic], [gx, gy, rho, inv], z4);
+                b.push(
+                    K::Warp,
+                    w,
+                    h,
+                    (0, 0),
+                    [pyr[0][l], pyr[1][l], i1x, i1y],
+                    [u1, u2, 0, bicubic],
+                    [gx, gy, rho, inv],
+                    z4,
+                );
                 for _ in 0..p.iterations {
-                    b.push(K::Primal, w, h, (0, 0), [gx, gy, rho, inv], [p11, p12, p21, p22], [u1, u2, 0, 0], [lt, p.theta, 0.0, 0.0]);
+                    b.push(
+                        K::Primal,
+                        w,
+                        h,
+                        (0, 0),
+                        [gx, gy, rho, inv],
+                        [p11, p12, p21, p22],
+                        [u1, u2, 0, 0],
+                        [lt, p.theta, 0.0, 0.0],
+                    );
                     b.push(K::Dual, w, h, (0, 0), [u1, u2, 0, 0], [p11, p12, p21, p22], z, [dual_step, 0.0, 0.0, 0.0]);
                 }
                 if p.median > 0 {
@@ -427,10 +475,20 @@ impl TvL1Gpu {
             let (plan, pair_floats, taps, out) = self.build_plan(w, h, stride);
             let pair_bytes = pair_floats as u64 * 4;
             if pair_bytes > limit {
-                return Err(FlowError::GpuTooLarge { width: w as u32, height: h as u32, needed: pair_bytes, limit, adapter: ctx.adapter_name().to_string() });
+                return Err(FlowError::GpuTooLarge {
+                    width: w as u32,
+                    height: h as u32,
+                    needed: pair_bytes,
+                    limit,
+                    adapter: ctx.adapter_name().to_string(),
+                });
             }
             let uniforms = scoped(&ctx, &format!("allocating TV-L1 records for {w}x{h}"), || {
-                self.buffer("tvl1 records", plan.recs.len() as u64 * stride as u64, wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST)
+                self.buffer(
+                    "tvl1 records",
+                    plan.recs.len() as u64 * stride as u64,
+                    wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+                )
             })?;
             let mut bytes = vec![0u8; plan.recs.len() * stride as usize];
             for (i, r) in plan.recs.iter().enumerate() {
@@ -464,7 +522,11 @@ impl TvL1Gpu {
         let slots = scoped(&ctx, &format!("allocating TV-L1 buffers for {want} pairs of {w}x{h}"), || {
             let mem = self.buffer("tvl1 images", want as u64 * pf * 4, storage);
             let rgb = self.buffer("tvl1 rgb", want as u64 * 2 * fw * 4, storage);
-            let readback = self.buffer("tvl1 readback", (want * 2 * n * 4) as u64, wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
+            let readback = self.buffer(
+                "tvl1 readback",
+                (want * 2 * n * 4) as u64,
+                wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            );
             let ws = self.ws.as_ref().expect("workspace");
             let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some("tvl1"),
@@ -474,7 +536,11 @@ impl TvL1Gpu {
                     wgpu::BindGroupEntry { binding: 1, resource: rgb.as_entire_binding() },
                     wgpu::BindGroupEntry {
                         binding: 2,
-                        resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding { buffer: &ws.uniforms, offset: 0, size: wgpu::BufferSize::new(REC_BYTES) }),
+                        resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                            buffer: &ws.uniforms,
+                            offset: 0,
+                            size: wgpu::BufferSize::new(REC_BYTES),
+                        }),
                     },
                 ],
             });
@@ -492,7 +558,11 @@ impl TvL1Gpu {
     /// `outs` must be as long as `pairs`; each field is resized as needed.
     pub fn compute_batch(&mut self, pairs: &[(&Frame, &Frame)], outs: &mut [FlowField]) -> Result<(), FlowError> {
         if pairs.len() != outs.len() {
-            return Err(FlowError::BadField(format!("compute_batch: {} pairs but {} output fields", pairs.len(), outs.len())));
+            return Err(FlowError::BadField(format!(
+                "compute_batch: {} pairs but {} output fields",
+                pairs.len(),
+                outs.len()
+            )));
         }
         let Some(&(a0, _)) = pairs.first() else {
             return Ok(());
@@ -535,9 +605,11 @@ impl TvL1Gpu {
         let pipelines = &self.pipelines;
         let z = pairs.len() as u32;
         scoped(&ctx, "running the TV-L1 kernels", || {
-            let mut enc = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("tvl1 pairs") });
+            let mut enc =
+                ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("tvl1 pairs") });
             {
-                let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("tvl1"), timestamp_writes: None });
+                let mut pass = enc
+                    .begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("tvl1"), timestamp_writes: None });
                 let mut current: Option<K> = None;
                 for s in &ws.plan {
                     if current != Some(s.k) {
@@ -551,8 +623,20 @@ impl TvL1Gpu {
             for k in 0..pairs.len() {
                 let block = (k * ws.pair_floats) as u64 * 4;
                 let dst = (2 * k * n * 4) as u64;
-                enc.copy_buffer_to_buffer(&slots.mem, block + ws.out.0 as u64 * 4, &slots.readback, dst, (n * 4) as u64);
-                enc.copy_buffer_to_buffer(&slots.mem, block + ws.out.1 as u64 * 4, &slots.readback, dst + (n * 4) as u64, (n * 4) as u64);
+                enc.copy_buffer_to_buffer(
+                    &slots.mem,
+                    block + ws.out.0 as u64 * 4,
+                    &slots.readback,
+                    dst,
+                    (n * 4) as u64,
+                );
+                enc.copy_buffer_to_buffer(
+                    &slots.mem,
+                    block + ws.out.1 as u64 * 4,
+                    &slots.readback,
+                    dst + (n * 4) as u64,
+                    (n * 4) as u64,
+                );
             }
             ctx.queue.submit([enc.finish()]);
         })?;

@@ -8,8 +8,8 @@ use super::super::eval::load_frame;
 use super::super::flo::read_flo;
 use super::super::tests::{middlebury_dir, synth_frame};
 use super::*;
-use crate::gpu::{gpu_tests_skipped, GpuError};
 use crate::flow::{StructureTexture, TvL1Cpu, MIN_FRAME_SIDE};
+use crate::gpu::{gpu_tests_skipped, GpuError};
 use std::time::Instant;
 
 /// The shared device, or `None` when GPU tests are explicitly skipped.
@@ -18,7 +18,9 @@ fn gpu() -> Option<Arc<GpuContext>> {
         eprintln!("MOTUS_SKIP_GPU_TESTS=1: skipping");
         return None;
     }
-    Some(GpuContext::shared().unwrap_or_else(|e| panic!("GPU test needs a Vulkan adapter (lavapipe in CI): {e}; set MOTUS_SKIP_GPU_TESTS=1 to skip explicitly")))
+    Some(GpuContext::shared().unwrap_or_else(|e| {
+        panic!("GPU test needs a Vulkan adapter (lavapipe in CI): {e}; set MOTUS_SKIP_GPU_TESTS=1 to skip explicitly")
+    }))
 }
 
 /// Mean and max end-point difference between two fields of the same size.
@@ -45,7 +47,8 @@ fn parity(ctx: &Arc<GpuContext>, p: &TvL1Params, a: &Frame, b: &Frame) -> (f64, 
     let tg = t0.elapsed().as_secs_f64();
     assert!(fg.u.iter().chain(&fg.v).all(|x| x.is_finite()), "GPU flow has non-finite values");
     let r = epd(&fc, &fg);
-    let same = fc.u.iter().chain(&fc.v).zip(fg.u.iter().chain(&fg.v)).filter(|(x, y)| x.to_bits() == y.to_bits()).count();
+    let same =
+        fc.u.iter().chain(&fc.v).zip(fg.u.iter().chain(&fg.v)).filter(|(x, y)| x.to_bits() == y.to_bits()).count();
     let moving = fg.u.iter().chain(&fg.v).filter(|x| x.abs() > 0.01).count();
     eprintln!(
         "{}x{}: mean EPD {:.2e} px, max {:.2e} px, {:.4}% of values bit-identical, {moving} components > 0.01 px (cpu {tc:.2} s, gpu {tg:.2} s, {} dispatches)",
@@ -65,7 +68,9 @@ fn middlebury_pair(seq: &str, size: Option<(u32, u32)>) -> (Frame, Frame) {
     let load = |n: &str| {
         let f = load_frame(&dir.join(n)).unwrap();
         match size {
-            Some((w, h)) => Frame::from_image(image::imageops::resize(&f.to_image(), w, h, image::imageops::FilterType::Triangle)),
+            Some((w, h)) => {
+                Frame::from_image(image::imageops::resize(&f.to_image(), w, h, image::imageops::FilterType::Triangle))
+            }
             None => f,
         }
     };
@@ -167,7 +172,10 @@ fn bad_frames_are_rejected_like_the_cpu() {
     let m = synth_frame(16, 16, 0.0, 0.0);
     let big = synth_frame(24, 16, 0.0, 0.0);
     let mut outs = vec![FlowField::zeros(0, 0), FlowField::zeros(0, 0)];
-    assert!(matches!(e.compute_batch(&[(&m, &m), (&big, &big)], &mut outs), Err(FlowError::SizeMismatch(16, 16, 24, 16))));
+    assert!(matches!(
+        e.compute_batch(&[(&m, &m), (&big, &big)], &mut outs),
+        Err(FlowError::SizeMismatch(16, 16, 24, 16))
+    ));
     assert!(matches!(e.compute_batch(&[(&m, &m), (&small, &small)], &mut outs), Err(FlowError::TooSmall { .. })));
     assert!(matches!(e.compute_batch(&[(&m, &m)], &mut outs), Err(FlowError::BadField(_))));
     // The smallest accepted size works.
@@ -179,8 +187,17 @@ fn gpu_errors_are_clear() {
     // An adapter exists here, so the error paths are checked on constructed errors.
     let e = FlowError::from(GpuError::NoAdapter("no Vulkan ICD".into()));
     let s = e.to_string();
-    assert!(s.contains("no GPU (Vulkan) adapter") && s.contains("mesa-vulkan-drivers") && s.contains("CPU backend"), "{s}");
-    let e = FlowError::GpuTooLarge { width: 8000, height: 8000, needed: 5 << 30, limit: 1 << 30, adapter: "llvmpipe".into() };
+    assert!(
+        s.contains("no GPU (Vulkan) adapter") && s.contains("mesa-vulkan-drivers") && s.contains("CPU backend"),
+        "{s}"
+    );
+    let e = FlowError::GpuTooLarge {
+        width: 8000,
+        height: 8000,
+        needed: 5 << 30,
+        limit: 1 << 30,
+        adapter: "llvmpipe".into(),
+    };
     let s = e.to_string();
     assert!(s.contains("8000x8000") && s.contains("llvmpipe") && s.contains("CPU engine"), "{s}");
 }
@@ -294,7 +311,12 @@ fn device_errors_become_flow_errors() {
     // FlowError naming the step and the adapter, not as wgpu's default panic.
     let too_big = ctx.device.limits().max_buffer_size.saturating_add(4);
     let r = scoped(&ctx, "allocating a test buffer", || {
-        ctx.device.create_buffer(&wgpu::BufferDescriptor { label: Some("too big"), size: too_big, usage: wgpu::BufferUsages::STORAGE, mapped_at_creation: false })
+        ctx.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("too big"),
+            size: too_big,
+            usage: wgpu::BufferUsages::STORAGE,
+            mapped_at_creation: false,
+        })
     });
     let err = r.unwrap_err();
     assert!(matches!(err, FlowError::GpuSetup(_)), "{err}");

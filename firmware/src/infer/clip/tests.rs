@@ -244,10 +244,13 @@ fn contract_refusals() {
     let err = ClipBuilder::new(&flow_card, None).unwrap_err().to_string();
     assert!(err.contains("no flow engine was given"), "{err}");
     let engine = flow::make_engine(Backend::Cpu, TvL1Params::accurate(), 1).unwrap();
-    let err = ClipBuilder::new(&flow_card, Some((engine, FlowConfig::tvl1(TvL1Params::accurate(), 20.0, 2)))).unwrap_err().to_string();
+    let err = ClipBuilder::new(&flow_card, Some((engine, FlowConfig::tvl1(TvL1Params::accurate(), 20.0, 2))))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("flow parameters differ"), "{err}");
     let engine = flow::make_engine(Backend::Cpu, TvL1Params::edge(), 1).unwrap();
-    let err = ClipBuilder::new(&card, Some((engine, FlowConfig::tvl1(TvL1Params::edge(), 20.0, 2)))).unwrap_err().to_string();
+    let err =
+        ClipBuilder::new(&card, Some((engine, FlowConfig::tvl1(TvL1Params::edge(), 20.0, 2)))).unwrap_err().to_string();
     assert!(err.contains("reads no flow"), "{err}");
     let mut bad = flow_card.clone();
     bad.flow.as_mut().unwrap().stack_len = 3;
@@ -324,7 +327,8 @@ fn a_moving_crop_reuses_the_shared_fields_shifted_and_computes_only_new_pairs() 
         }
     }
     // The frames themselves are all cropped anew: the RGB input is a plain build's.
-    let rgb = |b: &ClipBuilder| b.slots.iter().filter(|s| s.role == Role::Rgb).map(|s| s.data.clone()).collect::<Vec<_>>();
+    let rgb =
+        |b: &ClipBuilder| b.slots.iter().filter(|s| s.role == Role::Rgb).map(|s| s.data.clone()).collect::<Vec<_>>();
     assert_eq!(rgb(&sliding), rgb(&fresh));
     // Without anything to continue from (a jump as long as the window), a plain build.
     sliding.build_sliding(&stream[3..8], CropPosition::At(0), 5).unwrap();
@@ -358,10 +362,14 @@ fn a_zoom_builds_what_a_card_with_the_larger_resize_builds() {
 
 /// `frames` stamped with `times` (seconds), as a retimed window carries them.
 fn stamped(frames: Vec<Frame>, times: &[f64]) -> Vec<Frame> {
-    frames.into_iter().zip(times).map(|(mut f, &t)| {
-        f.timestamp = Duration::from_secs_f64(t);
-        f
-    }).collect()
+    frames
+        .into_iter()
+        .zip(times)
+        .map(|(mut f, &t)| {
+            f.timestamp = Duration::from_secs_f64(t);
+            f
+        })
+        .collect()
 }
 
 #[test]
@@ -389,7 +397,10 @@ fn a_card_rate_spreads_a_slow_sources_motion_over_its_repeated_frames() {
     }
     for (step, x) in [(0, 0), (1, 2)] {
         let (slow, fast) = (plane_mean(flow10, x) * 20.0, plane_mean(&flow30, x) * 20.0);
-        assert!(fast > 0.5 && (slow - fast).abs() < 0.25 * fast, "step {step}: {slow} px at 10 fps, {fast} px at 30 fps");
+        assert!(
+            fast > 0.5 && (slow - fast).abs() < 0.25 * fast,
+            "step {step}: {slow} px at 10 fps, {fast} px at 30 fps"
+        );
     }
     // Without a card rate the repeat is a still step, as before rates were honoured.
     card.input.fps = None;

@@ -29,7 +29,10 @@ pub struct Framebuffer {
 
 fn sysfs_number(path: &Path) -> Result<Vec<u32>, String> {
     let s = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    s.trim().split(',').map(|v| v.trim().parse::<u32>().map_err(|_| format!("{}: {s:?} is not a number", path.display()))).collect()
+    s.trim()
+        .split(',')
+        .map(|v| v.trim().parse::<u32>().map_err(|_| format!("{}: {s:?} is not a number", path.display())))
+        .collect()
 }
 
 impl Framebuffer {
@@ -38,12 +41,17 @@ impl Framebuffer {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("fb0");
         let sys = Path::new("/sys/class/graphics").join(name);
         let file = OpenOptions::new().write(true).open(path).map_err(|e| {
-            format!("framebuffer {}: {e} (no display on this machine? remove output.framebuffer from the config)", path.display())
+            format!(
+                "framebuffer {}: {e} (no display on this machine? remove output.framebuffer from the config)",
+                path.display()
+            )
         })?;
         let size = sysfs_number(&sys.join("virtual_size"))?;
         let bpp = sysfs_number(&sys.join("bits_per_pixel"))?;
         let stride = sysfs_number(&sys.join("stride"))?;
-        let (Some(&width), Some(&height), Some(&bits_per_pixel), Some(&stride)) = (size.first(), size.get(1), bpp.first(), stride.first()) else {
+        let (Some(&width), Some(&height), Some(&bits_per_pixel), Some(&stride)) =
+            (size.first(), size.get(1), bpp.first(), stride.first())
+        else {
             return Err(format!("framebuffer {}: incomplete geometry in {}", path.display(), sys.display()));
         };
         Self::with_geometry(path, file, FbGeometry { width, height, bits_per_pixel, stride })
@@ -52,7 +60,11 @@ impl Framebuffer {
     /// Uses an already open file with a known geometry (also how tests write to a plain file).
     pub fn with_geometry(path: &Path, file: File, geo: FbGeometry) -> Result<Self, String> {
         if !matches!(geo.bits_per_pixel, 16 | 32) {
-            return Err(format!("framebuffer {}: {} bits per pixel is not supported (16 or 32)", path.display(), geo.bits_per_pixel));
+            return Err(format!(
+                "framebuffer {}: {} bits per pixel is not supported (16 or 32)",
+                path.display(),
+                geo.bits_per_pixel
+            ));
         }
         if geo.width == 0 || geo.height == 0 || geo.stride < geo.width * geo.bits_per_pixel / 8 {
             return Err(format!("framebuffer {}: bad geometry {geo:?}", path.display()));
@@ -114,6 +126,7 @@ mod tests {
         let mut fb = Framebuffer::with_geometry(&p, File::create(&p).unwrap(), geo).unwrap();
         fb.show(&f).unwrap();
         assert_eq!(std::fs::read(&p).unwrap()[0..2], 0xF800u16.to_le_bytes());
-        assert!(Framebuffer::with_geometry(&p, File::create(&p).unwrap(), FbGeometry { bits_per_pixel: 24, ..geo }).is_err());
+        assert!(Framebuffer::with_geometry(&p, File::create(&p).unwrap(), FbGeometry { bits_per_pixel: 24, ..geo })
+            .is_err());
     }
 }

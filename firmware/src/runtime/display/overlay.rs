@@ -77,14 +77,17 @@ pub fn draw_overlay(frame: &mut Frame, info: &OverlayInfo<'_>) {
     let mut order: Vec<usize> = (0..info.scores.len().min(info.labels.len())).collect();
     order.sort_by(|&a, &b| info.scores[b].total_cmp(&info.scores[a]));
     if let Some(&top) = order.first() {
-        let _ = Text::new(&format!("{} {:.2}", info.labels[top], info.scores[top]), Point::new(4, 32), big).draw(&mut c);
+        let _ =
+            Text::new(&format!("{} {:.2}", info.labels[top], info.scores[top]), Point::new(4, 32), big).draw(&mut c);
     }
     for (row, &k) in order.iter().take(4).enumerate() {
         let y = 40 + row as i32 * 12;
         let w = (info.scores[k].clamp(0.0, 1.0) * 100.0).round() as u32;
         let _ = Rectangle::new(Point::new(4, y), Size::new(100, 9)).into_styled(dark).draw(&mut c);
         let colour = if row == 0 { Rgb888::new(40, 200, 80) } else { Rgb888::new(60, 120, 200) };
-        let _ = Rectangle::new(Point::new(4, y), Size::new(w, 9)).into_styled(PrimitiveStyle::with_fill(colour)).draw(&mut c);
+        let _ = Rectangle::new(Point::new(4, y), Size::new(w, 9))
+            .into_styled(PrimitiveStyle::with_fill(colour))
+            .draw(&mut c);
         let _ = Text::new(&info.labels[k], Point::new(110, y + 8), small).draw(&mut c);
     }
     // Alert banner.
@@ -106,7 +109,14 @@ mod tests {
         let labels: Vec<String> = ["idle", "wave", "fall_down"].iter().map(|s| s.to_string()).collect();
         let mut f = Frame::new(320, 240);
         f.data.fill(128);
-        let info = OverlayInfo { labels: &labels, scores: &[0.1, 0.2, 0.7], alerts: vec![("fall_down", 0.7)], fps_in: 30.0, fps_out: 29.5, dropped: 3 };
+        let info = OverlayInfo {
+            labels: &labels,
+            scores: &[0.1, 0.2, 0.7],
+            alerts: vec![("fall_down", 0.7)],
+            fps_in: 30.0,
+            fps_out: 29.5,
+            dropped: 3,
+        };
         draw_overlay(&mut f, &info);
         // Top bar is green and 70 px long; the banner is red; the status strip is dark.
         assert_eq!(f.pixel(4 + 60, 44), [40, 200, 80]);

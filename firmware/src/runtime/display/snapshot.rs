@@ -20,7 +20,9 @@ pub struct SnapshotError {
 
 /// Encodes `frame` as PNG into `w`.
 pub fn write_png(frame: &Frame, w: impl Write) -> Result<(), String> {
-    PngEncoder::new(w).write_image(&frame.data, frame.width, frame.height, ExtendedColorType::Rgb8).map_err(|e| e.to_string())
+    PngEncoder::new(w)
+        .write_image(&frame.data, frame.width, frame.height, ExtendedColorType::Rgb8)
+        .map_err(|e| e.to_string())
 }
 
 /// Saves `frame` as `dir/<id>.png` and returns the path.

@@ -59,7 +59,11 @@ pub struct Retry {
 
 impl Default for Retry {
     fn default() -> Self {
-        Retry { initial: Duration::from_millis(500), max: Duration::from_secs(30), flush_budget: Duration::from_secs(5) }
+        Retry {
+            initial: Duration::from_millis(500),
+            max: Duration::from_secs(30),
+            flush_budget: Duration::from_secs(5),
+        }
     }
 }
 
@@ -76,7 +80,11 @@ fn drain(outbox: &Outbox, sink: &mut dyn AlertSink, stats: &SinkStats, quiet: &m
         match sink.deliver(&p.record) {
             Ok(()) => {
                 if let Err(e) = outbox.ack(&p) {
-                    log::error!("sink {}: delivered {} but could not remove it from the outbox: {e}", sink.name(), p.record.id);
+                    log::error!(
+                        "sink {}: delivered {} but could not remove it from the outbox: {e}",
+                        sink.name(),
+                        p.record.id
+                    );
                     return false;
                 }
                 stats.delivered.fetch_add(1, Ordering::Relaxed);
@@ -100,7 +108,12 @@ fn drain(outbox: &Outbox, sink: &mut dyn AlertSink, stats: &SinkStats, quiet: &m
 
 impl Dispatcher {
     /// Starts delivering `sink`'s queue from the outbox in `dir`.
-    pub fn start(dir: &Path, mut sink: Box<dyn AlertSink>, bell: Arc<Doorbell>, retry: Retry) -> Result<Self, crate::alert::OutboxError> {
+    pub fn start(
+        dir: &Path,
+        mut sink: Box<dyn AlertSink>,
+        bell: Arc<Doorbell>,
+        retry: Retry,
+    ) -> Result<Self, crate::alert::OutboxError> {
         let name = sink.name().to_string();
         let outbox = Outbox::open(dir, &[&name])?;
         let stop = Arc::new(AtomicBool::new(false));

@@ -12,8 +12,8 @@ pub mod webhook;
 #[cfg(test)]
 pub(crate) mod tests;
 
-use crate::alert::AlertRecord;
 use super::config::SinkConfig;
+use crate::alert::AlertRecord;
 
 pub use dispatch::{Dispatcher, Doorbell};
 
@@ -46,7 +46,9 @@ pub fn build(cfg: &SinkConfig) -> Result<Box<dyn AlertSink>, SinkError> {
     let name = cfg.name();
     Ok(match cfg {
         SinkConfig::Stdout { .. } => Box::new(stdout::StdoutSink::new(&name)),
-        SinkConfig::File { path, max_bytes, keep, .. } => Box::new(file::FileSink::new(&name, path, *max_bytes, *keep)?),
+        SinkConfig::File { path, max_bytes, keep, .. } => {
+            Box::new(file::FileSink::new(&name, path, *max_bytes, *keep)?)
+        }
         SinkConfig::Webhook { url, timeout_ms, .. } => {
             Box::new(webhook::WebhookSink::new(&name, url, std::time::Duration::from_millis(*timeout_ms)))
         }

@@ -96,7 +96,9 @@ impl MqttSink {
                 Ok(Note::ConnAck) => s.connected = true,
                 Ok(Note::Error(e)) => return Err(format!("connecting to {}:{}: {e}", self.host, self.port)),
                 Ok(Note::PubAck) => {}
-                Err(RecvTimeoutError::Timeout) => return Err(format!("no CONNACK from {}:{} within {:?}", self.host, self.port, self.timeout)),
+                Err(RecvTimeoutError::Timeout) => {
+                    return Err(format!("no CONNACK from {}:{} within {:?}", self.host, self.port, self.timeout))
+                }
                 Err(RecvTimeoutError::Disconnected) => return Err("MQTT connection thread ended".into()),
             }
         }

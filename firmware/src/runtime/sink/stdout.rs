@@ -25,6 +25,8 @@ impl AlertSink for StdoutSink {
     fn deliver(&mut self, record: &AlertRecord) -> Result<(), SinkError> {
         let line = serde_json::to_string(record).map_err(|e| SinkError::new(&self.name, e.to_string()))?;
         let mut out = std::io::stdout().lock();
-        writeln!(out, "{line}").and_then(|_| out.flush()).map_err(|e| SinkError::new(&self.name, format!("stdout: {e}")))
+        writeln!(out, "{line}")
+            .and_then(|_| out.flush())
+            .map_err(|e| SinkError::new(&self.name, format!("stdout: {e}")))
     }
 }

@@ -28,7 +28,11 @@ pub(crate) fn record(i: u64) -> AlertRecord {
 }
 
 fn fast_retry() -> Retry {
-    Retry { initial: Duration::from_millis(50), max: Duration::from_millis(200), flush_budget: Duration::from_millis(300) }
+    Retry {
+        initial: Duration::from_millis(50),
+        max: Duration::from_millis(200),
+        flush_budget: Duration::from_millis(300),
+    }
 }
 
 fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
@@ -167,8 +171,13 @@ fn mosquitto(port: u16) -> Child {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("mosquitto is not installed (scripts/setup.sh installs it: apt-get install mosquitto mosquitto-clients)");
-    assert!(wait_until(Duration::from_secs(5), || TcpStream::connect(("127.0.0.1", port)).is_ok()), "mosquitto did not start on {port}");
+        .expect(
+            "mosquitto is not installed (scripts/setup.sh installs it: apt-get install mosquitto mosquitto-clients)",
+        );
+    assert!(
+        wait_until(Duration::from_secs(5), || TcpStream::connect(("127.0.0.1", port)).is_ok()),
+        "mosquitto did not start on {port}"
+    );
     child
 }
 
@@ -199,7 +208,9 @@ fn mqtt_broker_down_then_up_delivers_queued_alerts_at_qos1_across_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let bell = Arc::new(Doorbell::default());
-    let mk = || Box::new(mqtt::MqttSink::new("mqtt", "127.0.0.1", port, "motus/test", "motus-test", Duration::from_millis(800)));
+    let mk = || {
+        Box::new(mqtt::MqttSink::new("mqtt", "127.0.0.1", port, "motus/test", "motus-test", Duration::from_millis(800)))
+    };
     // Broker down: deliveries fail, alerts stay.
     let d = Dispatcher::start(dir.path(), mk(), bell.clone(), fast_retry()).unwrap();
     enqueue(dir.path(), &["mqtt"], 0..3, &bell);
@@ -220,7 +231,8 @@ fn mqtt_broker_down_then_up_delivers_queued_alerts_at_qos1_across_a_restart() {
     let _ = broker.kill();
     let _ = sub.wait();
     let _ = broker.wait();
-    let ids: Vec<String> = got.lock().unwrap().iter().map(|l| serde_json::from_str::<AlertRecord>(l).unwrap().id).collect();
+    let ids: Vec<String> =
+        got.lock().unwrap().iter().map(|l| serde_json::from_str::<AlertRecord>(l).unwrap().id).collect();
     assert!(ok, "received {ids:?}");
     assert_eq!(ids, (0..4).map(|i| record(i).id).collect::<Vec<_>>());
     assert_eq!(pending_count(dir.path(), "mqtt"), 0);
@@ -231,7 +243,12 @@ fn build_makes_each_configured_sink() {
     let dir = tempfile::tempdir().unwrap();
     let cfgs = [
         crate::runtime::config::SinkConfig::Stdout { name: None },
-        crate::runtime::config::SinkConfig::File { name: Some("log".into()), path: dir.path().join("a.jsonl"), max_bytes: 4096, keep: 2 },
+        crate::runtime::config::SinkConfig::File {
+            name: Some("log".into()),
+            path: dir.path().join("a.jsonl"),
+            max_bytes: 4096,
+            keep: 2,
+        },
     ];
     for c in &cfgs {
         let mut s = build(c).unwrap();

@@ -26,14 +26,31 @@ impl FileSource {
     pub fn open(path: &Path, looping: bool) -> Result<Self, SourceError> {
         let name = path.display().to_string();
         let reader = media::open_video(path).map_err(|err| SourceError::Media { source_name: name.clone(), err })?;
-        Ok(FileSource { reader, path: path.to_path_buf(), name, looping, live: false, offset: Duration::ZERO, last: Duration::ZERO })
+        Ok(FileSource {
+            reader,
+            path: path.to_path_buf(),
+            name,
+            looping,
+            live: false,
+            offset: Duration::ZERO,
+            last: Duration::ZERO,
+        })
     }
 
     /// Opens a network stream through ffmpeg; it is live, so its end means a reconnect.
     pub fn stream(url: &str) -> Result<Self, SourceError> {
         let path = PathBuf::from(url);
-        let reader = FfmpegReader::open(&path).map_err(|err| SourceError::Media { source_name: url.to_string(), err })?;
-        Ok(FileSource { reader: Box::new(reader), path, name: url.to_string(), looping: false, live: true, offset: Duration::ZERO, last: Duration::ZERO })
+        let reader =
+            FfmpegReader::open(&path).map_err(|err| SourceError::Media { source_name: url.to_string(), err })?;
+        Ok(FileSource {
+            reader: Box::new(reader),
+            path,
+            name: url.to_string(),
+            looping: false,
+            live: true,
+            offset: Duration::ZERO,
+            last: Duration::ZERO,
+        })
     }
 }
 
@@ -52,8 +69,12 @@ impl FrameSource for FileSource {
         if !got && self.looping {
             let period = Duration::from_secs_f64(1.0 / self.reader.info().fps.max(1e-3));
             self.offset = self.last + period;
-            self.reader = media::open_video(&self.path).map_err(|err| SourceError::Media { source_name: self.name.clone(), err })?;
-            got = self.reader.read_into(frame).map_err(|err| SourceError::Media { source_name: self.name.clone(), err })?;
+            self.reader = media::open_video(&self.path)
+                .map_err(|err| SourceError::Media { source_name: self.name.clone(), err })?;
+            got = self
+                .reader
+                .read_into(frame)
+                .map_err(|err| SourceError::Media { source_name: self.name.clone(), err })?;
         }
         if got {
             frame.timestamp += self.offset;

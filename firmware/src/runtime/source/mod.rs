@@ -14,10 +14,10 @@ pub mod v4l2;
 
 use std::sync::{Arc, Mutex};
 
+use super::config::SourceConfig;
 use crate::dataset::GroundTruth;
 use crate::frame::Frame;
 use crate::media::{MediaError, VideoInfo};
-use super::config::SourceConfig;
 
 /// Why a source could not open or deliver a frame.
 #[derive(Debug, thiserror::Error)]
@@ -72,7 +72,8 @@ pub type SharedTruth = Arc<Mutex<GroundTruth>>;
 pub fn opener(cfg: &SourceConfig) -> Result<(Opener, Option<SharedTruth>), SourceError> {
     match cfg.clone() {
         SourceConfig::Synthetic { width, height, fps, seed, pace, frames } => {
-            let truth: SharedTruth = Arc::new(Mutex::new(GroundTruth { width, height, fps, frames: 0, segments: vec![] }));
+            let truth: SharedTruth =
+                Arc::new(Mutex::new(GroundTruth { width, height, fps, frames: 0, segments: vec![] }));
             let t = truth.clone();
             let mut opened = false;
             Ok((
@@ -83,7 +84,8 @@ pub fn opener(cfg: &SourceConfig) -> Result<(Opener, Option<SharedTruth>), Sourc
                         return Err(SourceError::Unsupported("synthetic: the scene cannot restart".into()));
                     }
                     opened = true;
-                    let src = synthetic::SyntheticSource::new(width, height, fps, seed, t.clone()).with_frame_limit(frames);
+                    let src =
+                        synthetic::SyntheticSource::new(width, height, fps, seed, t.clone()).with_frame_limit(frames);
                     Ok(match pace {
                         super::config::Pace::Realtime => Box::new(pace::Paced::new(src)) as Box<dyn FrameSource>,
                         super::config::Pace::Fast => Box::new(src.unpaced()),
@@ -102,10 +104,14 @@ pub fn opener(cfg: &SourceConfig) -> Result<(Opener, Option<SharedTruth>), Sourc
             }),
             None,
         )),
-        SourceConfig::Stream { url } => Ok((Box::new(move || Ok(Box::new(file::FileSource::stream(&url)?) as Box<dyn FrameSource>)), None)),
+        SourceConfig::Stream { url } => {
+            Ok((Box::new(move || Ok(Box::new(file::FileSource::stream(&url)?) as Box<dyn FrameSource>)), None))
+        }
         #[cfg(feature = "v4l")]
         SourceConfig::V4l2 { device, width, height, fps } => Ok((
-            Box::new(move || Ok(Box::new(v4l2::V4l2Source::open(&device, width, height, fps)?) as Box<dyn FrameSource>)),
+            Box::new(
+                move || Ok(Box::new(v4l2::V4l2Source::open(&device, width, height, fps)?) as Box<dyn FrameSource>),
+            ),
             None,
         )),
         #[cfg(not(feature = "v4l"))]
@@ -115,12 +121,14 @@ pub fn opener(cfg: &SourceConfig) -> Result<(Opener, Option<SharedTruth>), Sourc
         ))),
         #[cfg(feature = "nokhwa")]
         SourceConfig::Nokhwa { index, width, height, fps } => Ok((
-            Box::new(move || Ok(Box::new(nokhwa_cam::NokhwaSource::open(index, width, height, fps)?) as Box<dyn FrameSource>)),
+            Box::new(move || {
+                Ok(Box::new(nokhwa_cam::NokhwaSource::open(index, width, height, fps)?) as Box<dyn FrameSource>)
+            }),
             None,
         )),
         #[cfg(not(feature = "nokhwa"))]
-        SourceConfig::Nokhwa { index, .. } => {
-            Err(SourceError::Unsupported(format!("nokhwa:{index}: nokhwa cameras need a build with `--features nokhwa`")))
-        }
+        SourceConfig::Nokhwa { index, .. } => Err(SourceError::Unsupported(format!(
+            "nokhwa:{index}: nokhwa cameras need a build with `--features nokhwa`"
+        ))),
     }
 }

@@ -43,13 +43,14 @@ impl NokhwaSource {
             .name("motus-nokhwa".into())
             .spawn(move || {
                 let req = RequestedFormat::new::<RgbFormat>(RequestedFormatType::Closest(want));
-                let mut cam = match Camera::new(CameraIndex::Index(index), req).and_then(|mut c| c.open_stream().map(|_| c)) {
-                    Ok(c) => c,
-                    Err(e) => {
-                        let _ = info_tx.send(Err(e.to_string()));
-                        return;
-                    }
-                };
+                let mut cam =
+                    match Camera::new(CameraIndex::Index(index), req).and_then(|mut c| c.open_stream().map(|_| c)) {
+                        Ok(c) => c,
+                        Err(e) => {
+                            let _ = info_tx.send(Err(e.to_string()));
+                            return;
+                        }
+                    };
                 let f = cam.camera_format();
                 let _ = info_tx.send(Ok((f.width(), f.height(), f.frame_rate() as f64)));
                 loop {
@@ -67,7 +68,10 @@ impl NokhwaSource {
             .map_err(|e| SourceError::Device { source_name: name.clone(), msg: format!("thread: {e}") })?;
         let (w, h, f) = info_rx
             .recv_timeout(Duration::from_secs(10))
-            .map_err(|_| SourceError::Device { source_name: name.clone(), msg: "camera did not open within 10 s".into() })?
+            .map_err(|_| SourceError::Device {
+                source_name: name.clone(),
+                msg: "camera did not open within 10 s".into(),
+            })?
             .map_err(|msg| SourceError::Device { source_name: name.clone(), msg })?;
         if (w, h) != (width, height) {
             log::info!("{name}: asked {width}x{height}, camera gave {w}x{h} at {f} fps");

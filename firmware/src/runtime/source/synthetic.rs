@@ -22,7 +22,14 @@ pub struct SyntheticSource {
 impl SyntheticSource {
     /// A scene of `width × height` at `fps` from `seed`; `truth` receives its ground truth.
     pub fn new(width: u32, height: u32, fps: f64, seed: u64, truth: SharedTruth) -> Self {
-        SyntheticSource { video: SynthVideo::endless(width, height, fps, seed), truth, name: format!("synthetic:{seed}"), frames: 0, limit: None, unpaced: false }
+        SyntheticSource {
+            video: SynthVideo::endless(width, height, fps, seed),
+            truth,
+            name: format!("synthetic:{seed}"),
+            frames: 0,
+            limit: None,
+            unpaced: false,
+        }
     }
 
     /// Ends the stream after `limit` frames, so an offline run (an end-to-end test, a scoring
@@ -60,7 +67,8 @@ impl FrameSource for SyntheticSource {
             *self.truth.lock().unwrap_or_else(|p| p.into_inner()) = self.video.ground_truth();
             return Ok(false);
         }
-        let ok = self.video.read_into(frame).map_err(|err| SourceError::Media { source_name: self.name.clone(), err })?;
+        let ok =
+            self.video.read_into(frame).map_err(|err| SourceError::Media { source_name: self.name.clone(), err })?;
         self.frames += 1;
         // Publishing the truth costs a copy of the segment list: do it twice a second.
         if self.frames % 15 == 1 {

@@ -67,14 +67,29 @@ impl V4l2Source {
         fmt.fourcc = fourcc;
         let fmt = dev.set_format(&fmt).map_err(|e| dev_err(path, "setting format", e))?;
         if fmt.fourcc != fourcc {
-            return Err(SourceError::Device { source_name: path.display().to_string(), msg: format!("driver refused {fourcc} (gave {})", fmt.fourcc) });
+            return Err(SourceError::Device {
+                source_name: path.display().to_string(),
+                msg: format!("driver refused {fourcc} (gave {})", fmt.fourcc),
+            });
         }
-        let params = dev.set_params(&Parameters::with_fps(fps.round().max(1.0) as u32)).map_err(|e| dev_err(path, "setting frame rate", e))?;
-        let got_fps = if params.interval.numerator > 0 { params.interval.denominator as f64 / params.interval.numerator as f64 } else { fps };
+        let params = dev
+            .set_params(&Parameters::with_fps(fps.round().max(1.0) as u32))
+            .map_err(|e| dev_err(path, "setting frame rate", e))?;
+        let got_fps = if params.interval.numerator > 0 {
+            params.interval.denominator as f64 / params.interval.numerator as f64
+        } else {
+            fps
+        };
         if (fmt.width, fmt.height) != (width, height) || (got_fps - fps).abs() > 0.5 {
-            log::info!("v4l2 {}: asked {width}x{height} at {fps} fps, driver gave {}x{} at {got_fps:.2} fps", path.display(), fmt.width, fmt.height);
+            log::info!(
+                "v4l2 {}: asked {width}x{height} at {fps} fps, driver gave {}x{} at {got_fps:.2} fps",
+                path.display(),
+                fmt.width,
+                fmt.height
+            );
         }
-        let mut stream = Stream::with_buffers(&dev, Type::VideoCapture, 4).map_err(|e| dev_err(path, "mapping buffers", e))?;
+        let mut stream =
+            Stream::with_buffers(&dev, Type::VideoCapture, 4).map_err(|e| dev_err(path, "mapping buffers", e))?;
         stream.set_timeout(Duration::from_secs(2));
         Ok(V4l2Source {
             stream,
