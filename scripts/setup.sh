@@ -49,6 +49,12 @@ if [[ ! -x $venv/bin/python ]]; then
   python3 -m venv "$venv"
 fi
 
+# --- The formatter the test command checks the sources with --------------------------------------
+if ! rustup component list --installed | grep -q '^rustfmt'; then
+  say "adding the Rust component rustfmt"
+  rustup component add rustfmt
+fi
+
 # --- Jetson cross-build: the aarch64 std, cargo-zigbuild and zig (both from PyPI wheels) -------
 if ! rustup target list --installed | grep -qx aarch64-unknown-linux-gnu; then
   say "adding the Rust target aarch64-unknown-linux-gnu"

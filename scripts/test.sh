@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 disk_free() { df -h --output=avail . 2>/dev/null | tail -1 | tr -d ' ' || true; }
 scripts/setup.sh
+# Layout first: seconds, and a failure here says so before a long build (rustfmt.toml).
+cargo fmt --all --check
 echo "disk free before the build: $(disk_free)"
 cargo test --workspace --locked
 echo "disk free after the workspace tests: $(disk_free)"
