@@ -17,6 +17,7 @@ pub mod memory;
 pub mod preprocess;
 pub mod progress;
 pub mod quantize;
+pub mod redact;
 pub mod retime;
 pub mod runtime;
 pub mod synth;

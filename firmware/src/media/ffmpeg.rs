@@ -59,7 +59,8 @@ impl StderrTail {
         let trimmed = text.trim();
         let start = trimmed.len().saturating_sub(Self::KEEP);
         let start = (start..trimmed.len()).find(|&i| trimmed.is_char_boundary(i)).unwrap_or(trimmed.len());
-        trimmed[start..].to_string()
+        // ffmpeg quotes its input in errors: a camera URL's credentials must not reach a log.
+        crate::redact::text(&trimmed[start..]).into_owned()
     }
 }
 
@@ -92,12 +93,14 @@ impl FfmpegReader {
     /// ffmpeg seeks to the key frame before and decodes forward). Kinetics-style datasets
     /// reference clips of longer videos this way.
     pub fn open_range(path: &Path, range: Option<(f64, f64)>) -> Result<Self, MediaError> {
+        // `path` goes to ffmpeg as given; errors and `info` name it with credentials masked.
+        let shown = crate::redact::path(path);
         let mut cmd = Command::new(ffmpeg_program());
         cmd.args(["-hide_banner", "-nostdin", "-loglevel", "error"]);
         if let Some((start, duration)) = range {
             if !(start.is_finite() && start >= 0.0 && duration.is_finite() && duration > 0.0) {
                 return Err(MediaError::Unsupported {
-                    path: path.into(),
+                    path: shown.clone(),
                     reason: format!("bad time range: start {start} s, duration {duration} s"),
                 });
             }
@@ -109,11 +112,11 @@ impl FfmpegReader {
         }
         cmd.args(["-an", "-sn", "-pix_fmt", "yuv444p", "-f", "yuv4mpegpipe", "-"]);
         cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-        let mut child = spawn(cmd, path)?;
+        let mut child = spawn(cmd, &shown)?;
         let mut stderr = StderrTail::spawn(child.stderr.take().expect("stderr is piped"));
         let stdout = child.stdout.take().expect("stdout is piped");
-        match Y4mReader::from_stream(stdout, path) {
-            Ok(y4m) => Ok(FfmpegReader { y4m, child, stderr, path: path.into(), done: false }),
+        match Y4mReader::from_stream(stdout, &shown) {
+            Ok(y4m) => Ok(FfmpegReader { y4m, child, stderr, path: shown, done: false }),
             Err(e) => {
                 // ffmpeg wrote no stream: its own message says why (missing file, bad data).
                 let _ = child.wait();
@@ -121,7 +124,7 @@ impl FfmpegReader {
                 if msg.is_empty() {
                     Err(e)
                 } else {
-                    Err(MediaError::Ffmpeg { path: path.into(), stderr: msg })
+                    Err(MediaError::Ffmpeg { path: shown.clone(), stderr: msg })
                 }
             }
         }

@@ -152,12 +152,12 @@ impl SourceConfig {
         Ok(SourceConfig::File { path: s.into(), pace: Pace::Realtime, looping: false })
     }
 
-    /// How the source is named in alert records and logs.
+    /// How the source is named in alert records and logs (a stream's credentials masked).
     pub fn describe(&self) -> String {
         match self {
             SourceConfig::Synthetic { seed, .. } => format!("synthetic:{seed}"),
             SourceConfig::File { path, .. } => path.display().to_string(),
-            SourceConfig::Stream { url } => url.clone(),
+            SourceConfig::Stream { url } => crate::redact::url(url).into_owned(),
             SourceConfig::V4l2 { device, .. } => device.display().to_string(),
             SourceConfig::Nokhwa { index, .. } => format!("nokhwa:{index}"),
         }
@@ -948,5 +948,13 @@ preview = "127.0.0.1:8090"
         let mut c = RunConfig::default();
         c.apply(&Overrides { source: Some("a.mp4".into()), fast: true, ..Default::default() }).unwrap();
         assert_eq!(c.source, SourceConfig::File { path: "a.mp4".into(), pace: Pace::Fast, looping: false });
+    }
+
+    #[test]
+    fn a_stream_is_described_without_its_credentials() {
+        let source = SourceConfig::from_flag("rtsp://admin:hunter2@cam.local:554/live").unwrap();
+        assert_eq!(source.describe(), "rtsp://admin:***@cam.local:554/live");
+        // The URL itself is kept for opening the stream.
+        assert_eq!(source, SourceConfig::Stream { url: "rtsp://admin:hunter2@cam.local:554/live".into() });
     }
 }

@@ -258,3 +258,14 @@ fn build_makes_each_configured_sink() {
     let line = std::fs::read_to_string(dir.path().join("a.jsonl")).unwrap();
     assert_eq!(serde_json::from_str::<AlertRecord>(line.trim()).unwrap(), record(1));
 }
+
+#[test]
+fn a_webhooks_credentials_never_reach_its_errors() {
+    // Nothing listens: the delivery fails, and the error (what the dispatcher logs) names the
+    // endpoint without its password or token.
+    let url = format!("http://alerts:s3cret@127.0.0.1:{}/hook?token=t0ken", free_port());
+    let mut sink = webhook::WebhookSink::new("webhook", &url, Duration::from_millis(500));
+    let e = sink.deliver(&record(1)).unwrap_err().to_string();
+    assert!(!e.contains("s3cret") && !e.contains("t0ken"), "{e}");
+    assert!(e.contains("http://alerts:***@127.0.0.1"), "{e}");
+}

@@ -40,6 +40,11 @@ impl AlertSink for WebhookSink {
             .header("x-motus-alert-id", &record.id)
             .send(&body[..])
             .map(|_| ())
-            .map_err(|e| SinkError::new(&self.name, format!("POST {}: {e}", self.url)))
+            .map_err(|e| {
+                SinkError::new(
+                    &self.name,
+                    format!("POST {}: {}", crate::redact::url(&self.url), crate::redact::text(&e.to_string())),
+                )
+            })
     }
 }

@@ -38,14 +38,15 @@ impl FileSource {
     }
 
     /// Opens a network stream through ffmpeg; it is live, so its end means a reconnect.
+    /// Its name, in logs, records and errors, has the URL's credentials masked.
     pub fn stream(url: &str) -> Result<Self, SourceError> {
         let path = PathBuf::from(url);
-        let reader =
-            FfmpegReader::open(&path).map_err(|err| SourceError::Media { source_name: url.to_string(), err })?;
+        let name = crate::redact::url(url).into_owned();
+        let reader = FfmpegReader::open(&path).map_err(|err| SourceError::Media { source_name: name.clone(), err })?;
         Ok(FileSource {
             reader: Box::new(reader),
             path,
-            name: url.to_string(),
+            name,
             looping: false,
             live: true,
             offset: Duration::ZERO,
@@ -89,5 +90,28 @@ impl FrameSource for FileSource {
 
     fn may_wait(&self) -> bool {
         !self.live
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_streams_credentials_never_reach_its_name_or_errors() {
+        // Nothing listens on the discard port: ffmpeg fails to connect, and its message
+        // quotes the URL it was given.
+        let err = match FileSource::stream("rtsp://admin:hunter2@127.0.0.1:9/live?token=t0ken") {
+            Ok(_) => panic!("nothing listens there"),
+            Err(e) => e,
+        };
+        let mut shown = err.to_string();
+        let mut cause = std::error::Error::source(&err);
+        while let Some(c) = cause {
+            shown.push_str(&format!(": {c}"));
+            cause = c.source();
+        }
+        assert!(!shown.contains("hunter2") && !shown.contains("t0ken"), "{shown}");
+        assert!(shown.contains("rtsp://admin:***@127.0.0.1:9/live"), "{shown}");
     }
 }
