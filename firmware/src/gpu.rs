@@ -126,7 +126,9 @@ impl GpuContext {
     /// The process-wide device, opened on first use. A failure is remembered, so callers that
     /// fall back to the CPU do not retry the driver on every frame.
     pub fn shared() -> Result<Arc<GpuContext>, GpuError> {
-        static SHARED: OnceLock<Mutex<Option<Result<Arc<GpuContext>, GpuError>>>> = OnceLock::new();
+        /// The first attempt's outcome, kept for every later caller.
+        type Opened = Option<Result<Arc<GpuContext>, GpuError>>;
+        static SHARED: OnceLock<Mutex<Opened>> = OnceLock::new();
         let cell = SHARED.get_or_init(|| Mutex::new(None));
         let mut slot = cell.lock().unwrap_or_else(|p| p.into_inner());
         slot.get_or_insert_with(|| GpuContext::new().map(Arc::new)).clone()

@@ -464,7 +464,7 @@ mod tests {
         let err = normalize_clip(&frames, &n, ClipLayout::Cthw, &mut cthw[1..]).unwrap_err();
         assert!(matches!(err, PreprocessError::OutputLength { .. }));
         let bad = vec![ramp(4, 2), ramp(3, 2)];
-        let err = normalize_clip(&bad, &n, ClipLayout::Cthw, &mut vec![0.0; 48]).unwrap_err();
+        let err = normalize_clip(&bad, &n, ClipLayout::Cthw, &mut [0.0; 48]).unwrap_err();
         assert!(matches!(err, PreprocessError::FrameSize { index: 1, .. }));
     }
 

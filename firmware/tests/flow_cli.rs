@@ -51,7 +51,7 @@ fn one_pair_writes_flo_and_picture() {
     ]));
     assert_eq!((r["width"].as_u64(), r["height"].as_u64()), (Some(584), Some(388)));
     let field = motus::flow::flo::read_flo(&flo).unwrap();
-    let truth = motus::flow::flo::read_flo(&m.join("Dimetrodon/flow10.flo")).unwrap();
+    let truth = motus::flow::flo::read_flo(m.join("Dimetrodon/flow10.flo")).unwrap();
     let epe = field.epe(&truth).unwrap();
     assert!(epe < 0.35, "edge preset EPE on Dimetrodon {epe}");
     assert_eq!(image::open(&png).unwrap().width(), 584);

@@ -1,7 +1,7 @@
 //! Writes one training clip of a two-stream model as PNGs (RGB and each flow plane), to look at
 //! what the network is fed: `cargo run -p motus-train --example dump_clip -- DATA OUT [LABEL]`.
 use motus_train::train::data::{make_clip, Augment, ClipGeometry};
-use motus_train::train::videos::load_split;
+use motus_train::train::videos::{load_split, LoadSettings};
 use rand::SeedableRng;
 
 fn main() -> anyhow::Result<()> {
@@ -25,16 +25,14 @@ fn main() -> anyhow::Result<()> {
     card.flow = Some(flow.to_card());
     let g = ClipGeometry::from_card(&card)?;
     let cache = data.join("flow-cache");
-    let (videos, _) = load_split(
-        &ds,
-        "train",
-        card.input.resize_short,
-        Some((&flow, cache.as_path())),
-        g.window_len,
-        None,
-        1,
-        "load",
-    )?;
+    let settings = LoadSettings {
+        resize_short: card.input.resize_short,
+        flow: Some((&flow, cache.as_path())),
+        window_len: g.window_len,
+        spans: None,
+        threads: 1,
+    };
+    let (videos, _) = load_split(&ds, "train", settings, "load")?;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
     for (vi, v) in videos.iter().enumerate() {
         let mut outs: Vec<Vec<f32>> = g.input_lens().iter().map(|&l| vec![0.0; l]).collect();

@@ -5,7 +5,7 @@
 use crate::checkpoint::Checkpoint;
 use crate::net::IrNet;
 use crate::train::data::{make_clip, Augment, ClipGeometry, VideoData};
-use crate::train::videos::load_split;
+use crate::train::videos::{load_split, LoadSettings};
 use motus::dataset::sampler::{self, SampleMode};
 use motus::dataset::Dataset;
 use motus::eval::metrics::Accumulator;
@@ -94,15 +94,13 @@ pub fn evaluate_checkpoint(
     let g = ClipGeometry::from_card(&ckpt.card)?;
     let flow = ckpt.card.flow.as_ref().map(motus::flow::FlowConfig::from_card).transpose()?;
     let cache = ds.root.join("flow-cache");
-    let (videos, _) = load_split(
-        ds,
-        "eval",
-        ckpt.card.input.resize_short,
-        flow.as_ref().map(|f| (f, cache.as_path())),
-        g.window_len,
-        None,
-        workers,
-        "loading",
-    )?;
+    let settings = LoadSettings {
+        resize_short: ckpt.card.input.resize_short,
+        flow: flow.as_ref().map(|f| (f, cache.as_path())),
+        window_len: g.window_len,
+        spans: None,
+        threads: workers,
+    };
+    let (videos, _) = load_split(ds, "eval", settings, "loading")?;
     evaluate(&net, &videos, &g, views, 16, subset)
 }

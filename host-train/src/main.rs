@@ -16,6 +16,8 @@ struct Cli {
     command: Command,
 }
 
+// The command line is parsed once per process: the size of its largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Show a dataset as training will see it: class balance, short videos, clips per epoch.

@@ -178,10 +178,10 @@ mod tests {
     fn affine_matches_formula() {
         let n = Normalization::imagenet();
         let aff = n.affine_u8();
-        for c in 0..3 {
+        for (c, (scale, offset)) in aff.iter().enumerate() {
             for v in [0u8, 17, 128, 255] {
                 let want = (v as f32 / 255.0 - n.mean[c]) / n.std[c];
-                let got = v as f32 * aff[c].0 + aff[c].1;
+                let got = v as f32 * scale + offset;
                 assert!((want - got).abs() < 1e-5, "c={c} v={v}: {want} vs {got}");
             }
         }

@@ -499,7 +499,7 @@ impl Builder {
     pub fn reshape(&mut self, name: &str, x: &str, rest: &[usize]) -> R<String> {
         let total: usize = self.shapes[x].iter().product();
         let inner: usize = rest.iter().product();
-        if inner == 0 || total % inner != 0 {
+        if inner == 0 || !total.is_multiple_of(inner) {
             return err(name, format!("cannot reshape {:?} to [-1, {rest:?}]", self.shapes[x]));
         }
         let mut out = vec![total / inner];

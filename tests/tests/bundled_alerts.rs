@@ -32,9 +32,9 @@ fn the_bundled_model_alerts_on_the_live_scene_with_high_precision_and_recall() {
     let seed: u64 = std::env::var("MOTUS_ALERTS_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(TUNED_SEED);
     let frames: u64 = std::env::var("MOTUS_ALERTS_FRAMES").ok().and_then(|s| s.parse().ok()).unwrap_or(2700);
     let dir = tempfile::tempdir().unwrap();
-    let mut cfg = RunConfig::default();
-    cfg.source =
+    let source =
         SourceConfig::Synthetic { width: 640, height: 480, fps: 30.0, seed, pace: Pace::Fast, frames: Some(frames) };
+    let mut cfg = RunConfig { source, ..RunConfig::default() };
     cfg.output.outbox_dir = dir.path().join("outbox");
     cfg.output.status_line = false;
     let sink = dir.path().join("alerts.jsonl");

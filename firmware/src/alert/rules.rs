@@ -66,7 +66,7 @@ impl Rule {
     /// Checks the numbers make sense and the class exists.
     pub fn validate(&self, labels: &[String]) -> Result<(), RuleError> {
         let bad = |reason: String| Err(RuleError::Invalid { class: self.class.clone(), reason });
-        if !labels.iter().any(|l| *l == self.class) {
+        if !labels.contains(&self.class) {
             return Err(RuleError::UnknownClass { class: self.class.clone(), known: labels.join(", ") });
         }
         if !(self.threshold.is_finite() && self.threshold > 0.0 && self.threshold <= 1.0) {

@@ -65,7 +65,7 @@ fn load_pairs(dir: &Path) -> anyhow::Result<Vec<Pair>> {
             Ok(Pair {
                 a: flow::eval::load_frame(&seq.join("frame10.png"))?,
                 b: flow::eval::load_frame(&seq.join("frame11.png"))?,
-                truth: flow::flo::read_flo(&seq.join("flow10.flo"))?,
+                truth: flow::flo::read_flo(seq.join("flow10.flo"))?,
                 name,
             })
         })

@@ -173,8 +173,7 @@ pub struct DemoArgs {
 /// The demo's configuration: the synthetic camera, the bundled model, alerts as JSON lines on
 /// stdout, a fresh outbox under the temporary folder.
 pub fn demo_config() -> RunConfig {
-    let mut cfg = RunConfig::default();
-    cfg.sinks = vec![SinkConfig::Stdout { name: None }];
+    let mut cfg = RunConfig { sinks: vec![SinkConfig::Stdout { name: None }], ..RunConfig::default() };
     cfg.output.outbox_dir = std::env::temp_dir().join(format!("motus-demo-outbox-{}", std::process::id()));
     cfg
 }

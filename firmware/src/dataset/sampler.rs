@@ -167,7 +167,7 @@ pub fn random_clip_on<R: Rng + ?Sized>(
         return Ok(clip_at(n, clip, 0));
     }
     let (a, b) = (action.0.min(n), action.1.min(n));
-    let need = (s.min(b.saturating_sub(a)) + 1) / 2;
+    let need = s.min(b.saturating_sub(a)).div_ceil(2);
     if need == 0 {
         return random_clip(n, clip, rng);
     }

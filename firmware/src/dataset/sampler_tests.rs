@@ -97,7 +97,7 @@ fn clips_on_an_action_overlap_it_and_reach_every_qualifying_start() {
         let s = span(c);
         for n in LENGTHS.into_iter().filter(|&n| n >= s) {
             for action in [(0, n), (0, 1), (n - 1, n), (n / 3, n / 3 + 1 + n / 5), (n / 2, n)] {
-                let need = (s.min(action.1 - action.0) + 1) / 2;
+                let need = s.min(action.1 - action.0).div_ceil(2);
                 let qualifying: std::collections::BTreeSet<u64> =
                     (0..=n - s).filter(|&t| overlap(t, s, action) >= need).collect();
                 assert!(!qualifying.is_empty(), "n={n} {c:?} {action:?}");

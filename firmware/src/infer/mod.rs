@@ -168,6 +168,9 @@ impl std::fmt::Debug for Classifier {
     }
 }
 
+/// Inputs in the graph's order: the tensors, their shapes and the common batch size.
+type OrderedInputs = (TVec<TValue>, Vec<Vec<usize>>, usize);
+
 impl Classifier {
     /// Loads an ONNX model file. Its card comes from the file's `metadata_props`; a model
     /// without one is accepted when a sidecar card `<model>.card.toml` lies next to it.
@@ -344,7 +347,7 @@ impl Classifier {
 
     /// Checks `inputs` against the card and orders them as the graph wants: the tensors,
     /// their shapes and the common batch size.
-    fn tensors(&self, inputs: &[InputTensor<'_>]) -> Result<(TVec<TValue>, Vec<Vec<usize>>, usize), InferError> {
+    fn tensors(&self, inputs: &[InputTensor<'_>]) -> Result<OrderedInputs, InferError> {
         let ierr = |name: &str, msg: String| InferError::Input { name: name.to_string(), msg };
         for t in inputs {
             if !self.card.inputs.iter().any(|d| d.name == t.name) {

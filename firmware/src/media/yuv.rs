@@ -60,7 +60,7 @@ mod tests {
                     let (y, u, v) = rgb_to_yuv(r as u8, g as u8, b as u8);
                     let back = yuv_to_rgb(y, u, v);
                     for (a, bb) in [r, g, b].iter().zip(back) {
-                        worst = worst.max((*a as i32 - bb as i32).abs());
+                        worst = worst.max((*a - bb as i32).abs());
                     }
                 }
             }

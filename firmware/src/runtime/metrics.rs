@@ -125,13 +125,13 @@ impl Metrics {
         let _ = write!(s, "# HELP motus_stage_latency_ms Per-stage latency over recent frames.\n# TYPE motus_stage_latency_ms gauge\n");
         for stage in STAGES {
             if let Some((p50, p99)) = self.percentiles(stage) {
-                let _ = write!(s, "motus_stage_latency_ms{{stage=\"{stage}\",quantile=\"0.5\"}} {p50:.3}\n");
-                let _ = write!(s, "motus_stage_latency_ms{{stage=\"{stage}\",quantile=\"0.99\"}} {p99:.3}\n");
+                let _ = writeln!(s, "motus_stage_latency_ms{{stage=\"{stage}\",quantile=\"0.5\"}} {p50:.3}");
+                let _ = writeln!(s, "motus_stage_latency_ms{{stage=\"{stage}\",quantile=\"0.99\"}} {p99:.3}");
             }
         }
         let _ = write!(s, "# HELP motus_alerts_total Alerts raised per class.\n# TYPE motus_alerts_total counter\n");
         for (class, n) in self.alert_counts() {
-            let _ = write!(s, "motus_alerts_total{{class=\"{class}\"}} {n}\n");
+            let _ = writeln!(s, "motus_alerts_total{{class=\"{class}\"}} {n}");
         }
         s
     }

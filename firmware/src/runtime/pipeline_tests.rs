@@ -20,8 +20,7 @@ fn labels() -> Vec<String> {
 }
 
 fn config(dir: &Path, source: SourceConfig) -> RunConfig {
-    let mut cfg = RunConfig::default();
-    cfg.source = source;
+    let mut cfg = RunConfig { source, ..RunConfig::default() };
     cfg.window.stride = 2;
     cfg.output.outbox_dir = dir.join("outbox");
     cfg.output.snapshot_dir = Some(dir.join("snaps"));

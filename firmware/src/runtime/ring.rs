@@ -9,6 +9,7 @@
 //! - if the processor holds every buffer, the capture side still reads the camera (into a
 //!   spare buffer, so the driver's queue does not stall) and discards that frame, counting it
 //!   as `dropped_full`.
+//!
 //! Every frame captured is either delivered or counted, never silently lost.
 
 use std::sync::atomic::{AtomicU64, Ordering};

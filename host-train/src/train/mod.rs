@@ -573,28 +573,17 @@ pub fn train(args: &TrainArgs, stop: Arc<AtomicBool>) -> anyhow::Result<RunSumma
     let flow = cfg.flow.as_ref().map(|f| (f, cache.as_path()));
     let resize = card.input.resize_short;
     let spans = ActionSpans::find(&args.data)?;
-    let (train_videos, train_report) = videos::load_split(
-        &ds_train,
-        "train",
-        resize,
+    let settings = videos::LoadSettings {
+        resize_short: resize,
         flow,
-        geometry.window_len,
-        spans.as_ref(),
-        args.workers,
-        "loading train",
-    )?;
+        window_len: geometry.window_len,
+        spans: spans.as_ref(),
+        threads: args.workers,
+    };
+    let (train_videos, train_report) = videos::load_split(&ds_train, "train", settings, "loading train")?;
     let (val_videos, val_report) = match &ds_val {
         Some(d) => {
-            let (v, r) = videos::load_split(
-                d,
-                "val",
-                resize,
-                flow,
-                geometry.window_len,
-                spans.as_ref(),
-                args.workers,
-                "loading val",
-            )?;
+            let (v, r) = videos::load_split(d, "val", settings, "loading val")?;
             (v, Some(r))
         }
         None => (Vec::new(), None),

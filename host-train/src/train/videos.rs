@@ -138,19 +138,30 @@ pub fn training_rate(reports: &[&LoadReport]) -> anyhow::Result<f64> {
     }
 }
 
-/// Loads every video of `ds` on `threads` threads. `flow`: the flow settings of the model and
-/// the cache folder; the cache stores flow with the model's bound at its resize. `spans`: the
-/// dataset's action frames (`actions.txt`), read once by the caller for all its splits.
+/// How a run loads its splits: the settings all of them share.
+#[derive(Debug, Clone, Copy)]
+pub struct LoadSettings<'a> {
+    /// Frames are resized to this short side (the card's).
+    pub resize_short: u32,
+    /// The flow settings of the model and the cache folder; the cache stores flow with the
+    /// model's bound at its resize. `None` for RGB-only models.
+    pub flow: Option<(&'a FlowConfig, &'a Path)>,
+    /// Frames per clip window: shorter videos are counted as short.
+    pub window_len: usize,
+    /// The dataset's action frames (`actions.txt`), read once by the caller for all splits.
+    pub spans: Option<&'a ActionSpans>,
+    /// Loading threads.
+    pub threads: usize,
+}
+
+/// Loads every video of `ds` with `settings`, showing progress as `progress_label`.
 pub fn load_split(
     ds: &Dataset,
     split: &str,
-    resize_short: u32,
-    flow: Option<(&FlowConfig, &Path)>,
-    window_len: usize,
-    spans: Option<&ActionSpans>,
-    threads: usize,
+    settings: LoadSettings<'_>,
     progress_label: &str,
 ) -> anyhow::Result<(Vec<VideoData>, LoadReport)> {
+    let LoadSettings { resize_short, flow, window_len, spans, threads } = settings;
     anyhow::ensure!(!ds.entries.is_empty(), "the {split} split has no videos");
     let extraction = flow.map(|(cfg, _)| Extraction {
         algorithm: cfg.algorithm.clone(),

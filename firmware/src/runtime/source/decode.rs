@@ -22,7 +22,7 @@ pub enum DecodeError {
 
 /// Converts a YUYV (Y0 U Y1 V) buffer with `stride` bytes per row into `frame`.
 pub fn yuyv_to_rgb(src: &[u8], width: u32, height: u32, stride: usize, frame: &mut Frame) -> Result<(), DecodeError> {
-    if width % 2 != 0 {
+    if !width.is_multiple_of(2) {
         return Err(DecodeError::OddWidth(width));
     }
     let row = width as usize * 2;
