@@ -49,11 +49,13 @@ if [[ ! -x $venv/bin/python ]]; then
   python3 -m venv "$venv"
 fi
 
-# --- The formatter the test command checks the sources with --------------------------------------
-if ! rustup component list --installed | grep -q '^rustfmt'; then
-  say "adding the Rust component rustfmt"
-  rustup component add rustfmt
-fi
+# --- The formatter and the linter the test command checks the sources with -----------------------
+for component in rustfmt clippy; do
+  if ! rustup component list --installed | grep -q "^$component"; then
+    say "adding the Rust component $component"
+    rustup component add "$component"
+  fi
+done
 
 # --- Jetson cross-build: the aarch64 std, cargo-zigbuild and zig (both from PyPI wheels) -------
 if ! rustup target list --installed | grep -qx aarch64-unknown-linux-gnu; then

@@ -8,8 +8,10 @@ cd "$(dirname "$0")/.."
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 disk_free() { df -h --output=avail . 2>/dev/null | tail -1 | tr -d ' ' || true; }
 scripts/setup.sh
-# Layout first: seconds, and a failure here says so before a long build (rustfmt.toml).
+# Layout and lints first: a failure here says so before the long test build (rustfmt.toml;
+# clippy's allow-list is the few `#[allow]`s in the code, each with its reason).
 cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "disk free before the build: $(disk_free)"
 cargo test --workspace --locked
 echo "disk free after the workspace tests: $(disk_free)"
