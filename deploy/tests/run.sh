@@ -101,6 +101,8 @@ check "dpkg --root: install the arm64 package (scripts chrootless)" \
 [[ -x $r/usr/bin/motus ]] && ok "/usr/bin/motus installed" || bad "/usr/bin/motus missing"
 grep -q '^/etc/motus/motus.toml ' <(dpkg-query --root="$r" -W -f='${Conffiles}\n' motus | sed 's/^ //') \
   && ok "/etc/motus/motus.toml is a conffile" || bad "/etc/motus/motus.toml is not registered as a conffile"
+mode=$(stat -c '%a %g' "$r/etc/motus/motus.toml") gid=$(awk -F: '$1 == "motus" { print $3 }' "$r/etc/group")
+[[ $mode == "640 $gid" ]] && ok "postinst: the config is 0640, group motus" || bad "postinst: the config is mode/group $mode (want 640 $gid)"
 cmp -s "$r/var/lib/motus-deploy/models/model.onnx" "$model" && ok "postinst seeded the live model" || bad "postinst did not seed /var/lib/motus-deploy/models/model.onnx"
 grep -q '^motus:' "$r/etc/passwd" && grep -q '^video:.*motus' "$r/etc/group" && ok "postinst: user motus in group video" || bad "postinst: user motus / group video missing"
 [[ -L $r/etc/systemd/system/multi-user.target.wants/motus.service ]] && ok "postinst: motus.service enabled" || bad "postinst: motus.service not enabled"

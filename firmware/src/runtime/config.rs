@@ -18,6 +18,14 @@ pub enum ConfigError {
     Parse { path: String, msg: String },
     #[error("config: {key}: {msg}")]
     Invalid { key: String, msg: String },
+    /// A `*_file` key names a file that cannot be read (see [`super::secrets`]).
+    #[error("config: {key}: cannot read {path}: {err}")]
+    Secret {
+        key: String,
+        path: PathBuf,
+        #[source]
+        err: std::io::Error,
+    },
 }
 
 fn invalid(key: impl Into<String>, msg: impl Into<String>) -> ConfigError {
@@ -522,7 +530,7 @@ impl SinkConfig {
             }
             SinkConfig::Webhook { url, timeout_ms, .. } => {
                 if !url.starts_with("http://") {
-                    return Err(invalid(key("url"), format!("{url:?}: only http:// URLs (this build has no TLS)")));
+                    return Err(invalid(key("url"), format!("{:?}: only http:// URLs (this build has no TLS)", crate::redact::url(url))));
                 }
                 if *timeout_ms == 0 || *timeout_ms > 600_000 {
                     return Err(invalid(key("timeout_ms"), format!("{timeout_ms} must be in 1..=600000")));
@@ -647,8 +655,19 @@ pub struct Overrides {
 impl RunConfig {
     /// Parses TOML text; `origin` names it in errors.
     pub fn from_toml(text: &str, origin: &str) -> Result<Self, ConfigError> {
-        let cfg: RunConfig =
-            toml::from_str(text).map_err(|e| ConfigError::Parse { path: origin.to_string(), msg: e.to_string() })?;
+        Self::from_toml_at(text, origin, Path::new("."))
+    }
+
+    /// [`RunConfig::from_toml`] with secrets' relative `*_file` paths read from `base`.
+    fn from_toml_at(text: &str, origin: &str, base: &Path) -> Result<Self, ConfigError> {
+        let parse_error = |e: toml::de::Error| ConfigError::Parse { path: origin.to_string(), msg: e.to_string() };
+        let mut table: toml::Table = toml::from_str(text).map_err(parse_error)?;
+        // Parsed from the text when no secret was read in, so errors keep their line and column.
+        let cfg: RunConfig = if super::secrets::resolve(&mut table, base)? {
+            toml::Value::Table(table).try_into().map_err(parse_error)?
+        } else {
+            toml::from_str(text).map_err(parse_error)?
+        };
         cfg.validate()?;
         Ok(cfg)
     }
@@ -656,8 +675,8 @@ impl RunConfig {
     /// Reads and checks a config file; relative paths inside it are resolved from its folder.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|err| ConfigError::Read { path: path.to_path_buf(), err })?;
-        let mut cfg = Self::from_toml(&text, &path.display().to_string())?;
         let base = path.parent().unwrap_or(Path::new("."));
+        let mut cfg = Self::from_toml_at(&text, &path.display().to_string(), base)?;
         cfg.resolve_paths(base);
         Ok(cfg)
     }

@@ -17,6 +17,7 @@ pub mod pipeline;
 pub mod replay;
 pub mod ring;
 pub mod score;
+pub mod secrets;
 pub mod sink;
 pub mod source;
 pub mod tract_stage;
