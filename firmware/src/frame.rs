@@ -2,6 +2,16 @@
 
 use std::time::Duration;
 
+/// The most pixels a frame may have: 8K UHD (7680 × 4320, about 100 MB as RGB8). Every reader
+/// refuses a larger frame before allocating for it, so a corrupt or hostile header, image or
+/// stream cannot make the device reserve gigabytes (once per ring slot in the live path).
+pub const MAX_PIXELS: u64 = 7680 * 4320;
+
+/// Whether a `width × height` frame is within [`MAX_PIXELS`].
+pub fn size_is_allowed(width: u32, height: u32) -> bool {
+    width as u64 * height as u64 <= MAX_PIXELS
+}
+
 /// One decoded picture: tightly packed RGB8 rows (`width * 3` bytes each), no padding.
 ///
 /// Packed RGB8 is what every reader can produce, what image files store and what the

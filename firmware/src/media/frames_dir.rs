@@ -94,12 +94,25 @@ impl VideoReader for FramesDirReader {
 }
 
 fn decode(path: &Path) -> Result<image::RgbImage, MediaError> {
-    let img = image::ImageReader::open(path)
-        .map_err(|e| MediaError::io(path, e))?
-        .with_guessed_format()
-        .map_err(|e| MediaError::io(path, e))?
-        .decode()
-        .map_err(|source| MediaError::Image { path: path.into(), source })?;
+    let reader = || {
+        image::ImageReader::open(path)
+            .map_err(|e| MediaError::io(path, e))?
+            .with_guessed_format()
+            .map_err(|e| MediaError::io(path, e))
+    };
+    // The header's size first: a huge image is refused before it is decoded.
+    let (width, height) =
+        reader()?.into_dimensions().map_err(|source| MediaError::Image { path: path.into(), source })?;
+    if !crate::frame::size_is_allowed(width, height) {
+        return Err(MediaError::Unsupported {
+            path: path.into(),
+            reason: format!(
+                "a {width}x{height} image is larger than the {} pixels motus reads",
+                crate::frame::MAX_PIXELS
+            ),
+        });
+    }
+    let img = reader()?.decode().map_err(|source| MediaError::Image { path: path.into(), source })?;
     Ok(img.into_rgb8())
 }
 
@@ -312,5 +325,19 @@ mod tests {
         std::fs::write(dir.path().join("img_00001.jpg"), b"\xff\xd8\xff garbage").unwrap();
         let err = FramesDirReader::open(dir.path()).err().unwrap();
         assert!(err.to_string().contains("img_00001.jpg"), "{err}");
+    }
+
+    #[test]
+    fn an_image_larger_than_a_frame_may_be_is_refused_before_decoding() {
+        // A PNG for 10000 × 10000 RGB (300 MB decoded): signature, header, an empty data
+        // chunk and the end chunk; no pixels at all.
+        let header: [u8; 57] = [
+            137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13, 73, 72, 68, 82, 0, 0, 39, 16, 0, 0, 39, 16, 8, 2, 0, 0, 0,
+            53, 44, 245, 112, 0, 0, 0, 0, 73, 68, 65, 84, 53, 175, 6, 30, 0, 0, 0, 0, 73, 69, 78, 68, 174, 66, 96, 130,
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("img_00001.png"), header).unwrap();
+        let err = FramesDirReader::open(dir.path()).err().unwrap();
+        assert!(err.to_string().contains("10000x10000 image is larger than"), "{err}");
     }
 }

@@ -148,8 +148,13 @@ impl<R: Read + Send> VideoReader for Y4mReader<R> {
         }
         let Y4mHeader { width, height, chroma, fps } = self.header;
         let len = chroma.frame_len(width, height);
-        self.planes.resize(len, 0);
-        let got = read_full(&mut self.input, &mut self.planes).map_err(|e| MediaError::io(&self.path, e))?;
+        // The buffer grows with the bytes that arrive (and keeps its size for the next frame):
+        // a header that promises large frames costs nothing until the data is there.
+        self.planes.clear();
+        let got = (&mut self.input)
+            .take(len as u64)
+            .read_to_end(&mut self.planes)
+            .map_err(|e| MediaError::io(&self.path, e))?;
         if got < len {
             return Err(MediaError::Truncated { path: self.path.clone(), frame: self.frames_read, got, expected: len });
         }
@@ -256,20 +261,6 @@ fn read_line<R: Read>(input: &mut R, path: &Path) -> Result<Option<String>, Medi
     String::from_utf8(bytes).map(Some).map_err(|_| corrupt(path, "header line is not text"))
 }
 
-/// Fills `buf` as far as the input allows; returns the bytes read (short only at end of input).
-fn read_full<R: Read>(input: &mut R, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut done = 0;
-    while done < buf.len() {
-        match input.read(&mut buf[done..]) {
-            Ok(0) => break,
-            Ok(n) => done += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(done)
-}
-
 fn parse_header(line: &str, path: &Path) -> Result<Y4mHeader, MediaError> {
     let mut tokens = line.split(' ');
     if tokens.next() != Some(MAGIC) {
@@ -319,6 +310,15 @@ fn parse_header(line: &str, path: &Path) -> Result<Y4mHeader, MediaError> {
     }
     let width = width.ok_or_else(|| corrupt(path, "header has no W (width)"))?;
     let height = height.ok_or_else(|| corrupt(path, "header has no H (height)"))?;
+    if !crate::frame::size_is_allowed(width, height) {
+        return Err(MediaError::Unsupported {
+            path: path.into(),
+            reason: format!(
+                "{width}x{height} frames are larger than the {} pixels motus reads",
+                crate::frame::MAX_PIXELS
+            ),
+        });
+    }
     Ok(Y4mHeader { width, height, fps, chroma })
 }
 
@@ -515,6 +515,8 @@ mod tests {
             (b"YUV4MPEG2 W4 H4 F18446744073709551615:1\n", "frame rate"),
             (b"YUV4MPEG2 W4 H4 F-1:1\n", "frame rate"),
             (b"YUV4MPEG2 W-4 H4\n", "width"),
+            // Sides each allowed, but a frame of 805 MB: refused before any buffer exists.
+            (b"YUV4MPEG2 W16384 H16384\n", "larger than the 33177600 pixels"),
         ];
         for (i, (bytes, needle)) in cases.iter().enumerate() {
             let path = dir.path().join(format!("bad{i}.y4m"));
@@ -527,6 +529,18 @@ mod tests {
         std::fs::write(&path, b"YUV4MPEG2 W2 H2 Cmono\nJUNK\n").unwrap();
         let err = Y4mReader::open(&path).unwrap().next_frame().unwrap_err();
         assert!(err.to_string().contains("FRAME marker"), "{err}");
+    }
+
+    #[test]
+    fn a_header_promising_large_frames_costs_only_the_bytes_that_arrive() {
+        // 8K frames (50 MB each in 4:2:0) promised, 10 bytes given: a truncation error, and
+        // the buffer holds what arrived, not the promise.
+        let mut bytes = b"YUV4MPEG2 W7680 H4320 F30:1\nFRAME\n".to_vec();
+        bytes.extend_from_slice(&[16; 10]);
+        let mut r = Y4mReader::from_stream(std::io::Cursor::new(bytes), Path::new("promise.y4m")).unwrap();
+        let err = r.next_frame().unwrap_err();
+        assert!(matches!(err, MediaError::Truncated { got: 10, .. }), "{err}");
+        assert!(r.planes.capacity() < 1 << 20, "{} bytes reserved", r.planes.capacity());
     }
 
     #[test]

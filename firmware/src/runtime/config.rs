@@ -182,6 +182,13 @@ impl SourceConfig {
             if !(16..=8192).contains(&w) || !(16..=8192).contains(&h) {
                 return Err(invalid("source.width/height", format!("{w}x{h} must be within 16..8192")));
             }
+            if !crate::frame::size_is_allowed(w, h) {
+                let most = crate::frame::MAX_PIXELS;
+                return Err(invalid(
+                    "source.width/height",
+                    format!("{w}x{h} is over the {most} pixels of a frame (8K)"),
+                ));
+            }
             if !(fps.is_finite() && fps > 0.0 && fps <= 1000.0) {
                 return Err(invalid("source.fps", format!("{fps} must be in (0, 1000]")));
             }
@@ -530,7 +537,10 @@ impl SinkConfig {
             }
             SinkConfig::Webhook { url, timeout_ms, .. } => {
                 if !url.starts_with("http://") {
-                    return Err(invalid(key("url"), format!("{:?}: only http:// URLs (this build has no TLS)", crate::redact::url(url))));
+                    return Err(invalid(
+                        key("url"),
+                        format!("{:?}: only http:// URLs (this build has no TLS)", crate::redact::url(url)),
+                    ));
                 }
                 if *timeout_ms == 0 || *timeout_ms > 600_000 {
                     return Err(invalid(key("timeout_ms"), format!("{timeout_ms} must be in 1..=600000")));
@@ -975,5 +985,12 @@ preview = "127.0.0.1:8090"
         assert_eq!(source.describe(), "rtsp://admin:***@cam.local:554/live");
         // The URL itself is kept for opening the stream.
         assert_eq!(source, SourceConfig::Stream { url: "rtsp://admin:hunter2@cam.local:554/live".into() });
+    }
+
+    #[test]
+    fn a_camera_size_over_8k_is_refused() {
+        let toml = "[source]\nkind = \"v4l2\"\ndevice = \"/dev/video0\"\nwidth = 8192\nheight = 8192\n";
+        let e = RunConfig::from_toml(toml, "x.toml").unwrap_err();
+        assert!(e.to_string().contains("8192x8192 is over the 33177600 pixels"), "{e}");
     }
 }
