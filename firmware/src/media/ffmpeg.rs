@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use super::y4m::Y4mReader;
 use super::{MediaError, VideoInfo, VideoReader, VideoWriter};
@@ -93,10 +94,29 @@ impl FfmpegReader {
     /// ffmpeg seeks to the key frame before and decodes forward). Kinetics-style datasets
     /// reference clips of longer videos this way.
     pub fn open_range(path: &Path, range: Option<(f64, f64)>) -> Result<Self, MediaError> {
+        Self::start(path, range, &[])
+    }
+
+    /// Starts decoding a network stream that must not hang its reader: ffmpeg gives up (and
+    /// the read fails) when the connection stays silent for `io_timeout`, instead of blocking
+    /// forever on a camera that stopped sending without closing.
+    pub fn open_live(url: &str, io_timeout: Duration) -> Result<Self, MediaError> {
+        let micros = io_timeout.as_micros().max(1).to_string();
+        // Every protocol honours -rw_timeout; RTSP reads its own socket timeout (-timeout is
+        // RTSP's socket I/O timeout, but for RTMP it would mean "listen", so only for RTSP).
+        let mut options = vec!["-rw_timeout".to_string(), micros.clone()];
+        if url.starts_with("rtsp://") || url.starts_with("rtsps://") {
+            options.extend(["-timeout".to_string(), micros]);
+        }
+        Self::start(Path::new(url), None, &options)
+    }
+
+    fn start(path: &Path, range: Option<(f64, f64)>, input_options: &[String]) -> Result<Self, MediaError> {
         // `path` goes to ffmpeg as given; errors and `info` name it with credentials masked.
         let shown = crate::redact::path(path);
         let mut cmd = Command::new(ffmpeg_program());
         cmd.args(["-hide_banner", "-nostdin", "-loglevel", "error"]);
+        cmd.args(input_options);
         if let Some((start, duration)) = range {
             if !(start.is_finite() && start >= 0.0 && duration.is_finite() && duration > 0.0) {
                 return Err(MediaError::Unsupported {

@@ -32,6 +32,13 @@ fn invalid(key: impl Into<String>, msg: impl Into<String>) -> ConfigError {
     ConfigError::Invalid { key: key.into(), msg: msg.into() }
 }
 
+/// A stream's default I/O timeout ([`SourceConfig::Stream`]).
+pub const DEFAULT_IO_TIMEOUT_S: f64 = 10.0;
+
+fn default_io_timeout_s() -> f64 {
+    DEFAULT_IO_TIMEOUT_S
+}
+
 /// How a file source is paced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -74,7 +81,14 @@ pub enum SourceConfig {
         looping: bool,
     },
     /// An RTSP/HTTP stream (or anything ffmpeg opens by URL).
-    Stream { url: String },
+    Stream {
+        url: String,
+        /// Seconds a connection may stay silent before ffmpeg gives up on it and the source
+        /// is reopened (a stream that stops sending without closing would otherwise hang the
+        /// capture thread).
+        #[serde(default = "default_io_timeout_s")]
+        io_timeout_s: f64,
+    },
     /// A V4L2 camera (`--features v4l`).
     V4l2 {
         #[serde(default = "default_device")]
@@ -152,7 +166,7 @@ impl SourceConfig {
             .iter()
             .any(|p| s.starts_with(p))
         {
-            return Ok(SourceConfig::Stream { url: s.to_string() });
+            return Ok(SourceConfig::Stream { url: s.to_string(), io_timeout_s: DEFAULT_IO_TIMEOUT_S });
         }
         if s.starts_with("/dev/video") {
             return Ok(SourceConfig::V4l2 { device: s.into(), width: 640, height: 480, fps: 30.0 });
@@ -165,7 +179,7 @@ impl SourceConfig {
         match self {
             SourceConfig::Synthetic { seed, .. } => format!("synthetic:{seed}"),
             SourceConfig::File { path, .. } => path.display().to_string(),
-            SourceConfig::Stream { url } => crate::redact::url(url).into_owned(),
+            SourceConfig::Stream { url, .. } => crate::redact::url(url).into_owned(),
             SourceConfig::V4l2 { device, .. } => device.display().to_string(),
             SourceConfig::Nokhwa { index, .. } => format!("nokhwa:{index}"),
         }
@@ -202,7 +216,12 @@ impl SourceConfig {
             | SourceConfig::V4l2 { width, height, fps, .. }
             | SourceConfig::Nokhwa { width, height, fps, .. } => size(*width, *height, *fps),
             SourceConfig::File { path, .. } if path.as_os_str().is_empty() => Err(invalid("source.path", "empty")),
-            SourceConfig::Stream { url } if !url.contains("://") => {
+            SourceConfig::Stream { io_timeout_s, .. }
+                if !(io_timeout_s.is_finite() && (0.5..=600.0).contains(io_timeout_s)) =>
+            {
+                Err(invalid("source.io_timeout_s", format!("{io_timeout_s} must be within 0.5..600 seconds")))
+            }
+            SourceConfig::Stream { url, .. } if !url.contains("://") => {
                 Err(invalid("source.url", format!("{url:?} is not a URL (rtsp://, http://, …)")))
             }
             _ => Ok(()),
@@ -965,7 +984,7 @@ preview = "127.0.0.1:8090"
     fn flags_override_and_are_checked() {
         let mut c = RunConfig::default();
         c.apply(&Overrides { source: Some("rtsp://cam/1".into()), stride: Some(3), ..Default::default() }).unwrap();
-        assert_eq!(c.source, SourceConfig::Stream { url: "rtsp://cam/1".into() });
+        assert_eq!(c.source, SourceConfig::Stream { url: "rtsp://cam/1".into(), io_timeout_s: DEFAULT_IO_TIMEOUT_S });
         assert_eq!(c.window.stride, 3);
         assert_eq!(RunConfig::from_toml("[window]\ncrop = \"end\"\n", "t").unwrap().window.crop, CropMode::End);
         assert_eq!(RunConfig::from_toml("[window]\ncrop = \"follow\"\n", "t").unwrap().window.crop, CropMode::Follow);
@@ -984,7 +1003,13 @@ preview = "127.0.0.1:8090"
         let source = SourceConfig::from_flag("rtsp://admin:hunter2@cam.local:554/live").unwrap();
         assert_eq!(source.describe(), "rtsp://admin:***@cam.local:554/live");
         // The URL itself is kept for opening the stream.
-        assert_eq!(source, SourceConfig::Stream { url: "rtsp://admin:hunter2@cam.local:554/live".into() });
+        assert_eq!(
+            source,
+            SourceConfig::Stream {
+                url: "rtsp://admin:hunter2@cam.local:554/live".into(),
+                io_timeout_s: DEFAULT_IO_TIMEOUT_S
+            }
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::config::{Pace, RunConfig, SinkConfig, SourceConfig};
+use super::config::{Pace, RunConfig, SinkConfig, SourceConfig, DEFAULT_IO_TIMEOUT_S};
 use super::pipeline::{run, RunLimits};
 use super::tract_stage::TractStage;
 use crate::alert::AlertRecord;
@@ -108,7 +108,10 @@ fn a_card_whose_flow_the_engine_cannot_make_is_refused_with_a_reason() {
 #[test]
 fn an_absent_source_is_retried_and_stop_ends_the_run() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = config(dir.path(), SourceConfig::Stream { url: "http://127.0.0.1:9/absent".into() });
+    let cfg = config(
+        dir.path(),
+        SourceConfig::Stream { url: "http://127.0.0.1:9/absent".into(), io_timeout_s: DEFAULT_IO_TIMEOUT_S },
+    );
     let limits = RunLimits {
         max_duration: Some(Duration::from_millis(1500)),
         backoff: Some(super::capture::Backoff { initial: Duration::from_millis(50), max: Duration::from_millis(100) }),

@@ -93,7 +93,7 @@ fn invalid(key: impl Into<String>, msg: impl Into<String>) -> ConfigError {
 
 #[cfg(test)]
 mod tests {
-    use crate::runtime::config::{ConfigError, RunConfig, SinkConfig, SourceConfig};
+    use crate::runtime::config::{ConfigError, RunConfig, SinkConfig, SourceConfig, DEFAULT_IO_TIMEOUT_S};
 
     const CAMERA: &str = "rtsp://admin:hunter2@cam.local/live";
 
@@ -114,7 +114,7 @@ mod tests {
              [[sinks]]\nkind = \"webhook\"\nurl_file = \"hook.url\"\n",
         )
         .unwrap();
-        assert_eq!(cfg.source, SourceConfig::Stream { url: CAMERA.into() });
+        assert_eq!(cfg.source, SourceConfig::Stream { url: CAMERA.into(), io_timeout_s: DEFAULT_IO_TIMEOUT_S });
         assert!(matches!(&cfg.sinks[0], SinkConfig::Webhook { url, .. } if url == "http://h.example/x?token=t"));
     }
 
@@ -125,7 +125,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cfg =
             load(dir.path(), "[source]\nkind = \"stream\"\nurl_env = \"MOTUS_TEST_SECRETS_CAMERA_URL\"\n").unwrap();
-        assert_eq!(cfg.source, SourceConfig::Stream { url: CAMERA.into() });
+        assert_eq!(cfg.source, SourceConfig::Stream { url: CAMERA.into(), io_timeout_s: DEFAULT_IO_TIMEOUT_S });
         let e = load(dir.path(), "[source]\nkind = \"stream\"\nurl_env = \"MOTUS_TEST_SECRETS_UNSET\"\n").unwrap_err();
         assert!(
             e.to_string().contains("source.url_env: the environment variable MOTUS_TEST_SECRETS_UNSET is not set"),

@@ -38,11 +38,13 @@ impl FileSource {
     }
 
     /// Opens a network stream through ffmpeg; it is live, so its end means a reconnect.
-    /// Its name, in logs, records and errors, has the URL's credentials masked.
-    pub fn stream(url: &str) -> Result<Self, SourceError> {
+    /// Its name, in logs, records and errors, has the URL's credentials masked; a connection
+    /// silent for `io_timeout` fails the read, so the capture thread reconnects.
+    pub fn stream(url: &str, io_timeout: Duration) -> Result<Self, SourceError> {
         let path = PathBuf::from(url);
         let name = crate::redact::url(url).into_owned();
-        let reader = FfmpegReader::open(&path).map_err(|err| SourceError::Media { source_name: name.clone(), err })?;
+        let reader = FfmpegReader::open_live(url, io_timeout)
+            .map_err(|err| SourceError::Media { source_name: name.clone(), err })?;
         Ok(FileSource {
             reader: Box::new(reader),
             path,
@@ -101,7 +103,8 @@ mod tests {
     fn a_streams_credentials_never_reach_its_name_or_errors() {
         // Nothing listens on the discard port: ffmpeg fails to connect, and its message
         // quotes the URL it was given.
-        let err = match FileSource::stream("rtsp://admin:hunter2@127.0.0.1:9/live?token=t0ken") {
+        let err = match FileSource::stream("rtsp://admin:hunter2@127.0.0.1:9/live?token=t0ken", Duration::from_secs(5))
+        {
             Ok(_) => panic!("nothing listens there"),
             Err(e) => e,
         };
@@ -113,5 +116,51 @@ mod tests {
         }
         assert!(!shown.contains("hunter2") && !shown.contains("t0ken"), "{shown}");
         assert!(shown.contains("rtsp://admin:***@127.0.0.1:9/live"), "{shown}");
+    }
+
+    /// An HTTP server that sends a Y4M header and `frames` small frames, then keeps the
+    /// connection open and silent: a camera that stalls without hanging up.
+    fn stalling_server(frames: usize) -> (String, std::thread::JoinHandle<()>) {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://127.0.0.1:{}/camera.y4m", listener.local_addr().unwrap().port());
+        let server = std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut request = [0u8; 1024];
+            let _ = conn.read(&mut request);
+            let mut body = b"YUV4MPEG2 W16 H16 F10:1 Cmono\n".to_vec();
+            for _ in 0..frames {
+                body.extend_from_slice(b"FRAME\n");
+                body.extend_from_slice(&[128u8; 256]);
+            }
+            let head = "HTTP/1.1 200 OK\r\nContent-Type: video/x-yuv4mpeg\r\nContent-Length: 1000000\r\n\r\n";
+            conn.write_all(head.as_bytes()).unwrap();
+            conn.write_all(&body).unwrap();
+            // Silent, but open, for longer than the test's deadline.
+            std::thread::sleep(Duration::from_secs(30));
+        });
+        (url, server)
+    }
+
+    #[test]
+    fn a_stream_that_stalls_without_closing_ends_its_read_instead_of_hanging() {
+        let (url, _server) = stalling_server(40);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut source = FileSource::stream(&url, Duration::from_secs(1)).unwrap();
+            let mut frame = crate::frame::Frame::new(16, 16);
+            let mut frames = 0;
+            let end = loop {
+                match source.read_into(&mut frame) {
+                    Ok(true) => frames += 1,
+                    Ok(false) => break "end of stream".to_string(),
+                    Err(e) => break e.to_string(),
+                }
+            };
+            let _ = tx.send((frames, end));
+        });
+        // 1 s of silence is the limit; 15 s allows for ffmpeg's start on a busy machine.
+        let (frames, end) = rx.recv_timeout(Duration::from_secs(15)).expect("the read hung on a silent stream");
+        assert_eq!(frames, 40, "every frame sent arrived before the stall ({end})");
     }
 }

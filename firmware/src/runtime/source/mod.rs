@@ -104,8 +104,9 @@ pub fn opener(cfg: &SourceConfig) -> Result<(Opener, Option<SharedTruth>), Sourc
             }),
             None,
         )),
-        SourceConfig::Stream { url } => {
-            Ok((Box::new(move || Ok(Box::new(file::FileSource::stream(&url)?) as Box<dyn FrameSource>)), None))
+        SourceConfig::Stream { url, io_timeout_s } => {
+            let timeout = std::time::Duration::from_secs_f64(io_timeout_s);
+            Ok((Box::new(move || Ok(Box::new(file::FileSource::stream(&url, timeout)?) as Box<dyn FrameSource>)), None))
         }
         #[cfg(feature = "v4l")]
         SourceConfig::V4l2 { device, width, height, fps } => Ok((
