@@ -140,3 +140,38 @@ fn check_validates_config_and_model_without_running() {
         );
     }
 }
+
+#[test]
+fn a_service_manager_hears_ready_then_watchdog_pings_while_windows_complete_then_stopping() {
+    use std::os::unix::net::UnixDatagram;
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.onnx");
+    write_model(&model);
+    let cfg = dir.path().join("run.toml");
+    std::fs::write(
+        &cfg,
+        "[source]\nkind = \"synthetic\"\nwidth = 96\nheight = 64\npace = \"fast\"\nframes = 400\n\
+         [output]\noutbox_dir = \"ob\"\nstatus_line = false\n",
+    )
+    .unwrap();
+    // The socket systemd would create for a Type=notify unit with WatchdogSec=0.4.
+    let socket_path = dir.path().join("notify");
+    let socket = UnixDatagram::bind(&socket_path).unwrap();
+    socket.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let out = motus()
+        .args(["run", "--config", cfg.to_str().unwrap(), "--model", model.to_str().unwrap()])
+        .env("NOTIFY_SOCKET", &socket_path)
+        .env("WATCHDOG_USEC", "400000")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut messages = Vec::new();
+    socket.set_nonblocking(true).unwrap();
+    let mut buf = [0u8; 512];
+    while let Ok(n) = socket.recv(&mut buf) {
+        messages.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+    }
+    assert!(messages.first().is_some_and(|m| m.starts_with("READY=1\nSTATUS=classifying synthetic:7")), "{messages:?}");
+    assert!(messages.iter().any(|m| m == "WATCHDOG=1"), "{messages:?}");
+    assert_eq!(messages.last().map(String::as_str), Some("STOPPING=1"), "{messages:?}");
+}

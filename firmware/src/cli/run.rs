@@ -109,6 +109,8 @@ fn hex(b: &[u8]) -> String {
 }
 
 fn execute(cfg: RunConfig, seconds: Option<f64>) -> anyhow::Result<()> {
+    // The device process: a panic in any of its threads ends it, for the service to restart.
+    motus::runtime::liveness::exit_on_panic();
     let (stage, sha) = load_stage(&cfg)?;
     // What to expect before the first alert: the model's own records, synthetic and real.
     log::info!("model measured (its card): {}", stage.card().measured_summary());

@@ -37,6 +37,15 @@ pub struct CaptureStats {
     pub finished: AtomicBool,
 }
 
+/// Stores `true` when dropped.
+struct SetOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for SetOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
+
 /// Sleeps `d` in small steps so a stop request is honoured promptly.
 fn sleep_unless_stopped(d: Duration, stop: &AtomicBool) {
     let step = Duration::from_millis(20);
@@ -61,6 +70,9 @@ pub fn spawn(
     let handle = std::thread::Builder::new()
         .name("motus-capture".into())
         .spawn(move || {
+            // Set on every way out, a panic's unwinding included: the main loop must not wait
+            // for frames from a thread that is gone.
+            let _finished = SetOnDrop(&st.finished);
             let mut delay = backoff.initial;
             let mut source: Option<Box<dyn FrameSource>> = None;
             while !stop.load(Ordering::Relaxed) {
@@ -123,7 +135,6 @@ pub fn spawn(
                     }
                 }
             }
-            st.finished.store(true, Ordering::Release);
         })
         .expect("spawning the capture thread");
     (handle, stats)
@@ -259,5 +270,14 @@ mod tests {
         h.join().unwrap();
         assert!(t.elapsed() < Duration::from_secs(2));
         assert!(st.failures.load(Ordering::Relaxed) >= 1);
+    }
+
+    #[test]
+    fn a_capture_thread_that_panics_still_says_it_finished() {
+        let opener: Opener = Box::new(|| panic!("a driver bug"));
+        let (cap, _p, _) = frame_ring(2, 8, 8);
+        let (h, st) = spawn(opener, cap, Arc::new(AtomicBool::new(false)), Backoff::default());
+        assert!(h.join().is_err(), "the panic reaches the joiner");
+        assert!(st.finished.load(Ordering::Acquire), "the main loop stops waiting for frames");
     }
 }

@@ -10,6 +10,7 @@ pub mod display;
 pub mod flow_cache;
 pub mod follow_crop;
 pub mod http;
+pub mod liveness;
 pub mod metrics;
 pub mod model_clock;
 pub mod model_path;

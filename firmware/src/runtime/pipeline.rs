@@ -4,6 +4,7 @@
 //! status line. Stops on the stop flag (SIGINT/SIGTERM), at the end of a file, or after a
 //! time limit, then flushes the sinks.
 
+use super::liveness::Notifier;
 use std::collections::VecDeque;
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -31,6 +32,9 @@ use super::source::{self, SharedTruth};
 pub enum PipelineError {
     #[error("{0}")]
     Setup(String),
+    /// The capture thread panicked: the run ended without its source.
+    #[error("the capture thread panicked; the run stopped")]
+    CaptureDied,
 }
 
 fn setup<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> PipelineError + '_ {
@@ -199,6 +203,8 @@ pub fn run(
     let mut last_status = Instant::now();
     let tty = std::io::stderr().is_terminal();
     let mut last_opens = 0;
+    let mut service = Notifier::from_env();
+    service.ready(&format!("classifying {}", cfg.source.describe()));
 
     loop {
         if stop.load(Ordering::Relaxed) || limits.max_duration.is_some_and(|d| start.elapsed() >= d) {
@@ -271,6 +277,7 @@ pub fn run(
             match classifier.classify(&frames) {
                 Ok((probs, times)) => {
                     metrics.windows.fetch_add(1, Ordering::Relaxed);
+                    service.window_done();
                     metrics.stage("preprocess", times.preprocess);
                     metrics.stage("flow", times.flow);
                     metrics.stage("infer", times.infer);
@@ -381,8 +388,9 @@ pub fn run(
         eprintln!();
     }
     let seconds = start.elapsed().as_secs_f64();
+    service.stopping();
     cap_stop.store(true, Ordering::Relaxed);
-    let _ = cap_handle.join();
+    let capture_died = cap_handle.join().is_err();
     let mut left_queued = 0;
     while let Some(f) = ring.try_next(usize::MAX) {
         ring.recycle(f);
@@ -403,6 +411,9 @@ pub fn run(
             "shutdown: {c} alerts for sink {n} stay in {} until the next start",
             cfg.output.outbox_dir.display()
         );
+    }
+    if capture_died {
+        return Err(PipelineError::CaptureDied);
     }
     let frames_in = ring_stats.captured.load(Ordering::Relaxed);
     let frames_processed = metrics.processed.load(Ordering::Relaxed);
