@@ -4,12 +4,11 @@
 //! Picked by timestamp at the model's rate, each encoding's windows are compared with the
 //! 30 fps run's (matched by the time they stand for): the share with the same top class.
 //!
-//! The target is 95% at every rate. Measured with the bundled model (`docs/results/`): 100% at
-//! 60 and 30 fps, 86–89% at 25, 70–84% at 15 and 10; without the card's rate, 65–67% at 60 fps
-//! and 42–54% at 10 and 15. Frames at or above the model's rate meet the target; below it the
+//! The target is 95% at every rate. Frames at or above the model's rate meet it; below it the
 //! model itself, trained only on 30 fps clips, is what falls short (a model trained with
-//! slower-camera clips is the fix), so those rates are held to floors under what was measured:
-//! a regression guard for the retiming, not the target.
+//! `motus-train --slow-camera` narrows the gap without closing it), so those rates are held to
+//! floors under what was measured: a regression guard for the retiming, not the target.
+//! Figures: `docs/results/2026-12-07-real-cameras.md` and `2026-12-07-slow-camera.md`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
