@@ -14,19 +14,27 @@ use std::borrow::Cow;
 pub const MASK: &str = "***";
 
 /// Query parameter names (compared without case) whose values are secrets.
-const SECRET_PARAMS: [&str; 12] = [
+const SECRET_PARAMS: [&str; 20] = [
     "password",
     "passwd",
     "pwd",
     "pass",
     "token",
     "access_token",
+    "auth_token",
+    "private_token",
     "key",
     "apikey",
     "api_key",
+    "access_key",
     "secret",
+    "client_secret",
     "auth",
+    "sig",
     "signature",
+    "x-amz-signature",
+    "x-amz-credential",
+    "x-amz-security-token",
 ];
 
 /// `s` with the secrets of a URL masked; anything that is not a `scheme://` URL is returned
@@ -54,7 +62,8 @@ pub fn text(s: &str) -> Cow<'_, str> {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(at) = rest.find("://") {
-        let start = rest[..at].rfind(|c: char| !is_scheme_char(c)).map_or(0, |i| i + 1);
+        let start =
+            rest[..at].char_indices().rev().find(|(_, c)| !is_scheme_char(*c)).map_or(0, |(i, c)| i + c.len_utf8());
         let len = rest[at..].find(|c: char| c.is_whitespace() || "\"'<>`".contains(c)).map_or(rest.len() - at, |n| n);
         let end = at + len;
         out.push_str(&rest[..start]);
@@ -89,24 +98,27 @@ fn is_scheme(s: &str) -> bool {
 /// at byte `at`.
 fn mask_url(s: &str, at: usize) -> String {
     let after = at + 3;
-    let authority_end = s[after..].find(['/', '?', '#']).map_or(s.len(), |n| after + n);
     let mut out = String::with_capacity(s.len());
     out.push_str(&s[..after]);
-    let authority = &s[after..authority_end];
-    match authority.rfind('@') {
+    // User info holds a ':' before an '@'. It runs to the last '@' before the path, so a
+    // password may hold unescaped '@', '/', '?' or '#' (users type them; masking too much
+    // beats leaking).
+    let rest = &s[after..];
+    let userinfo = rest.find('@').filter(|&at| rest[..at].contains(':')).map(|first| {
+        let path = rest[first..].find(['/', '?', '#']).map_or(rest.len(), |n| first + n);
+        rest[..path].rfind('@').unwrap_or(first)
+    });
+    let host_start = match userinfo {
         Some(atsign) => {
-            let userinfo = &authority[..atsign];
-            match userinfo.find(':') {
-                Some(colon) => {
-                    out.push_str(&userinfo[..colon + 1]);
-                    out.push_str(MASK);
-                }
-                None => out.push_str(userinfo),
-            }
-            out.push_str(&authority[atsign..]);
+            let colon = rest[..atsign].find(':').unwrap_or(atsign);
+            out.push_str(&rest[..colon + 1]);
+            out.push_str(MASK);
+            after + atsign
         }
-        None => out.push_str(authority),
-    }
+        None => after,
+    };
+    let authority_end = s[host_start..].find(['/', '?', '#']).map_or(s.len(), |n| host_start + n);
+    out.push_str(&s[host_start..authority_end]);
     let tail = &s[authority_end..];
     match tail.find('?') {
         Some(q) => {
@@ -150,6 +162,10 @@ mod tests {
         assert!(matches!(url("rtsp://cam.local:554/s"), Cow::Borrowed(_)));
         // An '@' in the path is not user info.
         assert_eq!(url("http://host/a@b:c"), "http://host/a@b:c");
+        // Unescaped '/', '?' or '#' in a password.
+        for pw in ["pa/ss", "pa?ss", "pa#ss", "p@ss"] {
+            assert_eq!(url(&format!("rtsp://admin:{pw}@cam/s")), "rtsp://admin:***@cam/s", "{pw}");
+        }
     }
 
     #[test]
@@ -178,5 +194,8 @@ mod tests {
         assert!(shown.contains("rtsp://admin:***@10.0.0.5/live: Server") && shown.contains("\"rtsp://u:***@other/x\""));
         assert!(matches!(text("no url here"), Cow::Borrowed(_)));
         assert_eq!(text("see http://a:b@c and ftp://d:e@f."), "see http://a:***@c and ftp://d:***@f.");
+        // Quotes of any width around a URL (a byte index inside a character would panic).
+        assert_eq!(text("«rtsp://a:b@h» ‘http://x:y@z’"), "«rtsp://a:***@h» ‘http://x:***@z’");
+        assert_eq!(text("é://x"), "é://x");
     }
 }

@@ -158,6 +158,20 @@ fn a_service_manager_hears_ready_then_watchdog_pings_while_windows_complete_then
     let socket_path = dir.path().join("notify");
     let socket = UnixDatagram::bind(&socket_path).unwrap();
     socket.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    // Read while motus runs, as systemd does (a socket's queue holds only a few datagrams).
+    let reader = std::thread::spawn(move || {
+        let mut messages = Vec::new();
+        let mut buf = [0u8; 512];
+        while let Ok(n) = socket.recv(&mut buf) {
+            let m = String::from_utf8_lossy(&buf[..n]).into_owned();
+            let last = m == "STOPPING=1";
+            messages.push(m);
+            if last {
+                break;
+            }
+        }
+        messages
+    });
     let out = motus()
         .args(["run", "--config", cfg.to_str().unwrap(), "--model", model.to_str().unwrap()])
         .env("NOTIFY_SOCKET", &socket_path)
@@ -165,12 +179,7 @@ fn a_service_manager_hears_ready_then_watchdog_pings_while_windows_complete_then
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let mut messages = Vec::new();
-    socket.set_nonblocking(true).unwrap();
-    let mut buf = [0u8; 512];
-    while let Ok(n) = socket.recv(&mut buf) {
-        messages.push(String::from_utf8_lossy(&buf[..n]).into_owned());
-    }
+    let messages = reader.join().unwrap();
     assert!(messages.first().is_some_and(|m| m.starts_with("READY=1\nSTATUS=classifying synthetic:7")), "{messages:?}");
     assert!(messages.iter().any(|m| m == "WATCHDOG=1"), "{messages:?}");
     assert_eq!(messages.last().map(String::as_str), Some("STOPPING=1"), "{messages:?}");

@@ -42,8 +42,7 @@ impl StderrTail {
                 let mut t = sink.lock().unwrap_or_else(|p| p.into_inner());
                 t.push_str(&String::from_utf8_lossy(&buf[..n]));
                 if t.len() > 4 * Self::KEEP {
-                    let cut = t.len() - Self::KEEP;
-                    let cut = (cut..t.len()).find(|&i| t.is_char_boundary(i)).unwrap_or(t.len());
+                    let cut = start_of_tail(&t, Self::KEEP);
                     t.drain(..cut);
                 }
             }
@@ -58,11 +57,39 @@ impl StderrTail {
         }
         let text = self.text.lock().unwrap_or_else(|p| p.into_inner());
         let trimmed = text.trim();
-        let start = trimmed.len().saturating_sub(Self::KEEP);
-        let start = (start..trimmed.len()).find(|&i| trimmed.is_char_boundary(i)).unwrap_or(trimmed.len());
         // ffmpeg quotes its input in errors: a camera URL's credentials must not reach a log.
-        crate::redact::text(&trimmed[start..]).into_owned()
+        crate::redact::text(&trimmed[start_of_tail(trimmed, Self::KEEP)..]).into_owned()
     }
+}
+
+/// The RTSP demuxer's socket I/O timeout option of the installed ffmpeg, asked once: ffmpeg 5
+/// and later call it `-timeout` (in 4.x that name is a listen timeout, which would turn the
+/// camera's client into a server), ffmpeg 4.x `-stimeout`.
+fn rtsp_socket_timeout_option() -> Option<&'static str> {
+    static OPTION: std::sync::OnceLock<Option<&'static str>> = std::sync::OnceLock::new();
+    *OPTION.get_or_init(|| {
+        let help = Command::new(ffmpeg_program()).args(["-hide_banner", "-h", "demuxer=rtsp"]).output().ok()?;
+        rtsp_timeout_from_help(&String::from_utf8_lossy(&help.stdout))
+    })
+}
+
+/// The socket timeout option named in `ffmpeg -h demuxer=rtsp`'s output.
+fn rtsp_timeout_from_help(help: &str) -> Option<&'static str> {
+    let option = |name: &str| help.lines().find(|l| l.split_whitespace().next() == Some(name));
+    if option("-stimeout").is_some() {
+        return Some("-stimeout");
+    }
+    option("-timeout").filter(|l| l.contains("socket I/O")).map(|_| "-timeout")
+}
+
+/// Where the last `keep` bytes of `text` start, moved on to the next whole line: a cut inside
+/// a quoted URL would leave `user:password@host` without its scheme, which no masking finds.
+fn start_of_tail(text: &str, keep: usize) -> usize {
+    if text.len() <= keep {
+        return 0;
+    }
+    let cut = text.len() - keep;
+    text[cut..].find('\n').map_or(text.len(), |n| cut + n + 1)
 }
 
 fn spawn(mut cmd: Command, path: &Path) -> Result<Child, MediaError> {
@@ -102,12 +129,17 @@ impl FfmpegReader {
     /// forever on a camera that stopped sending without closing.
     pub fn open_live(url: &str, io_timeout: Duration) -> Result<Self, MediaError> {
         let micros = io_timeout.as_micros().max(1).to_string();
-        // Every protocol honours -rw_timeout; RTSP reads its own socket timeout (-timeout is
-        // RTSP's socket I/O timeout, but for RTMP it would mean "listen", so only for RTSP).
-        let mut options = vec!["-rw_timeout".to_string(), micros.clone()];
-        if url.starts_with("rtsp://") || url.starts_with("rtsps://") {
-            options.extend(["-timeout".to_string(), micros]);
-        }
+        let rtsp = url.starts_with("rtsp://") || url.starts_with("rtsps://");
+        let options = match (rtsp, rtsp_socket_timeout_option()) {
+            // RTSP takes only its own socket timeout (newer ffmpeg refuses -rw_timeout there).
+            (true, Some(option)) => vec![option.to_string(), micros],
+            (true, None) => {
+                log::warn!("ffmpeg names no RTSP socket timeout: a stalled RTSP camera may hang its reader");
+                Vec::new()
+            }
+            // Every other protocol (HTTP, TCP, UDP, RTMP) honours the generic I/O timeout.
+            (false, _) => vec!["-rw_timeout".to_string(), micros],
+        };
         Self::start(Path::new(url), None, &options)
     }
 
@@ -303,5 +335,26 @@ mod tests {
             text.contains("clip.mp4") && text.contains("needs ffmpeg") && text.contains("apt-get install ffmpeg"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn the_rtsp_socket_timeout_is_named_as_each_ffmpeg_names_it() {
+        let ffmpeg5 =
+            "  -timeout           <int64>      .D......... set timeout (in microseconds) of socket I/O operations";
+        let ffmpeg4 = "  -timeout           <int>        .D......... set maximum timeout (in seconds) to wait for incoming connections\n  -stimeout          <int64>      .D......... set timeout (in microseconds) of socket TCP I/O operations";
+        let listen_only = "  -timeout           <int>        .D......... set maximum timeout (in seconds) to wait for incoming connections";
+        assert_eq!(rtsp_timeout_from_help(ffmpeg5), Some("-timeout"));
+        assert_eq!(rtsp_timeout_from_help(ffmpeg4), Some("-stimeout"));
+        assert_eq!(rtsp_timeout_from_help(listen_only), None);
+        // The ffmpeg installed here names one.
+        assert!(rtsp_socket_timeout_option().is_some());
+    }
+
+    #[test]
+    fn a_cut_stderr_tail_starts_at_a_whole_line() {
+        let text = "rtsp://admin:hunter2@10.0.0.5/live: Connection refused\nsecond line\n";
+        let start = start_of_tail(text, text.len() - 10);
+        assert_eq!(&text[start..], "second line\n");
+        assert_eq!(start_of_tail("short", 10), 0);
     }
 }

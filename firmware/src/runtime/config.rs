@@ -222,7 +222,8 @@ impl SourceConfig {
                 Err(invalid("source.io_timeout_s", format!("{io_timeout_s} must be within 0.5..600 seconds")))
             }
             SourceConfig::Stream { url, .. } if !url.contains("://") => {
-                Err(invalid("source.url", format!("{url:?} is not a URL (rtsp://, http://, …)")))
+                // Not echoed: without a scheme no masking finds a password in it.
+                Err(invalid("source.url", "is not a URL: it needs a scheme such as rtsp:// or http://"))
             }
             _ => Ok(()),
         }
@@ -689,7 +690,11 @@ impl RunConfig {
 
     /// [`RunConfig::from_toml`] with secrets' relative `*_file` paths read from `base`.
     fn from_toml_at(text: &str, origin: &str, base: &Path) -> Result<Self, ConfigError> {
-        let parse_error = |e: toml::de::Error| ConfigError::Parse { path: origin.to_string(), msg: e.to_string() };
+        // toml quotes the offending line, which may be a URL with its password.
+        let parse_error = |e: toml::de::Error| ConfigError::Parse {
+            path: origin.to_string(),
+            msg: crate::redact::text(&e.to_string()).into_owned(),
+        };
         let mut table: toml::Table = toml::from_str(text).map_err(parse_error)?;
         // Parsed from the text when no secret was read in, so errors keep their line and column.
         let cfg: RunConfig = if super::secrets::resolve(&mut table, base)? {
@@ -1017,5 +1022,19 @@ preview = "127.0.0.1:8090"
         let toml = "[source]\nkind = \"v4l2\"\ndevice = \"/dev/video0\"\nwidth = 8192\nheight = 8192\n";
         let e = RunConfig::from_toml(toml, "x.toml").unwrap_err();
         assert!(e.to_string().contains("8192x8192 is over the 33177600 pixels"), "{e}");
+    }
+
+    #[test]
+    fn a_config_error_never_shows_a_urls_password() {
+        // A syntax error: toml quotes the line.
+        let e = RunConfig::from_toml("[source]\nkind = \"stream\"\nurl = \"rtsp://admin:hunter2@cam/live\n", "x.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("hunter2") && e.contains("x.toml"), "{e}");
+        // A URL without a scheme is not echoed.
+        let e = RunConfig::from_toml("[source]\nkind = \"stream\"\nurl = \"admin:hunter2@cam/live\"\n", "x.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("hunter2") && e.contains("needs a scheme"), "{e}");
     }
 }

@@ -4,10 +4,11 @@
 //!
 //! - [`Notifier`]: the `sd_notify` protocol spoken directly over `$NOTIFY_SOCKET` (a Unix
 //!   datagram socket; no libsystemd needed). `motus run` says `READY=1` once the model, the
-//!   sinks and the source are set up, `WATCHDOG=1` only when a window has been classified, and
-//!   `STOPPING=1` on the way out. With `Type=notify` and `WatchdogSec=` in the unit, a
-//!   pipeline that stops producing windows for any reason (a camera that hangs in the
-//!   driver, a deadlock, a stuck model) is killed and restarted by systemd.
+//!   sinks and the source are set up, `WATCHDOG=1` only on progress (a window classified, or
+//!   the capture thread trying its source again after a failure: a camera that is away is
+//!   waited for, not restarted over), and `STOPPING=1` on the way out. With `Type=notify` and
+//!   `WatchdogSec=` in the unit, a pipeline that stops making progress for any reason (a
+//!   camera that hangs in the driver, a deadlock, a stuck model) is killed and restarted.
 //! - [`exit_on_panic`]: a panic in any thread of the device process ends the process with
 //!   [`PANIC_EXIT_CODE`], so the service manager restarts it instead of a half-dead process
 //!   (say, a capture thread gone while the main loop waits for frames) running on.
@@ -68,9 +69,9 @@ impl Notifier {
         self.send(&format!("READY=1\nSTATUS={status}"));
     }
 
-    /// A window was classified: the pipeline is alive. Rate-limited to half the watchdog
-    /// period; nothing is sent without a watchdog.
-    pub fn window_done(&mut self) {
+    /// The pipeline made progress (a window classified, a reconnection attempted): it is
+    /// alive. Rate-limited to half the watchdog period; nothing is sent without a watchdog.
+    pub fn progress(&mut self) {
         let Some(every) = self.ping_every else { return };
         if self.last_ping.is_some_and(|t| t.elapsed() < every) {
             return;
@@ -86,6 +87,8 @@ impl Notifier {
 
     fn send(&mut self, message: &str) {
         if let Some(s) = &self.socket {
+            // Non-blocking: a service manager that does not read must never stall the
+            // pipeline; a message it has no room for is dropped.
             if let Err(e) = s.send(message.as_bytes()) {
                 log::warn!("liveness: notification {:?} not sent: {e}", message.lines().next().unwrap_or(""));
             }
@@ -107,6 +110,7 @@ fn watchdog_period() -> Option<Duration> {
 
 fn connect(path: &std::ffi::OsStr) -> io::Result<UnixDatagram> {
     let socket = UnixDatagram::unbound()?;
+    socket.set_nonblocking(true)?;
     let bytes = path.as_encoded_bytes();
     if let Some(name) = bytes.strip_prefix(b"@") {
         use std::os::linux::net::SocketAddrExt;
@@ -147,11 +151,11 @@ mod tests {
         n.ready("model loaded");
         assert_eq!(recv(&l), "READY=1\nSTATUS=model loaded");
         for _ in 0..50 {
-            n.window_done();
+            n.progress();
         }
         assert_eq!(recv(&l), "WATCHDOG=1");
         std::thread::sleep(Duration::from_millis(250));
-        n.window_done();
+        n.progress();
         assert_eq!(recv(&l), "WATCHDOG=1");
         n.stopping();
         // The 49 pings within the period were skipped: the next message is STOPPING.
@@ -163,12 +167,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (l, path) = listener(dir.path());
         let mut n = Notifier { socket: Some(connect(path.as_os_str()).unwrap()), ping_every: None, last_ping: None };
-        n.window_done();
+        n.progress();
         n.stopping();
         assert_eq!(recv(&l), "STOPPING=1");
         let mut none = Notifier { socket: None, ping_every: Some(Duration::ZERO), last_ping: None };
         none.ready("x");
-        none.window_done();
+        none.progress();
         assert!(!none.is_connected());
     }
 

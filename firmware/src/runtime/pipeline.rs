@@ -206,9 +206,17 @@ pub fn run(
     let mut service = Notifier::from_env();
     service.ready(&format!("classifying {}", cfg.source.describe()));
 
+    let mut attempts_seen = 0;
     loop {
         if stop.load(Ordering::Relaxed) || limits.max_duration.is_some_and(|d| start.elapsed() >= d) {
             break;
+        }
+        // A source that is away but being retried is progress too: wait for the camera
+        // rather than have the service restarted over it.
+        let attempts = cap_stats.failures.load(Ordering::Relaxed) + cap_stats.opens.load(Ordering::Relaxed);
+        if attempts != attempts_seen {
+            attempts_seen = attempts;
+            service.progress();
         }
         let frame = match ring.next_timeout(max_lag, Duration::from_millis(100)) {
             Some(f) => f,
@@ -277,7 +285,7 @@ pub fn run(
             match classifier.classify(&frames) {
                 Ok((probs, times)) => {
                     metrics.windows.fetch_add(1, Ordering::Relaxed);
-                    service.window_done();
+                    service.progress();
                     metrics.stage("preprocess", times.preprocess);
                     metrics.stage("flow", times.flow);
                     metrics.stage("infer", times.infer);

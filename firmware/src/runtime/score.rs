@@ -271,11 +271,18 @@ mod tests {
         let block = vec![1u8; 96 << 20];
         let (peak_after, _) = rss_mb();
         // The peak never falls, and it includes the block (other tests' threads may free
-        // memory meanwhile, so nothing more can be said).
+        // memory meanwhile, so no exact figure); and it is in MB, not kB: below the machine's
+        // memory.
+        let total_mb = std::fs::read_to_string("/proc/meminfo")
+            .ok()
+            .and_then(|m| m.lines().next()?.split_whitespace().nth(1)?.parse::<f64>().ok())
+            .map(|kb| kb / 1024.0)
+            .expect("MemTotal");
         assert!(
             peak_after >= peak_before && peak_after >= 96.0,
             "peak {peak_before} → {peak_after} MB with 96 MB resident"
         );
+        assert!(peak_after < total_mb, "peak {peak_after} MB on a machine of {total_mb} MB");
         drop(std::hint::black_box(block));
     }
 

@@ -430,7 +430,6 @@ fn make_config(args: &TrainArgs, labels: Vec<String>) -> anyhow::Result<TrainCon
     })
 }
 
-/// The label pairs swapped by a horizontal flip: from `a:b` arguments, or the synthetic
 /// `--slow-camera` and its factor as an augmentation setting, checked.
 fn slow_camera(args: &TrainArgs) -> anyhow::Result<Option<data::SlowCamera>> {
     let Some(probability) = args.slow_camera else { return Ok(None) };
@@ -439,6 +438,7 @@ fn slow_camera(args: &TrainArgs) -> anyhow::Result<Option<data::SlowCamera>> {
     Ok(Some(camera))
 }
 
+/// The label pairs swapped by a horizontal flip: from `a:b` arguments, or the synthetic
 /// benchmark's mirror pairs found among the labels.
 fn flip_swap(args: &[String], labels: &[String]) -> anyhow::Result<Vec<(usize, usize)>> {
     let index = |name: &str| {
