@@ -130,15 +130,16 @@ impl FfmpegReader {
     pub fn open_live(url: &str, io_timeout: Duration) -> Result<Self, MediaError> {
         let micros = io_timeout.as_micros().max(1).to_string();
         let rtsp = url.starts_with("rtsp://") || url.starts_with("rtsps://");
-        let options = match (rtsp, rtsp_socket_timeout_option()) {
-            // RTSP takes only its own socket timeout (newer ffmpeg refuses -rw_timeout there).
-            (true, Some(option)) => vec![option.to_string(), micros],
-            (true, None) => {
-                log::warn!("ffmpeg names no RTSP socket timeout: a stalled RTSP camera may hang its reader");
-                Vec::new()
-            }
-            // Every other protocol (HTTP, TCP, UDP, RTMP) honours the generic I/O timeout.
-            (false, _) => vec!["-rw_timeout".to_string(), micros],
+        // Every protocol but RTSP (HTTP, TCP, UDP, RTMP) honours the generic I/O timeout; RTSP
+        // takes only its own socket timeout (newer ffmpeg refuses -rw_timeout there), so only
+        // an RTSP stream asks ffmpeg what that option is called.
+        let options = if !rtsp {
+            vec!["-rw_timeout".to_string(), micros]
+        } else if let Some(option) = rtsp_socket_timeout_option() {
+            vec![option.to_string(), micros]
+        } else {
+            log::warn!("ffmpeg names no RTSP socket timeout: a stalled RTSP camera may hang its reader");
+            Vec::new()
         };
         Self::start(Path::new(url), None, &options)
     }

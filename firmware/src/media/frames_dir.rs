@@ -94,15 +94,16 @@ impl VideoReader for FramesDirReader {
 }
 
 fn decode(path: &Path) -> Result<image::RgbImage, MediaError> {
-    let reader = || {
-        image::ImageReader::open(path)
-            .map_err(|e| MediaError::io(path, e))?
-            .with_guessed_format()
-            .map_err(|e| MediaError::io(path, e))
-    };
-    // The header's size first: a huge image is refused before it is decoded.
-    let (width, height) =
-        reader()?.into_dimensions().map_err(|source| MediaError::Image { path: path.into(), source })?;
+    use image::ImageDecoder;
+    let image_error = |source| MediaError::Image { path: path.into(), source };
+    let decoder = image::ImageReader::open(path)
+        .map_err(|e| MediaError::io(path, e))?
+        .with_guessed_format()
+        .map_err(|e| MediaError::io(path, e))?
+        .into_decoder()
+        .map_err(image_error)?;
+    // The header's size first: a huge image is refused before its pixels are decoded.
+    let (width, height) = decoder.dimensions();
     if !crate::frame::size_is_allowed(width, height) {
         return Err(MediaError::Unsupported {
             path: path.into(),
@@ -112,7 +113,7 @@ fn decode(path: &Path) -> Result<image::RgbImage, MediaError> {
             ),
         });
     }
-    let img = reader()?.decode().map_err(|source| MediaError::Image { path: path.into(), source })?;
+    let img = image::DynamicImage::from_decoder(decoder).map_err(image_error)?;
     Ok(img.into_rgb8())
 }
 

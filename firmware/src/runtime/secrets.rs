@@ -59,10 +59,8 @@ fn resolve_table(table: &mut toml::Table, at: &str, base: &Path) -> Result<bool,
 
 fn read_file(value: &toml::Value, key: &str, base: &Path) -> Result<String, ConfigError> {
     let path = value.as_str().ok_or_else(|| invalid(key, "must be a path (a string)"))?;
-    let path = match Path::new(path) {
-        p if p.is_relative() => base.join(p),
-        p => p.to_path_buf(),
-    };
+    // An absolute path replaces `base` in the join.
+    let path = base.join(path);
     let text = std::fs::read_to_string(&path).map_err(|err| ConfigError::Secret {
         key: key.to_string(),
         path: path.clone(),
