@@ -313,14 +313,27 @@ pub fn make_clip<R: Rng>(
         }
         let (scale_x, scale_y) = (size as f32 / crop.width as f32, size as f32 / crop.height as f32);
         let resampler = FlowResampler::new(w, h, crop, size, video.flow_bound);
+        let mut scratch = Vec::new();
         for step in &view.plan {
             let mut xy = [vec![0.0f32; plane], vec![0.0f32; plane]];
             if let Some(StepFlow { field, scale }) = *step {
                 let (a, b) = (view.picks[field], view.picks[field + 1]);
                 // The motion from `a` to `b` as the sum of the cached fields between them,
-                // scaled to one model period (their mean, for a slow camera's pair).
-                for f in a..b {
-                    add_cached_field(video, f, &resampler, (scale_x * scale, scale_y * scale), &mut xy)?;
+                // scaled to one model period (their mean, for a slow camera's pair). The
+                // first field is written in place; only a slow camera's later ones need the
+                // scratch plane.
+                let scales = [scale_x * scale, scale_y * scale];
+                for (k, f) in (a..b).enumerate() {
+                    let (px, py) = cached_field(video, f)?;
+                    for ((src, dst), s) in [px, py].into_iter().zip(xy.iter_mut()).zip(scales) {
+                        if k == 0 {
+                            resampler.apply(src, s, dst);
+                        } else {
+                            scratch.resize(plane, 0.0);
+                            resampler.apply(src, s, &mut scratch);
+                            dst.iter_mut().zip(&scratch).for_each(|(d, v)| *d += v);
+                        }
+                    }
                 }
             }
             if flip {
@@ -388,15 +401,9 @@ fn frame_by_frame(frames: &[u64]) -> CameraView {
     CameraView { picks: frames.to_vec(), plan }
 }
 
-/// Adds cached field `index` (from video frame `index` to `index + 1`), resampled to the crop
-/// and multiplied by `scale` per component, to `xy`.
-fn add_cached_field(
-    video: &VideoData,
-    index: u64,
-    resampler: &FlowResampler,
-    scale: (f32, f32),
-    xy: &mut [Vec<f32>; 2],
-) -> anyhow::Result<()> {
+/// Cached field `index` (from video frame `index` to `index + 1`) as its x and y planes,
+/// checked against the frames' size.
+fn cached_field(video: &VideoData, index: u64) -> anyhow::Result<(&[u8], &[u8])> {
     let field = video
         .flow
         .get(index as usize)
@@ -409,13 +416,7 @@ fn add_cached_field(
             2 * w * h
         );
     }
-    let (px, py) = field.split_at(field.len() / 2);
-    let mut plane = vec![0.0f32; xy[0].len()];
-    for (src, (dst, s)) in [px, py].into_iter().zip(xy.iter_mut().zip([scale.0, scale.1])) {
-        resampler.apply(src, s, &mut plane);
-        dst.iter_mut().zip(&plane).for_each(|(d, v)| *d += v);
-    }
-    Ok(())
+    Ok(field.split_at(field.len() / 2))
 }
 
 /// Quantises f32 flow fields (x plane, y plane) to the u8 cache form.

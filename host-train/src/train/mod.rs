@@ -434,7 +434,7 @@ fn make_config(args: &TrainArgs, labels: Vec<String>) -> anyhow::Result<TrainCon
 fn slow_camera(args: &TrainArgs) -> anyhow::Result<Option<data::SlowCamera>> {
     let Some(probability) = args.slow_camera else { return Ok(None) };
     let camera = data::SlowCamera { probability, max_factor: args.slow_camera_max_factor };
-    camera.validate().map_err(|e| anyhow::anyhow!("--slow-camera: {e}"))?;
+    camera.validate().context("--slow-camera")?;
     Ok(Some(camera))
 }
 

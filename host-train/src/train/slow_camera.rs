@@ -31,15 +31,12 @@ pub struct SlowCamera {
 
 impl SlowCamera {
     /// Checks the ranges a command line can get wrong.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), SlowCameraError> {
         if !(self.probability > 0.0 && self.probability <= 1.0) {
-            return Err(format!("the slow-camera share must be in (0, 1], not {}", self.probability));
+            return Err(SlowCameraError::Share(self.probability));
         }
         if !(self.max_factor > 1.0 && self.max_factor <= MAX_FACTOR) {
-            return Err(format!(
-                "the slowest camera must be 1–{MAX_FACTOR}× slower than the videos, not {}",
-                self.max_factor
-            ));
+            return Err(SlowCameraError::Factor(self.max_factor));
         }
         Ok(())
     }
@@ -56,6 +53,15 @@ impl SlowCamera {
         let consecutive = window.frames.windows(2).all(|p| p[1] == p[0] + 1);
         (consecutive && !window.padded).then(|| view(&window.frames, video_len, factor, phase))
     }
+}
+
+/// Why slow-camera settings were refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SlowCameraError {
+    #[error("the slow-camera share must be in (0, 1], not {0}")]
+    Share(f32),
+    #[error("the slowest camera must be 1–{MAX_FACTOR}× slower than the videos, not {0}")]
+    Factor(f32),
 }
 
 /// Beyond this a camera's frame pairs are too far apart for one period's motion to be the
