@@ -12,6 +12,8 @@ scripts/setup.sh
 # clippy's allow-list is the few `#[allow]`s in the code, each with its reason).
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# The crate graph's invariants (ARCHITECTURE.md): the device side never links host code.
+scripts/check-architecture.sh
 echo "disk free before the build: $(disk_free)"
 cargo test --workspace --locked
 echo "disk free after the workspace tests: $(disk_free)"
@@ -25,13 +27,13 @@ echo "disk free after the workspace tests: $(disk_free)"
 # Exported models also run in onnxruntime and agree with tract (ONNX checker included).
 dump=$(mktemp -d)
 trap 'rm -rf "$dump"' EXIT
-MOTUS_ZOO_DUMP="$dump" cargo test --locked -p motus --lib infer::tests::dump_for_other_runtimes -- --ignored --exact
+MOTUS_ZOO_DUMP="$dump" cargo test --locked -p motus-core --lib infer::tests::dump_for_other_runtimes -- --ignored --exact
 .venv/bin/python tests/python/crosscheck_onnxruntime.py "$dump"
 
 # motus quant's int8 models (every architecture, every form) run in onnxruntime and agree with tract.
 qdump=$(mktemp -d)
 trap 'rm -rf "$dump" "$qdump"' EXIT
-MOTUS_QUANT_DUMP="$qdump" cargo test --locked -p motus --lib quantize::tests::dump_for_onnxruntime -- --ignored --exact
+MOTUS_QUANT_DUMP="$qdump" cargo test --locked -p motus-lab --lib quantize::tests::dump_for_onnxruntime -- --ignored --exact
 .venv/bin/python tests/python/quant_crosscheck_onnxruntime.py "$qdump"
 
 # `motus eval` on a model exported by PyTorch with a sidecar card (GUIDE.md's worked example).

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # deploy/tests/run.sh [HOST_MOTUS]: the deployment tests, called by scripts/test.sh.
-#   1. deploy/build-aarch64 (cargo-zigbuild, glibc 2.31 floor, features v4l) and the glibc check
-#   2. the aarch64 binary under qemu-user: --version, info on the bundled model, the shipped
-#      config through `motus run --check`, and `motus eval` on synthetic videos, whose JSON
-#      must equal the x86_64 binary's (HOST_MOTUS, default target/debug/motus), for the bundled
-#      model and for its int8 version
+#   1. the aarch64 build with the host tools (MOTUS_FEATURES=lab deploy/build-aarch64) under
+#      qemu-user: `motus eval` on synthetic videos, whose JSON must equal the x86_64 binary's
+#      (HOST_MOTUS, default target/debug/motus), for the bundled model and its int8 version
+#   2. the device binary (deploy/build-aarch64: cargo-zigbuild, glibc 2.31 floor, features v4l,
+#      no host tools) and the glibc check; under qemu-user: --version, info on the bundled
+#      model, the shipped config through `motus run --check`, and no host tool inside
 #   3. deploy/package for arm64 and amd64; the arm64 package installed into a scratch root
 #      (dpkg --root, maintainer scripts chrootless), checked, purged; systemd-analyze verify
 #      on the installed unit
@@ -29,33 +30,13 @@ check() { # label command...
 }
 step() { echo "deploy: $* ($(date +%T))"; }
 
-step "aarch64 build"
+step "aarch64 with the host tools"
 s=$(date +%s)
-check "deploy/build-aarch64" deploy/build-aarch64
+check "MOTUS_FEATURES=lab deploy/build-aarch64" env MOTUS_FEATURES=lab deploy/build-aarch64
 echo "        $(tail -1 "$t/out")"
 echo "        took $(( $(date +%s) - s )) s"
-check "no glibc symbol newer than 2.31 (objdump -T)" deploy/check-glibc "$arm" 2.31
-echo "        $(tail -1 "$t/out")"
-
-rc=0; deploy/check-glibc "$arm" 2.17 >"$t/out" 2>&1 || rc=$?
-[[ $rc != 0 ]] && grep -q "newer than the floor 2.17" "$t/out" && ok "check-glibc refuses the same binary against a 2.17 floor, naming the symbols" || bad "check-glibc accepted a 2.17 floor"
-rc=0; deploy/check-glibc "$t/nope" >"$t/out" 2>&1 || rc=$?
-[[ $rc != 0 ]] && grep -q "$t/nope: no such file" "$t/out" && ok "check-glibc: a missing binary is named" || bad "check-glibc: missing binary not reported"
-rc=0; MOTUS_GLIBC=two deploy/build-aarch64 >"$t/out" 2>&1 || rc=$?
-[[ $rc != 0 ]] && grep -q "MOTUS_GLIBC=two: expected a glibc version" "$t/out" && ok "build-aarch64 refuses a bad MOTUS_GLIBC" || bad "build-aarch64 accepted MOTUS_GLIBC=two"
-
-step "aarch64 under qemu-user"
 qemu=(qemu-aarch64 -L /usr/aarch64-linux-gnu)
 [[ -x /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ]] || bad "no aarch64 glibc at /usr/aarch64-linux-gnu (apt-get install libc6-arm64-cross)"
-check "qemu: motus --version" "${qemu[@]}" "$arm" --version
-want="motus $(sed -n '/^\[workspace.package\]/,/^\[/s/^version *= *"\(.*\)"/\1/p' Cargo.toml)"
-[[ $(cat "$t/out") == "$want" ]] && ok "qemu: --version prints '$want'" || bad "qemu: --version printed '$(cat "$t/out")', expected '$want'"
-check "qemu: motus info on the bundled model" "${qemu[@]}" "$arm" info "$model" --json
-"$host_motus" info "$model" --json > "$t/info-x86.json"
-"${qemu[@]}" "$arm" info "$model" --json > "$t/info-arm.json"
-check "qemu: info JSON equals the x86_64 binary's" cmp "$t/info-x86.json" "$t/info-arm.json"
-check "qemu: the packaged config passes motus run --check (v4l2 source, bundled model)" \
-  "${qemu[@]}" "$arm" run --config deploy/debian/motus.toml --model "$model" --check
 "$host_motus" synth --out "$t/synth" --videos-per-class 1 --seed 5 --splits 0,0,100 >/dev/null
 s=$(date +%s)
 check "qemu: motus eval on $(wc -l < "$t/synth/test.txt") synthetic videos" \
@@ -72,6 +53,35 @@ check "qemu: motus eval of the int8 model" \
 check "x86_64: motus eval of the int8 model" sh -c "$host_motus eval --model $int8 --data $t/synth --json --workers 2 > $t/eval8-x86.json"
 check "eval: the int8 model agrees on aarch64 (qemu) and x86_64" python3 deploy/tests/compare_eval.py "$t/eval8-x86.json" "$t/eval8-arm.json"
 echo "        $(tail -1 "$t/out")"
+
+
+step "aarch64 device binary"
+s=$(date +%s)
+check "deploy/build-aarch64" deploy/build-aarch64
+echo "        $(tail -1 "$t/out")"
+echo "        took $(( $(date +%s) - s )) s"
+check "no glibc symbol newer than 2.31 (objdump -T)" deploy/check-glibc "$arm" 2.31
+echo "        $(tail -1 "$t/out")"
+
+rc=0; deploy/check-glibc "$arm" 2.17 >"$t/out" 2>&1 || rc=$?
+[[ $rc != 0 ]] && grep -q "newer than the floor 2.17" "$t/out" && ok "check-glibc refuses the same binary against a 2.17 floor, naming the symbols" || bad "check-glibc accepted a 2.17 floor"
+rc=0; deploy/check-glibc "$t/nope" >"$t/out" 2>&1 || rc=$?
+[[ $rc != 0 ]] && grep -q "$t/nope: no such file" "$t/out" && ok "check-glibc: a missing binary is named" || bad "check-glibc: missing binary not reported"
+rc=0; MOTUS_GLIBC=two deploy/build-aarch64 >"$t/out" 2>&1 || rc=$?
+[[ $rc != 0 ]] && grep -q "MOTUS_GLIBC=two: expected a glibc version" "$t/out" && ok "build-aarch64 refuses a bad MOTUS_GLIBC" || bad "build-aarch64 accepted MOTUS_GLIBC=two"
+
+step "aarch64 under qemu-user"
+check "qemu: motus --version" "${qemu[@]}" "$arm" --version
+want="motus $(sed -n '/^\[workspace.package\]/,/^\[/s/^version *= *"\(.*\)"/\1/p' Cargo.toml)"
+[[ $(cat "$t/out") == "$want" ]] && ok "qemu: --version prints '$want'" || bad "qemu: --version printed '$(cat "$t/out")', expected '$want'"
+check "qemu: motus info on the bundled model" "${qemu[@]}" "$arm" info "$model" --json
+"$host_motus" info "$model" --json > "$t/info-x86.json"
+"${qemu[@]}" "$arm" info "$model" --json > "$t/info-arm.json"
+check "qemu: info JSON equals the x86_64 binary's" cmp "$t/info-x86.json" "$t/info-arm.json"
+check "qemu: the packaged config passes motus run --check (v4l2 source, bundled model)" \
+  "${qemu[@]}" "$arm" run --config deploy/debian/motus.toml --model "$model" --check
+rc=0; "${qemu[@]}" "$arm" eval --model "$model" --data "$t/synth" >"$t/out" 2>&1 || rc=$?
+[[ $rc == 2 ]] && grep -q "unrecognized subcommand 'eval'" "$t/out" && ok "qemu: the device binary has no host tools (motus eval is not a command)" || bad "qemu: the device binary ran motus eval (rc $rc): host code shipped"
 
 step "packages"
 check "deploy/package --arch arm64" sh -c "deploy/package --arch arm64 --out $t/deb > $t/arm64.path"

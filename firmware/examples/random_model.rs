@@ -5,8 +5,8 @@
 //!
 //! `cargo run --example random_model -- OUT.onnx [ARCH] [SEED]` (ARCH defaults to two-stream).
 
-use motus::flow::TvL1Params;
-use motus::synth::CLASS_NAMES;
+use motus_core::flow::TvL1Params;
+use motus_core::synth::CLASS_NAMES;
 use motus_models::{default_for, export, ExportOptions, ModelCard};
 
 fn main() -> anyhow::Result<()> {

@@ -8,14 +8,14 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     // Before any thread allocates: arenas are created on a thread's first allocation.
-    let tuning = motus::memory::tune_allocator();
+    let tuning = motus_device::memory::tune_allocator();
     // While the process has one thread (it writes the environment), before tract picks kernels.
-    let kernels = motus::tract_isa::avoid_faulty_kernels();
+    let kernels = motus_device::tract_isa::avoid_faulty_kernels();
     // Likewise: Mesa's Vulkan loader complains on stderr when a GPU is probed without it.
-    let runtime_dir = motus::gpu::quiet_display_probe();
+    let runtime_dir = motus_core::gpu::quiet_display_probe();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).format_timestamp(None).init();
     match tuning {
-        motus::memory::AllocatorTuning::Refused(what) => {
+        motus_device::memory::AllocatorTuning::Refused(what) => {
             log::warn!("malloc refused {what}; memory may fragment over long runs")
         }
         other => log::debug!("allocator: {other:?}"),

@@ -1,4 +1,4 @@
-//! tract's AMX int8 kernels stay out of `motus` (see `motus::tract_isa`): the binary removes
+//! tract's AMX int8 kernels stay out of `motus` (see `motus_device::tract_isa`): the binary removes
 //! them unless the user sets `TRACT_CPU_ISA`, and a user's setting is left alone. One test in
 //! its own process, because it edits the environment.
 
@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::process::Command;
 
 #[cfg(target_arch = "x86_64")]
-use motus::tract_isa::NO_AMX_INT8;
-use motus::tract_isa::{avoid_faulty_kernels, KernelChoice, TRACT_ISA_VAR};
+use motus_device::tract_isa::NO_AMX_INT8;
+use motus_device::tract_isa::{avoid_faulty_kernels, KernelChoice, TRACT_ISA_VAR};
 
 fn zoo(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/zoo").join(name)

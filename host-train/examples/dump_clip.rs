@@ -8,16 +8,16 @@ fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let (data, out) = (std::path::Path::new(&args[1]), std::path::Path::new(&args[2]));
     std::fs::create_dir_all(out)?;
-    let mut ds = motus::dataset::Dataset::open_split(data, "train")?;
+    let mut ds = motus_lab::dataset::Dataset::open_split(data, "train")?;
     let label: usize = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(0);
     ds.entries.retain(|e| e.label == label);
     ds.entries.truncate(3);
     let spec = motus_models::default_for("two-stream", 12)?;
     let g0 = spec.lower()?;
     let mut card = motus_models::ModelCard::for_spec(&spec, &g0, (0..12).map(|i| i.to_string()).collect());
-    let flow = motus::flow::FlowConfig {
+    let flow = motus_core::flow::FlowConfig {
         algorithm: "tvl1".into(),
-        params: motus::flow::TvL1Params::edge(),
+        params: motus_core::flow::TvL1Params::edge(),
         bound: 20.0,
         stack_len: 10,
         mean_subtraction: true,

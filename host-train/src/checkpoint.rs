@@ -175,7 +175,7 @@ impl Checkpoint {
     /// Writes atomically: temporary file, fsync, rename, fsync of the folder.
     pub fn save(&self, path: &Path) -> Result<(), CheckpointError> {
         let bytes = self.to_bytes().map_err(|msg| CheckpointError::Weights { path: path.to_path_buf(), msg })?;
-        motus::atomic::write_atomic(path, &bytes)
+        motus_core::atomic::write_atomic(path, &bytes)
             .map_err(|source| CheckpointError::Write { path: path.to_path_buf(), source })
     }
 }

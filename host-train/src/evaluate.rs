@@ -6,9 +6,9 @@ use crate::checkpoint::Checkpoint;
 use crate::net::IrNet;
 use crate::train::data::{make_clip, Augment, ClipGeometry, VideoData};
 use crate::train::videos::{load_split, LoadSettings};
-use motus::dataset::sampler::{self, SampleMode};
-use motus::dataset::Dataset;
-use motus::eval::metrics::Accumulator;
+use motus_lab::dataset::sampler::{self, SampleMode};
+use motus_lab::dataset::Dataset;
+use motus_lab::eval::metrics::Accumulator;
 use rand_chacha::ChaCha8Rng;
 use tch::{Device, Kind, Tensor};
 
@@ -92,7 +92,7 @@ pub fn evaluate_checkpoint(
     let graph = ckpt.lower().map_err(|e| anyhow::anyhow!(e))?;
     let net = IrNet::with_weights(graph, &ckpt.weights, device)?;
     let g = ClipGeometry::from_card(&ckpt.card)?;
-    let flow = ckpt.card.flow.as_ref().map(motus::flow::FlowConfig::from_card).transpose()?;
+    let flow = ckpt.card.flow.as_ref().map(motus_core::flow::FlowConfig::from_card).transpose()?;
     let cache = ds.root.join("flow-cache");
     let settings = LoadSettings {
         resize_short: ckpt.card.input.resize_short,

@@ -13,7 +13,7 @@
 use crate::checkpoint::Checkpoint;
 use crate::train::{read_history, train, TrainArgs};
 use anyhow::Context;
-use motus::infer::{Classifier, InputTensor};
+use motus_core::infer::{Classifier, InputTensor};
 use motus_models::spec::ARCH_NAMES;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -73,7 +73,7 @@ pub struct Row {
 
 /// Median tract latency of one clip (batch 1, one thread), random input, after a warm-up.
 fn tract_latency_ms(bytes: &[u8]) -> anyhow::Result<f64> {
-    motus::infer::set_threads(1);
+    motus_core::infer::set_threads(1);
     let mut model = Classifier::from_bytes(bytes, "experiment")?;
     let inputs: Vec<(String, Vec<usize>, Vec<f32>)> = model
         .card()
@@ -134,10 +134,10 @@ fn train_args(a: &ExperimentArgs, spec: &Path, out: &Path, epochs: u32, extra: &
 }
 
 pub fn run(a: ExperimentArgs) -> anyhow::Result<()> {
-    let ds_train = motus::dataset::Dataset::open_split(&a.data, "train")?;
+    let ds_train = motus_lab::dataset::Dataset::open_split(&a.data, "train")?;
     let labels: Vec<String> = ds_train.classes.names().to_vec();
-    let ds_test =
-        motus::dataset::Dataset::open_split(&a.data, "test").context("the experiment evaluates on the test split")?;
+    let ds_test = motus_lab::dataset::Dataset::open_split(&a.data, "test")
+        .context("the experiment evaluates on the test split")?;
     anyhow::ensure!(!ds_test.entries.is_empty(), "the test split is empty");
     let archs: Vec<String> =
         if a.archs.is_empty() { ARCH_NAMES.iter().map(|s| s.to_string()).collect() } else { a.archs.clone() };
@@ -146,7 +146,7 @@ pub fn run(a: ExperimentArgs) -> anyhow::Result<()> {
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(sig, stop.clone())?;
     }
-    let paired = motus::synth::paired_class_indices(&labels);
+    let paired = motus_core::synth::paired_class_indices(&labels);
     let mut rows = Vec::new();
     for arch in &archs {
         let spec_json = spec_with_size(arch, labels.len(), a.input_size)?;
@@ -180,7 +180,7 @@ pub fn run(a: ExperimentArgs) -> anyhow::Result<()> {
         let best = Checkpoint::load(&run_dir.join("best.safetensors"))?;
         let bytes = crate::export::export_checkpoint(&best, true)?;
         let model_path = run_dir.join(format!("{arch}.onnx"));
-        motus::atomic::write_atomic(&model_path, &bytes)?;
+        motus_core::atomic::write_atomic(&model_path, &bytes)?;
         let graph = best.card.arch.lower()?;
         let eval = crate::evaluate::evaluate_checkpoint(&best, &ds_test, a.views, &a.device, a.workers, &paired)?;
         let row = Row {
@@ -201,8 +201,8 @@ pub fn run(a: ExperimentArgs) -> anyhow::Result<()> {
         rows.push(row);
     }
     let md = table(&a, &rows, labels.len(), ds_test.entries.len());
-    motus::atomic::write_atomic(&a.out.join("results.md"), md.as_bytes())?;
-    motus::atomic::write_atomic(&a.out.join("results.json"), serde_json::to_string_pretty(&rows)?.as_bytes())?;
+    motus_core::atomic::write_atomic(&a.out.join("results.md"), md.as_bytes())?;
+    motus_core::atomic::write_atomic(&a.out.join("results.json"), serde_json::to_string_pretty(&rows)?.as_bytes())?;
     println!("{md}");
     Ok(())
 }

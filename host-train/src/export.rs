@@ -18,7 +18,7 @@ pub fn export_checkpoint(ckpt: &Checkpoint, fold_batchnorm: bool) -> anyhow::Res
         "this checkpoint holds an I3D's 2D twin, which is trained to be inflated (motus-train train --arch i3d --init-2d CKPT), not exported"
     );
     if let Some(flow) = &ckpt.card.flow {
-        motus::flow::FlowConfig::from_card(flow)
+        motus_core::flow::FlowConfig::from_card(flow)
             .context("the checkpoint's card names flow settings the runtime's engine cannot reproduce")?;
     }
     let graph = ckpt.card.arch.lower().context("lowering the card's architecture")?;
@@ -44,7 +44,7 @@ pub struct ExportArgs {
 pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     let ckpt = Checkpoint::load(&args.checkpoint)?;
     let bytes = export_checkpoint(&ckpt, !args.no_fold_bn)?;
-    motus::atomic::write_atomic(&args.out, &bytes).with_context(|| format!("writing {}", args.out.display()))?;
+    motus_core::atomic::write_atomic(&args.out, &bytes).with_context(|| format!("writing {}", args.out.display()))?;
     let card = motus_models::onnx::model_card(&motus_models::onnx::read_model(&bytes)?)?;
     let graph = card.arch.lower()?;
     let report = serde_json::json!({

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use motus::dataset::{sampler, Dataset, VideoEntry};
+use motus_lab::dataset::{sampler, Dataset, VideoEntry};
 use motus_models::ClipSpec;
 use serde_json::json;
 

@@ -1,5 +1,5 @@
 //! Specs, IR counts, ONNX writing/reading and the model card (tract runs are tested in
-//! `motus::infer`).
+//! `motus_core::infer`).
 
 use crate::card::{CardError, ModelCard};
 use crate::ir::{inflation_source, Builder, OpKind};

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Cross-check motus ONNX exports with the official ONNX checker and onnxruntime.
 
-    MOTUS_ZOO_DUMP=/tmp/zoo-dump cargo test -p motus --lib infer::tests::dump_for_other_runtimes -- --ignored --exact
+    MOTUS_ZOO_DUMP=/tmp/zoo-dump cargo test -p motus-core --lib infer::tests::dump_for_other_runtimes -- --ignored --exact
     .venv/bin/python tests/python/crosscheck_onnxruntime.py /tmp/zoo-dump
 
 For every dumped model: onnx.checker (full check, with shape inference), then onnxruntime on

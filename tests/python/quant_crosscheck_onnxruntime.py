@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The int8 models motus quant writes run in onnxruntime and agree with tract.
 
-    MOTUS_QUANT_DUMP=/tmp/quant-dump cargo test -p motus --lib quantize::tests::dump_for_onnxruntime -- --ignored --exact
+    MOTUS_QUANT_DUMP=/tmp/quant-dump cargo test -p motus-lab --lib quantize::tests::dump_for_onnxruntime -- --ignored --exact
     .venv/bin/python tests/python/quant_crosscheck_onnxruntime.py /tmp/quant-dump
 
 For every architecture of the zoo (tiny, random weights) and every form (qoperator, qdq,

@@ -2,8 +2,9 @@
 
 use std::path::PathBuf;
 
-use motus::dataset::Dataset;
-use motus::synth::{write_dataset, SynthConfig};
+use motus_core::synth::SynthConfig;
+use motus_lab::benchmark::write_dataset;
+use motus_lab::dataset::Dataset;
 
 /// A model shipped in `models/zoo/` (the bundled float and int8 models).
 pub fn zoo_model(name: &str) -> PathBuf {

@@ -5,9 +5,9 @@ use std::path::Path;
 use std::time::Instant;
 
 use clap::{Args, Subcommand};
-use motus::media::{self, VideoReader};
-use motus::synth::{SynthConfig, SynthVideo};
-use motus::Frame;
+use motus_core::media::{self, VideoReader};
+use motus_core::synth::{SynthConfig, SynthVideo};
+use motus_core::Frame;
 use serde_json::json;
 
 #[derive(Debug, Subcommand)]

@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
-use motus::eval::false_alerts::{read_clip_list, AlertsReport, ClipRun, RealClip};
-use motus::runtime::config::{Pace, RunConfig, SinkConfig, SourceConfig};
-use motus::runtime::pipeline::{self, RunLimits};
+use motus_device::runtime::config::{Pace, RunConfig, SinkConfig, SourceConfig};
+use motus_device::runtime::pipeline::{self, RunLimits};
+use motus_lab::eval::false_alerts::{read_clip_list, AlertsReport, ClipRun, RealClip};
 use serde::Serialize;
 
 #[derive(Debug, Args)]
@@ -108,7 +108,7 @@ pub fn run(args: AlertsBenchArgs) -> anyhow::Result<()> {
     if let Some(what) = &args.record {
         let path = match &base.model.path {
             Some(p) => p.clone(),
-            None => motus::runtime::model_path::bundled_model().map_err(anyhow::Error::msg)?,
+            None => motus_device::runtime::model_path::bundled_model().map_err(anyhow::Error::msg)?,
         };
         let method = format!(
             "motus bench alerts {}: the live pipeline with {}, each clip read as fast as it runs",
@@ -145,12 +145,13 @@ fn record(model: &std::path::Path, what: &str, method: String, r: &AlertsReport)
 
 /// One clip through the pipeline: its run, the model's SHA-256 and its description.
 fn run_clip(base: &RunConfig, clip: &RealClip, stop: Arc<AtomicBool>) -> anyhow::Result<(ClipRun, String, String)> {
-    let fps = motus::media::open_video(&clip.path).with_context(|| format!("clip {}", clip.path.display()))?.info().fps;
+    let fps =
+        motus_core::media::open_video(&clip.path).with_context(|| format!("clip {}", clip.path.display()))?.info().fps;
     let mut cfg = base.clone();
     cfg.source = SourceConfig::File { path: clip.path.clone(), pace: Pace::Fast, looping: false };
     cfg.validate()?;
     let (stage, sha) = super::run::load_stage(&cfg)?;
-    let describe = motus::runtime::classify::WindowClassifier::describe(&stage);
+    let describe = motus_device::runtime::classify::WindowClassifier::describe(&stage);
     let report = pipeline::run(&cfg, Box::new(stage), &sha, stop, RunLimits::default())
         .with_context(|| format!("clip {}", clip.path.display()))?;
     let raised: Vec<(String, f64)> = report

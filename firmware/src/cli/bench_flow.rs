@@ -7,9 +7,9 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
-use motus::flow::{self, Backend, FlowEngine, FlowField, TvL1Params};
-use motus::preprocess::Resampler;
-use motus::Frame;
+use motus_core::flow::{self, Backend, FlowEngine, FlowField, TvL1Params};
+use motus_core::preprocess::Resampler;
+use motus_core::Frame;
 use serde_json::{json, Map, Value};
 
 use super::bench::median;

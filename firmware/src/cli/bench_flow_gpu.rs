@@ -2,8 +2,8 @@
 
 use std::time::Instant;
 
-use motus::flow::{FlowEngine, FlowField, TvL1Gpu, TvL1Params};
-use motus::Frame;
+use motus_core::flow::{FlowEngine, FlowField, TvL1Gpu, TvL1Params};
+use motus_core::Frame;
 use serde_json::{json, Map, Value};
 
 use super::bench::median;
@@ -13,7 +13,7 @@ use super::bench_flow::resized;
 /// adapter (lavapipe) the native-size accurate run is skipped unless `full` is set: it takes
 /// several seconds per pair and says nothing about a real GPU.
 pub fn measure_gpu(pairs: &[(Frame, Frame)], reps: usize, full: bool) -> anyhow::Result<Value> {
-    let ctx = motus::gpu::GpuContext::shared()?;
+    let ctx = motus_core::gpu::GpuContext::shared()?;
     let software = ctx.is_software();
     let mut report = Map::new();
     report.insert("adapter".into(), json!(ctx.adapter_name()));

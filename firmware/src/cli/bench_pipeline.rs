@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Args;
-use motus::runtime::config::{CropMode, Pace, RunConfig, SinkConfig, SourceConfig};
-use motus::runtime::pipeline::{self, RunLimits};
-use motus::runtime::score;
+use motus_device::runtime::config::{CropMode, Pace, RunConfig, SinkConfig, SourceConfig};
+use motus_device::runtime::pipeline::{self, RunLimits};
+use motus_lab::live::score;
 use serde_json::json;
 
 #[derive(Debug, Args)]
@@ -43,7 +43,7 @@ pub struct PipelineBenchArgs {
     #[arg(long, value_enum, default_value = "follow")]
     crop: CropArg,
     /// Magnification of the model's view (`window.zoom`).
-    #[arg(long, default_value_t = motus::runtime::config::WindowConfig::default().zoom)]
+    #[arg(long, default_value_t = motus_device::runtime::config::WindowConfig::default().zoom)]
     zoom: f32,
     /// Scene seed.
     #[arg(long, default_value_t = 7)]
@@ -116,7 +116,7 @@ pub fn run(args: PipelineBenchArgs) -> anyhow::Result<()> {
     cfg.sinks = vec![SinkConfig::File { name: None, path: outbox.join("alerts.jsonl"), max_bytes: 10 << 20, keep: 2 }];
     cfg.validate()?;
     let (stage, sha) = super::run::load_stage(&cfg)?;
-    let span = motus::runtime::classify::WindowClassifier::span(&stage);
+    let span = motus_device::runtime::classify::WindowClassifier::span(&stage);
     let towers_in_parallel = stage.towers_in_parallel();
     let stop = super::run::stop_on_signals()?;
 
@@ -142,7 +142,7 @@ pub fn run(args: PipelineBenchArgs) -> anyhow::Result<()> {
     let s = score::score_live_run(&report, &truth, span as u64);
     if let Some(path) = &args.trace {
         let trace = json!({"labels": report.labels, "fps": truth.fps, "truth": truth.segments, "windows": report.window_scores, "frames_in": report.frames_in, "span": span});
-        motus::atomic::write_atomic(path, serde_json::to_string(&trace)?.as_bytes())
+        motus_core::atomic::write_atomic(path, serde_json::to_string(&trace)?.as_bytes())
             .with_context(|| format!("writing {}", path.display()))?;
     }
     let (rss_peak, rss_now) = score::rss_mb();

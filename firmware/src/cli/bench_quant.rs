@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use motus::infer::{Classifier, InputTensor};
+use motus_core::infer::{Classifier, InputTensor};
 use motus_models::ir::random_input;
 use serde_json::{json, Value};
 
@@ -77,7 +77,7 @@ fn time_model(path: &PathBuf, reps: usize) -> anyhow::Result<Value> {
     }
     let mut sorted = ms.clone();
     sorted.sort_by(|a, b| a.total_cmp(b));
-    let kernels = motus::quantize::kernels::plan_kernels(&bytes, &card)?;
+    let kernels = motus_lab::quantize::kernels::plan_kernels(&bytes, &card)?;
     let int8_kernels = kernels.iter().any(|k| k.contains("i32") || k.contains("i8"));
     Ok(json!({
         "model": path,
@@ -93,7 +93,7 @@ fn time_model(path: &PathBuf, reps: usize) -> anyhow::Result<Value> {
 
 pub fn run(args: QuantBenchArgs) -> anyhow::Result<()> {
     anyhow::ensure!(args.reps >= 1 && args.threads >= 1, "--reps and --threads must be at least 1");
-    motus::infer::set_threads(args.threads);
+    motus_core::infer::set_threads(args.threads);
     let float = time_model(&args.model, args.reps)?;
     let fm = float["median_ms"].as_f64().unwrap_or(f64::NAN);
     let mut int8 = Vec::new();

@@ -1,5 +1,5 @@
 //! `motus bench replay`: traces of `motus bench pipeline --trace` replayed through the alert
-//! rules at a grid of thresholds and smoothing constants ([`motus::runtime::replay`]), the
+//! rules at a grid of thresholds and smoothing constants ([`motus_lab::live::replay`]), the
 //! alerts scored against each scene's ground truth and summed over the scenes: how alert
 //! settings are chosen on synthetic scenes without re-running the model for each.
 
@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use motus::runtime::config::AlertsConfig;
-use motus::runtime::replay::{replay, Trace};
+use motus_device::runtime::config::AlertsConfig;
+use motus_lab::live::replay::{replay, Trace};
 use serde::Serialize;
 
 #[derive(Debug, Args)]

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use motus::infer::{Classifier, InputTensor};
+use motus_core::infer::{Classifier, InputTensor};
 use motus_models::card::ModelCard;
 use motus_models::ir::random_input;
 use motus_models::onnx::{export, ExportOptions};
@@ -47,7 +47,7 @@ pub fn run(args: ZooBenchArgs) -> anyhow::Result<()> {
             inputs.iter().map(|(n, s, d)| InputTensor { name: n, shape: s, data: d }).collect();
         let mut latency = serde_json::Map::new();
         for threads in [1usize, 2] {
-            motus::infer::set_threads(threads);
+            motus_core::infer::set_threads(threads);
             model.run(&tensors)?; // warm-up: builds the batch-1 plan
             let mut ms = Vec::new();
             for _ in 0..args.reps {
@@ -57,7 +57,7 @@ pub fn run(args: ZooBenchArgs) -> anyhow::Result<()> {
             }
             latency.insert(format!("{threads}_threads_ms"), json!(median(ms)));
         }
-        motus::infer::set_threads(1);
+        motus_core::infer::set_threads(1);
         eprintln!("bench zoo: {arch} done");
         rows.push(json!({
             "arch": arch,

@@ -14,9 +14,11 @@ pub enum CardCommand {
     /// Fits a temperature for the model's scores on labelled held-out clips (a validation
     /// list, never the test set or the footage alerts are judged on) and stores it in the
     /// card: `motus eval`, `motus run` and every bench then use calibrated probabilities.
+    #[cfg(feature = "lab")]
     Calibrate(CalibrateArgs),
 }
 
+#[cfg(feature = "lab")]
 #[derive(Debug, Args)]
 pub struct CalibrateArgs {
     /// The ONNX model whose embedded card to calibrate.
@@ -52,6 +54,7 @@ pub struct SetArgs {
 pub fn run(cmd: CardCommand) -> anyhow::Result<()> {
     match cmd {
         CardCommand::Set(args) => set(args),
+        #[cfg(feature = "lab")]
         CardCommand::Calibrate(args) => calibrate(args),
     }
 }
@@ -67,6 +70,7 @@ fn set(args: SetArgs) -> anyhow::Result<()> {
 
 /// Scores the validation clips with the card's calibration removed, fits a temperature on
 /// them and stores it with its before/after figures.
+#[cfg(feature = "lab")]
 fn calibrate(args: CalibrateArgs) -> anyhow::Result<()> {
     let (mut card, origin, _, _) = super::info::load_card(&args.model, None)?;
     if origin != "embedded" {
@@ -80,10 +84,10 @@ fn calibrate(args: CalibrateArgs) -> anyhow::Result<()> {
     let (list, root) = super::eval::resolve_list(&list)?;
     let model = super::eval::Model { path: args.model.clone(), card, origin };
     let ds = super::eval::open_dataset(&list, &root, &model)?;
-    let sampler = motus::eval::parse_protocol(&args.protocol).map_err(anyhow::Error::msg)?;
-    let opts = motus::eval::RunOptions { workers: super::eval::workers(args.workers), ..Default::default() };
-    let mut progress = motus::progress::Progress::new("calibrate");
-    let run = motus::eval::evaluate_videos(&model.path, &model.card, &ds, &sampler, &opts, &mut |d, t| {
+    let sampler = motus_lab::eval::parse_protocol(&args.protocol).map_err(anyhow::Error::msg)?;
+    let opts = motus_lab::eval::RunOptions { workers: super::eval::workers(args.workers), ..Default::default() };
+    let mut progress = motus_core::progress::Progress::new("calibrate");
+    let run = motus_lab::eval::evaluate_videos(&model.path, &model.card, &ds, &sampler, &opts, &mut |d, t| {
         progress.update(d, t)
     })?;
     for s in &run.skipped {
@@ -93,8 +97,8 @@ fn calibrate(args: CalibrateArgs) -> anyhow::Result<()> {
     for (i, scores) in &run.scored {
         clips.extend(scores.probs.iter().map(|p| (p.clone(), ds.entries[*i].label)));
     }
-    let fit =
-        motus::eval::calibration::fit_temperature(&clips).with_context(|| format!("fitting on {}", list.display()))?;
+    let fit = motus_lab::eval::calibration::fit_temperature(&clips)
+        .with_context(|| format!("fitting on {}", list.display()))?;
     let calibration = motus_models::Calibration {
         temperature: fit.temperature,
         data: format!(
@@ -135,5 +139,5 @@ pub(super) fn edit_embedded(model: &Path, dest: &Path, edit: impl FnOnce(&mut Mo
     })?;
     edit(&mut card);
     let out = onnx::replace_card(&bytes, &card).with_context(|| format!("{}", model.display()))?;
-    motus::atomic::write_atomic(dest, &out).with_context(|| format!("writing {}", dest.display()))
+    motus_core::atomic::write_atomic(dest, &out).with_context(|| format!("writing {}", dest.display()))
 }

@@ -1,11 +1,11 @@
 //! `motus eval --consistency mirror,reverse`: direction consistency on unlabelled videos
-//! ([`motus::eval::consistency`]).
+//! ([`motus_lab::eval::consistency`]).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use motus::eval::consistency::{parse_transforms, TransformReport};
-use motus::eval::{self, RunOptions, Skipped};
+use motus_lab::eval::consistency::{parse_transforms, TransformReport};
+use motus_lab::eval::{self, RunOptions, Skipped};
 use serde::Serialize;
 
 use super::eval::Model;
@@ -35,7 +35,7 @@ pub fn video_paths(list: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let base = list.parent().unwrap_or(Path::new("."));
     let first = text.lines().find(|l| !l.trim().is_empty() && !l.starts_with('#')).unwrap_or("");
     let paths: Vec<PathBuf> = if first.split('\t').any(|c| c.trim() == "path") {
-        motus::eval::false_alerts::parse_clip_list(&text, list)?.into_iter().map(|c| c.path).collect()
+        motus_lab::eval::false_alerts::parse_clip_list(&text, list)?.into_iter().map(|c| c.path).collect()
     } else {
         text.lines()
             .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
@@ -59,7 +59,7 @@ pub fn run(
     let transforms = parse_transforms(transforms).map_err(|e| anyhow::anyhow!("--consistency: {e}"))?;
     let sampler = eval::parse_protocol(protocol).map_err(anyhow::Error::msg)?;
     let paths = video_paths(list)?;
-    let mut progress = motus::progress::Progress::new("consistency");
+    let mut progress = motus_core::progress::Progress::new("consistency");
     let (reports, skipped) =
         eval::evaluate_consistency(&model.path, &model.card, &paths, &sampler, &transforms, opts, &mut |d, t| {
             progress.update(d, t)

@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::bail;
 use clap::{Args, Subcommand};
-use motus::dataset::{self, Dataset};
-use motus::media::VideoReader;
+use motus_core::media::VideoReader;
+use motus_lab::dataset::{self, Dataset};
 use serde_json::json;
 
-use super::progress::Progress;
+use motus_core::progress::Progress;
 
 #[derive(Debug, Subcommand)]
 pub enum DatasetCommand {
@@ -40,7 +40,7 @@ pub fn run(cmd: DatasetCommand) -> anyhow::Result<()> {
 }
 
 /// Decodes a whole video, returning (frames, width, height).
-fn decode(mut reader: Box<dyn VideoReader>) -> Result<(u64, u32, u32), motus::media::MediaError> {
+fn decode(mut reader: Box<dyn VideoReader>) -> Result<(u64, u32, u32), motus_core::media::MediaError> {
     let info = reader.info();
     Ok((reader.count_frames()?, info.width, info.height))
 }
@@ -155,7 +155,7 @@ fn check_long(args: &CheckArgs, split: &str, failures: &mut usize) -> anyhow::Re
         if args.no_decode {
             continue;
         }
-        match motus::media::open_video(&v.path).and_then(decode) {
+        match motus_core::media::open_video(&v.path).and_then(decode) {
             Ok((n, _, _)) if n == v.ground_truth.frames => frames += n,
             Ok((n, _, _)) => unreadable.push(json!({"path": v.path, "error": format!("decoded {n} frames, ground truth says {}", v.ground_truth.frames)})),
             Err(e) => unreadable.push(json!({"path": v.path, "error": e.to_string()})),

@@ -6,13 +6,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use clap::Args;
-use motus::dataset::{self, ClassIndex, Dataset};
-use motus::eval::{self, Accumulator, RunOptions};
-use motus::flow::Backend;
+use motus_core::flow::Backend;
+use motus_lab::dataset::{self, ClassIndex, Dataset};
+use motus_lab::eval::{self, Accumulator, RunOptions};
 use motus_models::ModelCard;
 use serde_json::{json, Value};
 
-use super::progress::Progress;
+use motus_core::progress::Progress;
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {
@@ -125,7 +125,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     }
     let a = load_model(&args.model, args.card.as_deref())?;
     if let Some(transforms) = &args.consistency {
-        motus::infer::set_threads(args.threads);
+        motus_core::infer::set_threads(args.threads);
         let opts = RunOptions { workers: workers(args.workers), flow_backend: args.flow_backend, flow_threads: 1 };
         return super::consistency::run(&a, &args.data, &args.protocol, transforms, &opts, args.json);
     }
@@ -139,7 +139,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         }
         None => None,
     };
-    motus::infer::set_threads(args.threads);
+    motus_core::infer::set_threads(args.threads);
     let opts = RunOptions { workers: workers(args.workers), flow_backend: args.flow_backend, flow_threads: 1 };
     let long = super::dataset::is_long_list(&list)?;
     if args.record.is_some() {
@@ -364,7 +364,7 @@ fn run_long(
     }
     let background = match &args.background {
         Some(name) => a.card.labels.iter().position(|l| l == name),
-        None => a.card.labels.iter().position(|l| motus::alert::BACKGROUND_CLASSES.contains(&l.as_str())),
+        None => a.card.labels.iter().position(|l| motus_device::alert::BACKGROUND_CLASSES.contains(&l.as_str())),
     };
     let run_one = |m: &Model, label: &str| -> anyhow::Result<eval::LongRun> {
         let mut progress = Progress::new(label);

@@ -5,11 +5,11 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand, ValueEnum};
-use motus::dataset::Dataset;
-use motus::flow::{self, store, Backend, FlowEngine, TvL1Params};
+use motus_core::flow::{self, store, Backend, FlowEngine, TvL1Params};
+use motus_lab::dataset::Dataset;
 use serde_json::json;
 
-use super::progress::Progress;
+use motus_core::progress::Progress;
 
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]

@@ -2,23 +2,36 @@
 //! subcommand prints exactly one JSON object on stdout and keeps progress on stderr, so its
 //! output can be piped into other tools.
 
+#[cfg(feature = "lab")]
 mod bench;
+#[cfg(feature = "lab")]
 mod bench_alerts;
+#[cfg(feature = "lab")]
 mod bench_flow;
+#[cfg(feature = "lab")]
 mod bench_flow_gpu;
+#[cfg(feature = "lab")]
 mod bench_pipeline;
+#[cfg(feature = "lab")]
 mod bench_quant;
+#[cfg(feature = "lab")]
 mod bench_replay;
+#[cfg(feature = "lab")]
 mod bench_zoo;
 mod card;
+#[cfg(feature = "lab")]
 mod consistency;
+#[cfg(feature = "lab")]
 mod dataset;
+#[cfg(feature = "lab")]
 mod eval;
+#[cfg(feature = "lab")]
 mod flow;
 mod info;
-use motus::progress;
+#[cfg(feature = "lab")]
 mod quant;
 mod run;
+#[cfg(feature = "lab")]
 mod synth;
 
 use clap::{Parser, Subcommand};
@@ -33,8 +46,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    #[cfg(feature = "lab")]
     /// Generate the synthetic motion benchmark (labelled action videos) or a contact sheet.
     Synth(synth::SynthArgs),
+    #[cfg(feature = "lab")]
     /// Inspect a dataset: class counts per split, and that every video decodes.
     #[command(subcommand)]
     Dataset(dataset::DatasetCommand),
@@ -43,17 +58,21 @@ enum Command {
     /// Edit a model's embedded card (its frame rate).
     #[command(subcommand)]
     Card(card::CardCommand),
+    #[cfg(feature = "lab")]
     /// A model's accuracy and latency on a labelled list (or event detection on long videos),
     /// through the device's own preprocessing, flow and inference.
     Eval(eval::EvalArgs),
+    #[cfg(feature = "lab")]
     /// Optical flow: one pair, the Middlebury evaluation, or dataset extraction.
     Flow(flow::FlowArgs),
     /// The device runtime: camera (or file, stream, synthetic scene) to live action alerts.
     Run(run::RunArgs),
     /// The device runtime on its embedded default: the synthetic camera and the bundled model.
     Demo(run::DemoArgs),
+    #[cfg(feature = "lab")]
     /// Calibrated post-training int8 quantization with an accuracy guard.
     Quant(quant::QuantArgs),
+    #[cfg(feature = "lab")]
     /// Benchmarks that print JSON.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -62,15 +81,21 @@ enum Command {
 /// Runs the parsed command.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        #[cfg(feature = "lab")]
         Command::Synth(args) => synth::run(args),
+        #[cfg(feature = "lab")]
         Command::Dataset(cmd) => dataset::run(cmd),
+        #[cfg(feature = "lab")]
         Command::Eval(args) => eval::run(args),
+        #[cfg(feature = "lab")]
         Command::Flow(args) => flow::run(args),
         Command::Info(args) => info::run(args),
         Command::Card(cmd) => card::run(cmd),
         Command::Run(args) => run::run(args),
         Command::Demo(args) => run::demo(args),
+        #[cfg(feature = "lab")]
         Command::Quant(args) => quant::run(args),
+        #[cfg(feature = "lab")]
         Command::Bench(cmd) => bench::run(cmd),
     }
 }

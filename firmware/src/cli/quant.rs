@@ -7,13 +7,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use clap::Args;
-use motus::eval::{self, RunOptions};
-use motus::quantize::{self, clips, ClipSet, Described, QuantConfig};
+use motus_lab::eval::{self, RunOptions};
+use motus_lab::quantize::{self, clips, ClipSet, Described, QuantConfig};
 use motus_quant::{Format, ObserverKind};
 use serde_json::json;
 
 use super::eval::{open_dataset, resolve_list, Model};
-use super::progress::Progress;
+use motus_core::progress::Progress;
 
 #[derive(Debug, Args)]
 pub struct QuantArgs {
@@ -108,7 +108,7 @@ pub fn run(args: QuantArgs) -> anyhow::Result<()> {
     super::eval::warn_without_rate(&args.model, &card);
     let model = Model { path: args.model.clone(), card: card.clone(), origin };
     let workers = super::eval::workers(args.workers);
-    let opts = RunOptions { workers, flow_backend: motus::flow::Backend::Cpu, flow_threads: 1 };
+    let opts = RunOptions { workers, flow_backend: motus_core::flow::Backend::Cpu, flow_threads: 1 };
     // Refuse an already-quantized or unreadable model before spending minutes on flow.
     let proto = motus_models::read_model(&float_bytes)?;
     let analysis = motus_quant::analyze(&proto).with_context(|| args.model.display().to_string())?;
@@ -153,7 +153,8 @@ pub fn run(args: QuantArgs) -> anyhow::Result<()> {
         &cfg,
         &mut |line| eprintln!("{line}"),
     )?;
-    motus::atomic::write_atomic(&args.out, &out.bytes).with_context(|| format!("writing {}", args.out.display()))?;
+    motus_core::atomic::write_atomic(&args.out, &out.bytes)
+        .with_context(|| format!("writing {}", args.out.display()))?;
     let rec = out.card.quantization.as_ref().expect("quantize_model writes the record");
     let ratio = out.bytes.len() as f64 / float_bytes.len() as f64;
     let report = json!({

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use motus::runtime::config::{Overrides, RunConfig, SinkConfig};
-use motus::runtime::pipeline::{self, RunLimits};
-use motus::runtime::{model_path, tract_stage::TractStage};
+use motus_device::runtime::config::{Overrides, RunConfig, SinkConfig};
+use motus_device::runtime::pipeline::{self, RunLimits};
+use motus_device::runtime::{model_path, tract_stage::TractStage};
 use sha2::Digest;
 
 /// Flags shared by `run` and `demo`; each overrides the config file.
@@ -110,7 +110,7 @@ fn hex(b: &[u8]) -> String {
 
 fn execute(cfg: RunConfig, seconds: Option<f64>) -> anyhow::Result<()> {
     // The device process: a panic in any of its threads ends it, for the service to restart.
-    motus::runtime::liveness::exit_on_panic();
+    motus_device::runtime::liveness::exit_on_panic();
     let (stage, sha) = load_stage(&cfg)?;
     // What to expect before the first alert: the model's own records, synthetic and real.
     log::info!("model measured (its card): {}", stage.card().measured_summary());
@@ -141,17 +141,17 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
 /// the listening sockets; prints one line and returns. The package's health check and the
 /// packaged config's test use it.
 fn check(cfg: &RunConfig, config: Option<&std::path::Path>) -> anyhow::Result<()> {
-    use motus::runtime::classify::WindowClassifier;
+    use motus_device::runtime::classify::WindowClassifier;
     // The source is built but not opened: a camera kind missing from this build is refused.
-    let (_opener, _truth) = motus::runtime::source::opener(&cfg.source)
+    let (_opener, _truth) = motus_device::runtime::source::opener(&cfg.source)
         .map_err(|e| anyhow::anyhow!("source {}: {e}", cfg.source.describe()))?;
     let (stage, sha) = load_stage(cfg)?;
     cfg.alerts.rules_for(stage.labels()).map_err(anyhow::Error::msg)?;
     if let Some(a) = &cfg.output.metrics {
-        motus::runtime::config::parse_bind("output.metrics", a)?;
+        motus_device::runtime::config::parse_bind("output.metrics", a)?;
     }
     if let Some(a) = &cfg.output.preview {
-        motus::runtime::config::parse_bind("output.preview", a)?;
+        motus_device::runtime::config::parse_bind("output.preview", a)?;
     }
     let sinks: Vec<String> = cfg.sinks.iter().map(|s| s.name()).collect();
     println!(

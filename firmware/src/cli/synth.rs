@@ -4,10 +4,10 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
-use motus::synth::{self, StorageFormat, SynthConfig};
+use motus_core::synth::{self, StorageFormat, SynthConfig};
 use serde_json::json;
 
-use super::progress::Progress;
+use motus_core::progress::Progress;
 
 #[derive(Debug, Args)]
 pub struct SynthArgs {
@@ -118,7 +118,7 @@ pub fn run(args: SynthArgs) -> anyhow::Result<()> {
     if let Some(out) = &args.out {
         let mut progress = Progress::new("synth");
         let started = std::time::Instant::now();
-        let summary = synth::write_dataset(&cfg, out, &mut |done, total| progress.update(done, total))?;
+        let summary = motus_lab::benchmark::write_dataset(&cfg, out, &mut |done, total| progress.update(done, total))?;
         let secs = started.elapsed().as_secs_f64();
         report.insert("out".into(), json!(out));
         report.insert("classes".into(), json!(summary.classes));
@@ -150,7 +150,7 @@ pub fn run(args: SynthArgs) -> anyhow::Result<()> {
         }
     }
     if let Some(sheet) = &args.contact_sheet {
-        synth::contact_sheet(&cfg, 8, sheet)?;
+        motus_lab::benchmark::contact_sheet(&cfg, 8, sheet)?;
         report.insert("contact_sheet".into(), json!(sheet));
         if !args.json {
             println!("contact sheet: {} (one row per class: {})", sheet.display(), synth::class_names().join(", "));

@@ -1,6 +1,6 @@
 //! Training samples: decoded videos and their cached flow → augmented input tensors.
 //!
-//! The clip contract is the device's ([`motus::infer::clip`]): a window of `T + L` frames for
+//! The clip contract is the device's ([`motus_core::infer::clip`]): a window of `T + L` frames for
 //! flow models (`T` for RGB-only ones); step `t` stacks flow fields `t … t+L-1` (field `i` runs
 //! from window frame `i` to `i+1`) and takes window frame `t + L/2` as RGB. RGB is normalised
 //! with the card's mean and std; flow is clipped to ±bound and scaled to [-1, 1].
@@ -15,13 +15,13 @@
 
 use super::slow_camera::CameraView;
 pub use super::slow_camera::SlowCamera;
-use motus::dataset::sampler::{centre_clip, random_clip, random_clip_on, ClipIndices};
-use motus::flow::encode::{from_u8, subtract_mean, to_u8, to_unit};
-use motus::frame::Frame;
-use motus::preprocess::{
+use motus_core::flow::encode::{from_u8, subtract_mean, to_u8, to_unit};
+use motus_core::frame::Frame;
+use motus_core::preprocess::{
     normalize_clip, random_resized_crop, square_crop, ClipLayout, CropBox, CropPosition, Resampler,
 };
-use motus::retime::StepFlow;
+use motus_core::retime::StepFlow;
+use motus_lab::dataset::sampler::{centre_clip, random_clip, random_clip_on, ClipIndices};
 use motus_models::{ClipSpec, ModelCard, Normalization};
 use rand::Rng;
 
@@ -137,7 +137,7 @@ pub struct Augment {
     /// Brightness, contrast and saturation factors are drawn from `1 ± colour_jitter`.
     pub colour_jitter: f32,
     /// Keep training windows on each video's action where the dataset gives its frames
-    /// (`actions.txt`, see `motus::dataset::actions`), so a brief action's idle lead and tail
+    /// (`actions.txt`, see `motus_lab::dataset::actions`), so a brief action's idle lead and tail
     /// are not learnt as the action. Off by default: on the synthetic benchmark it made the
     /// live scenes' alerts worse, not better (GUIDE.md, motus-train; figures in docs/results/2026-12-07-readme-history.md). Absent in older configs: off.
     #[serde(default)]
@@ -293,7 +293,7 @@ pub fn make_clip<R: Rng>(
         let mut f = Frame::new(size, size);
         resampler.resize_region(src, crop, &mut f)?;
         if flip {
-            motus::preprocess::flip_horizontal(&mut f);
+            motus_core::preprocess::flip_horizontal(&mut f);
         }
         rgb.push(f);
     }

@@ -23,8 +23,8 @@ use crate::checkpoint::{graph_for, Checkpoint, GraphKind};
 use crate::net::IrNet;
 use anyhow::{bail, Context};
 use data::{make_clip, Augment, ClipGeometry, VideoData};
-use motus::dataset::{ActionSpans, Dataset};
-use motus::flow::{FlowConfig, TvL1Params};
+use motus_core::flow::{FlowConfig, TvL1Params};
+use motus_lab::dataset::{ActionSpans, Dataset};
 use motus_models::{ArchSpec, ModelCard};
 use optim::{Optimizer, OptimizerKind};
 use rand::seq::SliceRandom;
@@ -351,12 +351,12 @@ fn to_tensors(g: &ClipGeometry, batch: &[Vec<f32>], n: usize, device: Device) ->
 
 fn flow_config(spec: &ArchSpec, preset: FlowPreset) -> Option<FlowConfig> {
     spec.flow_stack_len().map(|l| FlowConfig {
-        algorithm: motus::flow::config::TVL1.into(),
+        algorithm: motus_core::flow::config::TVL1.into(),
         params: match preset {
             FlowPreset::Edge => TvL1Params::edge(),
             FlowPreset::Accurate => TvL1Params::accurate(),
         },
-        bound: motus::flow::encode::DEFAULT_BOUND,
+        bound: motus_core::flow::encode::DEFAULT_BOUND,
         stack_len: l as u32,
         mean_subtraction: true,
     })
@@ -445,7 +445,7 @@ fn flip_swap(args: &[String], labels: &[String]) -> anyhow::Result<Vec<(usize, u
         labels.iter().position(|l| l == name).ok_or_else(|| anyhow::anyhow!("--flip-swap: no class named {name:?}"))
     };
     if args.is_empty() {
-        return Ok(motus::synth::MIRROR_PAIRS
+        return Ok(motus_core::synth::MIRROR_PAIRS
             .iter()
             .filter_map(|(a, b)| Some((labels.iter().position(|l| l == a)?, labels.iter().position(|l| l == b)?)))
             .collect());
@@ -564,7 +564,7 @@ pub fn train(args: &TrainArgs, stop: Arc<AtomicBool>) -> anyhow::Result<RunSumma
             net.load_weights(&crate::inflate::inflate(&graph.params, &twin.weights)?)?;
             log::info!("initialised the I3D by inflating {}", init.display());
         }
-        motus::atomic::write_atomic(&config_path, serde_json::to_string_pretty(&cfg)?.as_bytes())?;
+        motus_core::atomic::write_atomic(&config_path, serde_json::to_string_pretty(&cfg)?.as_bytes())?;
         None
     };
 
@@ -602,7 +602,7 @@ pub fn train(args: &TrainArgs, stop: Arc<AtomicBool>) -> anyhow::Result<RunSumma
     card.input.fps = Some(fps);
     log::info!("clips are sampled at the videos' {fps} fps; the card records it");
     let report = serde_json::json!({"train": train_report, "val": val_report, "fps": fps});
-    motus::atomic::write_atomic(&args.out.join("data.json"), serde_json::to_string_pretty(&report)?.as_bytes())?;
+    motus_core::atomic::write_atomic(&args.out.join("data.json"), serde_json::to_string_pretty(&report)?.as_bytes())?;
 
     let clips_per_epoch = train_videos.len() * cfg.clips_per_video as usize;
     anyhow::ensure!(

@@ -70,6 +70,6 @@ pub fn curves(history: &[EpochRecord], path: &Path) -> anyhow::Result<()> {
     panel(&mut img, W, &[(train_acc, red), (val_clip, blue), (val_video, green)], 1.0);
     let mut png = std::io::Cursor::new(Vec::new());
     img.write_to(&mut png, image::ImageFormat::Png)?;
-    motus::atomic::write_atomic(path, png.get_ref())?;
+    motus_core::atomic::write_atomic(path, png.get_ref())?;
     Ok(())
 }

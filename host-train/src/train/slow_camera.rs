@@ -1,8 +1,8 @@
 //! Training clips as a camera slower than the model's rate would give them on the device.
 //!
-//! The device picks frames by time at the card's rate ([`motus::retime`]): a 10 fps camera
+//! The device picks frames by time at the card's rate ([`motus_core::retime`]): a 10 fps camera
 //! feeding a 30 fps model has each of its frames repeated about three times, and
-//! [`motus::retime::flow_plan`] spreads the motion between two distinct camera frames evenly
+//! [`motus_core::retime::flow_plan`] spreads the motion between two distinct camera frames evenly
 //! over the repeated steps. A model that only ever saw clips from a camera at its own rate
 //! meets held RGB frames and evened-out flow for the first time on the board.
 //!
@@ -14,8 +14,8 @@
 //! mean. (The device computes that flow in one go; for the small per-frame motion of these
 //! videos the two agree closely, and the sum is what the cache allows.)
 
-use motus::dataset::sampler::ClipIndices;
-use motus::retime::{flow_plan, StepFlow};
+use motus_core::retime::{flow_plan, StepFlow};
+use motus_lab::dataset::sampler::ClipIndices;
 use rand::Rng;
 use std::time::Duration;
 

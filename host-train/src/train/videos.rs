@@ -7,12 +7,12 @@
 
 use super::data::{quantise_field, VideoData};
 use anyhow::Context;
-use motus::dataset::{ActionSpans, Dataset, VideoEntry};
-use motus::eval::parallel::par_map;
-use motus::flow::store::{self, Extraction};
-use motus::flow::{FlowConfig, TvL1Cpu};
-use motus::frame::Frame;
-use motus::preprocess::{resize_short_side, Resampler};
+use motus_core::flow::store::{self, Extraction};
+use motus_core::flow::{FlowConfig, TvL1Cpu};
+use motus_core::frame::Frame;
+use motus_core::preprocess::{resize_short_side, Resampler};
+use motus_lab::dataset::{ActionSpans, Dataset, VideoEntry};
+use motus_lab::eval::parallel::par_map;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -173,7 +173,7 @@ pub fn load_split(
         (Some((cfg, cache)), Some(ex)) => Some((cfg, ex, cache)),
         _ => None,
     };
-    let mut progress = motus::progress::Progress::new(progress_label);
+    let mut progress = motus_core::progress::Progress::new(progress_label);
     let results = par_map(
         ds.entries.len(),
         threads,

@@ -1,0 +1,279 @@
+//! From window scores to durable alert records: smoothing, the per-class rules, the record
+//! (with its snapshot) and the outbox. An alert that cannot be written to the outbox (disk
+//! full) is kept in memory and retried with the next window, never dropped silently.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::alert::{AlertRecord, Outbox, Rule, RuleState, Smoother, Transition};
+use motus_core::frame::Frame;
+
+use super::display::snapshot;
+use super::metrics::Metrics;
+use super::sink::Doorbell;
+
+/// One alert transition, for the caller's report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fired {
+    pub class_index: usize,
+    /// Stream time (s) the score first crossed the threshold.
+    pub since_s: f64,
+    /// Stream time (s) the alert started or ended.
+    pub at_s: f64,
+    pub ended: bool,
+    pub record: AlertRecord,
+}
+
+struct Running {
+    id: String,
+    start_unix: f64,
+    snapshot: Option<String>,
+}
+
+/// Smoothing, rules, records, snapshots and the outbox.
+pub struct AlertEngine {
+    labels: Vec<String>,
+    rules: Vec<Option<RuleState>>,
+    running: Vec<Option<Running>>,
+    smoother: Smoother,
+    smoothed: Vec<f32>,
+    outbox: Outbox,
+    bell: Arc<Doorbell>,
+    backlog: Vec<AlertRecord>,
+    source: String,
+    model_sha256: String,
+    snapshot_dir: Option<PathBuf>,
+    metrics: Arc<Metrics>,
+    seq: u64,
+    /// (stream time, unix time) of the first window, to date records.
+    origin: Option<(f64, f64)>,
+}
+
+/// What the engine needs besides the rules.
+pub struct AlertSetup {
+    pub labels: Vec<String>,
+    pub rules: Vec<Option<Rule>>,
+    pub smoothing_s: f64,
+    pub outbox: Outbox,
+    pub bell: Arc<Doorbell>,
+    pub source: String,
+    pub model_sha256: String,
+    pub snapshot_dir: Option<PathBuf>,
+    pub metrics: Arc<Metrics>,
+}
+
+fn now_unix() -> f64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
+}
+
+impl AlertEngine {
+    /// An engine with no alert running.
+    pub fn new(s: AlertSetup) -> Self {
+        let n = s.labels.len();
+        AlertEngine {
+            rules: s.rules.into_iter().map(|r| r.map(RuleState::new)).collect(),
+            running: (0..n).map(|_| None).collect(),
+            labels: s.labels,
+            smoother: Smoother::new(s.smoothing_s),
+            smoothed: vec![0.0; n],
+            outbox: s.outbox,
+            bell: s.bell,
+            backlog: Vec::new(),
+            source: s.source,
+            model_sha256: s.model_sha256,
+            snapshot_dir: s.snapshot_dir,
+            metrics: s.metrics,
+            seq: 0,
+            origin: None,
+        }
+    }
+
+    /// The latest smoothed scores.
+    pub fn smoothed(&self) -> &[f32] {
+        &self.smoothed
+    }
+
+    /// Classes with a running alert, with their current score.
+    pub fn running(&self) -> Vec<(&str, f32)> {
+        self.running
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.is_some())
+            .map(|(i, _)| (self.labels[i].as_str(), self.smoothed[i]))
+            .collect()
+    }
+
+    /// Forgets smoothing history and ends nothing (after a source reconnect).
+    pub fn reset_smoothing(&mut self) {
+        self.smoother.reset();
+    }
+
+    fn unix_at(&mut self, t_s: f64) -> f64 {
+        let (t0, u0) = *self.origin.get_or_insert((t_s, now_unix()));
+        u0 + (t_s - t0)
+    }
+
+    fn enqueue(&mut self, record: AlertRecord) {
+        self.backlog.push(record);
+        while !self.backlog.is_empty() {
+            match self.outbox.enqueue(&self.backlog[0]) {
+                Ok(_) => {
+                    self.backlog.remove(0);
+                }
+                Err(e) => {
+                    log::error!(
+                        "alerts: cannot store alert {} in the outbox: {e}; {} held in memory, retrying",
+                        self.backlog[0].id,
+                        self.backlog.len()
+                    );
+                    break;
+                }
+            }
+        }
+        self.bell.ring();
+    }
+
+    /// Feeds one window's probabilities at stream time `t_s`. `snapshot` draws the frame to
+    /// save when an alert starts (called at most once per new alert).
+    pub fn update(
+        &mut self,
+        t_s: f64,
+        probs: &[f32],
+        mut snapshot: impl FnMut(&[f32], &[(&str, f32)]) -> Option<Frame>,
+    ) -> Vec<Fired> {
+        let mut fired = Vec::new();
+        if probs.len() != self.labels.len() {
+            log::error!("alerts: {} scores for {} classes; window ignored", probs.len(), self.labels.len());
+            return fired;
+        }
+        self.smoothed.copy_from_slice(self.smoother.update(t_s, probs));
+        let unix = self.unix_at(t_s);
+        let hour = ((unix / 3600.0).floor() as i64).rem_euclid(24) as u8;
+        for k in 0..self.labels.len() {
+            let score = self.smoothed[k];
+            let Some(rule) = self.rules[k].as_mut() else { continue };
+            match rule.update(t_s, score, hour) {
+                Transition::None => {}
+                Transition::Start { since_s, score } => {
+                    let start_unix = self.unix_at(since_s);
+                    let id = AlertRecord::make_id(start_unix, &self.labels[k], self.seq);
+                    self.seq += 1;
+                    let label = self.labels[k].clone();
+                    let snap = match (&self.snapshot_dir, snapshot(&self.smoothed, &[(label.as_str(), score)])) {
+                        (Some(dir), Some(frame)) => match snapshot::save(dir, &id, &frame) {
+                            Ok(p) => Some(p.display().to_string()),
+                            Err(e) => {
+                                self.metrics.snapshot_errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                log::error!("alerts: {e}; alert {id} is sent without a snapshot");
+                                None
+                            }
+                        },
+                        _ => None,
+                    };
+                    let record = AlertRecord {
+                        id: id.clone(),
+                        class: label.clone(),
+                        score,
+                        start_unix_s: start_unix,
+                        end_unix_s: None,
+                        source: self.source.clone(),
+                        model_sha256: self.model_sha256.clone(),
+                        snapshot: snap.clone(),
+                    };
+                    self.running[k] = Some(Running { id, start_unix, snapshot: snap });
+                    self.metrics.alert(&label);
+                    log::info!("alert: {label} started (score {score:.2})");
+                    self.enqueue(record.clone());
+                    fired.push(Fired { class_index: k, since_s, at_s: t_s, ended: false, record });
+                }
+                Transition::End { at_s, peak } => {
+                    let Some(run) = self.running[k].take() else { continue };
+                    let end_unix = self.unix_at(at_s);
+                    let record = AlertRecord {
+                        id: run.id,
+                        class: self.labels[k].clone(),
+                        score: peak,
+                        start_unix_s: run.start_unix,
+                        end_unix_s: Some(end_unix),
+                        source: self.source.clone(),
+                        model_sha256: self.model_sha256.clone(),
+                        snapshot: run.snapshot,
+                    };
+                    log::info!("alert: {} ended (peak {peak:.2})", self.labels[k]);
+                    self.enqueue(record.clone());
+                    fired.push(Fired { class_index: k, since_s: at_s, at_s, ended: true, record });
+                }
+            }
+        }
+        fired
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn engine(dir: &std::path::Path, snapshot_dir: Option<PathBuf>) -> AlertEngine {
+        let labels: Vec<String> = ["idle", "wave"].iter().map(|s| s.to_string()).collect();
+        let rule = Rule {
+            class: "wave".into(),
+            threshold: 0.6,
+            release: Some(0.4),
+            min_duration_s: 0.0,
+            cooldown_s: 0.0,
+            active_hours: None,
+        };
+        AlertEngine::new(AlertSetup {
+            labels,
+            rules: vec![None, Some(rule)],
+            smoothing_s: 0.0,
+            outbox: Outbox::open(dir, &["file"]).unwrap(),
+            bell: Arc::new(Doorbell::default()),
+            source: "test".into(),
+            model_sha256: "ab".into(),
+            snapshot_dir,
+            metrics: Arc::new(Metrics::default()),
+        })
+    }
+
+    #[test]
+    fn start_and_end_records_reach_the_outbox_with_a_snapshot() {
+        let dir = tempfile::tempdir().unwrap();
+        let snaps = dir.path().join("snaps");
+        let mut e = engine(&dir.path().join("ob"), Some(snaps.clone()));
+        let frame = || Some(Frame::new(16, 16));
+        assert!(e.update(0.0, &[0.9, 0.1], |_, _| frame()).is_empty());
+        let f = e.update(0.5, &[0.2, 0.8], |_, a| {
+            assert_eq!(a[0].0, "wave");
+            frame()
+        });
+        assert_eq!(f.len(), 1);
+        assert!(!f[0].ended && f[0].record.class == "wave");
+        let snap = f[0].record.snapshot.clone().unwrap();
+        assert!(std::path::Path::new(&snap).exists());
+        assert_eq!(e.running(), vec![("wave", 0.8)]);
+        let f = e.update(1.0, &[0.7, 0.3], |_, _| frame());
+        assert!(f[0].ended);
+        assert_eq!(f[0].record.end_unix_s.unwrap() - f[0].record.start_unix_s, 0.5);
+        let ob = Outbox::open(&dir.path().join("ob"), &["file"]).unwrap();
+        let p = ob.pending("file").unwrap();
+        assert_eq!(p.len(), 2);
+        assert_eq!(p[0].record.id, p[1].record.id, "the end record carries the start's id");
+        // Wrong number of scores: ignored, logged, no panic.
+        assert!(e.update(2.0, &[0.5], |_, _| frame()).is_empty());
+    }
+
+    #[test]
+    fn a_snapshot_that_cannot_be_saved_still_sends_the_alert() {
+        let dir = tempfile::tempdir().unwrap();
+        let blocker = dir.path().join("not-a-dir");
+        std::fs::write(&blocker, b"x").unwrap();
+        let mut e = engine(&dir.path().join("ob"), Some(blocker));
+        let f = e.update(0.0, &[0.1, 0.9], |_, _| Some(Frame::new(8, 8)));
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].record.snapshot, None);
+        assert_eq!(e.metrics.snapshot_errors.load(std::sync::atomic::Ordering::Relaxed), 1);
+        assert_eq!(Outbox::open(&dir.path().join("ob"), &["file"]).unwrap().pending("file").unwrap().len(), 1);
+    }
+}

@@ -1,0 +1,45 @@
+//! The classification stage as the pipeline sees it: a window of recent frames in, class
+//! probabilities out. The pipeline owns the frame history and the sliding-window stride; the
+//! stage owns clip assembly (the shared `infer::clip` code), flow and the model, so any
+//! architecture — or another runtime — plugs in behind this one trait.
+
+use std::time::Duration;
+
+use motus_core::frame::Frame;
+
+/// Time spent in each part of one classification.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StageTimes {
+    pub preprocess: Duration,
+    pub flow: Duration,
+    pub infer: Duration,
+}
+
+/// Classifies sliding windows of frames (on the pipeline's own thread, so it need not be `Send`).
+pub trait WindowClassifier {
+    /// Class names, in score order.
+    fn labels(&self) -> &[String];
+    /// Source frames one window spans (the pipeline keeps this many, newest last).
+    fn span(&self) -> usize;
+    /// Per-frame work done once when a frame enters the window history (it then serves every
+    /// window that contains it): writes what the history keeps for `src` into `dst`. The
+    /// default keeps the frame as it is.
+    fn prepare(&mut self, src: &Frame, dst: &mut Frame) -> Result<(), String> {
+        dst.width = src.width;
+        dst.height = src.height;
+        dst.timestamp = src.timestamp;
+        dst.data.clear();
+        dst.data.extend_from_slice(&src.data);
+        Ok(())
+    }
+    /// Scores the window `frames` (exactly `span` frames as [`Self::prepare`] left them,
+    /// oldest first): probabilities per class, and where the time went.
+    fn classify(&mut self, frames: &[&Frame]) -> Result<(Vec<f32>, StageTimes), String>;
+    /// One line for the start-up log (model, flow engine, threads).
+    fn describe(&self) -> String;
+    /// Frames per second the model's windows are sampled at (its card's `fps`): the pipeline
+    /// then picks camera frames by timestamp at that rate. `None` takes every frame.
+    fn frame_rate(&self) -> Option<f64> {
+        None
+    }
+}
