@@ -11,7 +11,7 @@
 //! - [`infer`]: clip assembly and inference through tract, with the card read from the model;
 //! - [`retime`]: camera frame rate against the model's frame rate (frame picks, flow plans);
 //! - [`synth`], [`truth`]: the synthetic live scene and its ground truth (the demo camera);
-//! - [`atomic`], [`progress`], [`redact`], [`stats`]: small shared utilities.
+//! - [`atomic`], [`names`], [`progress`], [`redact`], [`stats`]: small shared utilities.
 //!
 //! # Example
 //!
@@ -34,6 +34,7 @@ pub mod frame;
 pub mod gpu;
 pub mod infer;
 pub mod media;
+pub mod names;
 pub mod preprocess;
 pub mod progress;
 pub mod redact;

@@ -26,8 +26,43 @@ fn main() -> ExitCode {
     match cli::run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", describe(&e));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The error and its causes on one line, each cause once: the library errors name their cause
+/// in their own message and also keep it as `source()`, so a cause whose text is already
+/// there is not repeated.
+fn describe(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("outer: {0}")]
+    struct Outer(#[source] std::io::Error);
+
+    #[test]
+    fn each_cause_is_named_once() {
+        let io = || std::io::Error::other("disk on fire");
+        assert_eq!(describe(&anyhow::Error::new(Outer(io()))), "outer: disk on fire");
+        let e = anyhow::Error::new(io()).context("reading x");
+        assert_eq!(describe(&e), "reading x: disk on fire");
     }
 }

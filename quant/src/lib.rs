@@ -22,8 +22,8 @@ pub mod tensor;
 
 pub use affine::{per_channel_symmetric, QType, QuantError, QuantParams};
 pub use analyze::{analyze, ensure_float_model, Analysis, Candidate, CandidateKind};
-pub use observer::{ObserveError, Observer, ObserverKind};
-pub use rewrite::{quantize, Format, Options, Quantized};
+pub use observer::{ObserveError, Observer, ObserverKind, ObserverParseError};
+pub use rewrite::{quantize, Format, Options, Quantized, UnknownFormat};
 
 use motus_models::onnx::proto::{ModelProto, ValueInfoProto};
 
@@ -87,14 +87,14 @@ impl Calibration {
     }
 
     /// Adds one clip: the values of every observed tensor, in [`Calibration::values`] order.
-    pub fn observe<'a>(&mut self, tensors: impl IntoIterator<Item = &'a [f32]>) -> Result<(), String> {
+    pub fn observe<'a>(&mut self, tensors: impl IntoIterator<Item = &'a [f32]>) -> Result<(), CalibrationError> {
         let mut n = 0;
         for (o, t) in self.observers.iter_mut().zip(tensors) {
             o.observe(t);
             n += 1;
         }
         if n != self.values.len() {
-            return Err(format!("{n} tensors given for {} observed values", self.values.len()));
+            return Err(CalibrationError::TensorCount { given: n, observed: self.values.len() });
         }
         self.clips += 1;
         Ok(())
@@ -122,6 +122,8 @@ pub enum CalibrationError {
     Empty,
     #[error("value {value:?}: {source}")]
     Value { value: String, source: ObserveError },
+    #[error("{given} tensors given for {observed} observed values")]
+    TensorCount { given: usize, observed: usize },
 }
 
 #[cfg(test)]

@@ -35,10 +35,19 @@ impl fmt::Display for ObserverKind {
     }
 }
 
+/// An `--observer` that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ObserverParseError {
+    #[error("observer {given:?}: the percentile must be a number in (50, 100], got {percentile:?}")]
+    Percentile { given: String, percentile: String },
+    #[error("observer {0:?}: expected minmax, percentile[=P] or entropy")]
+    Unknown(String),
+}
+
 impl std::str::FromStr for ObserverKind {
-    type Err = String;
+    type Err = ObserverParseError;
     /// `minmax`, `entropy`, `percentile` (99.99) or `percentile=P` / `percentile(P)`.
-    fn from_str(s: &str) -> Result<Self, String> {
+    fn from_str(s: &str) -> Result<Self, ObserverParseError> {
         let t = s.trim();
         let p = t.strip_prefix("percentile").map(|r| r.trim_start_matches(['=', '(']).trim_end_matches(')'));
         match (t, p) {
@@ -47,9 +56,9 @@ impl std::str::FromStr for ObserverKind {
             (_, Some("")) => Ok(ObserverKind::Percentile(99.99)),
             (_, Some(p)) => match p.parse::<f64>() {
                 Ok(p) if p > 50.0 && p <= 100.0 => Ok(ObserverKind::Percentile(p)),
-                _ => Err(format!("observer {s:?}: the percentile must be a number in (50, 100], got {p:?}")),
+                _ => Err(ObserverParseError::Percentile { given: s.to_string(), percentile: p.to_string() }),
             },
-            _ => Err(format!("observer {s:?}: expected minmax, percentile[=P] or entropy")),
+            _ => Err(ObserverParseError::Unknown(s.to_string())),
         }
     }
 }
@@ -359,6 +368,6 @@ mod tests {
             ObserverKind::Percentile(99.9)
         );
         assert!("percentile=20".parse::<ObserverKind>().is_err());
-        assert!("kl".parse::<ObserverKind>().unwrap_err().contains("expected"));
+        assert!("kl".parse::<ObserverKind>().unwrap_err().to_string().contains("expected"));
     }
 }

@@ -42,14 +42,19 @@ impl Format {
     }
 }
 
+/// A `--format` that is none of the three forms.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("format {0:?}: expected qoperator, qdq or weights")]
+pub struct UnknownFormat(pub String);
+
 impl std::str::FromStr for Format {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownFormat;
+    fn from_str(s: &str) -> Result<Self, UnknownFormat> {
         match s {
             "qoperator" => Ok(Format::QOperator),
             "qdq" => Ok(Format::Qdq),
             "weights" => Ok(Format::Weights),
-            _ => Err(format!("format {s:?}: expected qoperator, qdq or weights")),
+            _ => Err(UnknownFormat(s.to_string())),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Choosing a flow implementation: the CPU engine, the wgpu engine, or the best available.
 
+use crate::names::UnknownName;
 use serde::{Deserialize, Serialize};
 
 use super::{FlowEngine, FlowError, TvL1Cpu, TvL1Params};
@@ -19,13 +20,13 @@ pub enum Backend {
 }
 
 impl std::str::FromStr for Backend {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Self, UnknownName> {
         match s {
             "cpu" => Ok(Backend::Cpu),
             "gpu" => Ok(Backend::Gpu),
             "auto" => Ok(Backend::Auto),
-            other => Err(format!("unknown flow backend {other:?} (cpu, gpu or auto)")),
+            other => Err(UnknownName::new("flow backend", other, "cpu, gpu or auto")),
         }
     }
 }
@@ -60,7 +61,7 @@ mod tests {
     #[test]
     fn names_parse_and_cpu_is_always_available() {
         assert_eq!("gpu".parse::<Backend>(), Ok(Backend::Gpu));
-        assert!("cuda".parse::<Backend>().unwrap_err().contains("cpu, gpu or auto"));
+        assert!("cuda".parse::<Backend>().unwrap_err().to_string().contains("cpu, gpu or auto"));
         let e = make_engine(Backend::Cpu, TvL1Params::edge(), 1).unwrap();
         assert!(e.name().starts_with("tvl1-cpu"));
         let bad = TvL1Params { tau: 0.0, ..TvL1Params::edge() };

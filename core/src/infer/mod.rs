@@ -18,6 +18,7 @@ pub mod test_models;
 mod towers;
 
 pub use clip::{ClipBuilder, ClipError, ClipTimings};
+pub use towers::SplitError;
 
 use motus_models::{onnx, CardError, ModelCard};
 use std::collections::HashMap;
@@ -37,6 +38,13 @@ pub enum InferError {
     Input { name: String, msg: String },
     #[error("inference failed at batch {batch}: {msg}")]
     Run { batch: usize, msg: String },
+    #[error("model {path}: runtime {runtime}: {reason}")]
+    Runtime {
+        path: String,
+        runtime: &'static str,
+        #[source]
+        reason: Unavailable,
+    },
 }
 
 /// One input tensor: a name from the card, a row-major shape with the batch first, and data.
@@ -86,12 +94,12 @@ pub enum InferRuntime {
 }
 
 impl std::str::FromStr for InferRuntime {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = crate::names::UnknownName;
+    fn from_str(s: &str) -> Result<Self, crate::names::UnknownName> {
         match s {
             "cpu" => Ok(InferRuntime::Cpu),
             "cuda" => Ok(InferRuntime::Cuda),
-            other => Err(format!("{other:?}: expected \"cpu\" or \"cuda\"")),
+            other => Err(crate::names::UnknownName::new("inference runtime", other, "cpu or cuda")),
         }
     }
 }
@@ -114,12 +122,23 @@ impl InferRuntime {
     }
 }
 
+/// Why an inference runtime cannot be used by this process.
+#[derive(Debug, thiserror::Error)]
+pub enum Unavailable {
+    #[error("this build of motus has no tract-cuda (build with a cuda-XXXXX feature)")]
+    NotBuilt,
+    #[error("tract-cuda is linked but did not register its runtime")]
+    NotRegistered,
+    #[error("no usable CUDA driver: {0}")]
+    NoDriver(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
 /// tract-cuda's runtime from tract's registry, or why it cannot be had (not linked, no driver).
-fn cuda_runtime() -> Result<&'static dyn tract_onnx::tract_core::runtime::Runtime, String> {
+fn cuda_runtime() -> Result<&'static dyn tract_onnx::tract_core::runtime::Runtime, Unavailable> {
     match tract_onnx::tract_core::runtime::runtime_for_name("cuda") {
         Ok(Some(rt)) => Ok(rt),
-        Ok(None) => Err("tract-cuda is linked but did not register its runtime".into()),
-        Err(e) => Err(format!("no usable CUDA driver: {e:#}")),
+        Ok(None) => Err(Unavailable::NotRegistered),
+        Err(e) => Err(Unavailable::NoDriver(e.into())),
     }
 }
 
@@ -248,12 +267,10 @@ impl Classifier {
     /// driver (or a build without the feature) fails at start-up with the reason, not on the
     /// first clip. Plans already built for another runtime are dropped.
     pub fn set_runtime(&mut self, runtime: InferRuntime) -> Result<(), InferError> {
-        let unavailable = |msg: String| InferError::Tract {
-            path: self.source.clone(),
-            msg: format!("runtime {}: {msg}", runtime.name()),
-        };
+        let unavailable =
+            |reason: Unavailable| InferError::Runtime { path: self.source.clone(), runtime: runtime.name(), reason };
         if !runtime.compiled_in() {
-            return Err(unavailable("this build of motus has no tract-cuda (build with a cuda-XXXXX feature)".into()));
+            return Err(unavailable(Unavailable::NotBuilt));
         }
         if runtime == InferRuntime::Cuda {
             cuda_runtime().map_err(unavailable)?;
@@ -305,7 +322,7 @@ impl Classifier {
     /// checked against the whole graph on one random clip before it is kept. A model with
     /// no such cut (one stream, a learned fusion, another exporter's graph) stays whole and
     /// the reason comes back, for the caller to log.
-    pub fn split_streams(&mut self) -> Result<(), String> {
+    pub fn split_streams(&mut self) -> Result<(), SplitError> {
         let mut towers = towers::Towers::split(&self.model)?;
         let data: Vec<(Vec<usize>, Vec<f32>)> = self
             .card
@@ -323,16 +340,12 @@ impl Classifier {
         let inputs: Vec<InputTensor> =
             names.iter().zip(&data).map(|(name, (shape, v))| InputTensor { name, shape, data: v }).collect();
         // The graph's own scores: the towers know nothing of the card's calibration.
-        let whole = self.run_graph(&inputs).map_err(|e| format!("whole graph: {e}"))?;
-        let (tensors, shapes, batch) = self.tensors(&inputs).map_err(|e| e.to_string())?;
-        let split =
-            towers.run(&tensors, &shapes, batch, self.runtime, &self.source).map_err(|e| format!("towers: {e}"))?;
+        let whole = self.run_graph(&inputs).map_err(SplitError::Whole)?;
+        let (tensors, shapes, batch) = self.tensors(&inputs).map_err(SplitError::Whole)?;
+        let split = towers.run(&tensors, &shapes, batch, self.runtime, &self.source).map_err(SplitError::Towers)?;
         let diff = whole.probs.iter().zip(&split).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
         if split.len() != whole.probs.len() || diff > 1e-4 {
-            return Err(format!(
-                "the towers' fused scores differ from the graph's by {diff} (of {} values)",
-                split.len()
-            ));
+            return Err(SplitError::Mismatch { diff, values: split.len() });
         }
         // The whole graph's plan only served the check.
         self.plans.clear();
@@ -463,7 +476,11 @@ fn build_plan(
     Ok(match runtime {
         InferRuntime::Cpu => Arc::new(m.into_optimized().map_err(terr)?.into_runnable().map_err(terr)?),
         InferRuntime::Cuda => {
-            let rt = cuda_runtime().map_err(|msg| InferError::Tract { path: source.to_string(), msg })?;
+            let rt = cuda_runtime().map_err(|reason| InferError::Runtime {
+                path: source.to_string(),
+                runtime: runtime.name(),
+                reason,
+            })?;
             let typed = m.into_typed().map_err(terr)?.into_decluttered().map_err(terr)?;
             Arc::from(rt.prepare(typed).map_err(terr)?)
         }

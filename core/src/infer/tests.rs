@@ -469,7 +469,7 @@ fn cuda_runtime_is_refused_with_a_reason_when_unavailable() {
     let s = samples(c.card(), 1, 3);
     let before = run_rows(&mut c, &s, &[0]);
     assert_eq!("cuda".parse::<InferRuntime>(), Ok(InferRuntime::Cuda));
-    assert!("tpu".parse::<InferRuntime>().unwrap_err().contains("\"tpu\""));
+    assert!("tpu".parse::<InferRuntime>().unwrap_err().to_string().contains("\"tpu\""));
     match c.set_runtime(InferRuntime::Cuda) {
         Ok(()) => {
             if !cfg!(feature = "cuda") {
@@ -519,7 +519,7 @@ fn graphs_without_an_average_fusion_stay_whole() {
         let mut c = Classifier::from_bytes(&bytes, "m.onnx").unwrap();
         let err = c.split_streams().unwrap_err();
         assert!(!c.streams_split(), "{name}");
-        assert!(err.contains("fusion") || err.contains("input"), "{name}: {err}");
+        assert!(matches!(err, SplitError::NoFusion | SplitError::OneInput(1)), "{name}: {err}");
         // It still runs whole.
         let s = samples(c.card(), 1, 3);
         let out = run_rows(&mut c, &s, &[0]);

@@ -110,12 +110,42 @@ fn inputs_behind(model: &InferenceModel, outlet: OutletId) -> TractResult<Vec<us
     Ok(found)
 }
 
+/// Why a model is not run as towers side by side: it stays whole, and the reason is logged.
+#[derive(Debug, thiserror::Error)]
+pub enum SplitError {
+    #[error("the graph has {0} input; two streams need two")]
+    OneInput(usize),
+    #[error("the graph has no average fusion (no fusion.softmax0 node)")]
+    NoFusion,
+    #[error("the fusion averages one tower")]
+    OneTower,
+    #[error("{towers} towers for {inputs} graph inputs")]
+    TowerCount { towers: usize, inputs: usize },
+    #[error("{node} depends on graph inputs {inputs:?}, not on exactly one")]
+    SharedFusion { node: String, inputs: Vec<usize> },
+    #[error("two fusion inputs read graph input {0}")]
+    SharedInput(usize),
+    #[error("tract could not cut the graph")]
+    Tract(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("the whole graph failed on the check clip")]
+    Whole(#[source] InferError),
+    #[error("the towers failed on the check clip")]
+    Towers(#[source] InferError),
+    #[error("the towers' fused scores differ from the graph's by {diff} (of {values} values)")]
+    Mismatch { diff: f32, values: usize },
+}
+
+/// tract's error (an `anyhow::Error`) kept as the cause.
+fn tract(e: TractError) -> SplitError {
+    SplitError::Tract(e.into())
+}
+
 impl Towers {
     /// Cuts `model` at its average fusion, or says why it has no such cut.
-    pub fn split(model: &InferenceModel) -> Result<Self, String> {
-        let n_inputs = model.input_outlets().map_err(|e| format!("{e:#}"))?.len();
+    pub fn split(model: &InferenceModel) -> Result<Self, SplitError> {
+        let n_inputs = model.input_outlets().map_err(tract)?.len();
         if n_inputs < 2 {
-            return Err(format!("the graph has {n_inputs} input; two streams need two"));
+            return Err(SplitError::OneInput(n_inputs));
         }
         let mut towers = Vec::new();
         for i in 0.. {
@@ -124,25 +154,25 @@ impl Towers {
                 break;
             };
             let outlet = OutletId::new(node.id, 0);
-            let behind = inputs_behind(model, outlet).map_err(|e| format!("{e:#}"))?;
+            let behind = inputs_behind(model, outlet).map_err(tract)?;
             let [graph_input] = behind[..] else {
-                return Err(format!("{name} depends on graph inputs {behind:?}, not on exactly one"));
+                return Err(SplitError::SharedFusion { node: name, inputs: behind });
             };
             if towers.iter().any(|t: &Tower| t.graph_input == graph_input) {
-                return Err(format!("two fusion inputs read graph input {graph_input}"));
+                return Err(SplitError::SharedInput(graph_input));
             }
             let mut m = model.clone();
-            let input_outlet = m.input_outlets().map_err(|e| format!("{e:#}"))?[graph_input];
-            m.set_input_outlets(&[input_outlet]).map_err(|e| format!("{e:#}"))?;
-            m.select_output_outlets(&[outlet]).map_err(|e| format!("{e:#}"))?;
+            let input_outlet = m.input_outlets().map_err(tract)?[graph_input];
+            m.set_input_outlets(&[input_outlet]).map_err(tract)?;
+            m.select_output_outlets(&[outlet]).map_err(tract)?;
             // Drop the other tower, whose nodes tract would otherwise still analyse.
-            m.compact().map_err(|e| format!("{e:#}"))?;
+            m.compact().map_err(tract)?;
             towers.push(Tower { graph_input, model: m, plans: HashMap::new() });
         }
         match towers.len() {
-            0 => Err("the graph has no average fusion (no fusion.softmax0 node)".into()),
-            1 => Err("the fusion averages one tower".into()),
-            k if k != n_inputs => Err(format!("{k} towers for {n_inputs} graph inputs")),
+            0 => Err(SplitError::NoFusion),
+            1 => Err(SplitError::OneTower),
+            k if k != n_inputs => Err(SplitError::TowerCount { towers: k, inputs: n_inputs }),
             _ => Ok(Towers { towers, workers: Vec::new() }),
         }
     }

@@ -784,7 +784,10 @@ impl RunConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.source.validate()?;
         let m = &self.model;
-        let runtime = m.runtime.parse::<motus_core::infer::InferRuntime>().map_err(|e| invalid("model.runtime", e))?;
+        let runtime = m
+            .runtime
+            .parse::<motus_core::infer::InferRuntime>()
+            .map_err(|e| invalid("model.runtime", e.to_string()))?;
         if !runtime.compiled_in() {
             return Err(invalid(
                 "model.runtime",
@@ -797,7 +800,9 @@ impl RunConfig {
         if !(1..=64).contains(&m.flow_threads) {
             return Err(invalid("model.flow_threads", format!("{} must be in 1..=64", m.flow_threads)));
         }
-        m.flow_backend.parse::<motus_core::flow::Backend>().map_err(|e| invalid("model.flow_backend", e))?;
+        m.flow_backend
+            .parse::<motus_core::flow::Backend>()
+            .map_err(|e| invalid("model.flow_backend", e.to_string()))?;
         let w = &self.window;
         if !(1..=1000).contains(&w.stride) {
             return Err(invalid("window.stride", format!("{} must be in 1..=1000", w.stride)));

@@ -36,21 +36,26 @@ pub fn candidates() -> Vec<PathBuf> {
     out
 }
 
+/// The bundled model is in none of the places it is looked for; says where it looked and
+/// what to do instead.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the bundled model {BUNDLED} was not found (looked in: {}). It is made by the trainer \
+     (motus-train) and shipped in models/zoo/; point MOTUS_MODEL at a model file, or pass --model FILE",
+    looked.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+)]
+pub struct ModelNotFound {
+    /// The candidates, in the order they were tried.
+    pub looked: Vec<PathBuf>,
+}
+
 /// The first existing candidate, or an error listing them.
-pub fn bundled_model() -> Result<PathBuf, String> {
+pub fn bundled_model() -> Result<PathBuf, ModelNotFound> {
     find(&candidates())
 }
 
-fn find(c: &[PathBuf]) -> Result<PathBuf, String> {
-    if let Some(p) = c.iter().find(|p| p.is_file()) {
-        return Ok(p.clone());
-    }
-    let looked: Vec<String> = c.iter().map(|p| p.display().to_string()).collect();
-    Err(format!(
-        "the bundled model {BUNDLED} was not found (looked in: {}). It is made by the trainer \
-         (motus-train) and shipped in models/zoo/; point MOTUS_MODEL at a model file, or pass --model FILE",
-        looked.join(", ")
-    ))
+fn find(c: &[PathBuf]) -> Result<PathBuf, ModelNotFound> {
+    c.iter().find(|p| p.is_file()).cloned().ok_or_else(|| ModelNotFound { looked: c.to_vec() })
 }
 
 /// Whether `p` looks like a path given relative to the repository.
@@ -65,6 +70,8 @@ mod tests {
     #[test]
     fn a_missing_model_says_where_it_looked_and_what_to_do() {
         let e = find(&[PathBuf::from("/nope/a.onnx"), PathBuf::from("/nope/b.onnx")]).unwrap_err();
+        assert_eq!(e.looked.len(), 2);
+        let e = e.to_string();
         assert!(
             e.contains("/nope/a.onnx")
                 && e.contains("/nope/b.onnx")

@@ -4,41 +4,59 @@
 //! status line. Stops on the stop flag (SIGINT/SIGTERM), at the end of a file, or after a
 //! time limit, then flushes the sinks.
 
-use super::liveness::Notifier;
-use std::collections::VecDeque;
-use std::io::IsTerminal;
+mod history;
+mod outputs;
+mod sinks;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::alert::Outbox;
+use crate::alert::OutboxError;
 use motus_core::frame::Frame;
+use motus_core::retime::RetimeError;
 
 use super::alerting::{AlertEngine, AlertSetup, Fired};
-use super::capture::{self, Backoff};
+use super::capture::{self, Backoff, CaptureStats};
 use super::classify::WindowClassifier;
-use super::config::{parse_bind, RunConfig};
-use super::display::fb::Framebuffer;
-use super::display::preview::{self, PreviewHub};
-use super::display::{draw_overlay, OverlayInfo};
+use super::config::{ConfigError, RunConfig};
+use super::display::fb::FbError;
+use super::liveness::Notifier;
 use super::metrics::{self, Metrics};
 use super::model_clock::ModelClock;
-use super::ring::frame_ring;
-use super::sink::{self, dispatch::Retry, Dispatcher, Doorbell};
-use super::source::{self, SharedTruth};
+use super::ring::{frame_ring, ProcessEnd, RingStats};
+use super::sink::{dispatch::Retry, Doorbell, SinkError};
+use super::source::{self, SharedTruth, SourceError};
+use history::History;
+use outputs::{draw, Outputs, OverlayState, StatusLine};
+use sinks::Sinks;
 
-/// Why the pipeline could not start.
+/// Why the pipeline could not start (each part it starts, with its own error kept as the
+/// cause), or why a run ended early.
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
-    #[error("{0}")]
-    Setup(String),
+    #[error("alert rules: {0}")]
+    AlertRules(#[source] ConfigError),
+    #[error("source: {0}")]
+    Source(#[source] SourceError),
+    #[error("outbox: {0}")]
+    Outbox(#[source] OutboxError),
+    #[error("sink: {0}")]
+    Sink(#[source] SinkError),
+    /// `output.metrics` or `output.preview` is not an address to listen on.
+    #[error(transparent)]
+    Bind(ConfigError),
+    /// The metrics or preview endpoint could not listen.
+    #[error("{what} {addr}: {source}")]
+    Serve { what: &'static str, addr: std::net::SocketAddr, source: std::io::Error },
+    #[error(transparent)]
+    Framebuffer(#[from] FbError),
+    #[error("model frame rate: {0}")]
+    ModelRate(#[source] RetimeError),
     /// The capture thread panicked: the run ended without its source.
     #[error("the capture thread panicked; the run stopped")]
     CaptureDied,
-}
-
-fn setup<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> PipelineError + '_ {
-    move |e| PipelineError::Setup(format!("{what}: {e}"))
 }
 
 /// What a run did, for `motus bench pipeline` and the tests.
@@ -112,331 +130,306 @@ fn copy_frame(dst: &mut Frame, src: &Frame) {
 /// Runs the pipeline until `stop`, the end of a file source, or `limits.max_duration`.
 pub fn run(
     cfg: &RunConfig,
-    mut classifier: Box<dyn WindowClassifier>,
+    classifier: Box<dyn WindowClassifier>,
     model_sha256: &str,
     stop: Arc<AtomicBool>,
     limits: RunLimits,
 ) -> Result<RunReport, PipelineError> {
-    let labels = classifier.labels().to_vec();
-    let rules = cfg.alerts.rules_for(&labels).map_err(setup("alert rules"))?;
-    let (opener, truth): (source::Opener, Option<SharedTruth>) =
-        source::opener(&cfg.source).map_err(setup("source"))?;
-    log::info!(
-        "pipeline: {} | source {} | window every {} frames",
-        classifier.describe(),
-        cfg.source.describe(),
-        cfg.window.stride
-    );
+    let mut pipeline = Pipeline::start(cfg, classifier, model_sha256, limits)?;
+    while !pipeline.should_stop(&stop) {
+        match pipeline.next_frame() {
+            Next::Frame(frame) => pipeline.on_frame(frame),
+            Next::Wait => continue,
+            Next::End => break,
+        }
+        pipeline.show();
+    }
+    pipeline.shutdown()
+}
 
-    // Sinks: the outbox first (it must exist before any alert), then one thread per sink.
-    let names: Vec<String> = cfg.sinks.iter().map(|s| s.name()).collect();
-    let name_refs: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
-    let outbox = Outbox::open(&cfg.output.outbox_dir, &name_refs).map_err(setup("outbox"))?;
-    let bell = Arc::new(Doorbell::default());
-    let mut dispatchers = Vec::new();
-    for s in &cfg.sinks {
-        let sink = sink::build(s).map_err(setup("sink"))?;
-        let d = Dispatcher::start(&cfg.output.outbox_dir, sink, bell.clone(), limits.retry.unwrap_or_default())
-            .map_err(setup("outbox"))?;
-        dispatchers.push(d);
+/// The capture thread and the ring it fills.
+struct Capture {
+    ring: ProcessEnd,
+    ring_stats: Arc<RingStats>,
+    stop: Arc<AtomicBool>,
+    handle: JoinHandle<()>,
+    stats: Arc<CaptureStats>,
+    /// How many frames the processing side may lag before the oldest are dropped.
+    max_lag: usize,
+    /// Opens and failed attempts seen so far (a new open is a new stream; any attempt is
+    /// progress for the watchdog).
+    opens_seen: u64,
+    attempts_seen: u64,
+}
+
+/// What the loop got from the ring.
+enum Next {
+    Frame(Frame),
+    /// Nothing yet (the source is slow or away).
+    Wait,
+    /// The capture thread finished and everything it queued was taken.
+    End,
+}
+
+/// A running pipeline: started by [`Pipeline::start`], fed by [`Pipeline::on_frame`] one
+/// camera frame at a time, ended by [`Pipeline::shutdown`] with its report.
+struct Pipeline<'a> {
+    cfg: &'a RunConfig,
+    limits: RunLimits,
+    classifier: Box<dyn WindowClassifier>,
+    labels: Vec<String>,
+    truth: Option<SharedTruth>,
+    sinks: Sinks,
+    capture: Capture,
+    metrics: Arc<Metrics>,
+    outputs: Outputs,
+    alerts: AlertEngine,
+    history: History,
+    /// The newest camera frame, full size, for the overlay outputs and snapshots.
+    newest_raw: Frame,
+    fired: Vec<Emitted>,
+    window_scores: Vec<WindowScores>,
+    start: Instant,
+    first_frame: Option<Instant>,
+    status: StatusLine,
+    service: Notifier,
+}
+
+impl<'a> Pipeline<'a> {
+    /// Starts every part a run needs, in the order the data flows backwards: the sinks (so no
+    /// alert is lost), capture, outputs, the alert engine; then tells the service manager it
+    /// is ready.
+    fn start(
+        cfg: &'a RunConfig,
+        classifier: Box<dyn WindowClassifier>,
+        model_sha256: &str,
+        limits: RunLimits,
+    ) -> Result<Self, PipelineError> {
+        let labels = classifier.labels().to_vec();
+        let rules = cfg.alerts.rules_for(&labels).map_err(PipelineError::AlertRules)?;
+        let (opener, truth) = source::opener(&cfg.source).map_err(PipelineError::Source)?;
+        log::info!(
+            "pipeline: {} | source {} | window every {} frames",
+            classifier.describe(),
+            cfg.source.describe(),
+            cfg.window.stride
+        );
+        let bell = Arc::new(Doorbell::default());
+        let (sinks, outbox) = Sinks::start(cfg, &limits, &bell)?;
+        let (cap, ring, ring_stats) = frame_ring(cfg.window.ring_slots, 0, 0);
+        let cap_stop = Arc::new(AtomicBool::new(false));
+        let (handle, stats) = capture::spawn(opener, cap, cap_stop.clone(), limits.backoff.unwrap_or_default());
+        let metrics = Arc::new(Metrics::new(ring_stats.clone(), stats.clone()));
+        let outputs = Outputs::start(cfg, &metrics)?;
+        let alerts = AlertEngine::new(AlertSetup {
+            labels: labels.clone(),
+            rules,
+            smoothing_s: cfg.alerts.smoothing_s,
+            outbox,
+            bell,
+            source: cfg.source.describe(),
+            model_sha256: model_sha256.to_string(),
+            snapshot_dir: cfg.output.snapshot_dir.clone(),
+            metrics: metrics.clone(),
+        });
+        let span = classifier.span().max(1);
+        let clock = ModelClock::new(classifier.frame_rate(), span).map_err(PipelineError::ModelRate)?;
+        // A file or synthetic scene read as fast as possible is an offline run: every frame
+        // counts, none is skipped.
+        let max_lag = if cfg.source.is_unpaced() { usize::MAX } else { cfg.window.max_lag };
+        let capture =
+            Capture { ring, ring_stats, stop: cap_stop, handle, stats, max_lag, opens_seen: 0, attempts_seen: 0 };
+        let mut service = Notifier::from_env();
+        service.ready(&format!("classifying {}", cfg.source.describe()));
+        Ok(Pipeline {
+            cfg,
+            classifier,
+            labels,
+            truth,
+            sinks,
+            capture,
+            metrics,
+            outputs,
+            alerts,
+            history: History::new(clock, span, cfg.window.stride),
+            newest_raw: Frame::new(0, 0),
+            fired: Vec::new(),
+            window_scores: Vec::new(),
+            start: Instant::now(),
+            first_frame: None,
+            status: StatusLine::new(cfg.output.status_line),
+            service,
+            limits,
+        })
     }
 
-    // Capture.
-    let (cap, mut ring, ring_stats) = frame_ring(cfg.window.ring_slots, 0, 0);
-    let cap_stop = Arc::new(AtomicBool::new(false));
-    let (cap_handle, cap_stats) = capture::spawn(opener, cap, cap_stop.clone(), limits.backoff.unwrap_or_default());
-    let metrics = Arc::new(Metrics::new(ring_stats.clone(), cap_stats.clone()));
+    /// Whether the stop flag is up or the time limit has passed.
+    fn should_stop(&self, stop: &AtomicBool) -> bool {
+        stop.load(Ordering::Relaxed) || self.limits.max_duration.is_some_and(|d| self.start.elapsed() >= d)
+    }
 
-    // Outputs.
-    let _metrics_server = match &cfg.output.metrics {
-        Some(a) => {
-            let addr = parse_bind("output.metrics", a).map_err(setup("metrics"))?;
-            let s = metrics::serve(addr, metrics.clone()).map_err(setup(&format!("metrics endpoint {addr}")))?;
-            log::info!("metrics: http://{}/metrics", s.addr);
-            Some(s)
+    /// The next camera frame, waiting up to 100 ms. A source that is away but being retried
+    /// counts as progress for the watchdog: the camera is waited for rather than the service
+    /// restarted over it.
+    fn next_frame(&mut self) -> Next {
+        let c = &mut self.capture;
+        let attempts = c.stats.failures.load(Ordering::Relaxed) + c.stats.opens.load(Ordering::Relaxed);
+        if attempts != c.attempts_seen {
+            c.attempts_seen = attempts;
+            self.service.progress();
         }
-        None => None,
-    };
-    let hub = Arc::new(PreviewHub::default());
-    let _preview_server = match &cfg.output.preview {
-        Some(a) => {
-            let addr = parse_bind("output.preview", a).map_err(setup("preview"))?;
-            let s = preview::serve(addr, hub.clone()).map_err(setup(&format!("preview {addr}")))?;
-            log::info!("preview: http://{}/", s.addr);
-            Some(s)
-        }
-        None => None,
-    };
-    let mut fb = match &cfg.output.framebuffer {
-        Some(p) => Some(Framebuffer::open(p).map_err(PipelineError::Setup)?),
-        None => None,
-    };
-
-    let mut alerts = AlertEngine::new(AlertSetup {
-        labels: labels.clone(),
-        rules,
-        smoothing_s: cfg.alerts.smoothing_s,
-        outbox,
-        bell: bell.clone(),
-        source: cfg.source.describe(),
-        model_sha256: model_sha256.to_string(),
-        snapshot_dir: cfg.output.snapshot_dir.clone(),
-        metrics: metrics.clone(),
-    });
-
-    // A file or synthetic scene read as fast as possible is an offline run: every frame
-    // counts, none is skipped.
-    let max_lag = if cfg.source.is_unpaced() { usize::MAX } else { cfg.window.max_lag };
-    let span = classifier.span().max(1);
-    let stride = cfg.window.stride;
-    let mut history: VecDeque<Frame> = VecDeque::with_capacity(span + 1);
-    let mut spare_slots: Vec<Frame> = Vec::new();
-    let mut clock = ModelClock::new(classifier.frame_rate(), span).map_err(setup("model frame rate"))?;
-    let mut overlay = Frame::new(0, 0);
-    let mut newest_raw = Frame::new(0, 0);
-    let mut since_window = 0usize;
-    let mut fired_all = Vec::new();
-    let mut window_scores = Vec::new();
-    let start = Instant::now();
-    let mut first_frame: Option<Instant> = None;
-    let mut last_tick = (Instant::now(), 0u64, 0u64);
-    let mut last_status = Instant::now();
-    let tty = std::io::stderr().is_terminal();
-    let mut last_opens = 0;
-    let mut service = Notifier::from_env();
-    service.ready(&format!("classifying {}", cfg.source.describe()));
-
-    let mut attempts_seen = 0;
-    loop {
-        if stop.load(Ordering::Relaxed) || limits.max_duration.is_some_and(|d| start.elapsed() >= d) {
-            break;
-        }
-        // A source that is away but being retried is progress too: wait for the camera
-        // rather than have the service restarted over it.
-        let attempts = cap_stats.failures.load(Ordering::Relaxed) + cap_stats.opens.load(Ordering::Relaxed);
-        if attempts != attempts_seen {
-            attempts_seen = attempts;
-            service.progress();
-        }
-        let frame = match ring.next_timeout(max_lag, Duration::from_millis(100)) {
-            Some(f) => f,
+        match c.ring.next_timeout(c.max_lag, Duration::from_millis(100)) {
+            Some(f) => Next::Frame(f),
             // The capture thread finished: take what it queued last, then stop.
-            None if cap_stats.finished.load(Ordering::Acquire) => match ring.try_next(max_lag) {
-                Some(f) => f,
-                None => break,
+            None if c.stats.finished.load(Ordering::Acquire) => match c.ring.try_next(c.max_lag) {
+                Some(f) => Next::Frame(f),
+                None => Next::End,
             },
-            None => continue,
-        };
-        first_frame.get_or_insert_with(Instant::now);
-        // A re-opened source starts a new stream: old frames must not join its windows.
-        let opens = cap_stats.opens.load(Ordering::Relaxed);
-        if opens != last_opens {
-            if last_opens != 0 {
-                log::info!("pipeline: source re-opened; window history cleared");
-                spare_slots.extend(history.drain(..));
-                clock.restart();
-                alerts.reset_smoothing();
-            }
-            last_opens = opens;
+            None => Next::Wait,
         }
+    }
+
+    /// One camera frame: prepared into the history at the model's rate, then a window
+    /// classified when one is due.
+    fn on_frame(&mut self, frame: Frame) {
+        self.first_frame.get_or_insert_with(Instant::now);
+        self.on_reopen();
         let t_prep = Instant::now();
-        let prepared = classifier.prepare(&frame, &mut clock.current);
-        metrics.stage("prepare", t_prep.elapsed());
-        // The newest camera frame, full size, for the overlay outputs and snapshots.
-        copy_frame(&mut newest_raw, &frame);
-        ring.recycle(frame);
+        let prepared = self.classifier.prepare(&frame, &mut self.history.clock.current);
+        self.metrics.stage("prepare", t_prep.elapsed());
+        copy_frame(&mut self.newest_raw, &frame);
+        self.capture.ring.recycle(frame);
         if let Err(e) = prepared {
-            let n = metrics.errors.fetch_add(1, Ordering::Relaxed) + 1;
+            let n = self.metrics.errors.fetch_add(1, Ordering::Relaxed) + 1;
             if n.is_power_of_two() {
                 log::error!("pipeline: frame preparation failed: {e} ({n} failures so far; frame skipped)");
             }
-            continue;
+            return;
         }
-        metrics.processed.fetch_add(1, Ordering::Relaxed);
-        let picks = clock.feed();
-        if picks.restart && !history.is_empty() {
+        self.metrics.processed.fetch_add(1, Ordering::Relaxed);
+        if self.history.take_prepared() {
             log::info!(
                 "pipeline: the stream's time jumped (a gap over {:?} or a reset); window history cleared",
                 motus_core::retime::MAX_GAP
             );
-            spare_slots.extend(history.drain(..));
-            alerts.reset_smoothing();
+            self.alerts.reset_smoothing();
         }
-        // Each pick is one model-rate frame: the previous source frame for the instants it was
-        // nearest, then this one (none for a frame a faster source gives between instants).
-        for pick in 0..picks.total() {
-            let mut slot = if history.len() >= span {
-                history.pop_front().expect("full")
-            } else {
-                spare_slots.pop().unwrap_or_else(|| Frame::new(0, 0))
-            };
-            copy_frame(&mut slot, if pick < picks.previous { &clock.previous } else { &clock.current });
-            history.push_back(slot);
-            since_window += 1;
-        }
-        clock.advance();
-        // At most one window per camera frame, the newest: however many model frames a slow
-        // camera's frame (or a late one after a stall) settles, a lagging device does not fall
-        // further behind by classifying windows nobody will see.
-        if history.len() == span && since_window >= stride {
-            since_window = 0;
+        if self.history.window_due() {
             let t_window = Instant::now();
-            let frames: Vec<&Frame> = history.iter().collect();
-            match classifier.classify(&frames) {
-                Ok((probs, times)) => {
-                    metrics.windows.fetch_add(1, Ordering::Relaxed);
-                    service.progress();
-                    metrics.stage("preprocess", times.preprocess);
-                    metrics.stage("flow", times.flow);
-                    metrics.stage("infer", times.infer);
-                    let newest = &newest_raw;
-                    // The window's scores describe what happens across it: stamp them with its
-                    // middle frame (the frame the RGB stream sees), so alert start and end
-                    // times sit on the action rather than half a window after it. How late the
-                    // alert is in wall time is measured separately (`wall` below).
-                    let t_s = clock.instant(span, span / 2).unwrap_or(history[span / 2].timestamp).as_secs_f64();
-                    if limits.record_scores {
-                        window_scores.push(WindowScores { t_s, probs: probs.clone() });
-                    }
-                    let t_alert = Instant::now();
-                    let (fin, fout) = metrics.rates();
-                    let dropped = ring_stats.dropped();
-                    let fired = alerts.update(t_s, &probs, |scores, running| {
-                        copy_frame(&mut overlay, newest);
-                        draw_overlay(
-                            &mut overlay,
-                            &OverlayInfo {
-                                labels: &labels,
-                                scores,
-                                alerts: running.to_vec(),
-                                fps_in: fin,
-                                fps_out: fout,
-                                dropped,
-                            },
-                        );
-                        Some(overlay.clone())
-                    });
-                    metrics.stage("alert", t_alert.elapsed());
-                    let wall_s = first_frame.map_or(0.0, |t| t.elapsed().as_secs_f64());
-                    let stream_s = history.back().map_or(t_s, |f| f.timestamp.as_secs_f64());
-                    fired_all.extend(fired.into_iter().map(|fired| Emitted { fired, wall_s, stream_s }));
-                }
-                Err(e) => {
-                    let n = metrics.errors.fetch_add(1, Ordering::Relaxed) + 1;
-                    if n.is_power_of_two() {
-                        log::error!(
-                            "pipeline: classification failed: {e} ({n} failures so far; the pipeline keeps running)"
-                        );
-                    }
-                }
-            }
-            metrics.stage("window", t_window.elapsed());
+            self.classify_window();
+            self.metrics.stage("window", t_window.elapsed());
         }
+    }
 
-        // Preview and framebuffer show the newest frame with the overlay.
-        let want_preview = hub.wants_frame(10.0);
-        if want_preview || fb.is_some() {
-            let (fin, fout) = metrics.rates();
-            copy_frame(&mut overlay, &newest_raw);
-            draw_overlay(
-                &mut overlay,
-                &OverlayInfo {
-                    labels: &labels,
-                    scores: alerts.smoothed(),
-                    alerts: alerts.running(),
-                    fps_in: fin,
-                    fps_out: fout,
-                    dropped: ring_stats.dropped(),
-                },
-            );
-            if want_preview {
-                if let Err(e) = hub.publish(&overlay) {
-                    log::warn!("preview: {e}");
-                }
-            }
-            if let Some(f) = fb.as_mut() {
-                if let Err(e) = f.show(&overlay) {
-                    log::error!("{e}; framebuffer output disabled");
-                    fb = None;
-                }
-            }
+    /// A re-opened source starts a new stream: old frames must not join its windows.
+    fn on_reopen(&mut self) {
+        let opens = self.capture.stats.opens.load(Ordering::Relaxed);
+        if opens == self.capture.opens_seen {
+            return;
         }
+        if self.capture.opens_seen != 0 {
+            log::info!("pipeline: source re-opened; window history cleared");
+            self.history.clear();
+            self.history.clock.restart();
+            self.alerts.reset_smoothing();
+        }
+        self.capture.opens_seen = opens;
+    }
 
-        // Rates once a second; the status line.
-        let dt = last_tick.0.elapsed().as_secs_f64();
-        if dt >= 1.0 {
-            let cin = ring_stats.captured.load(Ordering::Relaxed);
-            let cout = metrics.processed.load(Ordering::Relaxed);
-            metrics.set_rates((cin - last_tick.1) as f64 / dt, (cout - last_tick.2) as f64 / dt);
-            last_tick = (Instant::now(), cin, cout);
+    /// Classifies the window the history holds and feeds its scores to the alert rules; a
+    /// failure is counted and logged (sparsely), and the pipeline keeps running.
+    fn classify_window(&mut self) {
+        let frames: Vec<&Frame> = self.history.frames.iter().collect();
+        let (probs, times) = match self.classifier.classify(&frames) {
+            Ok(r) => r,
+            Err(e) => {
+                let n = self.metrics.errors.fetch_add(1, Ordering::Relaxed) + 1;
+                if n.is_power_of_two() {
+                    log::error!(
+                        "pipeline: classification failed: {e} ({n} failures so far; the pipeline keeps running)"
+                    );
+                }
+                return;
+            }
+        };
+        self.metrics.windows.fetch_add(1, Ordering::Relaxed);
+        self.service.progress();
+        self.metrics.stage("preprocess", times.preprocess);
+        self.metrics.stage("flow", times.flow);
+        self.metrics.stage("infer", times.infer);
+        // How late the alert is in wall time is measured apart (`wall_s` below).
+        let t_s = self.history.window_time();
+        if self.limits.record_scores {
+            self.window_scores.push(WindowScores { t_s, probs: probs.clone() });
         }
-        if cfg.output.status_line && last_status.elapsed() >= Duration::from_secs(if tty { 1 } else { 10 }) {
-            last_status = Instant::now();
-            let (fin, fout) = metrics.rates();
-            let top = alerts
+        let t_alert = Instant::now();
+        let (labels, newest, metrics, ring) = (&self.labels, &self.newest_raw, &self.metrics, &self.capture.ring_stats);
+        let overlay = &mut self.outputs.overlay;
+        let fired = self.alerts.update(t_s, &probs, |scores, running| {
+            draw(overlay, newest, OverlayState { labels, scores, alerts: running.to_vec(), ring }, metrics);
+            Some(overlay.clone())
+        });
+        self.metrics.stage("alert", t_alert.elapsed());
+        let wall_s = self.first_frame.map_or(0.0, |t| t.elapsed().as_secs_f64());
+        let stream_s = self.history.frames.back().map_or(t_s, |f| f.timestamp.as_secs_f64());
+        self.fired.extend(fired.into_iter().map(|fired| Emitted { fired, wall_s, stream_s }));
+    }
+
+    /// The preview and framebuffer (the newest frame with the overlay), the rates and the
+    /// status line.
+    fn show(&mut self) {
+        let state = OverlayState {
+            labels: &self.labels,
+            scores: self.alerts.smoothed(),
+            alerts: self.alerts.running(),
+            ring: &self.capture.ring_stats,
+        };
+        self.outputs.show(&self.newest_raw, state, &self.metrics);
+        let (labels, alerts) = (&self.labels, &self.alerts);
+        self.status.tick(&self.metrics, &self.capture.ring_stats, || {
+            alerts
                 .smoothed()
                 .iter()
                 .enumerate()
                 .max_by(|a, b| a.1.total_cmp(b.1))
                 .map(|(i, s)| format!("{} {s:.2}", labels[i]))
-                .unwrap_or_default();
-            let line = format!(
-                "in {fin:.1} fps | out {fout:.1} fps | dropped {} | top {top} | alerts {}",
-                ring_stats.dropped(),
-                metrics.alert_counts().values().sum::<u64>()
-            );
-            if tty {
-                eprint!("\r{line}\x1b[K");
-            } else {
-                log::info!("status: {line}");
-            }
+                .unwrap_or_default()
+        });
+    }
+
+    /// Stops capture, counts what stayed queued, flushes the sinks and reports the run; a
+    /// capture thread that panicked makes the run an error.
+    fn shutdown(mut self) -> Result<RunReport, PipelineError> {
+        self.status.finish();
+        let seconds = self.start.elapsed().as_secs_f64();
+        self.service.stopping();
+        self.capture.stop.store(true, Ordering::Relaxed);
+        let capture_died = self.capture.handle.join().is_err();
+        let mut left_queued = 0;
+        while let Some(f) = self.capture.ring.try_next(usize::MAX) {
+            self.capture.ring.recycle(f);
+            left_queued += 1;
         }
+        self.history.clear();
+        let undelivered = self.sinks.stop(self.cfg);
+        if capture_died {
+            return Err(PipelineError::CaptureDied);
+        }
+        let ring_stats = &self.capture.ring_stats;
+        let metrics = &self.metrics;
+        Ok(RunReport {
+            seconds,
+            frames_in: ring_stats.captured.load(Ordering::Relaxed),
+            frames_processed: metrics.processed.load(Ordering::Relaxed),
+            dropped: ring_stats.dropped(),
+            left_queued,
+            windows: metrics.windows.load(Ordering::Relaxed),
+            labels: self.labels,
+            fired: self.fired,
+            truth: self.truth.map(|t| t.lock().unwrap_or_else(|p| p.into_inner()).clone()),
+            stages: metrics::STAGES.iter().filter_map(|s| metrics.percentiles(s).map(|(a, b)| (*s, a, b))).collect(),
+            undelivered,
+            window_scores: self.window_scores,
+        })
     }
-    if tty && cfg.output.status_line {
-        eprintln!();
-    }
-    let seconds = start.elapsed().as_secs_f64();
-    service.stopping();
-    cap_stop.store(true, Ordering::Relaxed);
-    let capture_died = cap_handle.join().is_err();
-    let mut left_queued = 0;
-    while let Some(f) = ring.try_next(usize::MAX) {
-        ring.recycle(f);
-        left_queued += 1;
-    }
-    history.clear();
-    // Flush the sinks (bounded), then count what stays queued for the next start.
-    for d in dispatchers {
-        d.stop();
-    }
-    let undelivered: Vec<(String, usize)> = names
-        .iter()
-        .map(|n| (n.clone(), sink::dispatch::pending_count(&cfg.output.outbox_dir, n)))
-        .filter(|(_, c)| *c > 0)
-        .collect();
-    for (n, c) in &undelivered {
-        log::warn!(
-            "shutdown: {c} alerts for sink {n} stay in {} until the next start",
-            cfg.output.outbox_dir.display()
-        );
-    }
-    if capture_died {
-        return Err(PipelineError::CaptureDied);
-    }
-    let frames_in = ring_stats.captured.load(Ordering::Relaxed);
-    let frames_processed = metrics.processed.load(Ordering::Relaxed);
-    Ok(RunReport {
-        seconds,
-        frames_in,
-        frames_processed,
-        dropped: ring_stats.dropped(),
-        left_queued,
-        windows: metrics.windows.load(Ordering::Relaxed),
-        labels,
-        fired: fired_all,
-        truth: truth.map(|t| t.lock().unwrap_or_else(|p| p.into_inner()).clone()),
-        stages: metrics::STAGES.iter().filter_map(|s| metrics.percentiles(s).map(|(a, b)| (*s, a, b))).collect(),
-        undelivered,
-        window_scores,
-    })
 }

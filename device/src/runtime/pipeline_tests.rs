@@ -7,6 +7,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::classify::StageError;
 use super::config::{Pace, RunConfig, SinkConfig, SourceConfig, DEFAULT_IO_TIMEOUT_S};
 use super::pipeline::{run, RunLimits};
 use super::tract_stage::TractStage;
@@ -101,6 +102,8 @@ fn a_card_whose_flow_the_engine_cannot_make_is_refused_with_a_reason() {
     let p = dir.path().join("bad.onnx");
     std::fs::write(&p, bytes).unwrap();
     let e = TractStage::load(&p, None, Backend::Cpu, 1, 1).err().expect("refused");
+    assert!(matches!(e, StageError::FlowContract { .. }), "{e}");
+    let e = e.to_string();
     // The card's algorithm and the engine's, both named.
     assert!(e.contains("trained on \"farneback\" flow") && e.contains("computes \"tvl1\""), "{e}");
 }

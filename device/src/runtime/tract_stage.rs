@@ -18,7 +18,7 @@ use motus_core::infer::clip::ClipBuilder;
 use motus_core::infer::Classifier;
 use motus_core::preprocess::{resize_short_side, CropPosition, Resampler};
 
-use super::classify::{StageTimes, WindowClassifier};
+use super::classify::{StageError, StageTimes, WindowClassifier};
 use super::config::CropMode;
 use super::flow_cache::CachedFlow;
 use super::follow_crop::FollowCrop;
@@ -52,30 +52,32 @@ impl TractStage {
         backend: Backend,
         flow_threads: usize,
         infer_threads: usize,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, StageError> {
         motus_core::infer::set_threads(infer_threads);
         let classifier = match card {
             Some(c) => {
-                let text = std::fs::read_to_string(c).map_err(|e| format!("card {}: {e}", c.display()))?;
-                let card =
-                    motus_models::ModelCard::from_toml(&text).map_err(|e| format!("card {}: {e}", c.display()))?;
+                let text = std::fs::read_to_string(c)
+                    .map_err(|source| StageError::CardRead { path: c.to_path_buf(), source })?;
+                let card = motus_models::ModelCard::from_toml(&text)
+                    .map_err(|source| StageError::Card { path: c.to_path_buf(), source })?;
                 Classifier::load_with_card(model, card)
             }
             None => Classifier::load(model),
-        }
-        .map_err(|e| e.to_string())?;
+        }?;
         let card = classifier.card().clone();
         let flow = match &card.flow {
             None => None,
             Some(spec) => {
-                let cfg = FlowConfig::from_card(spec).map_err(|e| format!("model {}: flow: {e}", model.display()))?;
-                let engine = flow::make_engine(backend, cfg.params.clone(), flow_threads)
-                    .map_err(|e| format!("flow engine: {e}"))?;
+                let cfg = FlowConfig::from_card(spec)
+                    .map_err(|source| StageError::FlowContract { path: model.to_path_buf(), source })?;
+                let engine =
+                    flow::make_engine(backend, cfg.params.clone(), flow_threads).map_err(StageError::FlowEngine)?;
                 let cache = 2 * (card.input.clip.clip_len as usize + cfg.stack_len as usize) + 4;
                 Some((Box::new(CachedFlow::new(engine, cache)) as Box<dyn flow::FlowEngine>, cfg))
             }
         };
-        let builder = ClipBuilder::new(&card, flow).map_err(|e| format!("model {}: {e}", model.display()))?;
+        let builder =
+            ClipBuilder::new(&card, flow).map_err(|source| StageError::Clip { path: model.to_path_buf(), source })?;
         let spec = builder.window_spec();
         let window_len = builder.window_len();
         let frame_stride = spec.frame_stride.max(1) as usize;
@@ -131,8 +133,8 @@ impl TractStage {
 
     /// Magnifies what the model sees (`window.zoom`, see [`ClipBuilder::set_zoom`]); frames
     /// entering the history are then resized to the zoomed size.
-    pub fn set_zoom(&mut self, zoom: f32) -> Result<(), String> {
-        self.builder.set_zoom(zoom).map_err(|e| e.to_string())?;
+    pub fn set_zoom(&mut self, zoom: f32) -> Result<(), StageError> {
+        self.builder.set_zoom(zoom).map_err(StageError::Window)?;
         self.resize_short = self.builder.resize_short();
         self.resampler = None;
         self.last_window.clear();
@@ -165,8 +167,8 @@ impl TractStage {
 
     /// Runs the network on `runtime` (`model.runtime` in the config); CUDA is checked now so
     /// that a board without a driver fails at start-up with the reason.
-    pub fn set_runtime(&mut self, runtime: motus_core::infer::InferRuntime) -> Result<(), String> {
-        self.classifier.set_runtime(runtime).map_err(|e| e.to_string())?;
+    pub fn set_runtime(&mut self, runtime: motus_core::infer::InferRuntime) -> Result<(), StageError> {
+        self.classifier.set_runtime(runtime)?;
         self.describe.push_str(&format!(", inference on {}", runtime.name()));
         Ok(())
     }
@@ -174,7 +176,7 @@ impl TractStage {
     /// Loads the model a run config names (`model_path`, already resolved) and applies the
     /// config's model and window settings: what `motus run`, `demo` and the benchmarks run,
     /// so that tests holding the same config run the same stage.
-    pub fn for_run(model_path: &Path, cfg: &super::config::RunConfig) -> Result<Self, String> {
+    pub fn for_run(model_path: &Path, cfg: &super::config::RunConfig) -> Result<Self, StageError> {
         let backend = cfg.model.flow_backend.parse()?;
         let mut stage = TractStage::load(
             model_path,
@@ -200,20 +202,20 @@ impl WindowClassifier for TractStage {
         (self.window_len - 1) * self.frame_stride + 1
     }
 
-    fn prepare(&mut self, src: &Frame, dst: &mut Frame) -> Result<(), String> {
+    fn prepare(&mut self, src: &Frame, dst: &mut Frame) -> Result<(), StageError> {
         let target = resize_short_side(src.width, src.height, self.resize_short);
         let r = match &mut self.resampler {
             Some(r) if r.sizes() == ((src.width, src.height), target) => r,
-            slot => slot.insert(Resampler::new((src.width, src.height), target).map_err(|e| e.to_string())?),
+            slot => slot.insert(Resampler::new((src.width, src.height), target).map_err(StageError::Resize)?),
         };
-        r.resize(src, dst).map_err(|e| e.to_string())?;
+        r.resize(src, dst).map_err(StageError::Resize)?;
         dst.timestamp = src.timestamp;
         Ok(())
     }
 
-    fn classify(&mut self, frames: &[&Frame]) -> Result<(Vec<f32>, StageTimes), String> {
+    fn classify(&mut self, frames: &[&Frame]) -> Result<(Vec<f32>, StageTimes), StageError> {
         if frames.len() != self.span() {
-            return Err(format!("window of {} frames, the model spans {}", frames.len(), self.span()));
+            return Err(StageError::WindowLength { got: frames.len(), span: self.span() });
         }
         self.picked.clear();
         self.picked.extend((0..self.window_len).map(|i| i * self.frame_stride));
@@ -234,9 +236,9 @@ impl WindowClassifier for TractStage {
                 self.builder.build_sliding(&window, crop, advance)
             }
         }
-        .map_err(|e| e.to_string())?;
+        .map_err(StageError::Window)?;
         let t_infer = Instant::now();
-        let scores = self.classifier.run(&self.builder.inputs()).map_err(|e| e.to_string())?;
+        let scores = self.classifier.run(&self.builder.inputs())?;
         let infer = t_infer.elapsed();
         Ok((scores.probs_row(0).to_vec(), StageTimes { preprocess: t.preprocess, flow: t.flow, infer }))
     }

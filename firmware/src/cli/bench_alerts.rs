@@ -108,7 +108,7 @@ pub fn run(args: AlertsBenchArgs) -> anyhow::Result<()> {
     if let Some(what) = &args.record {
         let path = match &base.model.path {
             Some(p) => p.clone(),
-            None => motus_device::runtime::model_path::bundled_model().map_err(anyhow::Error::msg)?,
+            None => motus_device::runtime::model_path::bundled_model()?,
         };
         let method = format!(
             "motus bench alerts {}: the live pipeline with {}, each clip read as fast as it runs",

@@ -84,7 +84,7 @@ fn calibrate(args: CalibrateArgs) -> anyhow::Result<()> {
     let (list, root) = super::eval::resolve_list(&list)?;
     let model = super::eval::Model { path: args.model.clone(), card, origin };
     let ds = super::eval::open_dataset(&list, &root, &model)?;
-    let sampler = motus_lab::eval::parse_protocol(&args.protocol).map_err(anyhow::Error::msg)?;
+    let sampler = motus_lab::eval::parse_protocol(&args.protocol)?;
     let opts = motus_lab::eval::RunOptions { workers: super::eval::workers(args.workers), ..Default::default() };
     let mut progress = motus_core::progress::Progress::new("calibrate");
     let run = motus_lab::eval::evaluate_videos(&model.path, &model.card, &ds, &sampler, &opts, &mut |d, t| {

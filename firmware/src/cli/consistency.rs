@@ -57,7 +57,7 @@ pub fn run(
     json: bool,
 ) -> anyhow::Result<()> {
     let transforms = parse_transforms(transforms).map_err(|e| anyhow::anyhow!("--consistency: {e}"))?;
-    let sampler = eval::parse_protocol(protocol).map_err(anyhow::Error::msg)?;
+    let sampler = eval::parse_protocol(protocol)?;
     let paths = video_paths(list)?;
     let mut progress = motus_core::progress::Progress::new("consistency");
     let (reports, skipped) =

@@ -119,7 +119,7 @@ pub(super) fn resolve_list(data: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
 }
 
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
-    eval::parse_protocol(&args.protocol).map_err(anyhow::Error::msg)?;
+    eval::parse_protocol(&args.protocol)?;
     if args.threads == 0 {
         bail!("--threads must be at least 1");
     }
@@ -254,7 +254,7 @@ fn run_clips(
     opts: &RunOptions,
 ) -> anyhow::Result<Value> {
     let ds = open_dataset(list, root, a)?;
-    let protocol = eval::parse_protocol(&args.protocol).map_err(anyhow::Error::msg)?;
+    let protocol = eval::parse_protocol(&args.protocol)?;
     let run_one = |m: &Model, label: &str| -> anyhow::Result<eval::VideoRun> {
         let mut progress = Progress::new(label);
         let run = eval::evaluate_videos(&m.path, &m.card, &ds, &protocol, opts, &mut |d, t| progress.update(d, t))?;

@@ -81,7 +81,7 @@ fn load_clips(
         Some(n) => clips::spread(ds.entries.len(), n),
         None => (0..ds.entries.len()).collect(),
     };
-    let sampler = eval::parse_protocol(protocol).map_err(anyhow::Error::msg)?;
+    let sampler = eval::parse_protocol(protocol)?;
     let mut progress = Progress::new(&format!("{what} clips"));
     let set = quantize::clips::collect(&model.card, &ds, &entries, &sampler, opts, &mut |d, t| progress.update(d, t))?;
     for s in &set.skipped {

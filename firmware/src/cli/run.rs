@@ -95,12 +95,12 @@ pub fn stop_on_signals() -> anyhow::Result<Arc<AtomicBool>> {
 pub fn load_stage(cfg: &RunConfig) -> anyhow::Result<(TractStage, String)> {
     let model = match &cfg.model.path {
         Some(p) => p.clone(),
-        None => model_path::bundled_model().map_err(anyhow::Error::msg)?,
+        None => model_path::bundled_model()?,
     };
     let bytes = std::fs::read(&model).with_context(|| format!("reading model {}", model.display()))?;
     let sha = hex(&sha2::Sha256::digest(&bytes));
     drop(bytes);
-    let stage = TractStage::for_run(&model, cfg).map_err(anyhow::Error::msg)?;
+    let stage = TractStage::for_run(&model, cfg)?;
     Ok((stage, sha))
 }
 

@@ -413,7 +413,7 @@ fn consistency_checks_mirror_and_reversal_without_labels() {
         json(&motus(&["eval", "--model", m, "--data", plain.to_str().unwrap(), "--consistency", "mirror", "--json"]));
     assert_eq!(r["transforms"][0]["clips"], 2, "{r}");
     assert!(failure(&motus(&["eval", "--model", m, "--data", l, "--consistency", "upside-down"]))
-        .contains("\"upside-down\" is not a transform"));
+        .contains("unknown transform \"upside-down\" (expected mirror or reverse)"));
     let empty = dir.path().join("empty.txt");
     std::fs::write(&empty, "# nothing\n").unwrap();
     assert!(failure(&motus(&["eval", "--model", m, "--data", empty.to_str().unwrap(), "--consistency", "mirror"]))

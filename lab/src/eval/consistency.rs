@@ -13,6 +13,7 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use motus_core::frame::Frame;
+use motus_core::names::UnknownName;
 use motus_core::preprocess::flip_horizontal;
 use motus_core::synth::{MIRROR_PAIRS, MOTION_PAIRS};
 
@@ -27,29 +28,40 @@ pub enum Transform {
 }
 
 impl FromStr for Transform {
-    type Err = String;
+    type Err = UnknownName;
 
-    fn from_str(s: &str) -> Result<Self, String> {
+    fn from_str(s: &str) -> Result<Self, UnknownName> {
         match s.trim() {
             "mirror" => Ok(Transform::Mirror),
             "reverse" => Ok(Transform::Reverse),
-            other => Err(format!("{other:?} is not a transform (mirror, reverse)")),
+            other => Err(UnknownName::new("transform", other, "mirror or reverse")),
         }
     }
 }
 
+/// A transform list (`--consistency`) that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransformListError {
+    #[error(transparent)]
+    Unknown(#[from] UnknownName),
+    #[error("{list:?} names {transform:?} twice")]
+    Twice { list: String, transform: Transform },
+    #[error("name at least one transform (mirror, reverse)")]
+    Empty,
+}
+
 /// Parses `mirror,reverse` (either or both, no repeats).
-pub fn parse_transforms(list: &str) -> Result<Vec<Transform>, String> {
+pub fn parse_transforms(list: &str) -> Result<Vec<Transform>, TransformListError> {
     let mut out = Vec::new();
     for t in list.split(',').map(Transform::from_str) {
         let t = t?;
         if out.contains(&t) {
-            return Err(format!("{list:?} names {t:?} twice"));
+            return Err(TransformListError::Twice { list: list.into(), transform: t });
         }
         out.push(t);
     }
     if out.is_empty() {
-        return Err("name at least one transform (mirror, reverse)".into());
+        return Err(TransformListError::Empty);
     }
     Ok(out)
 }
@@ -199,8 +211,8 @@ mod tests {
     fn transforms_parse_and_bad_ones_are_named() {
         assert_eq!(parse_transforms("mirror,reverse").unwrap(), vec![Transform::Mirror, Transform::Reverse]);
         assert_eq!(parse_transforms(" reverse ").unwrap(), vec![Transform::Reverse]);
-        assert!(parse_transforms("mirror,flip").unwrap_err().contains("\"flip\""));
-        assert!(parse_transforms("mirror,mirror").unwrap_err().contains("twice"));
+        assert!(parse_transforms("mirror,flip").unwrap_err().to_string().contains("\"flip\""));
+        assert!(matches!(parse_transforms("mirror,mirror"), Err(TransformListError::Twice { .. })));
         assert!(parse_transforms("").is_err());
     }
 

@@ -21,13 +21,14 @@ pub use compare::{compare, ClassDiff, Comparison, VideoPair};
 pub use detection::{
     match_events, score_events, score_matched, temporal_iou, windows_to_events, DetectionScore, Event, WindowScore,
 };
-pub use labels::check_labels;
+pub use labels::{check_labels, LabelMismatch};
 pub use latency::{summarize as summarize_latency, LatencySummary, Percentiles, StageTimes};
 pub use long::{summarize_long, LongSummary};
 pub use metrics::{Accumulator, ClassStats, MetricsError, Summary};
-pub use protocol::{parse_protocol, protocol_name};
+pub use protocol::{parse_protocol, protocol_name, ProtocolError};
 pub use runner::{
-    evaluate_consistency, evaluate_long, evaluate_videos, LongRun, RunError, RunOptions, Skipped, VideoRun, VideoScores,
+    evaluate_consistency, evaluate_long, evaluate_videos, LongRun, RunError, RunOptions, Skipped, VideoFailure,
+    VideoRun, VideoScores,
 };
 #[cfg(test)]
 mod runner_tests;

@@ -3,9 +3,22 @@
 
 use crate::dataset::{CropMode, SamplerConfig};
 
+/// A `--protocol` text that is not one of the forms `center`, `clips=N`, `clips=N,crops=3`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProtocolError {
+    #[error("protocol {text:?}: clips must be a whole number ≥ 1, got {got:?}")]
+    Clips { text: String, got: String },
+    #[error("protocol {text:?}: crops must be 1 or 3, got {got:?}")]
+    Crops { text: String, got: String },
+    #[error("protocol {text:?}: expected `center` or `clips=N[,crops=3]`, found {part:?}")]
+    Part { text: String, part: String },
+    #[error("protocol {text:?}: expected `center` or `clips=N[,crops=3]`")]
+    NoClips { text: String },
+}
+
 /// Parses `center` (one centred clip, centre crop) or `clips=N` / `clips=N,crops=3` (`N`
 /// uniformly spaced clips, each with 1 or 3 crops) into the sampler that draws those views.
-pub fn parse_protocol(text: &str) -> Result<SamplerConfig, String> {
+pub fn parse_protocol(text: &str) -> Result<SamplerConfig, ProtocolError> {
     let t = text.trim();
     if t == "center" || t == "centre" {
         return Ok(SamplerConfig::Random);
@@ -16,17 +29,17 @@ pub fn parse_protocol(text: &str) -> Result<SamplerConfig, String> {
         match part.split_once('=') {
             Some(("clips", n)) => match n.parse::<u32>() {
                 Ok(n) if n >= 1 => clips = Some(n),
-                _ => return Err(format!("protocol {text:?}: clips must be a whole number ≥ 1, got {n:?}")),
+                _ => return Err(ProtocolError::Clips { text: text.into(), got: n.into() }),
             },
             Some(("crops", "1")) => crops = CropMode::Center,
             Some(("crops", "3")) => crops = CropMode::Three,
-            Some(("crops", n)) => return Err(format!("protocol {text:?}: crops must be 1 or 3, got {n:?}")),
-            _ => return Err(format!("protocol {text:?}: expected `center` or `clips=N[,crops=3]`, found {part:?}")),
+            Some(("crops", n)) => return Err(ProtocolError::Crops { text: text.into(), got: n.into() }),
+            _ => return Err(ProtocolError::Part { text: text.into(), part: part.into() }),
         }
     }
     match clips {
         Some(num_clips) => Ok(SamplerConfig::MultiClip { num_clips, crops }),
-        None => Err(format!("protocol {text:?}: expected `center` or `clips=N[,crops=3]`")),
+        None => Err(ProtocolError::NoClips { text: text.into() }),
     }
 }
 
@@ -60,7 +73,7 @@ mod tests {
             ("dense", "expected"),
             ("crops=3", "expected"),
         ] {
-            let err = parse_protocol(bad).unwrap_err();
+            let err = parse_protocol(bad).unwrap_err().to_string();
             assert!(err.contains(needle), "{bad}: {err}");
         }
     }

@@ -17,7 +17,7 @@ use motus_models::ModelCard;
 use crate::dataset::{Dataset, LongVideo, SampleMode, SamplerConfig};
 use motus_core::flow::Backend;
 use motus_core::frame::Frame;
-use motus_core::infer::{Classifier, ClipBuilder, ClipError};
+use motus_core::infer::{Classifier, ClipBuilder, ClipError, InferError};
 
 use super::consistency::{ClipConsistency, Transform, TransformReport};
 use super::detection::WindowScore;
@@ -45,10 +45,26 @@ impl Default for RunOptions {
 /// Why the evaluation as a whole could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error("{0}")]
-    Model(String),
-    #[error("{path}: {msg}")]
-    Video { path: PathBuf, msg: String },
+    #[error(transparent)]
+    Model(#[from] InferError),
+    #[error("{path}: {source}")]
+    Clips { path: PathBuf, source: ClipError },
+    #[error("the window stride must be at least 1 frame")]
+    ZeroStride,
+    #[error("{path}: {source}")]
+    Video { path: PathBuf, source: VideoFailure },
+}
+
+/// What stopped an evaluation in one video: the model or the clip assembly failed on data it
+/// should take (unreadable videos are skipped instead, and listed).
+#[derive(Debug, thiserror::Error)]
+pub enum VideoFailure {
+    #[error(transparent)]
+    Clip(ClipError),
+    #[error(transparent)]
+    Model(InferError),
+    #[error(transparent)]
+    Rate(motus_core::retime::RetimeError),
 }
 
 /// One video that was skipped, and why.
@@ -91,22 +107,22 @@ struct Worker {
 /// Per-video failure: unreadable data (skip it) or a model failure (stop).
 enum Failure {
     Skip(String),
-    Fatal(String),
+    Fatal(VideoFailure),
 }
 
 impl From<ClipError> for Failure {
     fn from(e: ClipError) -> Self {
         match e {
             ClipError::Preprocess { .. } => Failure::Skip(e.to_string()),
-            other => Failure::Fatal(other.to_string()),
+            other => Failure::Fatal(VideoFailure::Clip(other)),
         }
     }
 }
 
 fn start_worker(model: &Path, card: &ModelCard, opts: &RunOptions) -> Result<Worker, RunError> {
-    let classifier = Classifier::load_with_card(model, card.clone()).map_err(|e| RunError::Model(e.to_string()))?;
+    let classifier = Classifier::load_with_card(model, card.clone())?;
     let builder = ClipBuilder::from_card(card, opts.flow_backend, opts.flow_threads)
-        .map_err(|e| RunError::Model(format!("{}: {e}", model.display())))?;
+        .map_err(|source| RunError::Clips { path: model.to_path_buf(), source })?;
     Ok(Worker { classifier, builder, fps: card.input.fps })
 }
 
@@ -122,7 +138,7 @@ impl Worker {
     ) -> Result<(Vec<f32>, StageTimes), Failure> {
         let t = self.builder.build_advanced(frames, crop, advance)?;
         let start = Instant::now();
-        let scores = self.classifier.run(&self.builder.inputs()).map_err(|e| Failure::Fatal(e.to_string()))?;
+        let scores = self.classifier.run(&self.builder.inputs()).map_err(|e| Failure::Fatal(VideoFailure::Model(e)))?;
         let inference = start.elapsed();
         Ok((scores.probs_row(0).to_vec(), StageTimes { decode, preprocess: t.preprocess, flow: t.flow, inference }))
     }
@@ -232,7 +248,7 @@ pub fn evaluate_consistency(
                 }
             }
             Err(Failure::Skip(error)) => skipped.push(Skipped { path: path.clone(), line: 0, error }),
-            Err(Failure::Fatal(msg)) => return Err(RunError::Video { path: path.clone(), msg }),
+            Err(Failure::Fatal(source)) => return Err(RunError::Video { path: path.clone(), source }),
         }
     }
     let reports = transforms.iter().zip(per_transform).map(|(t, clips)| TransformReport::tally(*t, clips)).collect();
@@ -256,7 +272,7 @@ pub fn evaluate_videos(
         || {
             let w = start_worker(model, card, opts)?;
             *flow_engine.lock().expect("no worker panics holding it") = w.builder.flow_engine().map(str::to_string);
-            Ok(w)
+            Ok::<_, RunError>(w)
         },
         |w, i| score_video(w, ds, i, protocol),
         progress,
@@ -274,7 +290,7 @@ pub fn evaluate_videos(
             Err(Failure::Skip(error)) => {
                 run.skipped.push(Skipped { path: entry.path.clone(), line: entry.line, error })
             }
-            Err(Failure::Fatal(msg)) => return Err(RunError::Video { path: entry.path.clone(), msg }),
+            Err(Failure::Fatal(source)) => return Err(RunError::Video { path: entry.path.clone(), source }),
         }
     }
     run.seconds = start.elapsed().as_secs_f64();
@@ -313,7 +329,7 @@ fn score_long(w: &mut Worker, video: &LongVideo, window_stride: u64) -> Result<L
     let stride = spec.frame_stride as usize;
     let mut reader = motus_core::media::open_video(&video.path).map_err(|e| Failure::Skip(e.to_string()))?;
     let mut retimer =
-        w.fps.map(motus_core::retime::Retimer::new).transpose().map_err(|e| Failure::Fatal(e.to_string()))?;
+        w.fps.map(motus_core::retime::Retimer::new).transpose().map_err(|e| Failure::Fatal(VideoFailure::Rate(e)))?;
     // Model frames with the source frame each is.
     let mut ring: VecDeque<(Frame, u64)> = VecDeque::with_capacity(span + 1);
     let (mut previous, mut current) = (Frame::new(0, 0), Frame::new(0, 0));
@@ -396,13 +412,13 @@ pub fn evaluate_long(
 ) -> Result<LongRun, RunError> {
     let start = Instant::now();
     let probe = ClipBuilder::from_card(card, opts.flow_backend, opts.flow_threads)
-        .map_err(|e| RunError::Model(format!("{}: {e}", model.display())))?;
+        .map_err(|source| RunError::Clips { path: model.to_path_buf(), source })?;
     let span = probe.window_spec().span() as u64;
     let flow_engine = probe.flow_engine().map(str::to_string);
     drop(probe);
     let window_stride = window_stride.unwrap_or((span / 2).max(1));
     if window_stride == 0 {
-        return Err(RunError::Model("the window stride must be at least 1 frame".into()));
+        return Err(RunError::ZeroStride);
     }
     let results = par_map(
         videos.len(),
@@ -423,7 +439,7 @@ pub fn evaluate_long(
         match r {
             Ok(s) => run.scored.push((i, s)),
             Err(Failure::Skip(error)) => run.skipped.push(Skipped { path: videos[i].path.clone(), line: 0, error }),
-            Err(Failure::Fatal(msg)) => return Err(RunError::Video { path: videos[i].path.clone(), msg }),
+            Err(Failure::Fatal(source)) => return Err(RunError::Video { path: videos[i].path.clone(), source }),
         }
     }
     run.seconds = start.elapsed().as_secs_f64();

@@ -108,7 +108,7 @@ pub fn calibrate(
             let view = t.try_as_plain_ram().map_err(terr)?;
             slices.push(view.as_slice::<f32>().map_err(terr)?.to_vec());
         }
-        calib.observe(slices.iter().map(Vec::as_slice)).map_err(QuantRunError::Clips)?;
+        calib.observe(slices.iter().map(Vec::as_slice)).map_err(QuantRunError::Calibration)?;
         progress(k + 1, clips.len());
     }
     calib.ranges().map_err(QuantRunError::Calibration)

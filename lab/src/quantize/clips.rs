@@ -11,6 +11,21 @@ use motus_core::infer::{ClipBuilder, InputTensor};
 
 use super::QuantRunError;
 
+/// Why one video gave no clips: it is skipped, and named with this reason in the report.
+#[derive(Debug, thiserror::Error)]
+enum VideoSkip {
+    #[error(transparent)]
+    Read(#[from] motus_core::media::MediaError),
+    #[error("the video has no frames")]
+    NoFrames,
+    #[error(transparent)]
+    Rate(#[from] motus_core::retime::RetimeError),
+    #[error(transparent)]
+    Sample(#[from] crate::dataset::SampleError),
+    #[error(transparent)]
+    Clip(#[from] motus_core::infer::ClipError),
+}
+
 /// One model input of one clip, owned.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OwnedInput {
@@ -78,20 +93,19 @@ pub fn collect(
             ClipBuilder::from_card(card, opts.flow_backend, opts.flow_threads)
                 .map_err(|e| QuantRunError::Clips(e.to_string()))
         },
-        |b, j| -> Result<Vec<Clip>, String> {
+        |b, j| -> Result<Vec<Clip>, VideoSkip> {
             let i = entries[j];
             let entry = &ds.entries[i];
-            let frames = ds.load_frames(entry).map_err(|e| e.to_string())?;
+            let frames = ds.load_frames(entry)?;
             if frames.is_empty() {
-                return Err("the video has no frames".into());
+                return Err(VideoSkip::NoFrames);
             }
-            let frames = motus_core::retime::at_rate(&frames, card.input.fps).map_err(|e| e.to_string())?;
-            let views =
-                protocol.views(frames.len() as u64, b.window_spec(), SampleMode::Test).map_err(|e| e.to_string())?;
+            let frames = motus_core::retime::at_rate(&frames, card.input.fps)?;
+            let views = protocol.views(frames.len() as u64, b.window_spec(), SampleMode::Test)?;
             let mut out = Vec::with_capacity(views.len());
             for view in &views {
                 let refs: Vec<_> = view.clip.frames.iter().map(|&f| frames[f as usize]).collect();
-                b.build(&refs, view.crop).map_err(|e| e.to_string())?;
+                b.build(&refs, view.crop)?;
                 let inputs = b
                     .inputs()
                     .iter()
@@ -108,7 +122,9 @@ pub fn collect(
         let entry = &ds.entries[entries[j]];
         match r {
             Ok(clips) => set.clips.extend(clips),
-            Err(error) => set.skipped.push(Skipped { path: entry.path.clone(), line: entry.line, error }),
+            Err(error) => {
+                set.skipped.push(Skipped { path: entry.path.clone(), line: entry.line, error: error.to_string() })
+            }
         }
     }
     Ok(set)

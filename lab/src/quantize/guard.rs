@@ -34,10 +34,10 @@ pub fn predict(bytes: &[u8], clips: &[Clip], workers: usize) -> Result<Vec<Vec<f
         clips.len(),
         workers,
         || Classifier::from_bytes(bytes, "candidate model").map_err(|e| QuantRunError::Tract(e.to_string())),
-        |c, i| c.run(&clips[i].tensors()).map(|s| s.probs_row(0).to_vec()).map_err(|e| e.to_string()),
+        |c, i| c.run(&clips[i].tensors()).map(|s| s.probs_row(0).to_vec()),
         &mut |_, _| {},
     )?;
-    out.into_iter().collect::<Result<Vec<_>, _>>().map_err(QuantRunError::Tract)
+    out.into_iter().collect::<Result<Vec<_>, _>>().map_err(|e| QuantRunError::Tract(e.to_string()))
 }
 
 /// Clip and video accuracy (a video's score: the mean of its clips' probabilities).

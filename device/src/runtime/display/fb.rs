@@ -27,58 +27,72 @@ pub struct Framebuffer {
     row: Vec<u8>,
 }
 
-fn sysfs_number(path: &Path) -> Result<Vec<u32>, String> {
-    let s = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+/// Why the framebuffer could not be opened or written.
+#[derive(Debug, thiserror::Error)]
+pub enum FbError {
+    #[error("framebuffer {path}: {source} (no display on this machine? remove output.framebuffer from the config)")]
+    Open { path: PathBuf, source: std::io::Error },
+    #[error("framebuffer geometry {path}: {source}")]
+    Sysfs { path: PathBuf, source: std::io::Error },
+    #[error("framebuffer geometry {path}: {text:?} is not a number")]
+    NotANumber { path: PathBuf, text: String },
+    #[error("framebuffer {path}: incomplete geometry in {sysfs}")]
+    Incomplete { path: PathBuf, sysfs: PathBuf },
+    #[error("framebuffer {path}: {bits} bits per pixel is not supported (16 or 32)")]
+    Depth { path: PathBuf, bits: u32 },
+    #[error("framebuffer {path}: bad geometry {geo:?}")]
+    Geometry { path: PathBuf, geo: FbGeometry },
+    #[error("framebuffer {path}: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+}
+
+fn sysfs_number(path: &Path) -> Result<Vec<u32>, FbError> {
+    let s = std::fs::read_to_string(path).map_err(|source| FbError::Sysfs { path: path.to_path_buf(), source })?;
     s.trim()
         .split(',')
-        .map(|v| v.trim().parse::<u32>().map_err(|_| format!("{}: {s:?} is not a number", path.display())))
+        .map(|v| v.trim().parse::<u32>().map_err(|_| FbError::NotANumber { path: path.to_path_buf(), text: s.clone() }))
         .collect()
 }
 
 impl Framebuffer {
     /// Opens `/dev/fbN`, reading its geometry from `/sys/class/graphics/fbN`.
-    pub fn open(path: &Path) -> Result<Self, String> {
+    pub fn open(path: &Path) -> Result<Self, FbError> {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("fb0");
         let sys = Path::new("/sys/class/graphics").join(name);
-        let file = OpenOptions::new().write(true).open(path).map_err(|e| {
-            format!(
-                "framebuffer {}: {e} (no display on this machine? remove output.framebuffer from the config)",
-                path.display()
-            )
-        })?;
+        let file = OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(|source| FbError::Open { path: path.to_path_buf(), source })?;
         let size = sysfs_number(&sys.join("virtual_size"))?;
         let bpp = sysfs_number(&sys.join("bits_per_pixel"))?;
         let stride = sysfs_number(&sys.join("stride"))?;
         let (Some(&width), Some(&height), Some(&bits_per_pixel), Some(&stride)) =
             (size.first(), size.get(1), bpp.first(), stride.first())
         else {
-            return Err(format!("framebuffer {}: incomplete geometry in {}", path.display(), sys.display()));
+            return Err(FbError::Incomplete { path: path.to_path_buf(), sysfs: sys });
         };
         Self::with_geometry(path, file, FbGeometry { width, height, bits_per_pixel, stride })
     }
 
     /// Uses an already open file with a known geometry (also how tests write to a plain file).
-    pub fn with_geometry(path: &Path, file: File, geo: FbGeometry) -> Result<Self, String> {
+    pub fn with_geometry(path: &Path, file: File, geo: FbGeometry) -> Result<Self, FbError> {
         if !matches!(geo.bits_per_pixel, 16 | 32) {
-            return Err(format!(
-                "framebuffer {}: {} bits per pixel is not supported (16 or 32)",
-                path.display(),
-                geo.bits_per_pixel
-            ));
+            return Err(FbError::Depth { path: path.to_path_buf(), bits: geo.bits_per_pixel });
         }
         if geo.width == 0 || geo.height == 0 || geo.stride < geo.width * geo.bits_per_pixel / 8 {
-            return Err(format!("framebuffer {}: bad geometry {geo:?}", path.display()));
+            return Err(FbError::Geometry { path: path.to_path_buf(), geo });
         }
         Ok(Framebuffer { path: path.to_path_buf(), file, row: vec![0; geo.stride as usize], geo })
     }
 
     /// Shows `frame` scaled to the screen.
-    pub fn show(&mut self, frame: &Frame) -> Result<(), String> {
+    pub fn show(&mut self, frame: &Frame) -> Result<(), FbError> {
         if frame.width == 0 || frame.height == 0 {
             return Ok(());
         }
         let g = self.geo;
-        self.file.seek(SeekFrom::Start(0)).map_err(|e| format!("framebuffer {}: {e}", self.path.display()))?;
+        let write_err = |source| FbError::Write { path: self.path.clone(), source };
+        self.file.seek(SeekFrom::Start(0)).map_err(write_err)?;
         for y in 0..g.height {
             let sy = (y as u64 * frame.height as u64 / g.height as u64) as usize;
             for x in 0..g.width as usize {
@@ -92,7 +106,7 @@ impl Framebuffer {
                     self.row[x * 2..x * 2 + 2].copy_from_slice(&v.to_le_bytes());
                 }
             }
-            self.file.write_all(&self.row).map_err(|e| format!("framebuffer {}: {e}", self.path.display()))?;
+            self.file.write_all(&self.row).map_err(write_err)?;
         }
         Ok(())
     }
@@ -105,6 +119,8 @@ mod tests {
     #[test]
     fn a_missing_framebuffer_is_a_clear_error() {
         let e = Framebuffer::open(Path::new("/dev/fb-motus-absent")).err().unwrap();
+        assert!(matches!(&e, FbError::Open { source, .. } if source.kind() == std::io::ErrorKind::NotFound), "{e}");
+        let e = e.to_string();
         assert!(e.contains("/dev/fb-motus-absent") && e.contains("output.framebuffer"), "{e}");
     }
 
@@ -126,7 +142,9 @@ mod tests {
         let mut fb = Framebuffer::with_geometry(&p, File::create(&p).unwrap(), geo).unwrap();
         fb.show(&f).unwrap();
         assert_eq!(std::fs::read(&p).unwrap()[0..2], 0xF800u16.to_le_bytes());
-        assert!(Framebuffer::with_geometry(&p, File::create(&p).unwrap(), FbGeometry { bits_per_pixel: 24, ..geo })
-            .is_err());
+        assert!(matches!(
+            Framebuffer::with_geometry(&p, File::create(&p).unwrap(), FbGeometry { bits_per_pixel: 24, ..geo }),
+            Err(FbError::Depth { bits: 24, .. })
+        ));
     }
 }

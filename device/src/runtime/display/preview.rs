@@ -39,11 +39,14 @@ impl PreviewHub {
     }
 
     /// Encodes `frame` as JPEG and hands it to the viewers.
-    pub fn publish(&self, frame: &Frame) -> Result<(), String> {
+    pub fn publish(&self, frame: &Frame) -> Result<(), image::ImageError> {
         let mut jpg = Vec::with_capacity(frame.data.len() / 8);
-        JpegEncoder::new_with_quality(&mut jpg, 75)
-            .encode(&frame.data, frame.width, frame.height, ExtendedColorType::Rgb8)
-            .map_err(|e| e.to_string())?;
+        JpegEncoder::new_with_quality(&mut jpg, 75).encode(
+            &frame.data,
+            frame.width,
+            frame.height,
+            ExtendedColorType::Rgb8,
+        )?;
         let mut l = self.latest.lock().unwrap_or_else(|p| p.into_inner());
         *l = (l.0 + 1, Arc::new(jpg));
         self.cond.notify_all();

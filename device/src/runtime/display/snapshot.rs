@@ -12,36 +12,44 @@ use motus_core::frame::Frame;
 
 /// Why a snapshot was not saved.
 #[derive(Debug, thiserror::Error)]
-#[error("snapshot {path}: {msg}")]
+#[error("snapshot {path}: {source}")]
 pub struct SnapshotError {
     pub path: PathBuf,
-    pub msg: String,
+    pub source: SnapshotCause,
+}
+
+/// What went wrong writing a snapshot: the file system, or the encoder (which also reports
+/// its writer's I/O errors, a full disk among them).
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotCause {
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Png(#[from] image::ImageError),
 }
 
 /// Encodes `frame` as PNG into `w`.
-pub fn write_png(frame: &Frame, w: impl Write) -> Result<(), String> {
-    PngEncoder::new(w)
-        .write_image(&frame.data, frame.width, frame.height, ExtendedColorType::Rgb8)
-        .map_err(|e| e.to_string())
+pub fn write_png(frame: &Frame, w: impl Write) -> Result<(), image::ImageError> {
+    PngEncoder::new(w).write_image(&frame.data, frame.width, frame.height, ExtendedColorType::Rgb8)
 }
 
 /// Saves `frame` as `dir/<id>.png` and returns the path.
 pub fn save(dir: &Path, id: &str, frame: &Frame) -> Result<PathBuf, SnapshotError> {
     let path = dir.join(format!("{id}.png"));
     let tmp = dir.join(format!(".{id}.png.tmp"));
-    let err = |msg: String| SnapshotError { path: path.clone(), msg };
-    std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))?;
-    let result = (|| {
-        let f = std::fs::File::create(&tmp).map_err(|e| e.to_string())?;
+    let err = |source: SnapshotCause| SnapshotError { path: path.clone(), source };
+    std::fs::create_dir_all(dir).map_err(|e| err(e.into()))?;
+    let result = (|| -> Result<(), SnapshotCause> {
+        let f = std::fs::File::create(&tmp)?;
         let mut w = std::io::BufWriter::new(f);
         write_png(frame, &mut w)?;
-        let f = w.into_inner().map_err(|e| e.error().to_string())?;
-        f.sync_all().map_err(|e| e.to_string())?;
-        std::fs::rename(&tmp, &path).map_err(|e| e.to_string())
+        let f = w.into_inner().map_err(|e| e.into_error())?;
+        f.sync_all()?;
+        Ok(std::fs::rename(&tmp, &path)?)
     })();
-    if let Err(msg) = result {
+    if let Err(cause) = result {
         let _ = std::fs::remove_file(&tmp);
-        return Err(err(msg));
+        return Err(err(cause));
     }
     Ok(path)
 }
@@ -66,7 +74,7 @@ mod tests {
         // /dev/full answers every write with ENOSPC, like a full disk.
         let f = Frame::new(64, 64);
         let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
-        let msg = write_png(&f, full).unwrap_err();
+        let msg = write_png(&f, full).unwrap_err().to_string();
         assert!(msg.contains("space"), "{msg}");
         let dir = tempfile::tempdir().unwrap();
         let blocker = dir.path().join("file");

@@ -83,7 +83,7 @@ impl MqttSink {
         Session { client, notes, connected: false }
     }
 
-    fn publish(&mut self, payload: Vec<u8>) -> Result<(), String> {
+    fn publish(&mut self, payload: Vec<u8>) -> Result<(), SinkError> {
         if self.session.is_none() {
             self.session = Some(self.connect());
         }
@@ -94,23 +94,38 @@ impl MqttSink {
             let left = deadline.saturating_duration_since(Instant::now());
             match s.notes.recv_timeout(left) {
                 Ok(Note::ConnAck) => s.connected = true,
-                Ok(Note::Error(e)) => return Err(format!("connecting to {}:{}: {e}", self.host, self.port)),
+                Ok(Note::Error(e)) => {
+                    return Err(SinkError::new(&self.name, format!("connecting to {}:{}: {e}", self.host, self.port)))
+                }
                 Ok(Note::PubAck) => {}
                 Err(RecvTimeoutError::Timeout) => {
-                    return Err(format!("no CONNACK from {}:{} within {:?}", self.host, self.port, self.timeout))
+                    return Err(SinkError::new(
+                        &self.name,
+                        format!("no CONNACK from {}:{} within {:?}", self.host, self.port, self.timeout),
+                    ))
                 }
-                Err(RecvTimeoutError::Disconnected) => return Err("MQTT connection thread ended".into()),
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(SinkError::new(&self.name, "MQTT connection thread ended"))
+                }
             }
         }
-        s.client.publish(&self.topic, QoS::AtLeastOnce, false, payload).map_err(|e| format!("publish: {e}"))?;
+        s.client
+            .publish(&self.topic, QoS::AtLeastOnce, false, payload)
+            .map_err(|e| SinkError::new(&self.name, format!("publish: {e}")))?;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match s.notes.recv_timeout(left) {
                 Ok(Note::PubAck) => return Ok(()),
                 Ok(Note::ConnAck) => {}
-                Ok(Note::Error(e)) => return Err(format!("{}:{}: {e}", self.host, self.port)),
-                Err(RecvTimeoutError::Timeout) => return Err(format!("no PUBACK within {:?}", self.timeout)),
-                Err(RecvTimeoutError::Disconnected) => return Err("MQTT connection thread ended".into()),
+                Ok(Note::Error(e)) => {
+                    return Err(SinkError::new(&self.name, format!("{}:{}: {e}", self.host, self.port)))
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    return Err(SinkError::new(&self.name, format!("no PUBACK within {:?}", self.timeout)))
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(SinkError::new(&self.name, "MQTT connection thread ended"))
+                }
             }
         }
     }
@@ -123,12 +138,11 @@ impl AlertSink for MqttSink {
 
     fn deliver(&mut self, record: &AlertRecord) -> Result<(), SinkError> {
         let payload = serde_json::to_vec(record).map_err(|e| SinkError::new(&self.name, e.to_string()))?;
-        self.publish(payload).map_err(|e| {
+        self.publish(payload).inspect_err(|_| {
             // Start a fresh session next time: the old one's state is unknown.
             if let Some(s) = self.session.take() {
                 let _ = s.client.disconnect();
             }
-            SinkError::new(&self.name, e)
         })
     }
 }
