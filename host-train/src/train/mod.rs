@@ -15,27 +15,28 @@ pub mod data;
 pub mod optim;
 pub mod plot;
 pub mod progress;
+mod run;
 pub mod schedule;
 pub mod slow_camera;
 pub mod videos;
 
-use crate::checkpoint::{graph_for, Checkpoint, GraphKind};
+pub use run::{train, RunDir};
+
+use crate::checkpoint::{graph_for, GraphKind};
 use crate::net::IrNet;
 use anyhow::{bail, Context};
 use data::{make_clip, Augment, ClipGeometry, VideoData};
 use motus_core::flow::{FlowConfig, TvL1Params};
-use motus_lab::dataset::{ActionSpans, Dataset};
+use motus_lab::dataset::Dataset;
 use motus_models::{ArchSpec, ModelCard};
-use optim::{Optimizer, OptimizerKind};
-use rand::seq::SliceRandom;
+use optim::OptimizerKind;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use schedule::{Decay, Schedule};
+use schedule::Decay;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::time::Instant;
 use tch::{Device, Kind, Tensor};
 
 /// How the streams of a two-stream (or two-stream I3D) network are trained.
@@ -485,302 +486,6 @@ pub struct RunSummary {
     pub device: String,
     pub train_videos: usize,
     pub val_videos: usize,
-}
-
-/// Trains as `args` says; returns when done, interrupted (checkpoint saved) or failed.
-pub fn train(args: &TrainArgs, stop: Arc<AtomicBool>) -> anyhow::Result<RunSummary> {
-    let started = Instant::now();
-    let device = parse_device(&args.device)?;
-    if device == Device::Cpu {
-        tch::set_num_threads(args.threads.max(1));
-    }
-    anyhow::ensure!(!args.amp || device.is_cuda(), "--amp needs a CUDA device");
-    let ds_train = Dataset::open_split(&args.data, "train")?;
-    let labels: Vec<String> = ds_train.classes.names().to_vec();
-    check_balance(&ds_train)?;
-    let ds_val = match Dataset::open_split(&args.data, "val") {
-        Ok(d) if !d.entries.is_empty() => Some(d),
-        Ok(_) | Err(_) => {
-            log::warn!(
-                "no val split in {}: no validation, best.safetensors follows the training loss",
-                args.data.display()
-            );
-            None
-        }
-    };
-    if let Some(v) = &ds_val {
-        anyhow::ensure!(
-            v.classes.names() == ds_train.classes.names(),
-            "val and train splits have different class indexes"
-        );
-    }
-
-    let cfg = make_config(args, labels)?;
-    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
-    let config_path = args.out.join("config.json");
-    let last_path = args.out.join("last.safetensors");
-    let best_path = args.out.join("best.safetensors");
-    let metrics_path = args.out.join("metrics.jsonl");
-    let kind = if args.twin_2d { GraphKind::I3dTwin2d } else { GraphKind::Full };
-    let mut card = make_card(&cfg, kind)?;
-    let graph = graph_for(&card, kind).map_err(|e| anyhow::anyhow!(e))?;
-    let geometry = ClipGeometry::from_card(&card)?;
-
-    let mut progress_state = Progress::default();
-    let mut history: Vec<EpochRecord> = Vec::new();
-    let mut net = IrNet::new(graph.clone(), device, cfg.seed);
-    let resume_ckpt = if args.resume {
-        let saved: TrainConfig = serde_json::from_str(
-            &std::fs::read_to_string(&config_path)
-                .with_context(|| format!("--resume: reading {}", config_path.display()))?,
-        )
-        .context("--resume: config.json is not a run configuration")?;
-        anyhow::ensure!(
-            saved == cfg,
-            "--resume: the arguments differ from the run's config.json; resume with the same settings"
-        );
-        let ckpt = Checkpoint::load(&last_path).context("--resume")?;
-        progress_state =
-            serde_json::from_value(ckpt.train.clone()).context("--resume: checkpoint has no training progress")?;
-        if progress_state.finished {
-            log::info!("run in {} is already finished", args.out.display());
-        }
-        net.load_weights(&ckpt.weights)?;
-        history = read_history(&metrics_path)?;
-        history.truncate(progress_state.epoch as usize);
-        Some(ckpt)
-    } else {
-        if last_path.exists() {
-            bail!("{} already holds a run; use --resume to continue it or another --out", args.out.display());
-        }
-        if let Some(init) = &cfg.init_2d {
-            let twin = Checkpoint::load(init).with_context(|| format!("--init-2d {}", init.display()))?;
-            anyhow::ensure!(
-                twin.graph == GraphKind::I3dTwin2d,
-                "--init-2d: {} is not an I3D 2D-twin checkpoint",
-                init.display()
-            );
-            anyhow::ensure!(twin.card.arch == cfg.spec, "--init-2d: the twin was trained for another I3D spec");
-            net.load_weights(&crate::inflate::inflate(&graph.params, &twin.weights)?)?;
-            log::info!("initialised the I3D by inflating {}", init.display());
-        }
-        motus_core::atomic::write_atomic(&config_path, serde_json::to_string_pretty(&cfg)?.as_bytes())?;
-        None
-    };
-
-    // Data.
-    let cache = args.flow_cache.clone().unwrap_or_else(|| args.data.join("flow-cache"));
-    let flow = cfg.flow.as_ref().map(|f| (f, cache.as_path()));
-    let resize = card.input.resize_short;
-    let spans = ActionSpans::find(&args.data)?;
-    let settings = videos::LoadSettings {
-        resize_short: resize,
-        flow,
-        window_len: geometry.window_len,
-        spans: spans.as_ref(),
-        threads: args.workers,
-    };
-    let (train_videos, train_report) = videos::load_split(&ds_train, "train", settings, "loading train")?;
-    let (val_videos, val_report) = match &ds_val {
-        Some(d) => {
-            let (v, r) = videos::load_split(d, "val", settings, "loading val")?;
-            (v, Some(r))
-        }
-        None => (Vec::new(), None),
-    };
-    log::info!(
-        "train: {} videos ({} unreadable, {} short, {} with action spans), val: {} videos; {:.0} MB in memory",
-        train_report.loaded,
-        train_report.unreadable.len(),
-        train_report.short,
-        train_report.action_spans,
-        val_videos.len(),
-        (train_report.bytes + val_report.as_ref().map_or(0, |r| r.bytes)) as f64 / 1e6
-    );
-    let reports: Vec<&videos::LoadReport> = std::iter::once(&train_report).chain(val_report.as_ref()).collect();
-    let fps = videos::training_rate(&reports)?;
-    card.input.fps = Some(fps);
-    log::info!("clips are sampled at the videos' {fps} fps; the card records it");
-    let report = serde_json::json!({"train": train_report, "val": val_report, "fps": fps});
-    motus_core::atomic::write_atomic(&args.out.join("data.json"), serde_json::to_string_pretty(&report)?.as_bytes())?;
-
-    let clips_per_epoch = train_videos.len() * cfg.clips_per_video as usize;
-    anyhow::ensure!(
-        clips_per_epoch >= cfg.batch,
-        "an epoch has {clips_per_epoch} clips, fewer than one batch of {}; lower --batch",
-        cfg.batch
-    );
-    let steps_per_epoch = (clips_per_epoch / cfg.batch) as u64;
-    let schedule = Schedule {
-        base_lr: cfg.lr,
-        warmup_steps: (cfg.warmup_epochs * steps_per_epoch as f64) as u64,
-        total_steps: cfg.epochs as u64 * steps_per_epoch,
-        steps_per_epoch,
-        decay: cfg.decay.clone(),
-    };
-    let trainable: Vec<(String, Tensor)> =
-        net.var_store().trainable_variables().into_iter().zip(trainable_names(&net)).map(|(t, n)| (n, t)).collect();
-    let mut opt = Optimizer::new(cfg.optimizer, trainable);
-    if let Some(ckpt) = &resume_ckpt {
-        opt.load_state(&ckpt.state, device);
-        opt.steps = progress_state.global_step;
-    }
-    let heads = match cfg.stream_mode {
-        StreamMode::Streams => stream_heads(&cfg.spec, kind),
-        StreamMode::Joint => vec![],
-    };
-
-    let mut bar = progress::TrainProgress::new(cfg.epochs, steps_per_epoch, progress_state.epoch);
-    let mut interrupted = false;
-    let output_name = graph.output.clone();
-    'epochs: while progress_state.epoch < cfg.epochs && !progress_state.finished {
-        let epoch = progress_state.epoch;
-        let epoch_started = Instant::now();
-        bar.start_epoch();
-        // The epoch's order: a permutation seeded by (seed, epoch), batches of whole clips.
-        let mut order: Vec<usize> = (0..clips_per_epoch).map(|i| i % train_videos.len()).collect();
-        order.shuffle(&mut ChaCha8Rng::seed_from_u64(cfg.seed ^ (0x5EED_0000 + epoch as u64)));
-        let first_step = progress_state.step_in_epoch;
-        for step in first_step..steps_per_epoch {
-            if stop.load(Ordering::Relaxed) {
-                interrupted = true;
-                break 'epochs;
-            }
-            if args.max_steps.is_some_and(|m| progress_state.global_step >= m) {
-                interrupted = true;
-                break 'epochs;
-            }
-            let lo = step as usize * cfg.batch;
-            let idx = &order[lo..lo + cfg.batch];
-            let seeds: Vec<u64> = (0..cfg.batch)
-                .map(|j| cfg.seed.wrapping_mul(1_000_003) ^ ((epoch as u64) << 40) ^ (lo + j) as u64)
-                .collect();
-            let (data, clip_labels) = build_batch(&train_videos, idx, &seeds, &geometry, &cfg.augment, args.workers)?;
-            let tensors = to_tensors(&geometry, &data, cfg.batch, device);
-            let refs: Vec<(&str, &Tensor)> = tensors.iter().map(|(n, t)| (n.as_str(), t)).collect();
-            let labels = Tensor::from_slice(&clip_labels).to_device(device);
-            let mut keep: Vec<&str> = heads.clone();
-            keep.push(&output_name);
-            let forward = || net.forward_values(&refs, true, &keep);
-            let values = if args.amp { tch::autocast(true, forward) } else { forward() }?;
-            let loss = if heads.is_empty() {
-                smoothed_cross_entropy(&values[&output_name].to_kind(Kind::Float), &labels, cfg.label_smoothing)
-            } else {
-                heads
-                    .iter()
-                    .map(|h| smoothed_cross_entropy(&values[*h].to_kind(Kind::Float), &labels, cfg.label_smoothing))
-                    .reduce(|a, b| a + b)
-                    .expect("at least one head")
-            };
-            let loss_value = loss.double_value(&[]);
-            if !loss_value.is_finite() {
-                bail!(
-                    "the loss became {loss_value} at epoch {} step {step}; stopped. The last good checkpoint is {} (try a lower --lr or gradient clipping)",
-                    epoch + 1,
-                    last_path.display()
-                );
-            }
-            opt.zero_grad();
-            loss.backward();
-            let norm = opt.clip_grad_norm(cfg.clip_grad);
-            if !norm.is_finite() {
-                bail!(
-                    "the gradient norm became {norm} at epoch {} step {step}; stopped. The last good checkpoint is {}",
-                    epoch + 1,
-                    last_path.display()
-                );
-            }
-            opt.step(schedule.lr(progress_state.global_step));
-            let pred = values[&output_name].argmax(1, false);
-            progress_state.correct += pred.eq_tensor(&labels).sum(Kind::Int64).int64_value(&[]) as u64;
-            progress_state.loss_sum += loss_value * cfg.batch as f64;
-            progress_state.seen += cfg.batch as u64;
-            progress_state.global_step += 1;
-            progress_state.step_in_epoch = step + 1;
-            bar.update(epoch, step + 1, cfg.batch, progress_state.loss_sum / progress_state.seen as f64);
-        }
-        // Epoch done: validate, record, checkpoint.
-        let (clip, video, top5) = if val_videos.is_empty() {
-            (None, None, None)
-        } else {
-            let r = crate::evaluate::evaluate(&net, &val_videos, &geometry, cfg.val_views, cfg.batch, &[])?;
-            (Some(r.clip_top1), Some(r.video_top1), Some(r.video_top5))
-        };
-        let seen = progress_state.seen.max(1) as f64;
-        let record = EpochRecord {
-            epoch: epoch + 1,
-            train_loss: progress_state.loss_sum / seen,
-            train_clip_acc: progress_state.correct as f64 / seen,
-            val_clip_top1: clip,
-            val_video_top1: video,
-            val_video_top5: top5,
-            lr: schedule.lr(progress_state.global_step.saturating_sub(1)),
-            seconds: epoch_started.elapsed().as_secs_f64(),
-            clips_per_s: (steps_per_epoch - first_step) as f64 * cfg.batch as f64
-                / epoch_started.elapsed().as_secs_f64().max(1e-9),
-        };
-        let score = video.unwrap_or(-record.train_loss);
-        let is_best = progress_state.best_video_top1.is_none_or(|b| score > b);
-        if is_best {
-            progress_state.best_video_top1 = Some(score);
-        }
-        progress_state.epoch += 1;
-        progress_state.step_in_epoch = 0;
-        progress_state.loss_sum = 0.0;
-        progress_state.correct = 0;
-        progress_state.seen = 0;
-        progress_state.finished = progress_state.epoch >= cfg.epochs;
-        let ckpt = Checkpoint {
-            card: card.clone(),
-            graph: kind,
-            weights: net.weights(),
-            state: opt.state(),
-            train: serde_json::to_value(&progress_state)?,
-        };
-        ckpt.save(&last_path)?;
-        if is_best {
-            Checkpoint { state: Default::default(), ..ckpt }.save(&best_path)?;
-        }
-        append_record(&metrics_path, &record)?;
-        history.push(record.clone());
-        plot::curves(&history, &args.out.join("curves.png"))?;
-        bar.finish_epoch(&format!(
-            "epoch {}/{}: loss {:.4}, train acc {:.3}{}{}",
-            record.epoch,
-            cfg.epochs,
-            record.train_loss,
-            record.train_clip_acc,
-            clip.map(|c| format!(", val clip {c:.3}")).unwrap_or_default(),
-            video.map(|v| format!(", val video {v:.3}{}", if is_best { " (best)" } else { "" })).unwrap_or_default()
-        ));
-    }
-    if interrupted {
-        let ckpt = Checkpoint {
-            card: card.clone(),
-            graph: kind,
-            weights: net.weights(),
-            state: opt.state(),
-            train: serde_json::to_value(&progress_state)?,
-        };
-        ckpt.save(&last_path)?;
-        eprintln!(
-            "\nstopped at epoch {} step {}; saved {} (continue with --resume)",
-            progress_state.epoch + 1,
-            progress_state.step_in_epoch,
-            last_path.display()
-        );
-    }
-    Ok(RunSummary {
-        out: args.out.clone(),
-        epochs_done: progress_state.epoch,
-        interrupted,
-        best_video_top1: progress_state.best_video_top1,
-        last: history.last().cloned(),
-        seconds: started.elapsed().as_secs_f64(),
-        device: format!("{device:?}"),
-        train_videos: train_videos.len(),
-        val_videos: val_videos.len(),
-    })
 }
 
 /// Names of the trainable variables, in the order `trainable_variables()` returns them.
