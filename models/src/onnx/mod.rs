@@ -17,10 +17,11 @@
 //! The card is stored in `metadata_props` ([`crate::card`]); the exporter stamps its
 //! `weights_sha256` and `producer`.
 
+mod emit;
 pub mod proto;
 
 use crate::card::{self, CardError, ModelCard};
-use crate::ir::{Graph, Op, OpKind};
+use crate::ir::Graph;
 use prost::Message;
 use proto::*;
 use std::collections::{HashMap, HashSet};
@@ -175,7 +176,6 @@ pub fn export(
     opts: &ExportOptions,
 ) -> Result<Vec<u8>, ExportError> {
     check_weights(graph, weights)?;
-    let shapes = graph.shapes();
     let graph_inputs: Vec<(String, Vec<i64>)> = graph
         .inputs
         .iter()
@@ -183,223 +183,24 @@ pub fn export(
         .collect();
     card.validate()?;
     card.check_graph(&graph_inputs, graph.num_classes())?;
-
-    // How often each value is read, to fold only BatchNorms that are a conv's sole reader.
-    let mut readers: HashMap<&str, usize> = HashMap::new();
+    let folding = if opts.fold_batchnorm { emit::Folding::plan(graph) } else { emit::Folding::default() };
+    let mut emitter = emit::Emitter::new(graph, weights, &folding);
     for op in &graph.ops {
-        for i in &op.inputs {
-            *readers.entry(i.as_str()).or_default() += 1;
-        }
+        emitter.emit(op);
     }
-    let producer: HashMap<&str, &Op> = graph.ops.iter().map(|o| (o.output.as_str(), o)).collect();
-    // conv op name → the BatchNorm op folded into it.
-    let mut folded: HashMap<&str, &Op> = HashMap::new();
-    let mut skipped: HashSet<&str> = HashSet::new();
-    if opts.fold_batchnorm {
-        for op in &graph.ops {
-            if let OpKind::BatchNorm { .. } = op.kind {
-                if let Some(conv) = producer.get(op.inputs[0].as_str()) {
-                    if matches!(conv.kind, OpKind::Conv { .. })
-                        && readers[conv.output.as_str()] == 1
-                        && conv.output != graph.output
-                    {
-                        folded.insert(conv.name.as_str(), op);
-                        skipped.insert(op.name.as_str());
-                    }
-                }
-            }
-        }
-    }
-
-    let rename = |v: &str| -> String {
-        if v == graph.output {
-            "logits".to_string()
-        } else {
-            v.to_string()
-        }
-    };
-    let mut nodes = Vec::new();
-    let mut inits: Vec<TensorProto> = Vec::new();
-    let mut emitted: HashSet<String> = HashSet::new();
-    // Parameters that are written by a special path (folded conv/BN, LSTM) are not copied.
-    let mut special: HashSet<&str> = HashSet::new();
-    for op in &graph.ops {
-        if skipped.contains(op.name.as_str()) {
-            special.extend(op.inputs[1..].iter().map(String::as_str));
-        }
-        if folded.contains_key(op.name.as_str()) || matches!(op.kind, OpKind::Lstm { .. }) {
-            special.extend(op.inputs[1..].iter().map(String::as_str));
-        }
-    }
-    for p in &graph.params {
-        if !special.contains(p.name.as_str()) {
-            inits.push(f32_tensor(&p.name, &p.shape, &weights[&p.name]));
-            emitted.insert(p.name.clone());
-        }
-    }
-
-    for op in &graph.ops {
-        if skipped.contains(op.name.as_str()) {
-            continue;
-        }
-        let out = rename(&op.output);
-        let ins: Vec<String> = op.inputs.iter().map(|s| rename(s)).collect();
-        let ins_ref: Vec<&str> = ins.iter().map(String::as_str).collect();
-        let n = op.name.as_str();
-        match &op.kind {
-            OpKind::Conv { kernel, stride, pad } => {
-                let pads: Vec<i64> = ints(pad).into_iter().chain(ints(pad)).collect();
-                let attrs = vec![
-                    attr_ints("kernel_shape", &ints(kernel)),
-                    attr_ints("strides", &ints(stride)),
-                    attr_ints("pads", &pads),
-                ];
-                if let Some(bn) = folded.get(n) {
-                    let wname = &op.inputs[1];
-                    let wshape = &shapes[wname.as_str()];
-                    let oc = wshape[0];
-                    let per = wshape[1..].iter().product::<usize>();
-                    let OpKind::BatchNorm { eps } = bn.kind else { unreachable!() };
-                    let (g, beta, mean, var) = (
-                        &weights[&bn.inputs[1]],
-                        &weights[&bn.inputs[2]],
-                        &weights[&bn.inputs[3]],
-                        &weights[&bn.inputs[4]],
-                    );
-                    let w = &weights[wname];
-                    let b0 = op.inputs.get(2).map(|b| weights[b].clone()).unwrap_or_else(|| vec![0.0; oc]);
-                    let mut wf = w.clone();
-                    let mut bf = vec![0.0f32; oc];
-                    for c in 0..oc {
-                        let s = g[c] / (var[c] + eps).sqrt();
-                        wf[c * per..(c + 1) * per].iter_mut().for_each(|v| *v *= s);
-                        bf[c] = (b0[c] - mean[c]) * s + beta[c];
-                    }
-                    let bname = format!("{n}.bias");
-                    inits.push(f32_tensor(wname, wshape, &wf));
-                    inits.push(f32_tensor(&bname, &[oc], &bf));
-                    nodes.push(node(n, "Conv", &[&ins[0], wname, &bname], &rename(&bn.output), attrs));
-                } else {
-                    nodes.push(node(n, "Conv", &ins_ref, &out, attrs));
-                }
-            }
-            OpKind::BatchNorm { eps } => {
-                nodes.push(node(n, "BatchNormalization", &ins_ref, &out, vec![attr_float("epsilon", *eps)]))
-            }
-            OpKind::Relu => nodes.push(node(n, "Relu", &ins_ref, &out, vec![])),
-            OpKind::Sigmoid => nodes.push(node(n, "Sigmoid", &ins_ref, &out, vec![])),
-            OpKind::Log => nodes.push(node(n, "Log", &ins_ref, &out, vec![])),
-            OpKind::MaxPool { kernel, stride, pad } => {
-                let pads: Vec<i64> = ints(pad).into_iter().chain(ints(pad)).collect();
-                let attrs = vec![
-                    attr_ints("kernel_shape", &ints(kernel)),
-                    attr_ints("strides", &ints(stride)),
-                    attr_ints("pads", &pads),
-                ];
-                nodes.push(node(n, "MaxPool", &ins_ref, &out, attrs));
-            }
-            OpKind::AvgPool { kernel, stride } => {
-                let attrs = vec![attr_ints("kernel_shape", &ints(kernel)), attr_ints("strides", &ints(stride))];
-                nodes.push(node(n, "AveragePool", &ins_ref, &out, attrs));
-            }
-            OpKind::GlobalAvgPool => nodes.push(node(n, "GlobalAveragePool", &ins_ref, &out, vec![])),
-            OpKind::Flatten { axis } => {
-                nodes.push(node(n, "Flatten", &ins_ref, &out, vec![attr_int("axis", *axis as i64)]))
-            }
-            OpKind::Reshape { shape } => {
-                let sname = format!("{n}.shape");
-                inits.push(i64_tensor(&sname, shape));
-                nodes.push(node(n, "Reshape", &[&ins[0], &sname], &out, vec![]));
-            }
-            OpKind::Transpose { perm } => {
-                nodes.push(node(n, "Transpose", &ins_ref, &out, vec![attr_ints("perm", &ints(perm))]))
-            }
-            OpKind::Linear => nodes.push(node(n, "Gemm", &ins_ref, &out, vec![attr_int("transB", 1)])),
-            OpKind::Lstm { hidden } => {
-                let h = *hidden;
-                let f = shapes[op.inputs[0].as_str()][2];
-                let (w, r) = (reorder_gates(&weights[&op.inputs[1]], h), reorder_gates(&weights[&op.inputs[2]], h));
-                let mut b = reorder_gates(&weights[&op.inputs[3]], h);
-                b.extend(reorder_gates(&weights[&op.inputs[4]], h));
-                let (wn, rn, bn, an) = (format!("{n}.W"), format!("{n}.R"), format!("{n}.B"), format!("{n}.axes"));
-                inits.push(f32_tensor(&wn, &[1, 4 * h, f], &w));
-                inits.push(f32_tensor(&rn, &[1, 4 * h, h], &r));
-                inits.push(f32_tensor(&bn, &[1, 8 * h], &b));
-                inits.push(i64_tensor(&an, &[1]));
-                let (tnf, y, tnh) = (format!("{n}.to_tnf"), format!("{n}.y"), format!("{n}.squeeze"));
-                nodes.push(node(&tnf, "Transpose", &[&ins[0]], &tnf, vec![attr_ints("perm", &[1, 0, 2])]));
-                nodes.push(node(
-                    n,
-                    "LSTM",
-                    &[&tnf, &wn, &rn, &bn],
-                    &y,
-                    vec![attr_int("hidden_size", h as i64), attr_str("direction", "forward")],
-                ));
-                nodes.push(node(&tnh, "Squeeze", &[&y, &an], &tnh, vec![]));
-                nodes.push(node(
-                    &format!("{n}.to_nth"),
-                    "Transpose",
-                    &[&tnh],
-                    &out,
-                    vec![attr_ints("perm", &[1, 0, 2])],
-                ));
-            }
-            OpKind::Concat { axis } => {
-                nodes.push(node(n, "Concat", &ins_ref, &out, vec![attr_int("axis", *axis as i64)]))
-            }
-            OpKind::Add => nodes.push(node(n, "Add", &ins_ref, &out, vec![])),
-            OpKind::Sub => nodes.push(node(n, "Sub", &ins_ref, &out, vec![])),
-            OpKind::Mul => nodes.push(node(n, "Mul", &ins_ref, &out, vec![])),
-            OpKind::MatMul => nodes.push(node(n, "MatMul", &ins_ref, &out, vec![])),
-            OpKind::Softmax { axis } => {
-                nodes.push(node(n, "Softmax", &ins_ref, &out, vec![attr_int("axis", *axis as i64)]))
-            }
-            OpKind::ReduceMean { axis, keepdims } => nodes.push(node(
-                n,
-                "ReduceMean",
-                &ins_ref,
-                &out,
-                vec![attr_ints("axes", &[*axis as i64]), attr_int("keepdims", *keepdims as i64)],
-            )),
-            OpKind::ReduceMax { axis, keepdims } => nodes.push(node(
-                n,
-                "ReduceMax",
-                &ins_ref,
-                &out,
-                vec![attr_ints("axes", &[*axis as i64]), attr_int("keepdims", *keepdims as i64)],
-            )),
-            OpKind::ReduceSum { axis, keepdims } => {
-                let an = format!("{n}.axes");
-                inits.push(i64_tensor(&an, &[*axis as i64]));
-                nodes.push(node(n, "ReduceSum", &[&ins[0], &an], &out, vec![attr_int("keepdims", *keepdims as i64)]));
-            }
-            OpKind::L2Normalize { axis, eps } => {
-                let (norm, clamp, en) = (format!("{n}.norm"), format!("{n}.clamp"), format!("{n}.eps"));
-                inits.push(TensorProto {
-                    name: en.clone(),
-                    data_type: data_type::FLOAT,
-                    raw_data: eps.to_le_bytes().to_vec(),
-                    ..Default::default()
-                });
-                nodes.push(node(
-                    &norm,
-                    "ReduceL2",
-                    &[&ins[0]],
-                    &norm,
-                    vec![attr_ints("axes", &[*axis as i64]), attr_int("keepdims", 1)],
-                ));
-                nodes.push(node(&clamp, "Max", &[&norm, &en], &clamp, vec![]));
-                nodes.push(node(n, "Div", &[&ins[0], &clamp], &out, vec![]));
-            }
-        }
-    }
-    let k = graph.num_classes();
+    let (mut nodes, inits) = emitter.finish();
     nodes.push(node("probs", "Softmax", &["logits"], "probs", vec![attr_int("axis", 1)]));
-
     let mut card = card.clone();
     card.weights_sha256 = card::weights_sha256(&graph.params, weights);
     card.producer = card::producer();
-    let model = ModelProto {
+    Ok(model_proto(graph, &card, nodes, inits).encode_to_vec())
+}
+
+/// The model file: opset, producer, the graph with its inputs and the `logits` and `probs`
+/// outputs, and the card in `metadata_props`.
+fn model_proto(graph: &Graph, card: &ModelCard, nodes: Vec<NodeProto>, inits: Vec<TensorProto>) -> ModelProto {
+    let k = graph.num_classes();
+    ModelProto {
         ir_version: IR_VERSION,
         opset_import: vec![OperatorSetIdProto { domain: String::new(), version: OPSET }],
         producer_name: "motus".into(),
@@ -419,8 +220,7 @@ pub fn export(
             .map(|(key, value)| StringStringEntryProto { key, value })
             .collect(),
         ..Default::default()
-    };
-    Ok(model.encode_to_vec())
+    }
 }
 
 /// Parses ONNX bytes. A truncated or corrupt file is refused with [`ReadError::Corrupt`].
