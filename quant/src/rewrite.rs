@@ -77,6 +77,39 @@ pub struct Quantized {
     pub float_nodes: Vec<FloatNode>,
 }
 
+/// A candidate's weights quantized per output channel, in the layout the graph stores them.
+struct QuantWeights {
+    dims: Vec<usize>,
+    /// Quantized weights in the stored layout.
+    q_stored: Vec<i8>,
+    /// One scale per output channel.
+    scales: Vec<f32>,
+    /// The output-channel axis of the stored weights (1 when stored transposed).
+    axis: i64,
+    transposed: bool,
+    bias: Option<Vec<f32>>,
+}
+
+impl QuantWeights {
+    /// Quantizes `c`'s weights (rows = output channels: dim 0 of a Conv or a `transB` Gemm,
+    /// dim 1 of a MatMul or plain Gemm).
+    fn of(c: &Candidate, n: &NodeProto, inits: &HashMap<&str, &TensorProto>) -> Result<Self, QuantizeError> {
+        let wt = inits[c.weight.as_str()];
+        let dims = tensor::dims(wt);
+        let w = tensor::f32_values(wt).expect("analysis checked the weights");
+        let bias = c.bias.as_ref().map(|b| tensor::f32_values(inits[b.as_str()]).expect("analysis checked the bias"));
+        let (rows, transposed) = match c.kind {
+            CandidateKind::Conv => (dims[0], false),
+            CandidateKind::Gemm if attr(n, "transB").is_some_and(|a| a.i != 0) => (dims[0], false),
+            CandidateKind::Gemm | CandidateKind::MatMul => (dims[1], true),
+        };
+        let wrows = if transposed { transpose(&w, dims[0], dims[1]) } else { w };
+        let (q_rows, scales) = quantize_rows(&wrows, rows)?;
+        let q_stored = if transposed { transpose_i8(&q_rows, dims[1], dims[0]) } else { q_rows };
+        Ok(QuantWeights { dims, q_stored, scales, axis: i64::from(transposed), transposed, bias })
+    }
+}
+
 /// A value available in quantized form.
 #[derive(Debug, Clone)]
 struct QValue {
@@ -244,147 +277,161 @@ impl Emitter<'_> {
         n: &NodeProto,
         inits: &HashMap<&str, &TensorProto>,
     ) -> Result<(), QuantizeError> {
-        let wt = inits[c.weight.as_str()];
-        let dims = tensor::dims(wt);
-        let w = tensor::f32_values(wt).expect("analysis checked the weights");
-        let bias = c.bias.as_ref().map(|b| tensor::f32_values(inits[b.as_str()]).expect("analysis checked the bias"));
-        let out = &n.output[0];
-        // Output-channel rows of the weights, and their layout.
-        let (rows, transposed) = match c.kind {
-            CandidateKind::Conv => (dims[0], false),
-            CandidateKind::Gemm if attr(n, "transB").is_some_and(|a| a.i != 0) => (dims[0], false),
-            CandidateKind::Gemm | CandidateKind::MatMul => (dims[1], true),
-        };
-        let wrows = if transposed { transpose(&w, dims[0], dims[1]) } else { w.clone() };
-        let (q_rows, scales) = quantize_rows(&wrows, rows)?;
-        let q_stored: Vec<i8> = if transposed { transpose_i8(&q_rows, dims[1], dims[0]) } else { q_rows.clone() };
-        let axis = if transposed { 1 } else { 0 };
-
+        let qw = QuantWeights::of(c, n, inits)?;
         if self.format == Format::Weights {
-            let wf = self.dequantized_weight(&c.weight, &dims, &q_stored, &scales, axis);
-            let mut n2 = n.clone();
-            n2.input[1] = wf;
-            for i in n2.input.iter_mut().skip(2) {
-                *i = self.float(i)?;
-            }
-            n2.input[0] = self.float(&c.input)?;
-            self.nodes.push(n2);
-            self.float.insert(out.clone());
-            return Ok(());
+            return self.emit_weights_only(c, n, &qw);
         }
-
         let x = self.quant(&c.input)?;
         match (self.format, c.kind) {
-            (Format::QOperator, CandidateKind::Conv) => {
-                let y = self.params_for(&c.output)?;
-                let yq = self.new_qvalue(&c.output, y);
-                let (qn, sn, zn) = self.weight_inits(&c.weight, &dims, &q_stored, &scales);
-                let mut inputs = vec![
-                    x.name.clone(),
-                    x.scale.clone(),
-                    x.zero_point.clone(),
-                    qn,
-                    sn,
-                    zn,
-                    yq.scale.clone(),
-                    yq.zero_point.clone(),
-                ];
-                if let Some(b) = &bias {
-                    let bq: Vec<i32> = b
-                        .iter()
-                        .zip(&scales)
-                        .map(|(&b, &s)| {
-                            (b as f64 / (x.params.scale as f64 * s as f64))
-                                .round()
-                                .clamp(i32::MIN as f64, i32::MAX as f64) as i32
-                        })
-                        .collect();
-                    inputs.push(self.init(i32_tensor(
-                        &format!("{}_quantized", c.bias.as_ref().unwrap()),
-                        &[bq.len()],
-                        &bq,
-                    )));
-                }
-                let mut qn = node("QLinearConv", &c.name, &[], &[&yq.name], n.attribute.clone());
-                qn.input = inputs;
-                self.nodes.push(qn);
-                self.quant.insert(c.output.clone(), yq);
-            }
-            (Format::QOperator, CandidateKind::MatMul) => {
-                let y = self.params_for(&c.output)?;
-                let yq = self.new_qvalue(&c.output, y);
-                let (qn, sn, zn) = self.weight_inits(&c.weight, &dims, &q_stored, &scales);
-                let inputs = [x.name.as_str(), &x.scale, &x.zero_point, &qn, &sn, &zn, &yq.scale, &yq.zero_point];
-                self.nodes.push(node("QLinearMatMul", &c.name, &inputs, &[&yq.name], vec![]));
-                self.quant.insert(c.output.clone(), yq);
-            }
-            (Format::QOperator, CandidateKind::Gemm) => {
-                // y = (x_q − zx)·W_qᵀ · (sx·sw[n]) + b: the integer product, then a float
-                // rescale per output column, so the logits are not requantized.
-                let (k, nn) = if transposed { (dims[0], dims[1]) } else { (dims[1], dims[0]) };
-                let kn = if transposed { q_stored.clone() } else { transpose_i8(&q_stored, nn, k) };
-                let qn = self.init(i8_tensor(&format!("{}_quantized", c.weight), &[k, nn], &kn));
-                let acc = format!("{out}_int32");
-                self.nodes.push(node("MatMulInteger", &c.name, &[&x.name, &qn, &x.zero_point], &[&acc], vec![]));
-                let accf = format!("{out}_int32_float");
-                self.nodes.push(node("Cast", &format!("{}_cast", c.name), &[&acc], &[&accf], vec![attr_int("to", 1)]));
-                let s: Vec<f32> = scales.iter().map(|&s| s * x.params.scale).collect();
-                let sname = self.init(f32_tensor(&format!("{}_rescale_factors", c.name), &[nn], &s));
-                let scaled = if bias.is_some() { format!("{out}_rescaled") } else { out.clone() };
-                self.nodes.push(node("Mul", &format!("{}_rescale", c.name), &[&accf, &sname], &[&scaled], vec![]));
-                if let Some(b) = &c.bias {
-                    let bf = self.float(b)?;
-                    self.nodes.push(node("Add", &format!("{}_bias", c.name), &[&scaled, &bf], &[out], vec![]));
-                }
-                self.float.insert(out.clone());
-            }
-            (Format::Qdq, kind) => {
-                let xd = self.dq_copy(&c.input)?;
-                let wd = self.dequantized_weight(&c.weight, &dims, &q_stored, &scales, axis);
-                let mut n2 = n.clone();
-                n2.input[0] = xd;
-                n2.input[1] = wd;
-                if let (Some(b), Some(bname)) = (&bias, &c.bias) {
-                    if kind == CandidateKind::Conv {
-                        // int32 bias with scale sx·sw[m], as onnxruntime's QDQ Conv expects.
-                        let bs: Vec<f32> = scales.iter().map(|&s| s * x.params.scale).collect();
-                        let bq: Vec<i32> = b
-                            .iter()
-                            .zip(&bs)
-                            .map(|(&b, &s)| {
-                                (b as f64 / s as f64).round().clamp(i32::MIN as f64, i32::MAX as f64) as i32
-                            })
-                            .collect();
-                        let qn = self.init(i32_tensor(&format!("{bname}_quantized"), &[bq.len()], &bq));
-                        let sn = self.init(f32_tensor(&format!("{bname}_scale"), &[bs.len()], &bs));
-                        // Zero point omitted: 0, the default.
-                        let bd = format!("{bname}_dequantized");
-                        self.nodes.push(node("DequantizeLinear", &bd, &[&qn, &sn], &[&bd], vec![attr_int("axis", 0)]));
-                        n2.input[2] = bd;
-                    } else {
-                        n2.input[2] = self.float(bname)?;
-                    }
-                }
-                if kind == CandidateKind::Gemm {
-                    self.nodes.push(n2);
-                    self.float.insert(out.clone());
-                } else {
-                    let raw = format!("{out}_float");
-                    n2.output[0] = raw.clone();
-                    self.nodes.push(n2);
-                    let y = self.params_for(&c.output)?;
-                    let yq = self.new_qvalue(&c.output, y);
-                    self.nodes.push(node(
-                        "QuantizeLinear",
-                        &format!("{}_quantize", c.output),
-                        &[&raw, &yq.scale, &yq.zero_point],
-                        &[&yq.name],
-                        vec![],
-                    ));
-                    self.quant.insert(c.output.clone(), yq);
-                }
-            }
+            (Format::QOperator, CandidateKind::Conv) => self.emit_qlinear_conv(c, n, &qw, &x),
+            (Format::QOperator, CandidateKind::MatMul) => self.emit_qlinear_matmul(c, &qw, &x),
+            (Format::QOperator, CandidateKind::Gemm) => self.emit_integer_gemm(c, n, &qw, &x),
+            (Format::Qdq, _) => self.emit_qdq(c, n, &qw, &x),
             (Format::Weights, _) => unreachable!("handled above"),
+        }
+    }
+
+    /// `weights`: int8 weights dequantized in front of the float op.
+    fn emit_weights_only(&mut self, c: &Candidate, n: &NodeProto, qw: &QuantWeights) -> Result<(), QuantizeError> {
+        let out = &n.output[0];
+        let wf = self.dequantized_weight(&c.weight, &qw.dims, &qw.q_stored, &qw.scales, qw.axis);
+        let mut n2 = n.clone();
+        n2.input[1] = wf;
+        for i in n2.input.iter_mut().skip(2) {
+            *i = self.float(i)?;
+        }
+        n2.input[0] = self.float(&c.input)?;
+        self.nodes.push(n2);
+        self.float.insert(out.clone());
+        Ok(())
+    }
+
+    /// `qoperator` Conv: QLinearConv with an int32 bias at scale sx·sw[m].
+    fn emit_qlinear_conv(
+        &mut self,
+        c: &Candidate,
+        n: &NodeProto,
+        qw: &QuantWeights,
+        x: &QValue,
+    ) -> Result<(), QuantizeError> {
+        let y = self.params_for(&c.output)?;
+        let yq = self.new_qvalue(&c.output, y);
+        let (qn, sn, zn) = self.weight_inits(&c.weight, &qw.dims, &qw.q_stored, &qw.scales);
+        let mut inputs = vec![
+            x.name.clone(),
+            x.scale.clone(),
+            x.zero_point.clone(),
+            qn,
+            sn,
+            zn,
+            yq.scale.clone(),
+            yq.zero_point.clone(),
+        ];
+        if let Some(b) = &qw.bias {
+            let bq: Vec<i32> = b
+                .iter()
+                .zip(&qw.scales)
+                .map(|(&b, &s)| {
+                    (b as f64 / (x.params.scale as f64 * s as f64)).round().clamp(i32::MIN as f64, i32::MAX as f64)
+                        as i32
+                })
+                .collect();
+            inputs.push(self.init(i32_tensor(&format!("{}_quantized", c.bias.as_ref().unwrap()), &[bq.len()], &bq)));
+        }
+        let mut qn = node("QLinearConv", &c.name, &[], &[&yq.name], n.attribute.clone());
+        qn.input = inputs;
+        self.nodes.push(qn);
+        self.quant.insert(c.output.clone(), yq);
+        Ok(())
+    }
+
+    /// `qoperator` MatMul: QLinearMatMul.
+    fn emit_qlinear_matmul(&mut self, c: &Candidate, qw: &QuantWeights, x: &QValue) -> Result<(), QuantizeError> {
+        let y = self.params_for(&c.output)?;
+        let yq = self.new_qvalue(&c.output, y);
+        let (qn, sn, zn) = self.weight_inits(&c.weight, &qw.dims, &qw.q_stored, &qw.scales);
+        let inputs = [x.name.as_str(), &x.scale, &x.zero_point, &qn, &sn, &zn, &yq.scale, &yq.zero_point];
+        self.nodes.push(node("QLinearMatMul", &c.name, &inputs, &[&yq.name], vec![]));
+        self.quant.insert(c.output.clone(), yq);
+        Ok(())
+    }
+
+    /// `qoperator` Gemm: the integer product, then a float rescale per output column, so the
+    /// logits are not requantized.
+    fn emit_integer_gemm(
+        &mut self,
+        c: &Candidate,
+        n: &NodeProto,
+        qw: &QuantWeights,
+        x: &QValue,
+    ) -> Result<(), QuantizeError> {
+        let out = &n.output[0];
+        // y = (x_q − zx)·W_qᵀ · (sx·sw[n]) + b: the integer product, then a float
+        // rescale per output column, so the logits are not requantized.
+        let (k, nn) = if qw.transposed { (qw.dims[0], qw.dims[1]) } else { (qw.dims[1], qw.dims[0]) };
+        let kn = if qw.transposed { qw.q_stored.clone() } else { transpose_i8(&qw.q_stored, nn, k) };
+        let qn = self.init(i8_tensor(&format!("{}_quantized", c.weight), &[k, nn], &kn));
+        let acc = format!("{out}_int32");
+        self.nodes.push(node("MatMulInteger", &c.name, &[&x.name, &qn, &x.zero_point], &[&acc], vec![]));
+        let accf = format!("{out}_int32_float");
+        self.nodes.push(node("Cast", &format!("{}_cast", c.name), &[&acc], &[&accf], vec![attr_int("to", 1)]));
+        let s: Vec<f32> = qw.scales.iter().map(|&s| s * x.params.scale).collect();
+        let sname = self.init(f32_tensor(&format!("{}_rescale_factors", c.name), &[nn], &s));
+        let scaled = if qw.bias.is_some() { format!("{out}_rescaled") } else { out.clone() };
+        self.nodes.push(node("Mul", &format!("{}_rescale", c.name), &[&accf, &sname], &[&scaled], vec![]));
+        if let Some(b) = &c.bias {
+            let bf = self.float(b)?;
+            self.nodes.push(node("Add", &format!("{}_bias", c.name), &[&scaled, &bf], &[out], vec![]));
+        }
+        self.float.insert(out.clone());
+        Ok(())
+    }
+
+    /// `qdq`: DequantizeLinear in front of the float op (and QuantizeLinear after it, except
+    /// for Gemm, whose logits stay float).
+    fn emit_qdq(&mut self, c: &Candidate, n: &NodeProto, qw: &QuantWeights, x: &QValue) -> Result<(), QuantizeError> {
+        let (out, kind) = (&n.output[0], c.kind);
+        let xd = self.dq_copy(&c.input)?;
+        let wd = self.dequantized_weight(&c.weight, &qw.dims, &qw.q_stored, &qw.scales, qw.axis);
+        let mut n2 = n.clone();
+        n2.input[0] = xd;
+        n2.input[1] = wd;
+        if let (Some(b), Some(bname)) = (&qw.bias, &c.bias) {
+            if kind == CandidateKind::Conv {
+                // int32 bias with scale sx·sw[m], as onnxruntime's QDQ Conv expects.
+                let bs: Vec<f32> = qw.scales.iter().map(|&s| s * x.params.scale).collect();
+                let bq: Vec<i32> = b
+                    .iter()
+                    .zip(&bs)
+                    .map(|(&b, &s)| (b as f64 / s as f64).round().clamp(i32::MIN as f64, i32::MAX as f64) as i32)
+                    .collect();
+                let qn = self.init(i32_tensor(&format!("{bname}_quantized"), &[bq.len()], &bq));
+                let sn = self.init(f32_tensor(&format!("{bname}_scale"), &[bs.len()], &bs));
+                // Zero point omitted: 0, the default.
+                let bd = format!("{bname}_dequantized");
+                self.nodes.push(node("DequantizeLinear", &bd, &[&qn, &sn], &[&bd], vec![attr_int("axis", 0)]));
+                n2.input[2] = bd;
+            } else {
+                n2.input[2] = self.float(bname)?;
+            }
+        }
+        if kind == CandidateKind::Gemm {
+            self.nodes.push(n2);
+            self.float.insert(out.clone());
+        } else {
+            let raw = format!("{out}_float");
+            n2.output[0] = raw.clone();
+            self.nodes.push(n2);
+            let y = self.params_for(&c.output)?;
+            let yq = self.new_qvalue(&c.output, y);
+            self.nodes.push(node(
+                "QuantizeLinear",
+                &format!("{}_quantize", c.output),
+                &[&raw, &yq.scale, &yq.zero_point],
+                &[&yq.name],
+                vec![],
+            ));
+            self.quant.insert(c.output.clone(), yq);
         }
         Ok(())
     }

@@ -24,6 +24,14 @@ fn num(v: &Value, digits: usize) -> String {
 /// skipped videos, the comparison and the detection scores when present.
 pub fn markdown(r: &Value) -> String {
     let mut md = String::new();
+    for section in [summary, latency, per_class, confusion, detection, comparison, unreadable] {
+        section(&mut md, r);
+    }
+    md
+}
+
+/// The header and the accuracy table.
+fn summary(md: &mut String, r: &Value) {
     let _ = writeln!(md, "# motus eval: {}\n", r["model"].as_str().unwrap_or("?"));
     let _ = writeln!(
         md,
@@ -51,7 +59,10 @@ pub fn markdown(r: &Value) -> String {
         r["n_videos"], r["n_clips"], r["n_unreadable"]
     );
     let _ = writeln!(md, "| wall time | {} s ({} videos/s) |\n", num(&r["seconds"], 2), num(&r["videos_per_s"], 2));
+}
 
+/// Per-stage latency percentiles.
+fn latency(md: &mut String, r: &Value) {
     let lat = &r["latency_ms"];
     let _ = writeln!(md, "## Latency per clip (ms, one worker)\n\n| stage | p50 | p95 | mean |\n|---|---|---|---|");
     for stage in ["decode", "preprocess", "flow", "inference", "total"] {
@@ -59,7 +70,10 @@ pub fn markdown(r: &Value) -> String {
         let _ = writeln!(md, "| {stage} | {} | {} | {} |", num(&s["p50"], 2), num(&s["p95"], 2), num(&s["mean"], 2));
     }
     md.push('\n');
+}
 
+/// Recall and precision per class (when there are classes).
+fn per_class(md: &mut String, r: &Value) {
     if let Some(rows) = r["per_class"].as_array().filter(|a| !a.is_empty()) {
         let _ = writeln!(md, "## Per class\n\n![per-class recall and precision](per_class.png)\n\n| # | class | videos | recall | precision |\n|---|---|---|---|---|");
         for (i, c) in rows.iter().enumerate() {
@@ -74,6 +88,10 @@ pub fn markdown(r: &Value) -> String {
         }
         md.push('\n');
     }
+}
+
+/// The confusion matrix (when there is one).
+fn confusion(md: &mut String, r: &Value) {
     if let Some(rows) = r["confusion"].as_array() {
         let _ = writeln!(
             md,
@@ -93,6 +111,10 @@ pub fn markdown(r: &Value) -> String {
         }
         md.push('\n');
     }
+}
+
+/// Event detection on long videos (when evaluated).
+fn detection(md: &mut String, r: &Value) {
     let d = &r["detection"];
     if d.is_object() {
         let _ = writeln!(md, "## Detection on long videos (temporal IoU ≥ {})\n", num(&d["min_iou"], 2));
@@ -120,6 +142,10 @@ pub fn markdown(r: &Value) -> String {
             d["background"].as_str().unwrap_or("none")
         );
     }
+}
+
+/// The comparison with a second model (when asked).
+fn comparison(md: &mut String, r: &Value) {
     let c = &r["compare"];
     if c.is_object() {
         let _ = writeln!(md, "## Compared with {}\n", c["model"].as_str().unwrap_or("?"));
@@ -166,6 +192,10 @@ pub fn markdown(r: &Value) -> String {
             md.push('\n');
         }
     }
+}
+
+/// The videos that could not be read.
+fn unreadable(md: &mut String, r: &Value) {
     let skipped = r["unreadable"].as_array().cloned().unwrap_or_default();
     let _ = writeln!(md, "## Unreadable videos ({}, skipped)\n", skipped.len());
     if skipped.is_empty() {
@@ -180,7 +210,6 @@ pub fn markdown(r: &Value) -> String {
             s["error"].as_str().unwrap_or("?")
         );
     }
-    md
 }
 
 /// Writes `report.json`, `report.md` and, for trimmed videos, `confusion.png` and
