@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::Args;
 use motus_device::runtime::config::{CropMode, Pace, RunConfig, SinkConfig, SourceConfig};
-use motus_device::runtime::pipeline::{self, RunLimits};
-use motus_lab::live::score;
+use motus_device::runtime::pipeline::{self, RunLimits, RunReport};
+use motus_lab::live::score::{self, RunScore};
 use serde_json::json;
 
 #[derive(Debug, Args)]
@@ -81,9 +81,35 @@ pub fn run(args: PipelineBenchArgs) -> anyhow::Result<()> {
     let seconds = args.seconds.unwrap_or(if args.soak { 600.0 } else { 60.0 });
     anyhow::ensure!(seconds.is_finite() && seconds > 0.0, "--seconds must be positive");
     let outbox = tempfile_dir()?;
+    let cfg = bench_config(&args, &outbox)?;
+    let (stage, sha) = super::run::load_stage(&cfg)?;
+    let span = motus_device::runtime::classify::WindowClassifier::span(&stage);
+    let towers_in_parallel = stage.towers_in_parallel();
+    let stop = super::run::stop_on_signals()?;
+    let sampler = RssSampler::start();
+    let max_duration = if args.frames.is_some() { None } else { Some(Duration::from_secs_f64(seconds)) };
+    let limits = RunLimits { max_duration, record_scores: args.trace.is_some(), ..Default::default() };
+    let report = pipeline::run(&cfg, Box::new(stage), &sha, stop, limits)?;
+    let samples = sampler.stop();
+    let truth = report.truth.clone().ok_or_else(|| anyhow::anyhow!("the synthetic source reported no ground truth"))?;
+    let s = score::score_live_run(&report, &truth, span as u64);
+    if let Some(path) = &args.trace {
+        let trace = json!({"labels": report.labels, "fps": truth.fps, "truth": truth.segments, "windows": report.window_scores, "frames_in": report.frames_in, "span": span});
+        motus_core::atomic::write_atomic(path, serde_json::to_string(&trace)?.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    let run = BenchRun { report: &report, score: &s, span, seconds, samples: &samples, towers_in_parallel, sha: &sha };
+    let out = report_json(&args, &cfg, &run);
+    let _ = std::fs::remove_dir_all(&outbox);
+    super::print_json(&out);
+    Ok(())
+}
+
+/// The run config the bench runs: the synthetic scene at the asked size and rate (unpaced
+/// with `--frames`), the model and window settings, and a file sink in a scratch outbox.
+fn bench_config(args: &PipelineBenchArgs, outbox: &std::path::Path) -> anyhow::Result<RunConfig> {
     let mut cfg = RunConfig::default();
-    let offline = args.frames.is_some();
-    let pace = if offline { Pace::Fast } else { Pace::Realtime };
+    let pace = if args.frames.is_some() { Pace::Fast } else { Pace::Realtime };
     cfg.source = SourceConfig::Synthetic {
         width: args.size.0,
         height: args.size.1,
@@ -110,53 +136,76 @@ pub fn run(args: PipelineBenchArgs) -> anyhow::Result<()> {
     if let Some(s) = args.smoothing {
         cfg.alerts.smoothing_s = s;
     }
-    cfg.output.outbox_dir = outbox.clone();
+    cfg.output.outbox_dir = outbox.to_path_buf();
     cfg.output.status_line = false;
     // A file sink keeps the delivery path real without flooding stdout (which holds the JSON).
     cfg.sinks = vec![SinkConfig::File { name: None, path: outbox.join("alerts.jsonl"), max_bytes: 10 << 20, keep: 2 }];
     cfg.validate()?;
-    let (stage, sha) = super::run::load_stage(&cfg)?;
-    let span = motus_device::runtime::classify::WindowClassifier::span(&stage);
-    let towers_in_parallel = stage.towers_in_parallel();
-    let stop = super::run::stop_on_signals()?;
+    Ok(cfg)
+}
 
-    // RSS sampler for the soak report.
-    let samples = Arc::new(std::sync::Mutex::new(Vec::<(f64, f64)>::new()));
-    let done = Arc::new(AtomicBool::new(false));
-    let sampler = {
+/// Samples the process's RSS every 5 s on its own thread, for the soak report.
+struct RssSampler {
+    samples: Arc<std::sync::Mutex<Vec<(f64, f64)>>>,
+    done: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl RssSampler {
+    fn start() -> Self {
+        let samples = Arc::new(std::sync::Mutex::new(Vec::<(f64, f64)>::new()));
+        let done = Arc::new(AtomicBool::new(false));
         let (s, d) = (samples.clone(), done.clone());
-        std::thread::spawn(move || {
+        let thread = std::thread::spawn(move || {
             let t = Instant::now();
             while !d.load(Ordering::Relaxed) {
                 s.lock().unwrap().push((t.elapsed().as_secs_f64(), score::rss_mb().1));
                 std::thread::sleep(Duration::from_secs(5));
             }
-        })
-    };
-    let max_duration = if args.frames.is_some() { None } else { Some(Duration::from_secs_f64(seconds)) };
-    let limits = RunLimits { max_duration, record_scores: args.trace.is_some(), ..Default::default() };
-    let report = pipeline::run(&cfg, Box::new(stage), &sha, stop, limits)?;
-    done.store(true, Ordering::Relaxed);
-    let _ = sampler.join();
-    let truth = report.truth.clone().ok_or_else(|| anyhow::anyhow!("the synthetic source reported no ground truth"))?;
-    let s = score::score_live_run(&report, &truth, span as u64);
-    if let Some(path) = &args.trace {
-        let trace = json!({"labels": report.labels, "fps": truth.fps, "truth": truth.segments, "windows": report.window_scores, "frames_in": report.frames_in, "span": span});
-        motus_core::atomic::write_atomic(path, serde_json::to_string(&trace)?.as_bytes())
-            .with_context(|| format!("writing {}", path.display()))?;
+        });
+        RssSampler { samples, done, thread }
     }
-    let (rss_peak, rss_now) = score::rss_mb();
-    let samples = samples.lock().unwrap().clone();
-    // Growth: mean RSS of the last minute minus that of the minute after a one-minute warm-up.
+
+    /// Stops sampling; (seconds since start, RSS MB) pairs.
+    fn stop(self) -> Vec<(f64, f64)> {
+        self.done.store(true, Ordering::Relaxed);
+        let _ = self.thread.join();
+        let samples = self.samples.lock().unwrap().clone();
+        samples
+    }
+}
+
+/// What a bench run produced, for its report.
+struct BenchRun<'a> {
+    report: &'a RunReport,
+    score: &'a RunScore,
+    span: usize,
+    seconds: f64,
+    samples: &'a [(f64, f64)],
+    towers_in_parallel: bool,
+    sha: &'a str,
+}
+
+/// Resident memory growth (MB): the mean RSS of the last minute minus that of the minute
+/// after a one-minute warm-up; `None` for runs under three minutes.
+fn rss_growth(samples: &[(f64, f64)], seconds: f64) -> Option<f64> {
     let mean = |a: f64, b: f64| {
         let v: Vec<f64> = samples.iter().filter(|(t, _)| *t >= a && *t < b).map(|(_, r)| *r).collect();
         (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
     };
-    let growth = if seconds >= 180.0 {
-        mean(60.0, 120.0).zip(mean(seconds - 60.0, seconds + 1.0)).map(|(a, b)| b - a)
-    } else {
-        None
-    };
+    if seconds < 180.0 {
+        return None;
+    }
+    mean(60.0, 120.0).zip(mean(seconds - 60.0, seconds + 1.0)).map(|(a, b)| b - a)
+}
+
+/// The bench's JSON report.
+fn report_json(args: &PipelineBenchArgs, cfg: &RunConfig, run: &BenchRun<'_>) -> serde_json::Value {
+    let (report, s, span, seconds, samples, towers_in_parallel, sha) =
+        (run.report, run.score, run.span, run.seconds, run.samples, run.towers_in_parallel, run.sha);
+    let offline = args.frames.is_some();
+    let (rss_peak, rss_now) = score::rss_mb();
+    let growth = rss_growth(samples, seconds);
     let clip_ms = span as f64 / args.fps * 1000.0;
     let per_class: serde_json::Map<String, serde_json::Value> = s
         .per_class
@@ -168,7 +217,7 @@ pub fn run(args: PipelineBenchArgs) -> anyhow::Result<()> {
         .collect();
     let stages: serde_json::Map<String, serde_json::Value> =
         report.stages.iter().map(|(k, p50, p99)| (k.to_string(), json!({"p50_ms": p50, "p99_ms": p99}))).collect();
-    let out = json!({
+    json!({
         "seconds": report.seconds,
         "fps_in": report.frames_in as f64 / report.seconds,
         "fps_processed": report.frames_processed as f64 / report.seconds,
@@ -209,10 +258,7 @@ pub fn run(args: PipelineBenchArgs) -> anyhow::Result<()> {
         "model_sha256": sha,
         "soak": args.soak,
         "offline_frames": args.frames,
-    });
-    let _ = std::fs::remove_dir_all(&outbox);
-    super::print_json(&out);
-    Ok(())
+    })
 }
 
 /// `--crop` values (the config's `window.crop`).

@@ -257,119 +257,172 @@ pub fn make_clip<R: Rng>(
 ) -> anyhow::Result<usize> {
     let first = video.frames.first().ok_or_else(|| anyhow::anyhow!("video has no frames"))?;
     let (w, h) = (first.width, first.height);
-    let n = video.frames.len() as u64;
-    let size = g.input_size;
-    let (window, crop, flip, jitter, camera) = match rng {
-        Some(rng) => {
-            let window = match video.action.filter(|_| aug.action_windows) {
-                Some(action) => random_clip_on(n, g.window(), action, rng)?,
-                None => random_clip(n, g.window(), rng)?,
-            };
-            let crop = random_resized_crop(rng, w, h, aug.crop_scale, aug.crop_ratio);
-            let flip = aug.flip && rng.random_bool(0.5);
-            let j = aug.colour_jitter;
-            let jitter = (j > 0.0).then(|| {
-                let mut f = || rng.random_range(1.0 - j..=1.0 + j);
-                (f(), f(), f())
-            });
-            let camera = aug.slow_camera.and_then(|c| c.draw(rng, &window, n));
-            (window, crop, flip, jitter, camera)
-        }
-        None => {
-            let window = match window {
-                Some(w) => w.clone(),
-                None => centre_clip(n, g.window())?,
-            };
-            (window, square_crop(w, h, size, CropPosition::Center)?, false, None, None)
-        }
+    let mut draw = match rng {
+        Some(rng) => ClipDraw::augmented(video, g, aug, rng, (w, h))?,
+        None => ClipDraw::centred(video, g, window, (w, h))?,
     };
-    let view = camera.unwrap_or_else(|| frame_by_frame(&window.frames));
+    let view = draw.camera.take().unwrap_or_else(|| frame_by_frame(&draw.window.frames));
+    let rgb = rgb_frames(video, g, &view, &draw)?;
+    let fields = if g.stack > 0 { flow_fields(video, g, &view, &draw, (w, h))? } else { Vec::new() };
+    write_inputs(g, &rgb, &fields, out)?;
+    Ok(clip_label(video, aug, draw.flip))
+}
 
-    // RGB: window frame t + L/2 for each step.
-    let mut resampler = Resampler::new((crop.width, crop.height), (size, size))?;
+/// What one clip is drawn from: its window of video frames, the crop, and the augmentations.
+struct ClipDraw {
+    window: ClipIndices,
+    crop: CropBox,
+    flip: bool,
+    /// Brightness, contrast and saturation factors.
+    jitter: Option<(f32, f32, f32)>,
+    /// The window as a slower camera shows it (`--slow-camera`).
+    camera: Option<CameraView>,
+}
+
+impl ClipDraw {
+    /// A random window (on the action when the video has one and `action_windows` is set),
+    /// a random resized crop, and the augmentations `aug` asks for.
+    fn augmented<R: Rng>(
+        video: &VideoData,
+        g: &ClipGeometry,
+        aug: &Augment,
+        rng: &mut R,
+        (w, h): (u32, u32),
+    ) -> anyhow::Result<Self> {
+        let n = video.frames.len() as u64;
+        let window = match video.action.filter(|_| aug.action_windows) {
+            Some(action) => random_clip_on(n, g.window(), action, rng)?,
+            None => random_clip(n, g.window(), rng)?,
+        };
+        let crop = random_resized_crop(rng, w, h, aug.crop_scale, aug.crop_ratio);
+        let flip = aug.flip && rng.random_bool(0.5);
+        let j = aug.colour_jitter;
+        let jitter = (j > 0.0).then(|| {
+            let mut f = || rng.random_range(1.0 - j..=1.0 + j);
+            (f(), f(), f())
+        });
+        let camera = aug.slow_camera.and_then(|c| c.draw(rng, &window, n));
+        Ok(ClipDraw { window, crop, flip, jitter, camera })
+    }
+
+    /// `window` (the centre window when `None`) with the centre crop, as evaluation sees it.
+    fn centred(
+        video: &VideoData,
+        g: &ClipGeometry,
+        window: Option<&ClipIndices>,
+        (w, h): (u32, u32),
+    ) -> anyhow::Result<Self> {
+        let window = match window {
+            Some(w) => w.clone(),
+            None => centre_clip(video.frames.len() as u64, g.window())?,
+        };
+        let crop = square_crop(w, h, g.input_size, CropPosition::Center)?;
+        Ok(ClipDraw { window, crop, flip: false, jitter: None, camera: None })
+    }
+}
+
+/// The RGB stream: window frame `t + L/2` for each step, cropped, resized, flipped and
+/// colour-jittered as drawn.
+fn rgb_frames(video: &VideoData, g: &ClipGeometry, view: &CameraView, draw: &ClipDraw) -> anyhow::Result<Vec<Frame>> {
+    let size = g.input_size;
+    let mut resampler = Resampler::new((draw.crop.width, draw.crop.height), (size, size))?;
     let mut rgb = Vec::with_capacity(g.steps);
     for t in 0..g.steps {
         let src = &video.frames[view.picks[t + g.stack / 2] as usize];
         let mut f = Frame::new(size, size);
-        resampler.resize_region(src, crop, &mut f)?;
-        if flip {
+        resampler.resize_region(src, draw.crop, &mut f)?;
+        if draw.flip {
             motus_core::preprocess::flip_horizontal(&mut f);
         }
         rgb.push(f);
     }
-    if let Some((b, c, s)) = jitter {
+    if let Some((b, c, s)) = draw.jitter {
         colour_jitter(&mut rgb, b, c, s);
     }
+    Ok(rgb)
+}
 
-    // Flow: field i of the window is stored field `window.frames[i]` (stride 1 only).
-    let plane = (size * size) as usize;
-    let mut fields: Vec<[Vec<f32>; 2]> = Vec::new();
-    if g.stack > 0 {
-        if g.frame_stride != 1 {
-            anyhow::bail!(
-                "flow models train with frame stride 1 (the cache holds consecutive-frame flow); the card says {}",
-                g.frame_stride
-            );
-        }
-        let (scale_x, scale_y) = (size as f32 / crop.width as f32, size as f32 / crop.height as f32);
-        let resampler = FlowResampler::new(w, h, crop, size, video.flow_bound);
-        let mut scratch = Vec::new();
-        for step in &view.plan {
-            let mut xy = [vec![0.0f32; plane], vec![0.0f32; plane]];
-            if let Some(StepFlow { field, scale }) = *step {
-                let (a, b) = (view.picks[field], view.picks[field + 1]);
-                // The motion from `a` to `b` as the sum of the cached fields between them,
-                // scaled to one model period (their mean, for a slow camera's pair). The
-                // first field is written in place; only a slow camera's later ones need the
-                // scratch plane.
-                let scales = [scale_x * scale, scale_y * scale];
-                for (k, f) in (a..b).enumerate() {
-                    let (px, py) = cached_field(video, f)?;
-                    for ((src, dst), s) in [px, py].into_iter().zip(xy.iter_mut()).zip(scales) {
-                        if k == 0 {
-                            resampler.apply(src, s, dst);
-                        } else {
-                            scratch.resize(plane, 0.0);
-                            resampler.apply(src, s, &mut scratch);
-                            dst.iter_mut().zip(&scratch).for_each(|(d, v)| *d += v);
-                        }
-                    }
-                }
-            }
-            if flip {
-                for p in xy.iter_mut() {
-                    for row in p.chunks_exact_mut(size as usize) {
-                        row.reverse();
-                    }
-                }
-                xy[0].iter_mut().for_each(|v| *v = -*v);
-            }
-            if g.mean_subtraction {
-                let [u, v] = &mut xy;
-                subtract_mean(u, v);
-            }
-            for p in xy.iter_mut() {
-                p.iter_mut().for_each(|v| *v = to_unit(*v, g.bound));
-            }
-            fields.push(xy);
-        }
+/// The flow stream: one (x, y) field pair per flow step of the window, resampled from the
+/// cache to the crop, flipped as drawn, mean-subtracted when the card asks, in model units.
+/// Field `i` of the window is the stored field of `window.frames[i]` (frame stride 1 only).
+fn flow_fields(
+    video: &VideoData,
+    g: &ClipGeometry,
+    view: &CameraView,
+    draw: &ClipDraw,
+    (w, h): (u32, u32),
+) -> anyhow::Result<Vec<[Vec<f32>; 2]>> {
+    if g.frame_stride != 1 {
+        anyhow::bail!(
+            "flow models train with frame stride 1 (the cache holds consecutive-frame flow); the card says {}",
+            g.frame_stride
+        );
     }
+    let size = g.input_size;
+    let plane = (size * size) as usize;
+    let crop = draw.crop;
+    let (scale_x, scale_y) = (size as f32 / crop.width as f32, size as f32 / crop.height as f32);
+    let resampler = FlowResampler::new(w, h, crop, size, video.flow_bound);
+    let mut scratch = Vec::new();
+    let mut fields = Vec::with_capacity(view.plan.len());
+    for step in &view.plan {
+        let mut xy = [vec![0.0f32; plane], vec![0.0f32; plane]];
+        if let Some(StepFlow { field, scale }) = *step {
+            let (a, b) = (view.picks[field], view.picks[field + 1]);
+            // The motion from `a` to `b` as the sum of the cached fields between them, scaled
+            // to one model period (their mean, for a slow camera's pair). The first field is
+            // written in place; only a slow camera's later ones need the scratch plane.
+            let scales = [scale_x * scale, scale_y * scale];
+            for (k, f) in (a..b).enumerate() {
+                let (px, py) = cached_field(video, f)?;
+                for ((src, dst), s) in [px, py].into_iter().zip(xy.iter_mut()).zip(scales) {
+                    if k == 0 {
+                        resampler.apply(src, s, dst);
+                    } else {
+                        scratch.resize(plane, 0.0);
+                        resampler.apply(src, s, &mut scratch);
+                        dst.iter_mut().zip(&scratch).for_each(|(d, v)| *d += v);
+                    }
+                }
+            }
+        }
+        if draw.flip {
+            for p in xy.iter_mut() {
+                for row in p.chunks_exact_mut(size as usize) {
+                    row.reverse();
+                }
+            }
+            xy[0].iter_mut().for_each(|v| *v = -*v);
+        }
+        if g.mean_subtraction {
+            let [u, v] = &mut xy;
+            subtract_mean(u, v);
+        }
+        for p in xy.iter_mut() {
+            p.iter_mut().for_each(|v| *v = to_unit(*v, g.bound));
+        }
+        fields.push(xy);
+    }
+    Ok(fields)
+}
 
+/// Lays the streams out as the card's inputs: RGB normalised in its layout, flow stacked per
+/// step (`[2L, H, W]` per step for NCHW / NTCHW, `[2, T, H, W]` otherwise).
+fn write_inputs(g: &ClipGeometry, rgb: &[Frame], fields: &[[Vec<f32>; 2]], out: &mut [Vec<f32>]) -> anyhow::Result<()> {
+    let plane = (g.input_size * g.input_size) as usize;
     for ((_, is_flow, layout, shape), dst) in g.inputs.iter().zip(out.iter_mut()) {
         let want: usize = shape[1..].iter().product();
         dst.resize(want, 0.0);
         if !is_flow {
             let l = if layout == "NCTHW" { ClipLayout::Cthw } else { ClipLayout::Tchw };
-            normalize_clip(&rgb, &g.normalization, l, dst)?;
+            normalize_clip(rgb, &g.normalization, l, dst)?;
             continue;
         }
         for t in 0..g.steps {
             for l in 0..g.stack {
                 for (c, src) in fields[t + l].iter().enumerate() {
                     let base = match layout.as_str() {
-                        // [2L, H, W] per step, steps one after another (NCHW has one step).
                         "NCHW" | "NTCHW" => (t * 2 * g.stack + 2 * l + c) * plane,
-                        // [2, T, H, W] (L = 1).
                         _ => (c * g.steps + t) * plane,
                     };
                     dst[base..base + plane].copy_from_slice(src);
@@ -377,7 +430,12 @@ pub fn make_clip<R: Rng>(
             }
         }
     }
-    let label = match (flip, aug.flip_swap.iter().find(|(a, b)| *a == video.label || *b == video.label)) {
+    Ok(())
+}
+
+/// The clip's label: the video's, or its pair's under `--flip-swap` when the clip was flipped.
+fn clip_label(video: &VideoData, aug: &Augment, flip: bool) -> usize {
+    match (flip, aug.flip_swap.iter().find(|(a, b)| *a == video.label || *b == video.label)) {
         (true, Some(&(a, b))) => {
             if video.label == a {
                 b
@@ -386,8 +444,7 @@ pub fn make_clip<R: Rng>(
             }
         }
         _ => video.label,
-    };
-    Ok(label)
+    }
 }
 
 /// A window seen frame by frame: each flow step takes its own field, except the steps of a
