@@ -89,6 +89,7 @@ fn json_table_report_and_comparison() {
         "2",
     ]);
     let r = json(&out);
+    crate::golden::assert_fields("eval-compare", &r);
     assert_eq!(
         (r["n_videos"].as_u64(), r["n_clips"].as_u64(), r["n_unreadable"].as_u64()),
         (Some(12), Some(24), Some(0))
@@ -375,6 +376,7 @@ fn consistency_checks_mirror_and_reversal_without_labels() {
     write_model(&model, labels(), 3, true);
     let (m, l) = (model.to_str().unwrap(), list.to_str().unwrap());
     let r = json(&motus(&["eval", "--model", m, "--data", l, "--consistency", "mirror,reverse", "--json"]));
+    crate::golden::assert_fields("eval-consistency", &r);
     assert_eq!(r["videos"], 12, "{r}");
     let transforms = r["transforms"].as_array().unwrap();
     assert_eq!(
@@ -439,6 +441,7 @@ fn bench_alerts_counts_false_alerts_and_names_bad_lists() {
     .unwrap();
     let (m, l) = (model.to_str().unwrap(), list.to_str().unwrap());
     let r = json(&motus(&["bench", "alerts", "--clips", l, "--model", m, "--json"]));
+    crate::golden::assert_fields("bench-alerts", &r);
     assert_eq!(r["clips"], 2, "{r}");
     let per_clip = r["per_clip"].as_array().unwrap();
     let minutes: f64 = per_clip.iter().map(|c| c["seconds"].as_f64().unwrap()).sum::<f64>() / 60.0;

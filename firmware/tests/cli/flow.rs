@@ -49,6 +49,7 @@ fn one_pair_writes_flo_and_picture() {
         "edge",
         "--json",
     ]));
+    crate::golden::assert_fields("flow-pair", &r);
     assert_eq!((r["width"].as_u64(), r["height"].as_u64()), (Some(584), Some(388)));
     let field = motus_core::flow::flo::read_flo(&flo).unwrap();
     let truth = motus_core::flow::flo::read_flo(m.join("Dimetrodon/flow10.flo")).unwrap();
@@ -75,6 +76,7 @@ fn eval_reports_the_documented_fields() {
         "edge",
         "--json",
     ]));
+    crate::golden::assert_fields("flow-eval", &r);
     assert_eq!(r["per_sequence"].as_object().unwrap().len(), 2, "{r}");
     let mean = r["mean_epe"].as_f64().unwrap();
     assert!(mean > 0.0 && mean < 0.35, "{r}");
@@ -129,6 +131,7 @@ fn extract_is_resumable_and_reports_broken_videos() {
     let list = data.join("test.txt");
     let args = ["flow", "extract", "--data", s(&list), "--out", s(&flows), "--backend", "cpu", "--json"];
     let r = json_of(&motus(&args));
+    crate::golden::assert_fields("flow-extract", &r);
     let videos = r["videos"].as_u64().unwrap();
     assert_eq!(r["extracted"].as_u64().unwrap(), videos);
     assert_eq!(r["pairs"].as_u64().unwrap(), videos * 15);

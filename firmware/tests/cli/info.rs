@@ -43,6 +43,7 @@ fn info_prints_the_card() {
     let out = motus(&["info", model.to_str().unwrap(), "--json"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    crate::golden::assert_fields("info", &r);
     assert_eq!(r["arch"], "two-stream");
     assert_eq!(r["labels"].as_array().unwrap().len(), 12);
     let inputs = r["inputs"].as_array().unwrap();

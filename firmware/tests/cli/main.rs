@@ -8,6 +8,7 @@
 mod eval;
 mod ffmpeg_io;
 mod flow;
+mod golden;
 mod info;
 mod quant;
 mod run;

@@ -64,6 +64,7 @@ fn quant_writes_an_int8_model_with_its_card_and_report() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    crate::golden::assert_fields("quant", &j);
     assert_eq!(j["format"], "qoperator");
     assert_eq!(j["observer"], "percentile(99.99)");
     assert!(j["size_ratio"].as_f64().unwrap() < 0.30, "{}", j["size_ratio"]);

@@ -24,6 +24,7 @@ fn synth_writes_a_dataset_that_reads_back() {
     let out = dir.path().join("synth");
     let out_s = out.to_str().unwrap();
     let report = json_of(&motus(&["synth", "--out", out_s, "--videos-per-class", "2", "--seed", "7", "--json"]));
+    crate::golden::assert_fields("synth", &report);
     let classes = report["classes"].as_u64().unwrap();
     assert!(classes >= 10, "{report}");
     assert_eq!(report["videos"].as_u64().unwrap(), 2 * classes);
@@ -38,6 +39,7 @@ fn synth_writes_a_dataset_that_reads_back() {
     }
 
     let check = json_of(&motus(&["dataset", "check", "--data", out_s, "--json"]));
+    crate::golden::assert_fields("dataset-check", &check);
     assert_eq!(check["unreadable"], 0, "{check}");
     let listed: u64 = ["train", "val", "test"].iter().map(|s| check["splits"][*s]["videos"].as_u64().unwrap()).sum();
     assert_eq!(listed, 2 * classes);
@@ -130,6 +132,7 @@ fn dataset_check_names_bad_lines_and_files() {
 #[test]
 fn bench_media_prints_every_reader() {
     let report = json_of(&motus(&["bench", "media", "--reps", "1", "--frames", "16", "--json"]));
+    crate::golden::assert_fields("bench-media", &report);
     for key in ["y4m", "png_frames", "jpeg_frames", "mp4_ffmpeg"] {
         assert!(report["decode"][key]["frames_per_s"].as_f64().unwrap() > 0.0, "{key}: {report}");
     }
@@ -143,6 +146,7 @@ fn bench_zoo_covers_every_architecture() {
     let dir = tempfile::tempdir().unwrap();
     let md = dir.path().join("zoo.md");
     let report = json_of(&motus(&["bench", "zoo", "--reps", "1", "--markdown", md.to_str().unwrap()]));
+    crate::golden::assert_fields("bench-zoo", &report);
     let rows = report["architectures"].as_array().unwrap();
     assert_eq!(rows.len(), 7, "{report}");
     for r in rows {
