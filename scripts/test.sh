@@ -40,7 +40,8 @@ MOTUS_QUANT_DUMP="$qdump" cargo test --locked -p motus-lab --lib quantize::tests
 .venv/bin/python tests/python/eval_pytorch_model.py "${CARGO_TARGET_DIR:-target}/debug/motus"
 
 # Jetson deployment (deploy/tests/run.sh): the aarch64 cross-build with its glibc 2.31 floor,
-# that binary under qemu-user agreeing with this one, the Debian packages installed into a
+# the aarch64 build under qemu-user agreeing with this one (host tools built in for that; the
+# packaged device binary without them), the Debian packages installed into a
 # scratch root, systemd-analyze verify on the unit, and deploy/flash over a real sshd with
 # rollback. The release cross-build is the slow part (about 25 min cold on 2 cores).
 #
