@@ -3,6 +3,8 @@
 //! its own process, because it edits the environment.
 
 #![cfg_attr(not(target_arch = "x86_64"), allow(dead_code, unused_imports))]
+// It runs `motus bench quant`, a host tool.
+#![cfg(feature = "lab")]
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -64,13 +64,37 @@ impl GraphKind {
     }
 }
 
+/// Why a card's architecture gives no graph of the asked kind.
+#[derive(Debug, thiserror::Error)]
+pub enum GraphError {
+    #[error(transparent)]
+    Spec(#[from] motus_models::SpecError),
+    #[error("a 2D twin exists only for i3d, not {0}")]
+    NoTwin(String),
+}
+
 /// The graph of `kind` for a card's architecture.
-pub fn graph_for(card: &ModelCard, kind: GraphKind) -> Result<motus_models::Graph, String> {
+pub fn graph_for(card: &ModelCard, kind: GraphKind) -> Result<motus_models::Graph, GraphError> {
     match (kind, &card.arch) {
-        (GraphKind::Full, arch) => arch.lower().map_err(|e| e.to_string()),
-        (GraphKind::I3dTwin2d, motus_models::ArchSpec::I3d(s)) => s.lower_2d_twin().map_err(|e| e.to_string()),
-        (GraphKind::I3dTwin2d, other) => Err(format!("a 2D twin exists only for i3d, not {}", other.name())),
+        (GraphKind::Full, arch) => Ok(arch.lower()?),
+        (GraphKind::I3dTwin2d, motus_models::ArchSpec::I3d(s)) => Ok(s.lower_2d_twin()?),
+        (GraphKind::I3dTwin2d, other) => Err(GraphError::NoTwin(other.name().to_string())),
     }
+}
+
+/// Why a checkpoint could not be serialised.
+#[derive(Debug, thiserror::Error)]
+pub enum EncodeError {
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+    #[error("missing weight {0:?}")]
+    MissingWeight(String),
+    #[error("tensor {name}: {msg}")]
+    Tensor { name: String, msg: String },
+    #[error(transparent)]
+    Card(#[from] motus_models::CardError),
+    #[error("safetensors: {0}")]
+    Safetensors(String),
 }
 
 /// A model with everything needed to resume training it or export it.
@@ -94,11 +118,11 @@ fn f32_bytes(v: &[f32]) -> Vec<u8> {
 impl Checkpoint {
     /// Serialises to safetensors bytes. Tensors are written in name order so that the same
     /// checkpoint always produces the same bytes.
-    pub fn to_bytes(&self) -> Result<Vec<u8>, String> {
+    pub fn to_bytes(&self) -> Result<Vec<u8>, EncodeError> {
         let graph = graph_for(&self.card, self.graph)?;
         let mut owned: BTreeMap<String, (Vec<usize>, Vec<u8>)> = BTreeMap::new();
         for p in &graph.params {
-            let v = self.weights.get(&p.name).ok_or_else(|| format!("missing weight {:?}", p.name))?;
+            let v = self.weights.get(&p.name).ok_or_else(|| EncodeError::MissingWeight(p.name.clone()))?;
             owned.insert(p.name.clone(), (p.shape.clone(), f32_bytes(v)));
         }
         for (k, (shape, v)) in &self.state {
@@ -109,14 +133,14 @@ impl Checkpoint {
             .map(|(k, (shape, bytes))| {
                 TensorView::new(Dtype::F32, shape.clone(), bytes)
                     .map(|v| (k.clone(), v))
-                    .map_err(|e| format!("{k}: {e:?}"))
+                    .map_err(|e| EncodeError::Tensor { name: k.clone(), msg: format!("{e:?}") })
             })
             .collect::<Result<_, _>>()?;
         let mut meta = HashMap::new();
-        meta.insert(CARD_KEY.to_string(), self.card.to_toml().map_err(|e| e.to_string())?);
+        meta.insert(CARD_KEY.to_string(), self.card.to_toml()?);
         meta.insert(TRAIN_KEY.to_string(), self.train.to_string());
         meta.insert(GRAPH_KEY.to_string(), self.graph.tag().to_string());
-        safetensors::tensor::serialize(views, &Some(meta)).map_err(|e| format!("{e:?}"))
+        safetensors::tensor::serialize(views, &Some(meta)).map_err(|e| EncodeError::Safetensors(format!("{e:?}")))
     }
 
     /// Parses safetensors bytes, checking the card and that the weights fit its architecture.
@@ -154,15 +178,15 @@ impl Checkpoint {
                 }
             }
         }
-        let graph =
-            graph_for(&card, graph_kind).map_err(|msg| CheckpointError::Card { path: path.to_path_buf(), msg })?;
+        let graph = graph_for(&card, graph_kind)
+            .map_err(|e| CheckpointError::Card { path: path.to_path_buf(), msg: e.to_string() })?;
         crate::net::check_weights(&graph.params, &weights)
             .map_err(|e| CheckpointError::Weights { path: path.to_path_buf(), msg: e.to_string() })?;
         Ok(Checkpoint { card, graph: graph_kind, weights, state, train })
     }
 
     /// The network these weights belong to.
-    pub fn lower(&self) -> Result<motus_models::Graph, String> {
+    pub fn lower(&self) -> Result<motus_models::Graph, GraphError> {
         graph_for(&self.card, self.graph)
     }
 
@@ -174,7 +198,8 @@ impl Checkpoint {
 
     /// Writes atomically: temporary file, fsync, rename, fsync of the folder.
     pub fn save(&self, path: &Path) -> Result<(), CheckpointError> {
-        let bytes = self.to_bytes().map_err(|msg| CheckpointError::Weights { path: path.to_path_buf(), msg })?;
+        let bytes =
+            self.to_bytes().map_err(|e| CheckpointError::Weights { path: path.to_path_buf(), msg: e.to_string() })?;
         motus_core::atomic::write_atomic(path, &bytes)
             .map_err(|source| CheckpointError::Write { path: path.to_path_buf(), source })
     }

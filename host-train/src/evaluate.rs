@@ -89,7 +89,7 @@ pub fn evaluate_checkpoint(
     subset: &[usize],
 ) -> anyhow::Result<SplitAccuracy> {
     let device = crate::train::parse_device(device)?;
-    let graph = ckpt.lower().map_err(|e| anyhow::anyhow!(e))?;
+    let graph = ckpt.lower()?;
     let net = IrNet::with_weights(graph, &ckpt.weights, device)?;
     let g = ClipGeometry::from_card(&ckpt.card)?;
     let flow = ckpt.card.flow.as_ref().map(motus_core::flow::FlowConfig::from_card).transpose()?;

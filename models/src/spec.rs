@@ -382,114 +382,135 @@ impl ArchSpec {
     fn build(&self) -> Result<Graph, ShapeError> {
         let mut b = Builder::new();
         let out = match self {
-            ArchSpec::SingleFrame(s) => {
-                let feats = per_frame(&mut b, "backbone", &s.backbone, s.clip_len, s.input_size)?;
-                let logits = b.linear("fc", &feats, s.num_classes)?;
-                let p = b.unary("frame_softmax", OpKind::Softmax { axis: 1 }, &logits)?;
-                let p = b.reshape("frames", &p, &[s.clip_len, s.num_classes])?;
-                let mean = b.reduce("frame_mean", ir::reduce_mean, &p, 1, false)?;
-                b.unary("log", OpKind::Log, &mean)?
-            }
-            ArchSpec::ConvPool(s) => {
-                let feats = per_frame(&mut b, "backbone", &s.backbone, s.clip_len, s.input_size)?;
-                let d = s.backbone.out_channels();
-                let seq = b.reshape("frames", &feats, &[s.clip_len, d])?;
-                let pooled = match &s.pooling {
-                    TemporalPool::Avg => b.reduce("pool", ir::reduce_mean, &seq, 1, false)?,
-                    TemporalPool::Max => b.reduce("pool", ir::reduce_max, &seq, 1, false)?,
-                    TemporalPool::Netvlad { clusters, context_gating } => {
-                        let v = netvlad(&mut b, "pool", &feats, s.clip_len, d, *clusters)?;
-                        if *context_gating {
-                            let n = b.shape(&v)[1];
-                            let g = b.linear("gating.fc", &v, n)?;
-                            let g = b.unary("gating.sigmoid", OpKind::Sigmoid, &g)?;
-                            b.binary("gating.mul", OpKind::Mul, &v, &g)?
-                        } else {
-                            v
-                        }
-                    }
-                };
-                b.linear("fc", &pooled, s.num_classes)?
-            }
-            ArchSpec::CnnLstm(s) => {
-                let feats = per_frame(&mut b, "backbone", &s.backbone, s.clip_len, s.input_size)?;
-                let seq = b.reshape("frames", &feats, &[s.clip_len, s.backbone.out_channels()])?;
-                let h = b.lstm("lstm", &seq, s.hidden)?;
-                let m = b.reduce("step_mean", ir::reduce_mean, &h, 1, false)?;
-                b.linear("fc", &m, s.num_classes)?
-            }
-            ArchSpec::C3d(s) => {
-                let x = b.input("rgb", "NCTHW", vec![1, 3, s.clip_len, s.input_size, s.input_size]);
-                let k = [3, 3, 3];
-                let one = [1, 1, 1];
-                let mut x = b.conv_bn_relu("conv1", &x, s.widths[0], &k, &one, &one)?;
-                x = b.max_pool("pool1", &x, &[1, 2, 2], &[1, 2, 2], &[0, 0, 0])?;
-                for (i, &w) in s.widths.iter().enumerate().skip(1) {
-                    for j in 0..s.depth {
-                        x = b.conv_bn_relu(&format!("conv{}.unit{j}", i + 1), &x, w, &k, &one, &one)?;
-                    }
-                    // Pool time only while there is time left to pool.
-                    let kt = if b.shape(&x)[2] >= 2 { 2 } else { 1 };
-                    x = b.max_pool(&format!("pool{}", i + 1), &x, &[kt, 2, 2], &[kt, 2, 2], &[0, 0, 0])?;
-                }
-                let f = b.global_pool_flat("head", &x)?;
-                b.linear("fc", &f, s.num_classes)?
-            }
-            ArchSpec::TwoStream(s) => {
-                let n = s.input_size;
-                let rgb = b.input("rgb", "NCHW", vec![1, 3, n, n]);
-                let flow = b.input("flow", "NCHW", vec![1, 2 * s.flow_stack, n, n]);
-                let fs = backbone2d(&mut b, "spatial", &s.spatial, &rgb)?;
-                let fs = b.global_pool_flat("spatial.head", &fs)?;
-                let ft = backbone2d(&mut b, "temporal", &s.temporal, &flow)?;
-                let ft = b.global_pool_flat("temporal.head", &ft)?;
-                match s.fusion {
-                    Fusion::Average => {
-                        let ls = b.linear("spatial.fc", &fs, s.num_classes)?;
-                        let lt = b.linear("temporal.fc", &ft, s.num_classes)?;
-                        average_fusion(&mut b, &[ls, lt], s.num_classes)?
-                    }
-                    Fusion::Learned => {
-                        let cat = b.concat("fusion.concat", &[fs, ft], 1)?;
-                        b.linear("fusion.fc", &cat, s.num_classes)?
-                    }
-                }
-            }
-            ArchSpec::Fused3d(s) => {
-                let (t, n) = (s.clip_len, s.input_size);
-                let rgb = b.input("rgb", "NTCHW", vec![1, t, 3, n, n]);
-                let flow = b.input("flow", "NTCHW", vec![1, t, 2 * s.flow_stack, n, n]);
-                let r = b.reshape("rgb.frames", &rgb, &[3, n, n])?;
-                let r = backbone2d(&mut b, "rgb", &s.rgb, &r)?;
-                let f = b.reshape("flow.frames", &flow, &[2 * s.flow_stack, n, n])?;
-                let f = backbone2d(&mut b, "flow", &s.flow, &f)?;
-                let to_3d = |b: &mut Builder, p: &str, x: &str| -> Result<String, ShapeError> {
-                    let sh = b.shape(x).to_vec();
-                    let x = b.reshape(&format!("{p}.clip"), x, &[t, sh[1], sh[2], sh[3]])?;
-                    b.transpose(&format!("{p}.ncthw"), &x, &[0, 2, 1, 3, 4])
-                };
-                let r = to_3d(&mut b, "rgb", &r)?;
-                let f = to_3d(&mut b, "flow", &f)?;
-                let cat = b.concat("fusion.concat", &[r, f], 1)?;
-                let x = b.conv_bn_relu("fusion.conv3d", &cat, s.fusion_width, &[3, 3, 3], &[1, 1, 1], &[1, 1, 1])?;
-                let x = b.max_pool("fusion.pool3d", &x, &[2, 2, 2], &[2, 2, 2], &[0, 0, 0])?;
-                let x = b.global_pool_flat("fusion.head", &x)?;
-                b.linear("fc", &x, s.num_classes)?
-            }
-            ArchSpec::I3d(s) => {
-                let (t, n) = (s.clip_len, s.input_size);
-                let rgb = b.input("rgb", "NCTHW", vec![1, 3, t, n, n]);
-                let mut logits = vec![i3d_tower(&mut b, "rgb", s, &rgb, true)?];
-                if s.flow {
-                    let flow = b.input("flow", "NCTHW", vec![1, 2, t, n, n]);
-                    logits.push(i3d_tower(&mut b, "flow", s, &flow, true)?);
-                    average_fusion(&mut b, &logits, s.num_classes)?
-                } else {
-                    logits.pop().unwrap()
-                }
-            }
+            ArchSpec::SingleFrame(s) => single_frame(&mut b, s)?,
+            ArchSpec::ConvPool(s) => conv_pool(&mut b, s)?,
+            ArchSpec::CnnLstm(s) => cnn_lstm(&mut b, s)?,
+            ArchSpec::C3d(s) => c3d(&mut b, s)?,
+            ArchSpec::TwoStream(s) => two_stream(&mut b, s)?,
+            ArchSpec::Fused3d(s) => fused_3d(&mut b, s)?,
+            ArchSpec::I3d(s) => i3d(&mut b, s)?,
         };
         Ok(b.finish(&out))
+    }
+}
+
+/// A 2D backbone on each frame, per-frame class probabilities averaged (log of the mean). Returns the logits.
+fn single_frame(b: &mut Builder, s: &SingleFrame) -> Result<String, ShapeError> {
+    let feats = per_frame(b, "backbone", &s.backbone, s.clip_len, s.input_size)?;
+    let logits = b.linear("fc", &feats, s.num_classes)?;
+    let p = b.unary("frame_softmax", OpKind::Softmax { axis: 1 }, &logits)?;
+    let p = b.reshape("frames", &p, &[s.clip_len, s.num_classes])?;
+    let mean = b.reduce("frame_mean", ir::reduce_mean, &p, 1, false)?;
+    b.unary("log", OpKind::Log, &mean)
+}
+
+/// A 2D backbone on each frame, features pooled over time (average, max or NetVLAD). Returns the logits.
+fn conv_pool(b: &mut Builder, s: &ConvPool) -> Result<String, ShapeError> {
+    let feats = per_frame(b, "backbone", &s.backbone, s.clip_len, s.input_size)?;
+    let d = s.backbone.out_channels();
+    let seq = b.reshape("frames", &feats, &[s.clip_len, d])?;
+    let pooled = match &s.pooling {
+        TemporalPool::Avg => b.reduce("pool", ir::reduce_mean, &seq, 1, false)?,
+        TemporalPool::Max => b.reduce("pool", ir::reduce_max, &seq, 1, false)?,
+        TemporalPool::Netvlad { clusters, context_gating } => {
+            let v = netvlad(b, "pool", &feats, s.clip_len, d, *clusters)?;
+            if *context_gating {
+                let n = b.shape(&v)[1];
+                let g = b.linear("gating.fc", &v, n)?;
+                let g = b.unary("gating.sigmoid", OpKind::Sigmoid, &g)?;
+                b.binary("gating.mul", OpKind::Mul, &v, &g)?
+            } else {
+                v
+            }
+        }
+    };
+    b.linear("fc", &pooled, s.num_classes)
+}
+
+/// A 2D backbone on each frame, an LSTM over the sequence, its outputs averaged. Returns the logits.
+fn cnn_lstm(b: &mut Builder, s: &CnnLstm) -> Result<String, ShapeError> {
+    let feats = per_frame(b, "backbone", &s.backbone, s.clip_len, s.input_size)?;
+    let seq = b.reshape("frames", &feats, &[s.clip_len, s.backbone.out_channels()])?;
+    let h = b.lstm("lstm", &seq, s.hidden)?;
+    let m = b.reduce("step_mean", ir::reduce_mean, &h, 1, false)?;
+    b.linear("fc", &m, s.num_classes)
+}
+
+/// 3D convolutions on the clip (NCTHW). Returns the logits.
+fn c3d(b: &mut Builder, s: &C3d) -> Result<String, ShapeError> {
+    let x = b.input("rgb", "NCTHW", vec![1, 3, s.clip_len, s.input_size, s.input_size]);
+    let k = [3, 3, 3];
+    let one = [1, 1, 1];
+    let mut x = b.conv_bn_relu("conv1", &x, s.widths[0], &k, &one, &one)?;
+    x = b.max_pool("pool1", &x, &[1, 2, 2], &[1, 2, 2], &[0, 0, 0])?;
+    for (i, &w) in s.widths.iter().enumerate().skip(1) {
+        for j in 0..s.depth {
+            x = b.conv_bn_relu(&format!("conv{}.unit{j}", i + 1), &x, w, &k, &one, &one)?;
+        }
+        // Pool time only while there is time left to pool.
+        let kt = if b.shape(&x)[2] >= 2 { 2 } else { 1 };
+        x = b.max_pool(&format!("pool{}", i + 1), &x, &[kt, 2, 2], &[kt, 2, 2], &[0, 0, 0])?;
+    }
+    let f = b.global_pool_flat("head", &x)?;
+    b.linear("fc", &f, s.num_classes)
+}
+
+/// An RGB tower on the middle frame and a flow tower on stacked fields, fused. Returns the logits.
+fn two_stream(b: &mut Builder, s: &TwoStream) -> Result<String, ShapeError> {
+    let n = s.input_size;
+    let rgb = b.input("rgb", "NCHW", vec![1, 3, n, n]);
+    let flow = b.input("flow", "NCHW", vec![1, 2 * s.flow_stack, n, n]);
+    let fs = backbone2d(b, "spatial", &s.spatial, &rgb)?;
+    let fs = b.global_pool_flat("spatial.head", &fs)?;
+    let ft = backbone2d(b, "temporal", &s.temporal, &flow)?;
+    let ft = b.global_pool_flat("temporal.head", &ft)?;
+    match s.fusion {
+        Fusion::Average => {
+            let ls = b.linear("spatial.fc", &fs, s.num_classes)?;
+            let lt = b.linear("temporal.fc", &ft, s.num_classes)?;
+            average_fusion(b, &[ls, lt], s.num_classes)
+        }
+        Fusion::Learned => {
+            let cat = b.concat("fusion.concat", &[fs, ft], 1)?;
+            b.linear("fusion.fc", &cat, s.num_classes)
+        }
+    }
+}
+
+/// Per-frame RGB and flow towers joined by a 3D convolution. Returns the logits.
+fn fused_3d(b: &mut Builder, s: &Fused3d) -> Result<String, ShapeError> {
+    let (t, n) = (s.clip_len, s.input_size);
+    let rgb = b.input("rgb", "NTCHW", vec![1, t, 3, n, n]);
+    let flow = b.input("flow", "NTCHW", vec![1, t, 2 * s.flow_stack, n, n]);
+    let r = b.reshape("rgb.frames", &rgb, &[3, n, n])?;
+    let r = backbone2d(b, "rgb", &s.rgb, &r)?;
+    let f = b.reshape("flow.frames", &flow, &[2 * s.flow_stack, n, n])?;
+    let f = backbone2d(b, "flow", &s.flow, &f)?;
+    let to_3d = |b: &mut Builder, p: &str, x: &str| -> Result<String, ShapeError> {
+        let sh = b.shape(x).to_vec();
+        let x = b.reshape(&format!("{p}.clip"), x, &[t, sh[1], sh[2], sh[3]])?;
+        b.transpose(&format!("{p}.ncthw"), &x, &[0, 2, 1, 3, 4])
+    };
+    let r = to_3d(b, "rgb", &r)?;
+    let f = to_3d(b, "flow", &f)?;
+    let cat = b.concat("fusion.concat", &[r, f], 1)?;
+    let x = b.conv_bn_relu("fusion.conv3d", &cat, s.fusion_width, &[3, 3, 3], &[1, 1, 1], &[1, 1, 1])?;
+    let x = b.max_pool("fusion.pool3d", &x, &[2, 2, 2], &[2, 2, 2], &[0, 0, 0])?;
+    let x = b.global_pool_flat("fusion.head", &x)?;
+    b.linear("fc", &x, s.num_classes)
+}
+
+/// Inflated 3D towers for RGB (and flow), averaged. Returns the logits.
+fn i3d(b: &mut Builder, s: &I3d) -> Result<String, ShapeError> {
+    let (t, n) = (s.clip_len, s.input_size);
+    let rgb = b.input("rgb", "NCTHW", vec![1, 3, t, n, n]);
+    let mut logits = vec![i3d_tower(b, "rgb", s, &rgb, true)?];
+    if s.flow {
+        let flow = b.input("flow", "NCTHW", vec![1, 2, t, n, n]);
+        logits.push(i3d_tower(b, "flow", s, &flow, true)?);
+        average_fusion(b, &logits, s.num_classes)
+    } else {
+        Ok(logits.pop().expect("the RGB tower"))
     }
 }
 

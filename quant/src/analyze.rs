@@ -167,53 +167,11 @@ pub fn analyze(m: &ModelProto) -> Result<Analysis, QuantizeError> {
         }
     }
     let outputs: HashSet<&str> = g.output.iter().map(|o| o.name.as_str()).collect();
-    let const_f32 = |name: &str, rank: Option<usize>| -> Option<usize> {
-        let t = inits.get(name)?;
-        let v = tensor::f32_values(t)?;
-        (rank.is_none_or(|r| t.dims.len() == r) && v.len() == tensor::dims(t).iter().product::<usize>())
-            .then_some(v.len())
-    };
-    let mut candidates = Vec::new();
-    let mut float_nodes = Vec::new();
-    let mut unhandled_ops = BTreeSet::new();
-    let mut fused: HashSet<usize> = HashSet::new();
+    let mut analysis = Analysis { candidates: Vec::new(), float_nodes: Vec::new(), unhandled_ops: BTreeSet::new() };
     for (i, n) in g.node.iter().enumerate() {
         let name = node_name(n, i);
-        let why_not: Result<(CandidateKind, usize), String> = match n.op_type.as_str() {
-            "Conv" => match (n.input.get(1).and_then(|w| const_f32(w, None)), n.input.get(2).filter(|b| !b.is_empty()))
-            {
-                (None, _) => Err("its weights are not a constant f32 tensor".into()),
-                (Some(_), Some(b)) if const_f32(b, Some(1)).is_none() => {
-                    Err("its bias is not a constant f32 vector".into())
-                }
-                (Some(p), _) if inits.get(n.input[1].as_str()).is_some_and(|t| t.dims.len() < 3) => Err(format!(
-                    "weights of rank {} ({p} values) are not a convolution kernel",
-                    inits[n.input[1].as_str()].dims.len()
-                )),
-                (Some(p), _) => Ok((CandidateKind::Conv, p)),
-            },
-            "Gemm" => {
-                if attr_i(n, "transA", 0) != 0 || attr_f(n, "alpha", 1.0) != 1.0 || attr_f(n, "beta", 1.0) != 1.0 {
-                    Err("Gemm with transA or alpha/beta ≠ 1 is not quantized".into())
-                } else {
-                    match (n.input.get(1).and_then(|w| const_f32(w, Some(2))), n.input.get(2).filter(|b| !b.is_empty()))
-                    {
-                        (None, _) => Err("its weights are not a constant 2-D f32 tensor".into()),
-                        (Some(_), Some(c)) if const_f32(c, Some(1)).is_none() => {
-                            Err("its bias is not a constant f32 vector".into())
-                        }
-                        (Some(p), _) => Ok((CandidateKind::Gemm, p)),
-                    }
-                }
-            }
-            "MatMul" => match n.input.get(1).and_then(|w| const_f32(w, Some(2))) {
-                Some(p) if !inits.contains_key(n.input[0].as_str()) => Ok((CandidateKind::MatMul, p)),
-                _ => Err("both operands are activations (no constant weights to quantize)".into()),
-            },
-            _ => Err(String::new()),
-        };
-        match why_not {
-            Ok((kind, params)) => {
+        match verdict(n, &inits) {
+            Verdict::Candidate(kind, params) => {
                 // Fuse a ReLU that is the only reader of the output.
                 let out = &n.output[0];
                 let fused_relu = match readers.get(out.as_str()).map(Vec::as_slice) {
@@ -226,10 +184,7 @@ pub fn analyze(m: &ModelProto) -> Result<Analysis, QuantizeError> {
                     }
                     _ => None,
                 };
-                if let Some(r) = fused_relu {
-                    fused.insert(r);
-                }
-                candidates.push(Candidate {
+                analysis.candidates.push(Candidate {
                     name,
                     op: n.op_type.clone(),
                     index: i,
@@ -242,25 +197,77 @@ pub fn analyze(m: &ModelProto) -> Result<Analysis, QuantizeError> {
                     params,
                 });
             }
-            Err(reason) if reason.is_empty() => {
-                if !CHEAP_FLOAT_OPS.contains(&n.op_type.as_str()) {
-                    unhandled_ops.insert(n.op_type.clone());
-                    let stored_int8 = crate::rewrite::weight_only_inputs(n, &inits).len();
-                    let reason = if stored_int8 > 0 {
-                        format!(
-                            "{} has no int8 form in motus; it runs in float from weights stored in int8 (weight-only)",
-                            n.op_type
-                        )
-                    } else {
-                        format!("{} has no int8 form in motus; it runs in float", n.op_type)
-                    };
-                    float_nodes.push(FloatNode { node: name, op: n.op_type.clone(), reason });
-                }
+            Verdict::Float(reason) => {
+                analysis.float_nodes.push(FloatNode { node: name, op: n.op_type.clone(), reason })
             }
-            Err(reason) => float_nodes.push(FloatNode { node: name, op: n.op_type.clone(), reason }),
+            Verdict::NoInt8Form if CHEAP_FLOAT_OPS.contains(&n.op_type.as_str()) => {}
+            Verdict::NoInt8Form => {
+                analysis.unhandled_ops.insert(n.op_type.clone());
+                let stored_int8 = crate::rewrite::weight_only_inputs(n, &inits).len();
+                let reason = if stored_int8 > 0 {
+                    format!(
+                        "{} has no int8 form in motus; it runs in float from weights stored in int8 (weight-only)",
+                        n.op_type
+                    )
+                } else {
+                    format!("{} has no int8 form in motus; it runs in float", n.op_type)
+                };
+                analysis.float_nodes.push(FloatNode { node: name, op: n.op_type.clone(), reason });
+            }
         }
     }
-    Ok(Analysis { candidates, float_nodes, unhandled_ops })
+    Ok(analysis)
+}
+
+/// What the analysis decides for one node.
+enum Verdict {
+    /// Quantized: its kind and weight count.
+    Candidate(CandidateKind, usize),
+    /// An op with an int8 form that this node cannot take, and why.
+    Float(String),
+    /// An op with no int8 form in motus.
+    NoInt8Form,
+}
+
+/// The number of values of `name` when it is a constant f32 tensor (of rank `rank` when given).
+fn const_f32(inits: &HashMap<&str, &TensorProto>, name: &str, rank: Option<usize>) -> Option<usize> {
+    let t = inits.get(name)?;
+    let v = tensor::f32_values(t)?;
+    (rank.is_none_or(|r| t.dims.len() == r) && v.len() == tensor::dims(t).iter().product::<usize>()).then_some(v.len())
+}
+
+/// Whether node `n` is quantized: Conv with constant weights (rank ≥ 3) and bias, Gemm without
+/// transA/alpha/beta and with constant 2-D weights, MatMul with one constant 2-D operand.
+fn verdict(n: &NodeProto, inits: &HashMap<&str, &TensorProto>) -> Verdict {
+    let konst = |name: &str, rank| const_f32(inits, name, rank);
+    let bias = n.input.get(2).filter(|b| !b.is_empty());
+    let float = |why: &str| Verdict::Float(why.to_string());
+    match n.op_type.as_str() {
+        "Conv" => match (n.input.get(1).and_then(|w| konst(w, None)), bias) {
+            (None, _) => float("its weights are not a constant f32 tensor"),
+            (Some(_), Some(b)) if konst(b, Some(1)).is_none() => float("its bias is not a constant f32 vector"),
+            (Some(p), _) if inits.get(n.input[1].as_str()).is_some_and(|t| t.dims.len() < 3) => {
+                Verdict::Float(format!(
+                    "weights of rank {} ({p} values) are not a convolution kernel",
+                    inits[n.input[1].as_str()].dims.len()
+                ))
+            }
+            (Some(p), _) => Verdict::Candidate(CandidateKind::Conv, p),
+        },
+        "Gemm" if attr_i(n, "transA", 0) != 0 || attr_f(n, "alpha", 1.0) != 1.0 || attr_f(n, "beta", 1.0) != 1.0 => {
+            float("Gemm with transA or alpha/beta ≠ 1 is not quantized")
+        }
+        "Gemm" => match (n.input.get(1).and_then(|w| konst(w, Some(2))), bias) {
+            (None, _) => float("its weights are not a constant 2-D f32 tensor"),
+            (Some(_), Some(c)) if konst(c, Some(1)).is_none() => float("its bias is not a constant f32 vector"),
+            (Some(p), _) => Verdict::Candidate(CandidateKind::Gemm, p),
+        },
+        "MatMul" => match n.input.get(1).and_then(|w| konst(w, Some(2))) {
+            Some(p) if !inits.contains_key(n.input[0].as_str()) => Verdict::Candidate(CandidateKind::MatMul, p),
+            _ => float("both operands are activations (no constant weights to quantize)"),
+        },
+        _ => Verdict::NoInt8Form,
+    }
 }
 
 impl Analysis {

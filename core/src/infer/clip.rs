@@ -199,21 +199,7 @@ impl ClipBuilder {
     /// or flow stack.
     pub fn new(card: &ModelCard, flow: Option<(Box<dyn FlowEngine>, FlowConfig)>) -> Result<Self, ClipError> {
         card.input.validate().map_err(|e| ClipError::Contract { input: "(card)".into(), msg: e.to_string() })?;
-        let flow_cfg = match &card.flow {
-            Some(spec) => Some(FlowConfig::from_card(spec).map_err(|e| ClipError::Flow(e.to_string()))?),
-            None => None,
-        };
-        let engine = match (&flow_cfg, flow) {
-            (None, None) => None,
-            (None, Some(_)) => {
-                return Err(ClipError::Flow("the model reads no flow, yet a flow engine was given".into()))
-            }
-            (Some(_), None) => return Err(ClipError::Flow("the model reads flow and no flow engine was given".into())),
-            (Some(card_cfg), Some((engine, cfg))) => {
-                cfg.ensure_matches(card_cfg).map_err(|e| ClipError::Flow(e.to_string()))?;
-                Some(engine)
-            }
-        };
+        let (engine, flow_cfg) = card_flow(card, flow)?.unzip();
         let n = card.input.input_size as usize;
         let stack = flow_cfg.as_ref().map_or(0, |f| f.stack_len as usize);
         if flow_cfg.is_some() && stack == 0 {
@@ -228,38 +214,18 @@ impl ClipBuilder {
         let mut slots = Vec::new();
         let mut steps = None;
         for decl in &card.inputs {
-            let layout = layout_of(&decl.name, &decl.layout)?;
-            let (t, c, h, w) = dims(&decl.name, layout, &decl.shape)?;
-            let bad = |msg: String| ClipError::Contract { input: decl.name.clone(), msg };
-            let role = if flow_cfg.is_some() && decl.name.contains("flow") { Role::Flow } else { Role::Rgb };
-            if (h, w) != (n, n) {
-                return Err(bad(format!("shape {:?} is {h}×{w}, the card's input size is {n}×{n}", decl.shape)));
-            }
-            let want_c = match (role, layout) {
-                (Role::Rgb, _) => 3,
-                (Role::Flow, Layout::Ncthw) => 2,
-                (Role::Flow, _) => 2 * stack,
-            };
-            if c != want_c {
-                let why = match role {
-                    Role::Rgb => "RGB".to_string(),
-                    Role::Flow if layout == Layout::Ncthw => "one x,y flow field per step".to_string(),
-                    Role::Flow => format!("2 × {stack} stacked flow fields"),
-                };
-                return Err(bad(format!("shape {:?} has {c} channels, {why} needs {want_c}", decl.shape)));
-            }
-            if role == Role::Flow && layout == Layout::Ncthw && stack != 1 {
-                return Err(bad(format!("NCTHW flow holds one field per step, the card stacks {stack}")));
-            }
+            let (slot, t) = Slot::for_input(decl, flow_cfg.is_some(), stack, n)?;
             match steps {
                 None => steps = Some(t),
-                Some(s) if s != t => return Err(bad(format!("{t} time steps, another input has {s}"))),
+                Some(s) if s != t => {
+                    return Err(ClipError::Contract {
+                        input: decl.name.clone(),
+                        msg: format!("{t} time steps, another input has {s}"),
+                    })
+                }
                 _ => {}
             }
-            let mut shape = vec![1];
-            shape.extend(decl.shape[1..].iter().map(|&d| d as usize));
-            let len = shape.iter().product();
-            slots.push(Slot { name: decl.name.clone(), role, layout, shape, data: vec![0.0; len] });
+            slots.push(slot);
         }
         let steps = steps
             .ok_or_else(|| ClipError::Contract { input: "(card)".into(), msg: "the card declares no inputs".into() })?;
@@ -560,6 +526,70 @@ fn encode_flow(
                 }
             }
         }
+    }
+}
+
+/// A flow engine and the settings it computes with.
+type EngineWithConfig = (Box<dyn FlowEngine>, FlowConfig);
+
+/// The card's flow settings and the engine to compute them, checked against each other: a
+/// model that reads flow needs an engine with its settings, one that does not needs none.
+/// Returns the engine with the card's settings (`None` for a model without flow).
+fn card_flow(card: &ModelCard, flow: Option<EngineWithConfig>) -> Result<Option<EngineWithConfig>, ClipError> {
+    let flow_cfg = match &card.flow {
+        Some(spec) => Some(FlowConfig::from_card(spec).map_err(|e| ClipError::Flow(e.to_string()))?),
+        None => None,
+    };
+    let engine = match (&flow_cfg, flow) {
+        (None, None) => None,
+        (None, Some(_)) => return Err(ClipError::Flow("the model reads no flow, yet a flow engine was given".into())),
+        (Some(_), None) => return Err(ClipError::Flow("the model reads flow and no flow engine was given".into())),
+        (Some(card_cfg), Some((engine, cfg))) => {
+            cfg.ensure_matches(card_cfg).map_err(|e| ClipError::Flow(e.to_string()))?;
+            Some(engine)
+        }
+    };
+    Ok(engine.zip(flow_cfg))
+}
+
+impl Slot {
+    /// The buffer for one declared input, with its time steps, after checking its shape
+    /// against the card: `n`×`n` frames, 3 channels for RGB, 2 per stacked flow field
+    /// (`stack` of them; one field per step in NCTHW). `reads_flow`: an input named *flow*
+    /// is the flow stream.
+    fn for_input(
+        decl: &motus_models::card::TensorDecl,
+        reads_flow: bool,
+        stack: usize,
+        n: usize,
+    ) -> Result<(Slot, usize), ClipError> {
+        let layout = layout_of(&decl.name, &decl.layout)?;
+        let (t, c, h, w) = dims(&decl.name, layout, &decl.shape)?;
+        let bad = |msg: String| ClipError::Contract { input: decl.name.clone(), msg };
+        let role = if reads_flow && decl.name.contains("flow") { Role::Flow } else { Role::Rgb };
+        if (h, w) != (n, n) {
+            return Err(bad(format!("shape {:?} is {h}×{w}, the card's input size is {n}×{n}", decl.shape)));
+        }
+        let want_c = match (role, layout) {
+            (Role::Rgb, _) => 3,
+            (Role::Flow, Layout::Ncthw) => 2,
+            (Role::Flow, _) => 2 * stack,
+        };
+        if c != want_c {
+            let why = match role {
+                Role::Rgb => "RGB".to_string(),
+                Role::Flow if layout == Layout::Ncthw => "one x,y flow field per step".to_string(),
+                Role::Flow => format!("2 × {stack} stacked flow fields"),
+            };
+            return Err(bad(format!("shape {:?} has {c} channels, {why} needs {want_c}", decl.shape)));
+        }
+        if role == Role::Flow && layout == Layout::Ncthw && stack != 1 {
+            return Err(bad(format!("NCTHW flow holds one field per step, the card stacks {stack}")));
+        }
+        let mut shape = vec![1];
+        shape.extend(decl.shape[1..].iter().map(|&d| d as usize));
+        let len = shape.iter().product();
+        Ok((Slot { name: decl.name.clone(), role, layout, shape, data: vec![0.0; len] }, t))
     }
 }
 

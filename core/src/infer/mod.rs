@@ -86,7 +86,8 @@ type Plan = Arc<dyn Runnable>;
 
 /// Where tract runs the network. The device picks it from its config: the CPU everywhere,
 /// CUDA on a Jetson or workstation when `motus` is built with a `cuda-XXXXX` feature.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum InferRuntime {
     #[default]
     Cpu,
@@ -138,7 +139,7 @@ fn cuda_runtime() -> Result<&'static dyn tract_onnx::tract_core::runtime::Runtim
     match tract_onnx::tract_core::runtime::runtime_for_name("cuda") {
         Ok(Some(rt)) => Ok(rt),
         Ok(None) => Err(Unavailable::NotRegistered),
-        Err(e) => Err(Unavailable::NoDriver(e.into())),
+        Err(e) => Err(Unavailable::NoDriver(format!("{e:#}").into())),
     }
 }
 

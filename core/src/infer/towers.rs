@@ -125,19 +125,19 @@ pub enum SplitError {
     SharedFusion { node: String, inputs: Vec<usize> },
     #[error("two fusion inputs read graph input {0}")]
     SharedInput(usize),
-    #[error("tract could not cut the graph")]
+    #[error("tract could not cut the graph: {0}")]
     Tract(#[source] Box<dyn std::error::Error + Send + Sync>),
-    #[error("the whole graph failed on the check clip")]
+    #[error("the whole graph failed on the check clip: {0}")]
     Whole(#[source] InferError),
-    #[error("the towers failed on the check clip")]
+    #[error("the towers failed on the check clip: {0}")]
     Towers(#[source] InferError),
     #[error("the towers' fused scores differ from the graph's by {diff} (of {values} values)")]
     Mismatch { diff: f32, values: usize },
 }
 
-/// tract's error (an `anyhow::Error`) kept as the cause.
+/// tract's error (an `anyhow::Error`, its whole chain in the text) kept as the cause.
 fn tract(e: TractError) -> SplitError {
-    SplitError::Tract(e.into())
+    SplitError::Tract(format!("{e:#}").into())
 }
 
 impl Towers {

@@ -9,7 +9,6 @@ use std::time::Duration;
 use motus_core::flow::{FlowError, FlowMismatch};
 use motus_core::frame::Frame;
 use motus_core::infer::{ClipError, InferError};
-use motus_core::names::UnknownName;
 use motus_core::preprocess::PreprocessError;
 
 /// Why a classification stage could not start, prepare a frame or score a window; the cause
@@ -32,8 +31,6 @@ pub enum StageError {
     Window(#[source] ClipError),
     #[error("resize: {0}")]
     Resize(#[source] PreprocessError),
-    #[error(transparent)]
-    Setting(#[from] UnknownName),
     #[error("window of {got} frames, the model spans {span}")]
     WindowLength { got: usize, span: usize },
 }

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::alert::Rule;
+use motus_core::flow::Backend;
+use motus_core::infer::InferRuntime;
 
 /// Why a configuration was refused; each variant names the key.
 #[derive(Debug, thiserror::Error)]
@@ -242,14 +244,14 @@ pub struct ModelConfig {
     #[serde(default)]
     pub card: Option<PathBuf>,
     /// `cpu` (tract) or `cuda` (tract-cuda, when built with it).
-    #[serde(default = "default_runtime")]
-    pub runtime: String,
+    #[serde(default)]
+    pub runtime: InferRuntime,
     /// Threads for tract's matrix products.
     #[serde(default = "one")]
     pub threads: usize,
     /// Flow backend: `cpu`, `gpu` or `auto`.
     #[serde(default = "default_flow_backend")]
-    pub flow_backend: String,
+    pub flow_backend: Backend,
     /// Threads for the CPU flow engine.
     #[serde(default = "one")]
     pub flow_threads: usize,
@@ -259,11 +261,8 @@ pub struct ModelConfig {
     pub parallel_streams: bool,
 }
 
-fn default_runtime() -> String {
-    "cpu".into()
-}
-fn default_flow_backend() -> String {
-    "auto".into()
+fn default_flow_backend() -> Backend {
+    Backend::Auto
 }
 fn one() -> usize {
     1
@@ -274,7 +273,7 @@ impl Default for ModelConfig {
         ModelConfig {
             path: None,
             card: None,
-            runtime: default_runtime(),
+            runtime: InferRuntime::Cpu,
             threads: 1,
             flow_backend: default_flow_backend(),
             flow_threads: 1,
@@ -601,11 +600,11 @@ pub struct OutputConfig {
     #[serde(default)]
     pub snapshot_dir: Option<PathBuf>,
     /// MJPEG preview server address (`127.0.0.1:8090`); absent = off.
-    #[serde(default)]
-    pub preview: Option<String>,
+    #[serde(default, deserialize_with = "listen_address")]
+    pub preview: Option<SocketAddr>,
     /// Prometheus metrics address (`127.0.0.1:9109`); absent = off.
-    #[serde(default)]
-    pub metrics: Option<String>,
+    #[serde(default, deserialize_with = "listen_address")]
+    pub metrics: Option<SocketAddr>,
     /// Linux framebuffer device (`/dev/fb0`); absent = off.
     #[serde(default)]
     pub framebuffer: Option<PathBuf>,
@@ -634,15 +633,13 @@ impl Default for OutputConfig {
     }
 }
 
-/// Checks a listen address; non-loopback addresses are allowed but logged, since the preview
-/// shows the camera and the metrics describe the site.
-pub fn parse_bind(key: &str, s: &str) -> Result<SocketAddr, ConfigError> {
-    let addr: SocketAddr =
-        s.parse().map_err(|_| invalid(key, format!("{s:?} is not an address like 127.0.0.1:8090")))?;
-    if !addr.ip().is_loopback() {
-        log::warn!("config: {key} = {addr} listens beyond this machine");
-    }
-    Ok(addr)
+/// An optional `ip:port` to listen on, read from the config (`output.preview`,
+/// `output.metrics`).
+fn listen_address<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<SocketAddr>, D::Error> {
+    let text = String::deserialize(d)?;
+    text.parse()
+        .map(Some)
+        .map_err(|_| serde::de::Error::custom(format!("{text:?} is not an address like 127.0.0.1:8090")))
 }
 
 /// The whole configuration of `motus run`.
@@ -674,10 +671,10 @@ pub struct Overrides {
     pub model: Option<PathBuf>,
     pub threads: Option<usize>,
     pub stride: Option<usize>,
-    pub flow_backend: Option<String>,
+    pub flow_backend: Option<Backend>,
     pub fast: bool,
-    pub preview: Option<String>,
-    pub metrics: Option<String>,
+    pub preview: Option<SocketAddr>,
+    pub metrics: Option<SocketAddr>,
     pub snapshot_dir: Option<PathBuf>,
     pub outbox_dir: Option<PathBuf>,
 }
@@ -761,14 +758,14 @@ impl RunConfig {
         if let Some(s) = o.stride {
             self.window.stride = s;
         }
-        if let Some(b) = &o.flow_backend {
-            self.model.flow_backend = b.clone();
+        if let Some(b) = o.flow_backend {
+            self.model.flow_backend = b;
         }
-        if let Some(p) = &o.preview {
-            self.output.preview = Some(p.clone());
+        if let Some(p) = o.preview {
+            self.output.preview = Some(p);
         }
-        if let Some(p) = &o.metrics {
-            self.output.metrics = Some(p.clone());
+        if let Some(p) = o.metrics {
+            self.output.metrics = Some(p);
         }
         if let Some(p) = &o.snapshot_dir {
             self.output.snapshot_dir = Some(p.clone());
@@ -784,11 +781,7 @@ impl RunConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.source.validate()?;
         let m = &self.model;
-        let runtime = m
-            .runtime
-            .parse::<motus_core::infer::InferRuntime>()
-            .map_err(|e| invalid("model.runtime", e.to_string()))?;
-        if !runtime.compiled_in() {
+        if !m.runtime.compiled_in() {
             return Err(invalid(
                 "model.runtime",
                 "\"cuda\": this build has no tract-cuda (build with a cuda-XXXXX feature); use \"cpu\"",
@@ -800,9 +793,6 @@ impl RunConfig {
         if !(1..=64).contains(&m.flow_threads) {
             return Err(invalid("model.flow_threads", format!("{} must be in 1..=64", m.flow_threads)));
         }
-        m.flow_backend
-            .parse::<motus_core::flow::Backend>()
-            .map_err(|e| invalid("model.flow_backend", e.to_string()))?;
         let w = &self.window;
         if !(1..=1000).contains(&w.stride) {
             return Err(invalid("window.stride", format!("{} must be in 1..=1000", w.stride)));
@@ -849,11 +839,10 @@ impl RunConfig {
             }
             names.push(n);
         }
-        if let Some(p) = &self.output.preview {
-            parse_bind("output.preview", p)?;
-        }
-        if let Some(p) = &self.output.metrics {
-            parse_bind("output.metrics", p)?;
+        for (key, addr) in [("output.preview", self.output.preview), ("output.metrics", self.output.metrics)] {
+            if let Some(addr) = addr.filter(|a| !a.ip().is_loopback()) {
+                log::warn!("config: {key} = {addr} listens beyond this machine");
+            }
         }
         Ok(())
     }
@@ -959,15 +948,15 @@ preview = "127.0.0.1:8090"
             ("[window]\ncrop = \"left\"\n", "left"),
             ("[window]\nzoom = 0.5\n", "window.zoom"),
             ("[window]\nzoom = 9\n", "window.zoom"),
-            ("[model]\nruntime = \"tpu\"\n", "model.runtime"),
-            ("[model]\nflow_backend = \"opencl\"\n", "model.flow_backend"),
+            ("[model]\nruntime = \"tpu\"\n", "unknown variant `tpu`, expected `cpu` or `cuda`"),
+            ("[model]\nflow_backend = \"opencl\"\n", "unknown variant `opencl`"),
             ("[alerts]\ndefault_threshold = 1.5\n", "alerts.default_threshold"),
             ("[alerts]\nsmoothing_s = -1\n", "alerts.smoothing_s"),
             ("[[sinks]]\nkind = \"webhook\"\nurl = \"https://x\"\n", "sinks[0].url"),
             ("[[sinks]]\nkind = \"mqtt\"\ntopic = \"a/#\"\n", "sinks[0].topic"),
             ("[[sinks]]\nkind = \"stdout\"\n[[sinks]]\nkind = \"stdout\"\n", "used twice"),
             ("[[sinks]]\nkind = \"file\"\npath = \"a\"\nkeep = 0\n", "sinks[0].keep"),
-            ("[output]\npreview = \"localhost\"\n", "output.preview"),
+            ("[output]\npreview = \"localhost\"\n", "\"localhost\" is not an address like 127.0.0.1:8090"),
             ("[source]\nkind = \"synthetic\"\nfps = 0\n", "source.fps"),
             ("[source]\nkind = \"synthetic\"\nframes = 0\n", "source.frames"),
             ("[source]\nkind = \"synthetic\"\npace = \"slow\"\n", "slow"),

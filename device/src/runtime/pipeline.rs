@@ -44,9 +44,6 @@ pub enum PipelineError {
     Outbox(#[source] OutboxError),
     #[error("sink: {0}")]
     Sink(#[source] SinkError),
-    /// `output.metrics` or `output.preview` is not an address to listen on.
-    #[error(transparent)]
-    Bind(ConfigError),
     /// The metrics or preview endpoint could not listen.
     #[error("{what} {addr}: {source}")]
     Serve { what: &'static str, addr: std::net::SocketAddr, source: std::io::Error },
@@ -138,11 +135,15 @@ pub fn run(
     let mut pipeline = Pipeline::start(cfg, classifier, model_sha256, limits)?;
     while !pipeline.should_stop(&stop) {
         match pipeline.next_frame() {
-            Next::Frame(frame) => pipeline.on_frame(frame),
+            // A frame that could not be prepared is skipped, outputs included.
+            Next::Frame(frame) => {
+                if pipeline.on_frame(frame) {
+                    pipeline.show();
+                }
+            }
             Next::Wait => continue,
             Next::End => break,
         }
-        pipeline.show();
     }
     pipeline.shutdown()
 }
@@ -290,8 +291,9 @@ impl<'a> Pipeline<'a> {
     }
 
     /// One camera frame: prepared into the history at the model's rate, then a window
-    /// classified when one is due.
-    fn on_frame(&mut self, frame: Frame) {
+    /// classified when one is due. Returns false for a frame that could not be prepared
+    /// (counted, logged sparsely, skipped).
+    fn on_frame(&mut self, frame: Frame) -> bool {
         self.first_frame.get_or_insert_with(Instant::now);
         self.on_reopen();
         let t_prep = Instant::now();
@@ -304,7 +306,7 @@ impl<'a> Pipeline<'a> {
             if n.is_power_of_two() {
                 log::error!("pipeline: frame preparation failed: {e} ({n} failures so far; frame skipped)");
             }
-            return;
+            return false;
         }
         self.metrics.processed.fetch_add(1, Ordering::Relaxed);
         if self.history.take_prepared() {
@@ -319,6 +321,7 @@ impl<'a> Pipeline<'a> {
             self.classify_window();
             self.metrics.stage("window", t_window.elapsed());
         }
+        true
     }
 
     /// A re-opened source starts a new stream: old frames must not join its windows.

@@ -177,7 +177,7 @@ impl TractStage {
     /// config's model and window settings: what `motus run`, `demo` and the benchmarks run,
     /// so that tests holding the same config run the same stage.
     pub fn for_run(model_path: &Path, cfg: &super::config::RunConfig) -> Result<Self, StageError> {
-        let backend = cfg.model.flow_backend.parse()?;
+        let backend = cfg.model.flow_backend;
         let mut stage = TractStage::load(
             model_path,
             cfg.model.card.as_deref(),
@@ -185,7 +185,7 @@ impl TractStage {
             cfg.model.flow_threads,
             cfg.model.threads,
         )?;
-        stage.set_runtime(cfg.model.runtime.parse()?)?;
+        stage.set_runtime(cfg.model.runtime)?;
         stage.set_parallel_streams(cfg.model.parallel_streams);
         stage.set_crop(cfg.window.crop);
         stage.set_zoom(cfg.window.zoom)?;

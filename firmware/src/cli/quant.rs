@@ -98,12 +98,7 @@ fn load_clips(
 }
 
 pub fn run(args: QuantArgs) -> anyhow::Result<()> {
-    if args.max_drop.is_nan() || args.max_drop < 0.0 {
-        bail!("--max-drop must be a number of points ≥ 0, got {}", args.max_drop);
-    }
-    if args.calib_clips == 0 {
-        bail!("--calib-clips must be at least 1: an empty calibration set gives no activation ranges");
-    }
+    check_args(&args)?;
     let (card, origin, _, float_bytes) = super::info::load_card(&args.model, args.card.as_deref())?;
     super::eval::warn_without_rate(&args.model, &card);
     let model = Model { path: args.model.clone(), card: card.clone(), origin };
@@ -128,12 +123,7 @@ pub fn run(args: QuantArgs) -> anyhow::Result<()> {
         }
     };
     if let Some(dir) = &args.dump_clips {
-        for (name, set) in [("calib", calib.as_ref()), ("val", val.as_ref())] {
-            if let Some((set, _)) = set {
-                quantize::npy::write_clip_set(&dir.join(name), set)
-                    .with_context(|| format!("writing clips to {}", dir.display()))?;
-            }
-        }
+        dump_clips(dir, calib.as_ref().map(|c| &c.0), val.as_ref().map(|v| &v.0))?;
     }
     let cfg = QuantConfig {
         format: args.format,
@@ -175,24 +165,7 @@ pub fn run(args: QuantArgs) -> anyhow::Result<()> {
     if args.json {
         super::print_json(&report);
     } else {
-        println!("wrote {} ({} int8, observer {})", args.out.display(), args.format.name(), rec.observer);
-        println!("  size         {} → {} bytes ({:.1}% of float)", float_bytes.len(), out.bytes.len(), 100.0 * ratio);
-        println!("  calibration  {}", rec.calibration);
-        println!("  int8 nodes   {} of {} candidates", rec.quantized_nodes.len(), out.analysis.candidates.len());
-        for f in &rec.float_nodes {
-            println!("  float        {} ({}): {}", f.node, f.op, f.reason);
-        }
-        if let Some(g) = &out.guard {
-            println!(
-                "  accuracy     video Hit@1 float {:.2}%, int8 {:.2}% (drop {:.2} points, budget {:.2}) on {} videos / {} clips",
-                100.0 * g.float.video_top1,
-                100.0 * g.int8.video_top1,
-                g.drop_points,
-                args.max_drop,
-                g.int8.n_videos,
-                g.int8.n_clips
-            );
-        }
+        print_summary(&args, &out, float_bytes.len());
     }
     if let Some(g) = &out.guard {
         if !g.within_budget {
@@ -200,4 +173,51 @@ pub fn run(args: QuantArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Refuses settings that cannot work before any clip is built.
+fn check_args(args: &QuantArgs) -> anyhow::Result<()> {
+    if args.max_drop.is_nan() || args.max_drop < 0.0 {
+        bail!("--max-drop must be a number of points ≥ 0, got {}", args.max_drop);
+    }
+    if args.calib_clips == 0 {
+        bail!("--calib-clips must be at least 1: an empty calibration set gives no activation ranges");
+    }
+    Ok(())
+}
+
+/// `--dump-clips DIR`: the calibration and validation clips as `.npy` for the Python peers.
+fn dump_clips(dir: &Path, calib: Option<&ClipSet>, val: Option<&ClipSet>) -> anyhow::Result<()> {
+    for (name, set) in [("calib", calib), ("val", val)] {
+        if let Some(set) = set {
+            quantize::npy::write_clip_set(&dir.join(name), set)
+                .with_context(|| format!("writing clips to {}", dir.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// The text summary (without `--json`): sizes, calibration, what is int8 and what stayed
+/// float, and the accuracy guard's figures.
+fn print_summary(args: &QuantArgs, out: &quantize::Outcome, float_len: usize) {
+    let rec = out.card.quantization.as_ref().expect("quantize_model writes the record");
+    let ratio = out.bytes.len() as f64 / float_len as f64;
+    println!("wrote {} ({} int8, observer {})", args.out.display(), args.format.name(), rec.observer);
+    println!("  size         {} → {} bytes ({:.1}% of float)", float_len, out.bytes.len(), 100.0 * ratio);
+    println!("  calibration  {}", rec.calibration);
+    println!("  int8 nodes   {} of {} candidates", rec.quantized_nodes.len(), out.analysis.candidates.len());
+    for f in &rec.float_nodes {
+        println!("  float        {} ({}): {}", f.node, f.op, f.reason);
+    }
+    if let Some(g) = &out.guard {
+        println!(
+            "  accuracy     video Hit@1 float {:.2}%, int8 {:.2}% (drop {:.2} points, budget {:.2}) on {} videos / {} clips",
+            100.0 * g.float.video_top1,
+            100.0 * g.int8.video_top1,
+            g.drop_points,
+            args.max_drop,
+            g.int8.n_videos,
+            g.int8.n_clips
+        );
+    }
 }

@@ -30,16 +30,16 @@ pub struct RunFlags {
     stride: Option<usize>,
     /// Flow backend: cpu, gpu or auto.
     #[arg(long)]
-    flow_backend: Option<String>,
+    flow_backend: Option<motus_core::flow::Backend>,
     /// Read a file source as fast as possible instead of at its frame rate.
     #[arg(long)]
     fast: bool,
     /// Serve the MJPEG preview on this address (e.g. 127.0.0.1:8090).
     #[arg(long)]
-    preview: Option<String>,
+    preview: Option<std::net::SocketAddr>,
     /// Serve Prometheus metrics on this address (e.g. 127.0.0.1:9109).
     #[arg(long)]
-    metrics: Option<String>,
+    metrics: Option<std::net::SocketAddr>,
     /// Save a PNG snapshot with each alert here.
     #[arg(long)]
     snapshot_dir: Option<PathBuf>,
@@ -58,10 +58,10 @@ impl RunFlags {
             model: self.model.clone(),
             threads: self.threads,
             stride: self.stride,
-            flow_backend: self.flow_backend.clone(),
+            flow_backend: self.flow_backend,
             fast: self.fast,
-            preview: self.preview.clone(),
-            metrics: self.metrics.clone(),
+            preview: self.preview,
+            metrics: self.metrics,
             snapshot_dir: self.snapshot_dir.clone(),
             outbox_dir: self.outbox_dir.clone(),
         }
@@ -146,13 +146,7 @@ fn check(cfg: &RunConfig, config: Option<&std::path::Path>) -> anyhow::Result<()
     let (_opener, _truth) = motus_device::runtime::source::opener(&cfg.source)
         .map_err(|e| anyhow::anyhow!("source {}: {e}", cfg.source.describe()))?;
     let (stage, sha) = load_stage(cfg)?;
-    cfg.alerts.rules_for(stage.labels()).map_err(anyhow::Error::msg)?;
-    if let Some(a) = &cfg.output.metrics {
-        motus_device::runtime::config::parse_bind("output.metrics", a)?;
-    }
-    if let Some(a) = &cfg.output.preview {
-        motus_device::runtime::config::parse_bind("output.preview", a)?;
-    }
+    cfg.alerts.rules_for(stage.labels())?;
     let sinks: Vec<String> = cfg.sinks.iter().map(|s| s.name()).collect();
     println!(
         "config {}: ok; source {}; {} (sha256 {}); sinks {}; outbox {}",

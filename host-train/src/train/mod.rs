@@ -468,7 +468,7 @@ fn make_card(cfg: &TrainConfig, kind: GraphKind) -> anyhow::Result<ModelCard> {
     }
     if kind == GraphKind::I3dTwin2d {
         // The twin reads single frames and single fields: its own input declarations.
-        let twin = graph_for(&card, kind).map_err(|e| anyhow::anyhow!(e))?;
+        let twin = graph_for(&card, kind)?;
         card.inputs = ModelCard::for_spec(&cfg.spec, &twin, cfg.labels.clone()).inputs;
     }
     Ok(card)

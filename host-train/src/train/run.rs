@@ -75,7 +75,7 @@ pub fn train(args: &TrainArgs, stop: Arc<AtomicBool>) -> anyhow::Result<RunSumma
     let dir = RunDir::create(&args.out)?;
     let kind = if args.twin_2d { GraphKind::I3dTwin2d } else { GraphKind::Full };
     let mut card = make_card(&cfg, kind)?;
-    let graph = graph_for(&card, kind).map_err(|e| anyhow::anyhow!(e))?;
+    let graph = graph_for(&card, kind)?;
     let geometry = ClipGeometry::from_card(&card)?;
     let mut net = IrNet::new(graph.clone(), device, cfg.seed);
     let resumed = start_or_resume(args, &cfg, &dir, &mut net, &graph.params)?;

@@ -41,7 +41,7 @@ fn the_bundled_model_alerts_on_the_live_scene_with_high_precision_and_recall() {
     cfg.sinks = vec![SinkConfig::File { name: None, path: sink.clone(), max_bytes: 1 << 20, keep: 1 }];
     cfg.validate().unwrap();
 
-    cfg.model.flow_backend = "cpu".into();
+    cfg.model.flow_backend = motus_core::flow::Backend::Cpu;
     cfg.model.flow_threads = 2;
     let stage = TractStage::for_run(&motus_e2e::zoo_model("motus-synth-twostream.onnx"), &cfg).unwrap();
     let span = stage.span();

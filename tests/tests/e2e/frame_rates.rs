@@ -109,7 +109,7 @@ fn live_tops(model: &Path, path: &Path) -> Tops {
     cfg.output.status_line = false;
     cfg.sinks =
         vec![SinkConfig::File { name: None, path: dir.path().join("alerts.jsonl"), max_bytes: 1 << 20, keep: 1 }];
-    cfg.model.flow_backend = "cpu".into();
+    cfg.model.flow_backend = motus_core::flow::Backend::Cpu;
     cfg.model.flow_threads = 2;
     cfg.validate().unwrap();
     let stage = TractStage::for_run(model, &cfg).unwrap();

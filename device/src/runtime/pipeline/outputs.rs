@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use motus_core::frame::Frame;
 
 use super::{copy_frame, PipelineError};
-use crate::runtime::config::{parse_bind, RunConfig};
+use crate::runtime::config::RunConfig;
 use crate::runtime::display::fb::Framebuffer;
 use crate::runtime::display::preview::{self, PreviewHub};
 use crate::runtime::display::{draw_overlay, OverlayInfo};
@@ -39,9 +39,8 @@ pub(super) struct OverlayState<'a> {
 impl Outputs {
     /// Starts the metrics and preview endpoints and opens the framebuffer the config names.
     pub(super) fn start(cfg: &RunConfig, metrics: &Arc<Metrics>) -> Result<Self, PipelineError> {
-        let metrics_server = match &cfg.output.metrics {
-            Some(a) => {
-                let addr = parse_bind("output.metrics", a).map_err(PipelineError::Bind)?;
+        let metrics_server = match cfg.output.metrics {
+            Some(addr) => {
                 let s = metrics::serve(addr, metrics.clone()).map_err(|source| PipelineError::Serve {
                     what: "metrics endpoint",
                     addr,
@@ -53,9 +52,8 @@ impl Outputs {
             None => None,
         };
         let hub = Arc::new(PreviewHub::default());
-        let preview_server = match &cfg.output.preview {
-            Some(a) => {
-                let addr = parse_bind("output.preview", a).map_err(PipelineError::Bind)?;
+        let preview_server = match cfg.output.preview {
+            Some(addr) => {
                 let s = preview::serve(addr, hub.clone()).map_err(|source| PipelineError::Serve {
                     what: "preview",
                     addr,
