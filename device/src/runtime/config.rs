@@ -334,6 +334,20 @@ pub enum CropMode {
     Follow,
 }
 
+impl std::str::FromStr for CropMode {
+    type Err = motus_core::names::UnknownName;
+    /// The config's names: `start`, `center`, `end`, `follow` (for command-line flags).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "start" => Ok(CropMode::Start),
+            "center" => Ok(CropMode::Center),
+            "end" => Ok(CropMode::End),
+            "follow" => Ok(CropMode::Follow),
+            other => Err(motus_core::names::UnknownName::new("crop", other, "start, center, end or follow")),
+        }
+    }
+}
+
 impl CropMode {
     /// The crop position of a fixed mode; `None` for `follow`, whose position changes with
     /// every window.
@@ -851,6 +865,20 @@ impl RunConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn crop_flags_and_the_config_spell_modes_alike() {
+        for (name, mode) in [
+            ("start", CropMode::Start),
+            ("center", CropMode::Center),
+            ("end", CropMode::End),
+            ("follow", CropMode::Follow),
+        ] {
+            assert_eq!(name.parse::<CropMode>().unwrap(), mode);
+            assert_eq!(serde_json::to_value(mode).unwrap(), name);
+        }
+        assert!("left".parse::<CropMode>().unwrap_err().to_string().contains("start, center, end or follow"));
+    }
 
     /// The Debian package's /etc/motus/motus.toml parses and validates (`deploy/tests/run.sh`
     /// also runs it through `motus run --check` with the model).

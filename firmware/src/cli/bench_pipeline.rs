@@ -39,9 +39,10 @@ pub struct PipelineBenchArgs {
     /// (`model.parallel_streams = false`), to compare the two.
     #[arg(long)]
     serial_streams: bool,
-    /// Where the model's square crop is taken along the frame's width (`window.crop`).
-    #[arg(long, value_enum, default_value = "follow")]
-    crop: CropArg,
+    /// Where the model's square crop is taken along the frame's width (`window.crop`): start,
+    /// center, end or follow.
+    #[arg(long, default_value = "follow")]
+    crop: CropMode,
     /// Magnification of the model's view (`window.zoom`).
     #[arg(long, default_value_t = motus_device::runtime::config::WindowConfig::default().zoom)]
     zoom: f32,
@@ -124,12 +125,7 @@ fn bench_config(args: &PipelineBenchArgs, outbox: &std::path::Path) -> anyhow::R
     cfg.model.parallel_streams = !args.serial_streams;
     cfg.window.stride = args.stride;
     cfg.window.zoom = args.zoom;
-    cfg.window.crop = match args.crop {
-        CropArg::Start => CropMode::Start,
-        CropArg::Center => CropMode::Center,
-        CropArg::End => CropMode::End,
-        CropArg::Follow => CropMode::Follow,
-    };
+    cfg.window.crop = args.crop;
     if let Some(t) = args.threshold {
         cfg.alerts.default_threshold = Some(t);
     }
@@ -259,15 +255,6 @@ fn report_json(args: &PipelineBenchArgs, cfg: &RunConfig, run: &BenchRun<'_>) ->
         "soak": args.soak,
         "offline_frames": args.frames,
     })
-}
-
-/// `--crop` values (the config's `window.crop`).
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-enum CropArg {
-    Start,
-    Center,
-    End,
-    Follow,
 }
 
 /// `WxH` with both sides positive.
