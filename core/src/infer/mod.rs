@@ -123,6 +123,12 @@ impl InferRuntime {
     }
 }
 
+/// Lower-case hex SHA-256 of `bytes`.
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Why an inference runtime cannot be used by this process.
 #[derive(Debug, thiserror::Error)]
 pub enum Unavailable {
@@ -180,6 +186,8 @@ pub struct Classifier {
     runtime: InferRuntime,
     /// The model cut into towers run side by side ([`Classifier::split_streams`]).
     towers: Option<towers::Towers>,
+    /// SHA-256 of the model bytes this classifier was built from.
+    sha256: String,
 }
 
 impl std::fmt::Debug for Classifier {
@@ -257,7 +265,15 @@ impl Classifier {
             plans: HashMap::new(),
             runtime: InferRuntime::Cpu,
             towers: None,
+            sha256: sha256_hex(bytes),
         })
+    }
+
+    /// SHA-256 (hex) of the model bytes that were parsed into this classifier: the file is
+    /// read once, so what alerts and reports name is exactly what runs, even if the file is
+    /// replaced while the device runs.
+    pub fn model_sha256(&self) -> &str {
+        &self.sha256
     }
 
     pub fn card(&self) -> &ModelCard {

@@ -526,3 +526,20 @@ fn graphs_without_an_average_fusion_stay_whole() {
         assert_eq!(out.probs.len(), spec.num_classes());
     }
 }
+
+#[test]
+fn the_hash_names_the_bytes_that_were_parsed() {
+    use sha2::Digest;
+    let spec = motus_models::spec::tiny_variants().into_iter().next().unwrap().1;
+    let (_, bytes) = export_spec(&spec, true);
+    let c = Classifier::from_bytes(&bytes, "m.onnx").unwrap();
+    let want: String = sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(c.model_sha256(), want);
+    // A file replaced after loading does not change what the running classifier names.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.onnx");
+    std::fs::write(&path, &bytes).unwrap();
+    let loaded = Classifier::load(&path).unwrap();
+    std::fs::write(&path, b"replaced").unwrap();
+    assert_eq!(loaded.model_sha256(), want);
+}

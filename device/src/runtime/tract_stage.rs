@@ -121,6 +121,11 @@ impl TractStage {
         }
     }
 
+    /// SHA-256 of the model bytes that run (what alerts are stamped with).
+    pub fn model_sha256(&self) -> &str {
+        self.classifier.model_sha256()
+    }
+
     /// The model's card (what it was trained and measured on, its clip contract).
     pub fn card(&self) -> &motus_models::ModelCard {
         self.classifier.card()

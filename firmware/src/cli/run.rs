@@ -11,7 +11,6 @@ use clap::Args;
 use motus_device::runtime::config::{Overrides, RunConfig, SinkConfig};
 use motus_device::runtime::pipeline::{self, RunLimits};
 use motus_device::runtime::{model_path, tract_stage::TractStage};
-use sha2::Digest;
 
 /// Flags shared by `run` and `demo`; each overrides the config file.
 #[derive(Debug, Args, Clone, Default)]
@@ -97,15 +96,9 @@ pub fn load_stage(cfg: &RunConfig) -> anyhow::Result<(TractStage, String)> {
         Some(p) => p.clone(),
         None => model_path::bundled_model()?,
     };
-    let bytes = std::fs::read(&model).with_context(|| format!("reading model {}", model.display()))?;
-    let sha = hex(&sha2::Sha256::digest(&bytes));
-    drop(bytes);
     let stage = TractStage::for_run(&model, cfg)?;
+    let sha = stage.model_sha256().to_string();
     Ok((stage, sha))
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 fn execute(cfg: RunConfig, seconds: Option<f64>) -> anyhow::Result<()> {
