@@ -75,6 +75,25 @@ impl Outbox {
         Ok(Outbox { dir: dir.to_path_buf(), sinks: sinks.iter().map(|s| s.to_string()).collect(), next_seq })
     }
 
+    /// Removes records left half-written (`.SEQ.tmp`) by a process that stopped while
+    /// storing one: it never returned, so the alert is still in its engine's backlog or was
+    /// never accepted. Call before any sink drains or any alert is stored; returns how many.
+    pub fn remove_stale_temporaries(&self) -> Result<usize, OutboxError> {
+        let mut removed = 0;
+        for s in &self.sinks {
+            let d = self.dir.join(s);
+            for e in std::fs::read_dir(&d).map_err(|e| io(&d, e))? {
+                let e = e.map_err(|e| io(&d, e))?;
+                let name = e.file_name().to_string_lossy().into_owned();
+                if name.starts_with('.') && name.ends_with(".tmp") {
+                    std::fs::remove_file(e.path()).map_err(|err| io(&e.path(), err))?;
+                    removed += 1;
+                }
+            }
+        }
+        Ok(removed)
+    }
+
     /// Stores `record` for every sink; returns once it is durable on disk.
     pub fn enqueue(&mut self, record: &AlertRecord) -> Result<u64, OutboxError> {
         let seq = self.next_seq;
@@ -168,5 +187,18 @@ mod tests {
         assert_eq!(p.len(), 1);
         assert!(dir.path().join("file/corrupt/00000000000000000007.json").exists());
         assert!(matches!(Outbox::open(dir.path(), &["../x"]), Err(OutboxError::BadSinkName(_))));
+    }
+
+    #[test]
+    fn half_written_records_are_removed_at_start_and_whole_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ob = Outbox::open(dir.path(), &["a", "b"]).unwrap();
+        ob.enqueue(&record(1)).unwrap();
+        std::fs::write(dir.path().join("a/.00000000000000000007.tmp"), b"{half").unwrap();
+        std::fs::write(dir.path().join("b/.00000000000000000007.tmp"), b"{half").unwrap();
+        let ob = Outbox::open(dir.path(), &["a", "b"]).unwrap();
+        assert_eq!(ob.remove_stale_temporaries().unwrap(), 2);
+        assert_eq!((ob.pending("a").unwrap().len(), ob.pending("b").unwrap().len()), (1, 1));
+        assert_eq!(std::fs::read_dir(dir.path().join("a")).unwrap().count(), 1);
     }
 }

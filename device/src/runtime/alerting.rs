@@ -44,6 +44,7 @@ pub struct AlertEngine {
     source: String,
     model_sha256: String,
     snapshot_dir: Option<PathBuf>,
+    snapshot_retention: snapshot::Retention,
     metrics: Arc<Metrics>,
     seq: u64,
     /// (stream time, unix time) of the first window, to date records.
@@ -60,6 +61,8 @@ pub struct AlertSetup {
     pub source: String,
     pub model_sha256: String,
     pub snapshot_dir: Option<PathBuf>,
+    /// How many snapshots stay on disk.
+    pub snapshot_retention: snapshot::Retention,
     pub metrics: Arc<Metrics>,
 }
 
@@ -83,9 +86,21 @@ impl AlertEngine {
             source: s.source,
             model_sha256: s.model_sha256,
             snapshot_dir: s.snapshot_dir,
+            snapshot_retention: s.snapshot_retention,
             metrics: s.metrics,
             seq: 0,
             origin: None,
+        }
+    }
+
+    /// Removes the oldest snapshots beyond the retention, counting them; a failure is logged
+    /// and the alert goes on (its own snapshot is saved).
+    fn prune_snapshots(&self, dir: &std::path::Path) {
+        match snapshot::prune(dir, self.snapshot_retention) {
+            Ok(p) => {
+                self.metrics.snapshots_evicted.fetch_add(p.files, std::sync::atomic::Ordering::Relaxed);
+            }
+            Err(e) => log::warn!("alerts: removing old snapshots in {}: {e}", dir.display()),
         }
     }
 
@@ -162,7 +177,10 @@ impl AlertEngine {
                     let label = self.labels[k].clone();
                     let snap = match (&self.snapshot_dir, snapshot(&self.smoothed, &[(label.as_str(), score)])) {
                         (Some(dir), Some(frame)) => match snapshot::save(dir, &id, &frame) {
-                            Ok(p) => Some(p.display().to_string()),
+                            Ok(p) => {
+                                self.prune_snapshots(dir);
+                                Some(p.display().to_string())
+                            }
                             Err(e) => {
                                 self.metrics.snapshot_errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                                 log::error!("alerts: {e}; alert {id} is sent without a snapshot");
@@ -233,6 +251,7 @@ mod tests {
             source: "test".into(),
             model_sha256: "ab".into(),
             snapshot_dir,
+            snapshot_retention: snapshot::Retention { keep: 2, max_bytes: u64::MAX },
             metrics: Arc::new(Metrics::default()),
         })
     }
@@ -262,6 +281,29 @@ mod tests {
         assert_eq!(p[0].record.id, p[1].record.id, "the end record carries the start's id");
         // Wrong number of scores: ignored, logged, no panic.
         assert!(e.update(2.0, &[0.5], |_, _| frame()).is_empty());
+    }
+
+    #[test]
+    fn old_snapshots_are_removed_beyond_the_retention_and_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let snaps = dir.path().join("snaps");
+        // The test engine keeps two snapshots.
+        let mut e = engine(&dir.path().join("ob"), Some(snaps.clone()));
+        let frame = || Some(Frame::new(16, 16));
+        let mut ids = Vec::new();
+        for k in 0..4 {
+            let t = 2.0 * k as f64;
+            let f = e.update(t, &[0.2, 0.8], |_, _| frame());
+            ids.push(f[0].record.snapshot.clone().unwrap());
+            std::thread::sleep(std::time::Duration::from_millis(15));
+            e.update(t + 1.0, &[0.9, 0.1], |_, _| frame());
+        }
+        let left: Vec<bool> = ids.iter().map(|p| std::path::Path::new(p).exists()).collect();
+        assert_eq!(left, [false, false, true, true], "the newest two stay");
+        assert_eq!(e.metrics.snapshots_evicted.load(std::sync::atomic::Ordering::Relaxed), 2);
+        // Every alert reached the outbox whatever happened to its picture.
+        let ob = Outbox::open(&dir.path().join("ob"), &["file"]).unwrap();
+        assert_eq!(ob.pending("file").unwrap().len(), 8);
     }
 
     #[test]

@@ -613,6 +613,12 @@ pub struct OutputConfig {
     /// PNG snapshots with the overlay, one per alert; absent = none.
     #[serde(default)]
     pub snapshot_dir: Option<PathBuf>,
+    /// Snapshots kept: the oldest are removed beyond this many.
+    #[serde(default = "default_snapshot_keep")]
+    pub snapshot_keep: usize,
+    /// Megabytes of snapshots kept: the oldest are removed beyond this.
+    #[serde(default = "default_snapshot_max_mb")]
+    pub snapshot_max_mb: u64,
     /// MJPEG preview server address (`127.0.0.1:8090`); absent = off.
     #[serde(default, deserialize_with = "listen_address")]
     pub preview: Option<SocketAddr>,
@@ -630,6 +636,12 @@ pub struct OutputConfig {
 fn default_outbox() -> PathBuf {
     PathBuf::from("motus-outbox")
 }
+fn default_snapshot_keep() -> usize {
+    super::display::snapshot::DEFAULT_KEEP
+}
+fn default_snapshot_max_mb() -> u64 {
+    super::display::snapshot::DEFAULT_MAX_MB
+}
 fn yes() -> bool {
     true
 }
@@ -639,6 +651,8 @@ impl Default for OutputConfig {
         OutputConfig {
             outbox_dir: default_outbox(),
             snapshot_dir: None,
+            snapshot_keep: default_snapshot_keep(),
+            snapshot_max_mb: default_snapshot_max_mb(),
             preview: None,
             metrics: None,
             framebuffer: None,
@@ -814,6 +828,13 @@ impl RunConfig {
         if !(2..=256).contains(&w.ring_slots) {
             return Err(invalid("window.ring_slots", format!("{} must be in 2..=256", w.ring_slots)));
         }
+        let o = &self.output;
+        if !(1..=1_000_000).contains(&o.snapshot_keep) {
+            return Err(invalid("output.snapshot_keep", format!("{} must be in 1..=1000000", o.snapshot_keep)));
+        }
+        if !(1..=1_000_000).contains(&o.snapshot_max_mb) {
+            return Err(invalid("output.snapshot_max_mb", format!("{} must be in 1..=1000000", o.snapshot_max_mb)));
+        }
         if !(w.zoom.is_finite() && (1.0..=motus_core::infer::clip::MAX_ZOOM).contains(&w.zoom)) {
             return Err(invalid(
                 "window.zoom",
@@ -984,6 +1005,8 @@ preview = "127.0.0.1:8090"
             ("[[sinks]]\nkind = \"mqtt\"\ntopic = \"a/#\"\n", "sinks[0].topic"),
             ("[[sinks]]\nkind = \"stdout\"\n[[sinks]]\nkind = \"stdout\"\n", "used twice"),
             ("[[sinks]]\nkind = \"file\"\npath = \"a\"\nkeep = 0\n", "sinks[0].keep"),
+            ("[output]\nsnapshot_keep = 0\n", "output.snapshot_keep"),
+            ("[output]\nsnapshot_max_mb = 0\n", "output.snapshot_max_mb"),
             ("[output]\npreview = \"localhost\"\n", "\"localhost\" is not an address like 127.0.0.1:8090"),
             ("[source]\nkind = \"synthetic\"\nfps = 0\n", "source.fps"),
             ("[source]\nkind = \"synthetic\"\nframes = 0\n", "source.frames"),

@@ -57,6 +57,8 @@ pub struct Metrics {
     pub errors: AtomicU64,
     /// Snapshots that could not be saved.
     pub snapshot_errors: AtomicU64,
+    /// Old snapshots removed to keep within `output.snapshot_keep` / `snapshot_max_mb`.
+    pub snapshots_evicted: AtomicU64,
     latency: Mutex<BTreeMap<&'static str, Latency>>,
     alerts: Mutex<BTreeMap<String, u64>>,
     rates: Mutex<(f64, f64)>,
@@ -119,6 +121,11 @@ impl Metrics {
             "motus_snapshot_errors_total",
             "Alert snapshots that could not be saved.",
             self.snapshot_errors.load(r),
+        );
+        counter(
+            "motus_snapshots_evicted_total",
+            "Old alert snapshots removed to stay within the configured count and size.",
+            self.snapshots_evicted.load(r),
         );
         let (fin, fout) = self.rates();
         let _ = write!(s, "# HELP motus_fps Frame rate.\n# TYPE motus_fps gauge\nmotus_fps{{direction=\"in\"}} {fin:.3}\nmotus_fps{{direction=\"out\"}} {fout:.3}\n");

@@ -22,6 +22,7 @@ use super::capture::{self, Backoff, CaptureStats};
 use super::classify::WindowClassifier;
 use super::config::{ConfigError, RunConfig};
 use super::display::fb::FbError;
+use super::display::snapshot;
 use super::liveness::Notifier;
 use super::metrics::{self, Metrics};
 use super::model_clock::ModelClock;
@@ -222,6 +223,13 @@ impl<'a> Pipeline<'a> {
         let (handle, stats) = capture::spawn(opener, cap, cap_stop.clone(), limits.backoff.unwrap_or_default());
         let metrics = Arc::new(Metrics::new(ring_stats.clone(), stats.clone()));
         let outputs = Outputs::start(cfg, &metrics)?;
+        if let Some(dir) = &cfg.output.snapshot_dir {
+            match snapshot::remove_stale_temporaries(dir) {
+                Ok(0) => {}
+                Ok(n) => log::info!("snapshots: removed {n} half-written files left in {}", dir.display()),
+                Err(e) => log::warn!("snapshots: cleaning {}: {e}", dir.display()),
+            }
+        }
         let alerts = AlertEngine::new(AlertSetup {
             labels: labels.clone(),
             rules,
@@ -231,6 +239,10 @@ impl<'a> Pipeline<'a> {
             source: cfg.source.describe(),
             model_sha256: model_sha256.to_string(),
             snapshot_dir: cfg.output.snapshot_dir.clone(),
+            snapshot_retention: snapshot::Retention {
+                keep: cfg.output.snapshot_keep,
+                max_bytes: cfg.output.snapshot_max_mb << 20,
+            },
             metrics: metrics.clone(),
         });
         let span = classifier.span().max(1);

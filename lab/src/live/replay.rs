@@ -75,6 +75,7 @@ pub fn replay(trace: &Trace, alerts: &AlertsConfig) -> Result<RunScore, ReplayEr
         source: "replay".into(),
         model_sha256: String::new(),
         snapshot_dir: None,
+        snapshot_retention: Default::default(),
         metrics: Arc::new(Metrics::new(Default::default(), Default::default())),
     });
     // A live window is stamped with its frame `span / 2` and emits once its newest frame,

@@ -54,6 +54,86 @@ pub fn save(dir: &Path, id: &str, frame: &Frame) -> Result<PathBuf, SnapshotErro
     Ok(path)
 }
 
+/// How many snapshots a device keeps: the newest `keep` files and at most `max_bytes` in all;
+/// older ones are removed as new ones arrive, so a board on a wall never fills its disk
+/// with pictures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    pub keep: usize,
+    pub max_bytes: u64,
+}
+
+impl Default for Retention {
+    /// The config's defaults: 1000 snapshots, 512 MB.
+    fn default() -> Self {
+        Retention { keep: DEFAULT_KEEP, max_bytes: DEFAULT_MAX_MB << 20 }
+    }
+}
+
+/// Snapshots kept by default (`output.snapshot_keep`).
+pub const DEFAULT_KEEP: usize = 1000;
+/// Megabytes of snapshots kept by default (`output.snapshot_max_mb`).
+pub const DEFAULT_MAX_MB: u64 = 512;
+
+/// What [`prune`] removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pruned {
+    pub files: u64,
+    pub bytes: u64,
+}
+
+/// Removes the oldest snapshots in `dir` (by modification time, then name) until at most
+/// `retention.keep` remain and they hold at most `retention.max_bytes`. Only finished
+/// snapshots (`*.png`, not dot files) are counted or removed.
+pub fn prune(dir: &Path, retention: Retention) -> std::io::Result<Pruned> {
+    let mut files = Vec::new();
+    for e in std::fs::read_dir(dir)? {
+        let e = e?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') || !name.ends_with(".png") {
+            continue;
+        }
+        let meta = e.metadata()?;
+        if meta.is_file() {
+            files.push((meta.modified()?, name, meta.len()));
+        }
+    }
+    files.sort();
+    let mut total: u64 = files.iter().map(|f| f.2).sum();
+    let mut count = files.len();
+    let mut pruned = Pruned::default();
+    for (_, name, len) in files {
+        if count <= retention.keep && total <= retention.max_bytes {
+            break;
+        }
+        std::fs::remove_file(dir.join(&name))?;
+        (count, total) = (count - 1, total - len);
+        pruned.files += 1;
+        pruned.bytes += len;
+    }
+    Ok(pruned)
+}
+
+/// Removes snapshots left half-written by a process that stopped while saving one
+/// (`.ID.png.tmp`); returns how many. A folder that does not exist yet holds none.
+pub fn remove_stale_temporaries(dir: &Path) -> std::io::Result<usize> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let mut removed = 0;
+    for e in entries {
+        let e = e?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') && name.ends_with(".png.tmp") {
+            std::fs::remove_file(e.path())?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,5 +161,43 @@ mod tests {
         std::fs::write(&blocker, b"x").unwrap();
         let e = save(&blocker, "a", &f).unwrap_err().to_string();
         assert!(e.contains("a.png"), "{e}");
+    }
+
+    #[test]
+    fn pruning_keeps_the_newest_within_both_caps() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = Frame::new(16, 16);
+        let ids = ["1000-wave-0", "1001-wave-1", "1002-jump-2", "1003-wave-3", "1004-wave-4"];
+        for id in ids {
+            save(dir.path(), id, &f).unwrap();
+            // Distinct modification times, oldest first.
+            std::thread::sleep(std::time::Duration::from_millis(15));
+        }
+        std::fs::write(dir.path().join("notes.txt"), b"not a snapshot").unwrap();
+        let one = std::fs::metadata(dir.path().join("1000-wave-0.png")).unwrap().len();
+        let p = prune(dir.path(), Retention { keep: 3, max_bytes: u64::MAX }).unwrap();
+        assert_eq!(p, Pruned { files: 2, bytes: 2 * one });
+        let left = |d: &Path| {
+            let mut v: Vec<String> =
+                std::fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+            v.sort();
+            v
+        };
+        assert_eq!(left(dir.path()), ["1002-jump-2.png", "1003-wave-3.png", "1004-wave-4.png", "notes.txt"]);
+        // The byte cap binds before the count.
+        let p = prune(dir.path(), Retention { keep: 3, max_bytes: one }).unwrap();
+        assert_eq!(p.files, 2);
+        assert_eq!(left(dir.path()), ["1004-wave-4.png", "notes.txt"]);
+    }
+
+    #[test]
+    fn stale_temporaries_are_removed_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [".a.png.tmp", ".b.png.tmp", "c.png", ".hidden"] {
+            std::fs::write(dir.path().join(name), b"x").unwrap();
+        }
+        assert_eq!(remove_stale_temporaries(dir.path()).unwrap(), 2);
+        assert!(dir.path().join("c.png").exists() && dir.path().join(".hidden").exists());
+        assert_eq!(remove_stale_temporaries(&dir.path().join("absent")).unwrap(), 0);
     }
 }
