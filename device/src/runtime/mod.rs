@@ -11,6 +11,7 @@ pub mod display;
 pub mod flow_cache;
 pub mod follow_crop;
 pub mod http;
+pub mod identity;
 pub mod liveness;
 pub mod metrics;
 pub mod model_clock;
