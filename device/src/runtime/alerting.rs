@@ -95,8 +95,8 @@ impl AlertEngine {
 
     /// Removes the oldest snapshots beyond the retention, counting them; a failure is logged
     /// and the alert goes on (its own snapshot is saved).
-    fn prune_snapshots(&self, dir: &std::path::Path) {
-        match snapshot::prune(dir, self.snapshot_retention) {
+    fn prune_snapshots(&self, dir: &std::path::Path, newest: &std::path::Path) {
+        match snapshot::prune(dir, self.snapshot_retention, newest) {
             Ok(p) => {
                 self.metrics.snapshots_evicted.fetch_add(p.files, std::sync::atomic::Ordering::Relaxed);
             }
@@ -178,7 +178,7 @@ impl AlertEngine {
                     let snap = match (&self.snapshot_dir, snapshot(&self.smoothed, &[(label.as_str(), score)])) {
                         (Some(dir), Some(frame)) => match snapshot::save(dir, &id, &frame) {
                             Ok(p) => {
-                                self.prune_snapshots(dir);
+                                self.prune_snapshots(dir, &p);
                                 Some(p.display().to_string())
                             }
                             Err(e) => {

@@ -541,10 +541,10 @@ fn default_mqtt_port() -> u16 {
 fn default_topic() -> String {
     "motus/alerts".into()
 }
-/// `motus-` and this device's id ([`super::identity::device_id`]): unique per board, stable
-/// across restarts.
+/// `motus` and this device's id ([`super::identity::device_id`]): unique per board, stable
+/// across restarts, 17 alphanumerics.
 fn default_client_id() -> String {
-    format!("motus-{}", super::identity::device_id())
+    format!("motus{}", super::identity::device_id())
 }
 
 impl SinkConfig {

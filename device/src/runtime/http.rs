@@ -111,37 +111,54 @@ impl Drop for Slot {
     }
 }
 
+/// Reads a connection until a deadline: each read waits at most the time left, so a client
+/// sending a byte now and then cannot stretch the request head past it.
+struct DeadlineReader<'a> {
+    conn: &'a TcpStream,
+    deadline: Instant,
+}
+
+impl Read for DeadlineReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let left =
+            self.deadline.checked_duration_since(Instant::now()).filter(|d| !d.is_zero()).ok_or_else(|| {
+                std::io::Error::new(std::io::ErrorKind::TimedOut, "the request head's deadline passed")
+            })?;
+        self.conn.set_read_timeout(Some(left))?;
+        let mut conn = self.conn;
+        conn.read(buf)
+    }
+}
+
 /// Reads the request line and headers within the head's size and time limits; the path of a
-/// GET, or `None` (with a 405 for another method, a 431 for a head too large, nothing for a
-/// client that is too slow or goes away).
+/// GET, or `None`: a 405 for another method, a 431 for a head over the size cap, no reply to
+/// a client that is too slow or leaves before its head is complete.
 fn read_request(conn: &TcpStream, limits: &Limits) -> Option<String> {
     conn.set_nonblocking(false).ok()?;
     let deadline = Instant::now() + limits.head_deadline;
-    let mut r = BufReader::new(conn.try_clone().ok()?.take(limits.max_head_bytes));
-    let mut line = String::new();
-    let mut next_line = |line: &mut String| -> Option<usize> {
-        line.clear();
-        let left = deadline.checked_duration_since(Instant::now()).filter(|d| !d.is_zero())?;
-        conn.set_read_timeout(Some(left)).ok()?;
-        r.read_line(line).ok()
-    };
-    let n = next_line(&mut line)?;
-    if n == 0 || !line.ends_with('\n') {
-        if n as u64 >= limits.max_head_bytes {
+    let mut r = BufReader::new(DeadlineReader { conn, deadline }.take(limits.max_head_bytes));
+    let too_large = |r: &BufReader<std::io::Take<DeadlineReader<'_>>>| {
+        if r.get_ref().limit() == 0 {
             let _ = respond(conn, "431 Request Header Fields Too Large", "text/plain", b"request too large\n");
         }
+    };
+    let mut line = String::new();
+    r.read_line(&mut line).ok()?;
+    if !line.ends_with('\n') {
+        too_large(&r);
         return None;
     }
     let mut parts = line.split_whitespace();
     let (method, path) = (parts.next()?.to_string(), parts.next()?.to_string());
     let mut header = String::new();
     loop {
-        let n = next_line(&mut header)?;
+        header.clear();
+        r.read_line(&mut header).ok()?;
         if header == "\r\n" || header == "\n" {
             break;
         }
-        if n == 0 || !header.ends_with('\n') {
-            let _ = respond(conn, "431 Request Header Fields Too Large", "text/plain", b"request too large\n");
+        if !header.ends_with('\n') {
+            too_large(&r);
             return None;
         }
     }
@@ -227,23 +244,36 @@ mod tests {
         let s = serve_with("127.0.0.1:0".parse().unwrap(), "t", ok_handler(), small()).unwrap();
         let mut c = TcpStream::connect(s.addr).unwrap();
         let start = Instant::now();
-        // One byte every 100 ms: each read is quick, the whole head never arrives in time.
-        for b in b"GET / HTTP/1.1\r\nhost: somewhere-far\r\n".iter() {
-            if c.write_all(&[*b]).is_err() {
+        // One byte every 50 ms of one long request line: each read is quick, the line never
+        // ends within the 400 ms deadline, nor for 2 s.
+        let line = format!("GET /{} HTTP/1.1\r\n\r\n", "d".repeat(60));
+        for b in line.as_bytes() {
+            if c.write_all(&[*b]).is_err() || start.elapsed() > Duration::from_secs(2) {
                 break;
             }
-            std::thread::sleep(Duration::from_millis(100));
-            if start.elapsed() > Duration::from_secs(3) {
-                break;
-            }
+            std::thread::sleep(Duration::from_millis(50));
         }
         let mut out = String::new();
         c.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
         let _ = c.read_to_string(&mut out);
         assert!(out.is_empty(), "no answer to a head that missed its deadline: {out}");
-        assert!(start.elapsed() < Duration::from_secs(3), "closed at the deadline, not after the whole drip");
-        // Its slot is free again.
+        // The server closed at the deadline: the drip's later bytes met a closed socket, and
+        // its slot is free again.
         assert!(exchange(s.addr, b"GET / HTTP/1.1\r\n\r\n").ends_with("hello\n"));
+    }
+
+    #[test]
+    fn the_deadline_reader_gives_up_when_time_is_out() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let _client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (conn, _) = listener.accept().unwrap();
+        let start = Instant::now();
+        let mut r = DeadlineReader { conn: &conn, deadline: Instant::now() + Duration::from_millis(200) };
+        let err = r.read(&mut [0u8; 8]).unwrap_err();
+        assert!(matches!(err.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut), "{err}");
+        assert!(start.elapsed() < Duration::from_secs(2));
+        let mut late = DeadlineReader { conn: &conn, deadline: Instant::now() };
+        assert_eq!(late.read(&mut [0u8; 8]).unwrap_err().kind(), std::io::ErrorKind::TimedOut);
     }
 
     #[test]

@@ -441,7 +441,8 @@ fn bench_alerts_counts_false_alerts_and_names_bad_lists() {
     .unwrap();
     let (m, l) = (model.to_str().unwrap(), list.to_str().unwrap());
     let r = json(&motus(&["bench", "alerts", "--clips", l, "--model", m, "--json"]));
-    crate::golden::assert_fields("bench-alerts", &r);
+    // Which classes a random-weight model fires on may differ between CPUs' kernels.
+    crate::golden::assert_fields_except("bench-alerts", &r, &["by_class", "allowed_fired", "per_clip[].alerts"]);
     assert_eq!(r["clips"], 2, "{r}");
     let per_clip = r["per_clip"].as_array().unwrap();
     let minutes: f64 = per_clip.iter().map(|c| c["seconds"].as_f64().unwrap()).sum::<f64>() / 60.0;

@@ -83,33 +83,49 @@ pub struct Pruned {
 }
 
 /// Removes the oldest snapshots in `dir` (by modification time, then name) until at most
-/// `retention.keep` remain and they hold at most `retention.max_bytes`. Only finished
-/// snapshots (`*.png`, not dot files) are counted or removed.
-pub fn prune(dir: &Path, retention: Retention) -> std::io::Result<Pruned> {
+/// `retention.keep` remain and they hold at most `retention.max_bytes`; `newest`, the
+/// snapshot just saved, counts but is never removed (a clock that stepped back, or one
+/// picture over the byte cap, must not cost the alert its own snapshot). Only finished
+/// snapshots (`*.png`, not dot files) are counted or removed; a file another process removed
+/// meanwhile is skipped.
+pub fn prune(dir: &Path, retention: Retention, newest: &Path) -> std::io::Result<Pruned> {
     let mut files = Vec::new();
     for e in std::fs::read_dir(dir)? {
         let e = e?;
-        let name = e.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') || !name.ends_with(".png") {
+        let name = e.file_name();
+        let text = name.to_string_lossy();
+        if text.starts_with('.') || !text.ends_with(".png") {
             continue;
         }
-        let meta = e.metadata()?;
+        let meta = match e.metadata() {
+            Ok(m) => m,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(err) => return Err(err),
+        };
         if meta.is_file() {
-            files.push((meta.modified()?, name, meta.len()));
+            files.push((meta.modified()?, e.path(), meta.len()));
         }
     }
     files.sort();
     let mut total: u64 = files.iter().map(|f| f.2).sum();
     let mut count = files.len();
     let mut pruned = Pruned::default();
-    for (_, name, len) in files {
+    for (_, path, len) in files {
         if count <= retention.keep && total <= retention.max_bytes {
             break;
         }
-        std::fs::remove_file(dir.join(&name))?;
+        if path == newest {
+            continue;
+        }
+        match std::fs::remove_file(&path) {
+            Ok(()) => {
+                pruned.files += 1;
+                pruned.bytes += len;
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+            Err(err) => return Err(err),
+        }
         (count, total) = (count - 1, total - len);
-        pruned.files += 1;
-        pruned.bytes += len;
     }
     Ok(pruned)
 }
@@ -175,7 +191,8 @@ mod tests {
         }
         std::fs::write(dir.path().join("notes.txt"), b"not a snapshot").unwrap();
         let one = std::fs::metadata(dir.path().join("1000-wave-0.png")).unwrap().len();
-        let p = prune(dir.path(), Retention { keep: 3, max_bytes: u64::MAX }).unwrap();
+        let newest = dir.path().join("1004-wave-4.png");
+        let p = prune(dir.path(), Retention { keep: 3, max_bytes: u64::MAX }, &newest).unwrap();
         assert_eq!(p, Pruned { files: 2, bytes: 2 * one });
         let left = |d: &Path| {
             let mut v: Vec<String> =
@@ -185,9 +202,17 @@ mod tests {
         };
         assert_eq!(left(dir.path()), ["1002-jump-2.png", "1003-wave-3.png", "1004-wave-4.png", "notes.txt"]);
         // The byte cap binds before the count.
-        let p = prune(dir.path(), Retention { keep: 3, max_bytes: one }).unwrap();
+        let p = prune(dir.path(), Retention { keep: 3, max_bytes: one }, &newest).unwrap();
         assert_eq!(p.files, 2);
         assert_eq!(left(dir.path()), ["1004-wave-4.png", "notes.txt"]);
+        // The snapshot just saved stays even when it alone is over the cap, or older by the
+        // clock than the others (a clock that stepped back).
+        let older = dir.path().join("0999-wave-9.png");
+        save(dir.path(), "0999-wave-9", &f).unwrap();
+        let old_time = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+        std::fs::File::options().write(true).open(&older).unwrap().set_modified(old_time).unwrap();
+        prune(dir.path(), Retention { keep: 1, max_bytes: 1 }, &older).unwrap();
+        assert_eq!(left(dir.path()), ["0999-wave-9.png", "notes.txt"]);
     }
 
     #[test]

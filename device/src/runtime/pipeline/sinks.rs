@@ -26,9 +26,10 @@ impl Sinks {
         let names: Vec<String> = cfg.sinks.iter().map(|s| s.name()).collect();
         let name_refs: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
         let outbox = Outbox::open(&cfg.output.outbox_dir, &name_refs).map_err(PipelineError::Outbox)?;
-        match outbox.remove_stale_temporaries().map_err(PipelineError::Outbox)? {
-            0 => {}
-            n => log::info!("outbox: removed {n} half-written records left in {}", cfg.output.outbox_dir.display()),
+        match outbox.remove_stale_temporaries() {
+            Ok(0) => {}
+            Ok(n) => log::info!("outbox: removed {n} half-written records left in {}", cfg.output.outbox_dir.display()),
+            Err(e) => log::warn!("outbox: cleaning half-written records: {e}"),
         }
         let mut dispatchers = Vec::new();
         for s in &cfg.sinks {
