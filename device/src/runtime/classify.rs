@@ -33,6 +33,8 @@ pub enum StageError {
     Resize(#[source] PreprocessError),
     #[error("window of {got} frames, the model spans {span}")]
     WindowLength { got: usize, span: usize },
+    #[error("model {path} has SHA-256 {got}, the config pins {want} (model.sha256): refusing to run it")]
+    PinMismatch { path: PathBuf, got: String, want: String },
 }
 
 /// Time spent in each part of one classification.

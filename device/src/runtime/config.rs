@@ -259,6 +259,10 @@ pub struct ModelConfig {
     /// window then costs the slower tower, not both). Models without two towers run whole.
     #[serde(default = "yes")]
     pub parallel_streams: bool,
+    /// The SHA-256 (hex) the model file must have: a model replaced on the board, by mistake
+    /// or not, is refused at start instead of run. Absent: any model.
+    #[serde(default)]
+    pub sha256: Option<String>,
 }
 
 fn default_flow_backend() -> Backend {
@@ -278,6 +282,7 @@ impl Default for ModelConfig {
             flow_backend: default_flow_backend(),
             flow_threads: 1,
             parallel_streams: true,
+            sha256: None,
         }
     }
 }
@@ -820,6 +825,11 @@ impl RunConfig {
         if !(1..=64).contains(&m.threads) {
             return Err(invalid("model.threads", format!("{} must be in 1..=64", m.threads)));
         }
+        if let Some(pin) = &m.sha256 {
+            if pin.len() != 64 || !pin.chars().all(|c| c.is_ascii_hexdigit()) {
+                return Err(invalid("model.sha256", format!("{pin:?} is not a SHA-256 in hex (64 digits)")));
+            }
+        }
         if !(1..=64).contains(&m.flow_threads) {
             return Err(invalid("model.flow_threads", format!("{} must be in 1..=64", m.flow_threads)));
         }
@@ -999,6 +1009,7 @@ preview = "127.0.0.1:8090"
             ("[window]\ncrop = \"left\"\n", "left"),
             ("[window]\nzoom = 0.5\n", "window.zoom"),
             ("[window]\nzoom = 9\n", "window.zoom"),
+            ("[model]\nsha256 = \"abc\"\n", "model.sha256"),
             ("[model]\nruntime = \"tpu\"\n", "unknown variant `tpu`, expected `cpu` or `cuda`"),
             ("[model]\nflow_backend = \"opencl\"\n", "unknown variant `opencl`"),
             ("[alerts]\ndefault_threshold = 1.5\n", "alerts.default_threshold"),

@@ -194,6 +194,12 @@ impl TractStage {
         stage.set_parallel_streams(cfg.model.parallel_streams);
         stage.set_crop(cfg.window.crop);
         stage.set_zoom(cfg.window.zoom)?;
+        if let Some(want) = &cfg.model.sha256 {
+            if !stage.model_sha256().eq_ignore_ascii_case(want) {
+                let got = stage.model_sha256().to_string();
+                return Err(StageError::PinMismatch { path: model_path.to_path_buf(), got, want: want.clone() });
+            }
+        }
         Ok(stage)
     }
 }
@@ -275,6 +281,25 @@ mod tests {
                 p
             })
             .collect()
+    }
+
+    #[test]
+    fn a_pinned_hash_admits_only_that_model() {
+        use sha2::Digest;
+        let dir = tempfile::tempdir().unwrap();
+        let labels: Vec<String> = (0..3).map(|i| format!("c{i}")).collect();
+        let path = write_model(dir.path(), "c3d", &tiny_spec("c3d", 3, 32), labels, 1);
+        let sha: String =
+            sha2::Sha256::digest(std::fs::read(&path).unwrap()).iter().map(|b| format!("{b:02x}")).collect();
+        let mut cfg = super::super::config::RunConfig::default();
+        cfg.model.flow_backend = Backend::Cpu;
+        cfg.model.sha256 = Some(sha.to_uppercase());
+        let stage = TractStage::for_run(&path, &cfg).unwrap();
+        assert_eq!(stage.model_sha256(), sha);
+        cfg.model.sha256 = Some("0".repeat(64));
+        let err = TractStage::for_run(&path, &cfg).err().expect("another model is refused");
+        assert!(matches!(&err, StageError::PinMismatch { got, .. } if *got == sha), "{err}");
+        assert!(err.to_string().contains("model.sha256"), "{err}");
     }
 
     #[test]
