@@ -32,9 +32,46 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     result
 }
 
+/// Removes the hidden temporary files (`.NAME` ending in `suffix`) a writer that stopped
+/// mid-write left in `dir`, as each writer here names them before its rename; returns how many.
+/// A folder that does not exist yet holds none. For start-up, before any writer runs.
+pub fn remove_stale_temporaries(dir: &Path, suffix: &str) -> std::io::Result<usize> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let mut removed = 0;
+    for e in entries {
+        let e = e?;
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') && name.ends_with(suffix) {
+            std::fs::remove_file(e.path())?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stale_temporaries_of_one_kind_are_removed_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [".a.png.tmp", ".7.tmp", "c.png", ".hidden", "d.png.tmp"] {
+            std::fs::write(dir.path().join(name), b"x").unwrap();
+        }
+        assert_eq!(remove_stale_temporaries(dir.path(), ".png.tmp").unwrap(), 1);
+        assert_eq!(remove_stale_temporaries(dir.path(), ".tmp").unwrap(), 1);
+        let mut left: Vec<String> =
+            std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into()).collect();
+        left.sort();
+        assert_eq!(left, [".hidden", "c.png", "d.png.tmp"]);
+        assert_eq!(remove_stale_temporaries(&dir.path().join("absent"), ".tmp").unwrap(), 0);
+    }
 
     #[test]
     fn a_failed_write_leaves_the_previous_file_whole() {

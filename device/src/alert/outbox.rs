@@ -82,14 +82,7 @@ impl Outbox {
         let mut removed = 0;
         for s in &self.sinks {
             let d = self.dir.join(s);
-            for e in std::fs::read_dir(&d).map_err(|e| io(&d, e))? {
-                let e = e.map_err(|e| io(&d, e))?;
-                let name = e.file_name().to_string_lossy().into_owned();
-                if name.starts_with('.') && name.ends_with(".tmp") {
-                    std::fs::remove_file(e.path()).map_err(|err| io(&e.path(), err))?;
-                    removed += 1;
-                }
-            }
+            removed += motus_core::atomic::remove_stale_temporaries(&d, ".tmp").map_err(|e| io(&d, e))?;
         }
         Ok(removed)
     }

@@ -133,21 +133,7 @@ pub fn prune(dir: &Path, retention: Retention, newest: &Path) -> std::io::Result
 /// Removes snapshots left half-written by a process that stopped while saving one
 /// (`.ID.png.tmp`); returns how many. A folder that does not exist yet holds none.
 pub fn remove_stale_temporaries(dir: &Path) -> std::io::Result<usize> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-        Err(e) => return Err(e),
-    };
-    let mut removed = 0;
-    for e in entries {
-        let e = e?;
-        let name = e.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') && name.ends_with(".png.tmp") {
-            std::fs::remove_file(e.path())?;
-            removed += 1;
-        }
-    }
-    Ok(removed)
+    motus_core::atomic::remove_stale_temporaries(dir, ".png.tmp")
 }
 
 #[cfg(test)]
