@@ -11,7 +11,7 @@
 //! - [`infer`]: clip assembly and inference through tract, with the card read from the model;
 //! - [`retime`]: camera frame rate against the model's frame rate (frame picks, flow plans);
 //! - [`synth`], [`truth`]: the synthetic live scene and its ground truth (the demo camera);
-//! - [`atomic`], [`names`], [`progress`], [`redact`], [`stats`]: small shared utilities.
+//! - [`atomic`], [`digest`], [`names`], [`progress`], [`redact`], [`stats`]: small shared utilities.
 //!
 //! # Example
 //!
@@ -29,6 +29,7 @@
 //! [`motus-device`]: https://docs.rs/motus-device
 
 pub mod atomic;
+pub mod digest;
 pub mod flow;
 pub mod frame;
 pub mod gpu;

@@ -123,12 +123,6 @@ impl InferRuntime {
     }
 }
 
-/// Lower-case hex SHA-256 of `bytes`.
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Why an inference runtime cannot be used by this process.
 #[derive(Debug, thiserror::Error)]
 pub enum Unavailable {
@@ -265,7 +259,7 @@ impl Classifier {
             plans: HashMap::new(),
             runtime: InferRuntime::Cpu,
             towers: None,
-            sha256: sha256_hex(bytes),
+            sha256: crate::digest::sha256_hex(bytes),
         })
     }
 

@@ -6,7 +6,7 @@
 //! (the raw machine id is not sent anywhere), and is 12 lower-case hex digits: with the
 //! `motus` prefix a 17-character client id, inside MQTT 3.1.1's guaranteed 23 alphanumerics.
 
-use sha2::{Digest, Sha256};
+use motus_core::digest::sha256_hex;
 
 /// This device's id: a hash of the machine id (`/etc/machine-id`, else
 /// `/var/lib/dbus/machine-id`), else of the host name, else `unknown`. Stable across restarts.
@@ -25,8 +25,9 @@ fn id_from(machine_id: Option<&str>, hostname: Option<&str>) -> String {
     let host = hostname.map(str::trim).filter(|h| !h.is_empty());
     match machine.map(|m| ("machine-id", m)).or(host.map(|h| ("hostname", h))) {
         Some((kind, value)) => {
-            let digest = Sha256::digest(format!("motus device id:{kind}:{value}").as_bytes());
-            digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
+            let mut id = sha256_hex(format!("motus device id:{kind}:{value}").as_bytes());
+            id.truncate(12);
+            id
         }
         None => "unknown".into(),
     }

@@ -7,7 +7,6 @@ use clap::Args;
 use motus_models::card::{sidecar_path, ModelCard};
 use motus_models::onnx;
 use serde_json::json;
-use sha2::Digest;
 
 #[derive(Debug, Args)]
 pub struct InfoArgs {
@@ -52,7 +51,7 @@ fn read_toml(path: &std::path::Path) -> anyhow::Result<ModelCard> {
 
 pub fn run(args: InfoArgs) -> anyhow::Result<()> {
     let (card, origin, parsed, bytes) = load_card(&args.model, args.card.as_deref())?;
-    let file_sha256 = format!("{:x}", sha2::Sha256::digest(&bytes));
+    let file_sha256 = motus_core::digest::sha256_hex(&bytes);
     let opset = parsed.opset_import.iter().map(|o| o.version).max().unwrap_or(0);
     let spec = serde_json::to_value(&card.arch)?;
     let flow = match &card.flow {

@@ -38,9 +38,8 @@ pub struct LoadReport {
 
 /// Where a video's flow lives in the cache: `cache/<settings hash>/<path relative to root>`.
 pub fn flow_dir(cache: &Path, config: &Extraction, root: &Path, video: &Path) -> PathBuf {
-    use sha2::Digest;
     let key = serde_json::to_string(config).expect("extraction settings serialise");
-    let hash: String = sha2::Sha256::digest(key.as_bytes()).iter().take(6).map(|b| format!("{b:02x}")).collect();
+    let hash = &motus_core::digest::sha256_hex(key.as_bytes())[..12];
     store::folder_for(&cache.join(format!("tvl1-{hash}")), root, video)
 }
 

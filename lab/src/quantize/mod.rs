@@ -19,7 +19,6 @@ use motus_models::onnx::proto::StringStringEntryProto;
 use motus_models::{onnx, CardEvaluation, ModelCard, QuantizationRecord};
 use motus_quant::{CalibrationError, Format, ObserverKind, QuantizeError};
 use prost::Message;
-use sha2::{Digest, Sha256};
 
 pub use clips::{Clip, ClipSet, OwnedInput};
 pub use guard::{Accuracy, GuardReport};
@@ -78,10 +77,6 @@ pub struct Outcome {
     pub analysis: motus_quant::Analysis,
     pub ranges: HashMap<String, (f32, f32)>,
     pub guard: Option<GuardReport>,
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn card_eval(a: &Accuracy, data: &str, format: &str) -> CardEvaluation {
@@ -162,7 +157,7 @@ pub fn quantize_model(
                 .into(),
         },
         calibration: calib.as_ref().map(|c| c.description.clone()).unwrap_or_else(|| "none (weight-only)".into()),
-        source_sha256: sha256_hex(float_bytes),
+        source_sha256: motus_core::digest::sha256_hex(float_bytes),
         quantized_nodes: quantized.quantized.clone(),
         float_nodes: quantized.float_nodes.clone(),
         max_drop: cfg.max_drop,
