@@ -8,9 +8,9 @@ use anyhow::{bail, Context};
 use clap::Args;
 use motus_core::flow::Backend;
 use motus_lab::dataset::{self, ClassIndex, Dataset};
-use motus_lab::eval::{self, Accumulator, RunOptions};
+use motus_lab::eval::report::{EvalReport, RunHeader};
+use motus_lab::eval::{self, RunOptions};
 use motus_models::ModelCard;
-use serde_json::{json, Value};
 
 use motus_core::progress::Progress;
 
@@ -165,12 +165,12 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     if args.json {
         super::print_json(&report);
     } else {
-        print_table(&report);
+        print!("{}", eval::report::table(&report));
     }
     if let Some(what) = &args.record {
         record(&a, what, &args.protocol, &report)?;
     }
-    let skipped = report["n_unreadable"].as_u64().unwrap_or(0);
+    let skipped = report.n_unreadable;
     if skipped > 0 {
         eprintln!(
             "warning: {skipped} unreadable video(s) were skipped (listed above and under `unreadable` in the report)"
@@ -180,22 +180,24 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
 }
 
 /// Appends the run's accuracy to the model's embedded card and rewrites the file atomically.
-fn record(m: &Model, what: &str, protocol: &str, report: &Value) -> anyhow::Result<()> {
-    let num = |k: &str| report[k].as_f64().ok_or_else(|| anyhow::anyhow!("the report has no {k}"));
+fn record(m: &Model, what: &str, protocol: &str, report: &EvalReport) -> anyhow::Result<()> {
+    let (Some(video_top1), Some(video_top5)) = (report.video_top1, report.video_top5) else {
+        bail!("a long-video report has no video accuracy to record");
+    };
     let evaluation = motus_models::CardEvaluation {
         data: what.to_string(),
         method: format!(
             "motus eval {}: tract, the device's clip assembly, flow {}, protocol {protocol}",
             env!("CARGO_PKG_VERSION"),
-            report["flow_engine"].as_str().unwrap_or("none")
+            report.flow_engine.as_deref().unwrap_or("none")
         ),
-        n_videos: report["n_videos"].as_u64().unwrap_or(0) as usize,
-        clip_top1: num("clip_top1")?,
-        video_top1: num("video_top1")?,
-        video_top5: num("video_top5")?,
+        n_videos: report.n_videos,
+        clip_top1: report.clip_top1,
+        video_top1,
+        video_top5,
     };
     super::card::edit_embedded(&m.path, &m.path, |card| card.evaluations.push(evaluation))?;
-    eprintln!("recorded video Hit@1 {:.4} in the card of {}", num("video_top1")?, m.path.display());
+    eprintln!("recorded video Hit@1 {video_top1:.4} in the card of {}", m.path.display());
     Ok(())
 }
 
@@ -232,17 +234,17 @@ pub(super) fn open_dataset(list: &Path, root: &Path, model: &Model) -> anyhow::R
     Ok(ds)
 }
 
-fn header(args: &EvalArgs, list: &Path, m: &Model, opts: &RunOptions) -> serde_json::Map<String, Value> {
-    let mut r = serde_json::Map::new();
-    r.insert("model".into(), json!(m.path));
-    r.insert("card".into(), json!(m.origin));
-    r.insert("arch".into(), json!(m.card.arch.name()));
-    r.insert("labels".into(), json!(m.card.labels));
-    r.insert("data".into(), json!(list));
-    r.insert("protocol".into(), json!(args.protocol));
-    r.insert("workers".into(), json!(opts.workers));
-    r.insert("threads".into(), json!(args.threads));
-    r
+fn header(args: &EvalArgs, list: &Path, m: &Model, opts: &RunOptions) -> RunHeader {
+    RunHeader {
+        model: m.path.clone(),
+        card: m.origin.to_string(),
+        arch: m.card.arch.name().to_string(),
+        labels: m.card.labels.clone(),
+        data: list.to_path_buf(),
+        protocol: args.protocol.clone(),
+        workers: opts.workers,
+        threads: args.threads,
+    }
 }
 
 fn run_clips(
@@ -252,7 +254,7 @@ fn run_clips(
     a: &Model,
     b: Option<&Model>,
     opts: &RunOptions,
-) -> anyhow::Result<Value> {
+) -> anyhow::Result<EvalReport> {
     let ds = open_dataset(list, root, a)?;
     let protocol = eval::parse_protocol(&args.protocol)?;
     let run_one = |m: &Model, label: &str| -> anyhow::Result<eval::VideoRun> {
@@ -267,64 +269,9 @@ fn run_clips(
         Ok(run)
     };
     let run = run_one(a, "eval")?;
-    let names = &a.card.labels;
-    let mut acc = Accumulator::new(names.len());
-    for (i, s) in &run.scored {
-        acc.add_video(ds.entries[*i].label, s.probs.clone())
-            .with_context(|| format!("{}", ds.entries[*i].path.display()))?;
-    }
-    let summary = acc.summary(names);
-    let times: Vec<eval::StageTimes> = run.scored.iter().flat_map(|(_, s)| s.times.iter().copied()).collect();
-    let mut r = header(args, list, a, opts);
-    r.insert("kind".into(), json!("clips"));
-    let summary_json = serde_json::to_value(&summary)?;
-    for (k, v) in summary_json.as_object().expect("a struct serialises to an object") {
-        r.insert(k.clone(), v.clone());
-    }
-    let per_video: Vec<Value> = run
-        .scored
-        .iter()
-        .zip(acc.video_predictions())
-        .map(|((i, s), pred)| {
-            let n = s.probs.len() as f32;
-            let confidence = s.probs.iter().map(|p| p[pred]).sum::<f32>() / n;
-            json!({"path": ds.entries[*i].path, "label": ds.entries[*i].label, "predicted": pred, "confidence": confidence, "clips": s.probs.len()})
-        })
-        .collect();
-    r.insert("videos".into(), json!(per_video));
-    r.insert("padded_clips".into(), json!(run.scored.iter().map(|(_, s)| s.padded).sum::<usize>()));
-    r.insert("latency_ms".into(), serde_json::to_value(eval::summarize_latency(&times))?);
-    r.insert("flow_engine".into(), json!(run.flow_engine));
-    r.insert("seconds".into(), json!(run.seconds));
-    r.insert("videos_per_s".into(), json!(run.scored.len() as f64 / run.seconds.max(1e-9)));
-    r.insert("clips_per_s".into(), json!(summary.n_clips as f64 / run.seconds.max(1e-9)));
-    r.insert("n_unreadable".into(), json!(run.skipped.len()));
-    r.insert("unreadable".into(), serde_json::to_value(&run.skipped)?);
-    r.insert("detection".into(), Value::Null);
-    let compare = match b {
-        None => Value::Null,
-        Some(b) => {
-            let run_b = run_one(b, "eval (compare)")?;
-            let by_index: std::collections::HashMap<usize, &eval::VideoScores> =
-                run_b.scored.iter().map(|(i, s)| (*i, s)).collect();
-            let both: Vec<eval::VideoPair<'_>> = run
-                .scored
-                .iter()
-                .filter_map(|(i, s)| by_index.get(i).map(|t| (ds.entries[*i].label, &s.probs[..], &t.probs[..])))
-                .collect();
-            let c = eval::compare(names.len(), &both, names)?;
-            let times_b: Vec<eval::StageTimes> =
-                run_b.scored.iter().flat_map(|(_, s)| s.times.iter().copied()).collect();
-            let mut v = serde_json::to_value(&c)?;
-            let o = v.as_object_mut().expect("object");
-            o.insert("model".into(), json!(b.path));
-            o.insert("latency_ms".into(), serde_json::to_value(eval::summarize_latency(&times_b))?);
-            o.insert("n_unreadable".into(), json!(run_b.skipped.len()));
-            v
-        }
-    };
-    r.insert("compare".into(), compare);
-    Ok(Value::Object(r))
+    let run_b = b.map(|b| run_one(b, "eval (compare)")).transpose()?;
+    let other = b.zip(run_b.as_ref()).map(|(b, r)| (b.path.as_path(), r));
+    Ok(EvalReport::for_clips(header(args, list, a, opts), &ds.entries, &run, other)?)
 }
 
 fn run_long(
@@ -334,7 +281,7 @@ fn run_long(
     a: &Model,
     b: Option<&Model>,
     opts: &RunOptions,
-) -> anyhow::Result<Value> {
+) -> anyhow::Result<EvalReport> {
     let videos = match dataset::load_long_list(list, root) {
         Err(dataset::DatasetError::Empty { .. }) => {
             bail!("{}: the list holds no videos; nothing to evaluate", list.display())
@@ -385,122 +332,10 @@ fn run_long(
         eval::summarize_long(&per, &a.card.labels, args.threshold, background, 0.5)
     };
     let run = run_one(a, "eval")?;
-    let det = summarize(&run);
-    let times: Vec<eval::StageTimes> = run.scored.iter().flat_map(|(_, s)| s.times.iter().copied()).collect();
-    let mut r = header(args, list, a, opts);
-    r.insert("kind".into(), json!("long"));
-    r.insert("protocol".into(), json!("sliding windows"));
-    r.insert("n_videos".into(), json!(run.scored.len()));
-    r.insert("n_clips".into(), json!(det.windows));
-    r.insert("clip_top1".into(), json!(det.window_top1));
-    for k in ["video_top1", "video_top5", "mean_class_acc", "confusion"] {
-        r.insert(k.into(), Value::Null);
-    }
-    r.insert("per_class".into(), json!([]));
-    r.insert("window_span".into(), json!(run.window_span));
-    r.insert("window_stride".into(), json!(run.window_stride));
-    r.insert("latency_ms".into(), serde_json::to_value(eval::summarize_latency(&times))?);
-    r.insert("flow_engine".into(), json!(run.flow_engine));
-    r.insert("seconds".into(), json!(run.seconds));
-    r.insert("videos_per_s".into(), json!(run.scored.len() as f64 / run.seconds.max(1e-9)));
-    r.insert("clips_per_s".into(), json!(det.windows as f64 / run.seconds.max(1e-9)));
-    r.insert("n_unreadable".into(), json!(run.skipped.len()));
-    r.insert("unreadable".into(), serde_json::to_value(&run.skipped)?);
-    r.insert("detection".into(), serde_json::to_value(&det)?);
-    let compare = match b {
-        None => Value::Null,
-        Some(b) => {
-            let run_b = run_one(b, "eval (compare)")?;
-            let det_b = summarize(&run_b);
-            json!({
-                "model": b.path,
-                "detection": det_b,
-                "precision_diff": det_b.precision - det.precision,
-                "recall_diff": det_b.recall - det.recall,
-                "clip_top1_diff": det_b.window_top1 - det.window_top1,
-            })
-        }
+    let detection = summarize(&run);
+    let other = match b {
+        Some(b) => Some((b.path.as_path(), summarize(&run_one(b, "eval (compare)")?))),
+        None => None,
     };
-    r.insert("compare".into(), compare);
-    Ok(Value::Object(r))
-}
-
-fn pct(v: &Value) -> String {
-    v.as_f64().map_or("–".into(), |x| format!("{:6.1} %", 100.0 * x))
-}
-
-/// The terminal table: headline metrics, latency per stage, per-class rows, comparison.
-fn print_table(r: &Value) {
-    println!(
-        "{} on {} ({}, {} videos, {} clips, {} unreadable)",
-        r["model"].as_str().unwrap_or("?"),
-        r["data"].as_str().unwrap_or("?"),
-        r["protocol"].as_str().unwrap_or("?"),
-        r["n_videos"],
-        r["n_clips"],
-        r["n_unreadable"]
-    );
-    if r["kind"] == "long" {
-        let d = &r["detection"];
-        println!(
-            "  detection (tIoU ≥ 0.5)  precision {}  recall {}  ({} of {} actions, {} detections)",
-            pct(&d["precision"]),
-            pct(&d["recall"]),
-            d["matched"],
-            d["ground_truth"],
-            d["detections"]
-        );
-        println!(
-            "  mean delay              {}",
-            d["mean_delay_s"].as_f64().map_or("–".into(), |s| format!("{s:.2} s"))
-        );
-        println!("  window Hit@1            {}", pct(&r["clip_top1"]));
-    } else {
-        println!(
-            "  clip Hit@1   {}    video Hit@1 {}    video Hit@5 {}    mean class acc {}",
-            pct(&r["clip_top1"]),
-            pct(&r["video_top1"]),
-            pct(&r["video_top5"]),
-            pct(&r["mean_class_acc"])
-        );
-    }
-    println!("  latency per clip (ms)   p50      p95");
-    for stage in ["decode", "preprocess", "flow", "inference", "total"] {
-        let s = &r["latency_ms"][stage];
-        println!(
-            "    {stage:<12} {:>10.2} {:>8.2}",
-            s["p50"].as_f64().unwrap_or(0.0),
-            s["p95"].as_f64().unwrap_or(0.0)
-        );
-    }
-    if let Some(rows) = r["per_class"].as_array().filter(|a| !a.is_empty()) {
-        println!("  {:<16} {:>6} {:>9} {:>10}", "class", "videos", "recall", "precision");
-        for c in rows {
-            println!(
-                "  {:<16} {:>6} {:>9} {:>10}",
-                c["name"].as_str().unwrap_or("?"),
-                c["support"].as_u64().unwrap_or(0),
-                pct(&c["recall"]),
-                pct(&c["precision"])
-            );
-        }
-    }
-    let c = &r["compare"];
-    if c.is_object() {
-        println!("  compared with {}:", c["model"].as_str().unwrap_or("?"));
-        if r["kind"] == "long" {
-            println!(
-                "    precision {:+.1} pt, recall {:+.1} pt",
-                100.0 * c["precision_diff"].as_f64().unwrap_or(0.0),
-                100.0 * c["recall_diff"].as_f64().unwrap_or(0.0)
-            );
-        } else {
-            println!("    top-1 agreement {} of videos, {} of clips", pct(&c["agreement"]), pct(&c["clip_agreement"]));
-            println!(
-                "    video Hit@1 {:+.1} pt, clip Hit@1 {:+.1} pt",
-                100.0 * c["video_top1_diff"].as_f64().unwrap_or(0.0),
-                100.0 * c["clip_top1_diff"].as_f64().unwrap_or(0.0)
-            );
-        }
-    }
+    Ok(EvalReport::for_long(header(args, list, a, opts), &run, detection, other))
 }

@@ -101,6 +101,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 /// Prints one JSON value on stdout (the `--json` contract).
-pub(crate) fn print_json(value: &serde_json::Value) {
-    println!("{}", serde_json::to_string_pretty(value).expect("JSON values serialise"));
+pub(crate) fn print_json(value: &impl serde::Serialize) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("reports serialise (string keys, no failing Serialize impl)")
+    );
 }

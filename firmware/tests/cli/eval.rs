@@ -222,11 +222,18 @@ fn long_videos_are_scored_as_events() {
         "4",
         "--threshold",
         "0.0",
+        "--compare",
+        m.to_str().unwrap(),
         "--json",
         "--report",
         report.to_str().unwrap(),
     ]);
     let r = json(&out);
+    crate::golden::assert_fields("eval-long", &r);
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap()).unwrap();
+    assert_eq!(written, r, "report.json is what --json prints");
+    assert_eq!(r["compare"]["recall_diff"], 0.0, "the same model compared with itself");
     assert_eq!(r["kind"], "long");
     assert_eq!(r["n_videos"], 1);
     assert_eq!(r["n_clips"], 50, "(200 − 4) / 4 + 1 windows");
@@ -239,6 +246,7 @@ fn long_videos_are_scored_as_events() {
     assert!(r["video_top1"].is_null());
     let md = std::fs::read_to_string(report.join("report.md")).unwrap();
     assert!(md.contains("Detection on long videos"), "{md}");
+    assert!(md.contains("| recall | ") && md.contains("+0.0 pt"), "the comparison table: {md}");
 }
 
 #[test]
