@@ -55,6 +55,10 @@ pub struct InputTensor<'a> {
     pub data: &'a [f32],
 }
 
+/// The inference engine and its version, as benchmark reports name it (the workspace pins
+/// tract exactly, so a report's numbers can be tied to the engine that produced them).
+pub const ENGINE: &str = "tract-onnx 0.23.9";
+
 /// Sets how many threads tract uses for matrix products in this process (1 = the calling
 /// thread only). Boards and benchmarks choose; the default is single-threaded, which keeps
 /// latency predictable when flow and inference share the cores.

@@ -543,3 +543,15 @@ fn the_hash_names_the_bytes_that_were_parsed() {
     std::fs::write(&path, b"replaced").unwrap();
     assert_eq!(loaded.model_sha256(), want);
 }
+
+#[test]
+fn the_engine_named_in_reports_is_the_one_the_workspace_pins() {
+    let lock = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.lock")).unwrap();
+    let version = lock
+        .split("[[package]]")
+        .find(|p| p.contains("name = \"tract-onnx\"\n"))
+        .and_then(|p| p.lines().find_map(|l| l.strip_prefix("version = \"")))
+        .map(|v| v.trim_end_matches('"'))
+        .expect("tract-onnx in Cargo.lock");
+    assert_eq!(super::ENGINE, format!("tract-onnx {version}"));
+}

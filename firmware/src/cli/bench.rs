@@ -1,6 +1,7 @@
 //! `motus bench`: speed measurements printed as JSON. Benchmarks, not tests: this machine is
 //! shared and noisy, so each figure is the median of several repetitions.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
@@ -8,7 +9,7 @@ use clap::{Args, Subcommand};
 use motus_core::media::{self, VideoReader};
 use motus_core::synth::{SynthConfig, SynthVideo};
 use motus_core::Frame;
-use serde_json::json;
+use serde::Serialize;
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
@@ -64,12 +65,34 @@ pub(super) fn median(mut xs: Vec<f64>) -> f64 {
     xs[xs.len() / 2]
 }
 
-/// Times `reps` runs of `f`, each producing `frames` frames; returns (median frames/s, median ms/frame).
-fn time_frames(
+/// A median frame rate.
+#[derive(Debug, Serialize)]
+struct Rate {
+    frames_per_s: f64,
+    ms_per_frame: f64,
     reps: usize,
-    frames: u64,
-    mut f: impl FnMut() -> anyhow::Result<u64>,
-) -> anyhow::Result<serde_json::Value> {
+}
+
+/// A measurement, or why it could not be made (a reader this machine lacks).
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum Measured {
+    Rate(Rate),
+    Failed { error: String },
+}
+
+/// `motus bench media`'s report (the `--json` contract), keyed by frame size and by reader.
+#[derive(Debug, Serialize)]
+struct MediaReport {
+    generate: BTreeMap<String, Measured>,
+    decode: BTreeMap<String, Measured>,
+    decode_size: String,
+    frames_per_video: u32,
+    threads: usize,
+}
+
+/// Times `reps` runs of `f`, each producing `frames` frames: the median frames/s and ms/frame.
+fn time_frames(reps: usize, frames: u64, mut f: impl FnMut() -> anyhow::Result<u64>) -> anyhow::Result<Measured> {
     let mut secs = Vec::with_capacity(reps);
     for _ in 0..reps {
         let t = Instant::now();
@@ -78,7 +101,7 @@ fn time_frames(
         anyhow::ensure!(n == frames, "expected {frames} frames, got {n}");
     }
     let m = median(secs);
-    Ok(json!({"frames_per_s": frames as f64 / m, "ms_per_frame": 1000.0 * m / frames as f64, "reps": reps}))
+    Ok(Measured::Rate(Rate { frames_per_s: frames as f64 / m, ms_per_frame: 1000.0 * m / frames as f64, reps }))
 }
 
 fn drain(mut r: Box<dyn VideoReader>) -> anyhow::Result<u64> {
@@ -97,7 +120,7 @@ fn write_clip(frames: &[Frame], path: &Path) -> anyhow::Result<()> {
 fn media_bench(args: MediaArgs) -> anyhow::Result<()> {
     anyhow::ensure!(args.reps >= 1 && args.frames >= 16, "--reps must be >= 1 and --frames >= 16");
     let reps = args.reps;
-    let mut generate = serde_json::Map::new();
+    let mut generate = BTreeMap::new();
     for (w, h) in [(128u32, 128u32), (640, 480)] {
         let cfg = SynthConfig { width: w, height: h, frames: args.frames, ..SynthConfig::default() };
         let r = time_frames(reps, args.frames as u64, || drain(Box::new(SynthVideo::new(&cfg, 1, 0)?)))?;
@@ -107,7 +130,7 @@ fn media_bench(args: MediaArgs) -> anyhow::Result<()> {
     let cfg = SynthConfig { frames: args.frames, ..SynthConfig::default() };
     let clip = SynthVideo::new(&cfg, 1, 0)?.read_all()?;
     let dir = tempdir()?;
-    let mut decode = serde_json::Map::new();
+    let mut decode = BTreeMap::new();
     let y4m = dir.join("clip.y4m");
     write_clip(&clip, &y4m)?;
     decode.insert("y4m".into(), time_frames(reps, args.frames as u64, || drain(media::open_video(&y4m)?))?);
@@ -132,26 +155,29 @@ fn media_bench(args: MediaArgs) -> anyhow::Result<()> {
         }
         Err(e) => {
             log::warn!("mp4 decode not measured: {e:#}");
-            decode.insert("mp4_ffmpeg".into(), json!({"error": format!("{e:#}")}));
+            decode.insert("mp4_ffmpeg".into(), Measured::Failed { error: format!("{e:#}") });
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
 
-    let report = json!({
-        "generate": generate,
-        "decode": decode,
-        "decode_size": format!("{}x{}", cfg.width, cfg.height),
-        "frames_per_video": args.frames,
-        "threads": 1,
-    });
+    let report = MediaReport {
+        generate,
+        decode,
+        decode_size: format!("{}x{}", cfg.width, cfg.height),
+        frames_per_video: args.frames,
+        threads: 1,
+    };
     if args.json {
         super::print_json(&report);
     } else {
         println!("{:<22} {:>12} {:>12}", "measurement", "frames/s", "ms/frame");
-        for (group, map) in [("generate", &generate), ("decode", &decode)] {
+        for (group, map) in [("generate", &report.generate), ("decode", &report.decode)] {
             for (k, v) in map {
-                if let (Some(fps), Some(ms)) = (v["frames_per_s"].as_f64(), v["ms_per_frame"].as_f64()) {
-                    println!("{:<22} {fps:>12.1} {ms:>12.3}", format!("{group} {k}"));
+                match v {
+                    Measured::Rate(r) => {
+                        println!("{:<22} {:>12.1} {:>12.3}", format!("{group} {k}"), r.frames_per_s, r.ms_per_frame)
+                    }
+                    Measured::Failed { error } => println!("{:<22} not measured: {error}", format!("{group} {k}")),
                 }
             }
         }

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use motus_core::infer::{Classifier, InputTensor};
 use motus_models::ir::random_input;
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use super::bench::median;
 
@@ -53,7 +53,40 @@ fn cpu_features() -> Vec<&'static str> {
     f
 }
 
-fn time_model(path: &PathBuf, reps: usize) -> anyhow::Result<Value> {
+/// One model's latency and the kernels tract planned for it.
+#[derive(Debug, Serialize)]
+struct ModelTiming {
+    model: PathBuf,
+    bytes: usize,
+    /// `float`, or the card's quantization format.
+    format: String,
+    median_ms: f64,
+    min_ms: f64,
+    max_ms: f64,
+    kernels: Vec<String>,
+    int8_kernels: bool,
+    /// Float median / this median (int8 models only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    speedup_vs_float: Option<f64>,
+    /// This file's bytes / the float file's (int8 models only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    size_vs_float: Option<f64>,
+}
+
+/// `motus bench quant`'s report (the `--json` contract).
+#[derive(Debug, Serialize)]
+struct QuantBenchReport {
+    float: ModelTiming,
+    int8: Vec<ModelTiming>,
+    threads: usize,
+    reps: usize,
+    batch: usize,
+    runtime: &'static str,
+    arch: &'static str,
+    cpu_features: Vec<&'static str>,
+}
+
+fn time_model(path: &PathBuf, reps: usize) -> anyhow::Result<ModelTiming> {
     let bytes = std::fs::read(path)?;
     let mut c = Classifier::from_bytes(&bytes, &path.display().to_string())?;
     let card = c.card().clone();
@@ -79,41 +112,41 @@ fn time_model(path: &PathBuf, reps: usize) -> anyhow::Result<Value> {
     sorted.sort_by(|a, b| a.total_cmp(b));
     let kernels = motus_lab::quantize::kernels::plan_kernels(&bytes, &card)?;
     let int8_kernels = kernels.iter().any(|k| k.contains("i32") || k.contains("i8"));
-    Ok(json!({
-        "model": path,
-        "bytes": bytes.len(),
-        "format": card.quantization.as_ref().map(|q| q.format.clone()).unwrap_or_else(|| "float".into()),
-        "median_ms": median(ms),
-        "min_ms": sorted[0],
-        "max_ms": sorted[sorted.len() - 1],
-        "kernels": kernels,
-        "int8_kernels": int8_kernels,
-    }))
+    Ok(ModelTiming {
+        model: path.clone(),
+        bytes: bytes.len(),
+        format: card.quantization.as_ref().map(|q| q.format.clone()).unwrap_or_else(|| "float".into()),
+        median_ms: median(ms),
+        min_ms: sorted[0],
+        max_ms: sorted[sorted.len() - 1],
+        kernels,
+        int8_kernels,
+        speedup_vs_float: None,
+        size_vs_float: None,
+    })
 }
 
 pub fn run(args: QuantBenchArgs) -> anyhow::Result<()> {
     anyhow::ensure!(args.reps >= 1 && args.threads >= 1, "--reps and --threads must be at least 1");
     motus_core::infer::set_threads(args.threads);
     let float = time_model(&args.model, args.reps)?;
-    let fm = float["median_ms"].as_f64().unwrap_or(f64::NAN);
     let mut int8 = Vec::new();
     for p in &args.int8 {
         let mut r = time_model(p, args.reps)?;
-        let m = r["median_ms"].as_f64().unwrap_or(f64::NAN);
-        r["speedup_vs_float"] = json!(fm / m);
-        r["size_vs_float"] = json!(r["bytes"].as_f64().unwrap_or(0.0) / float["bytes"].as_f64().unwrap_or(1.0));
-        eprintln!("bench quant: {} {:.2} ms vs float {:.2} ms", p.display(), m, fm);
+        r.speedup_vs_float = Some(float.median_ms / r.median_ms);
+        r.size_vs_float = Some(r.bytes as f64 / float.bytes as f64);
+        eprintln!("bench quant: {} {:.2} ms vs float {:.2} ms", p.display(), r.median_ms, float.median_ms);
         int8.push(r);
     }
-    super::print_json(&json!({
-        "float": float,
-        "int8": int8,
-        "threads": args.threads,
-        "reps": args.reps,
-        "batch": 1,
-        "runtime": "tract-onnx 0.23.9",
-        "arch": std::env::consts::ARCH,
-        "cpu_features": cpu_features(),
-    }));
+    super::print_json(&QuantBenchReport {
+        float,
+        int8,
+        threads: args.threads,
+        reps: args.reps,
+        batch: 1,
+        runtime: motus_core::infer::ENGINE,
+        arch: std::env::consts::ARCH,
+        cpu_features: cpu_features(),
+    });
     Ok(())
 }

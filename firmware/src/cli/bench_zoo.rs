@@ -9,7 +9,7 @@ use motus_models::card::ModelCard;
 use motus_models::ir::random_input;
 use motus_models::onnx::{export, ExportOptions};
 use motus_models::spec::{default_for, ARCH_NAMES};
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use super::bench::median;
 
@@ -45,8 +45,8 @@ pub fn run(args: ZooBenchArgs) -> anyhow::Result<()> {
             .collect();
         let tensors: Vec<InputTensor> =
             inputs.iter().map(|(n, s, d)| InputTensor { name: n, shape: s, data: d }).collect();
-        let mut latency = serde_json::Map::new();
-        for threads in [1usize, 2] {
+        let mut median_ms = [0.0; 2];
+        for (threads, slot) in [1usize, 2].into_iter().zip(&mut median_ms) {
             motus_core::infer::set_threads(threads);
             model.run(&tensors)?; // warm-up: builds the batch-1 plan
             let mut ms = Vec::new();
@@ -55,22 +55,32 @@ pub fn run(args: ZooBenchArgs) -> anyhow::Result<()> {
                 model.run(&tensors)?;
                 ms.push(t.elapsed().as_secs_f64() * 1e3);
             }
-            latency.insert(format!("{threads}_threads_ms"), json!(median(ms)));
+            *slot = median(ms);
         }
         motus_core::infer::set_threads(1);
         eprintln!("bench zoo: {arch} done");
-        rows.push(json!({
-            "arch": arch,
-            "params": graph.num_params(),
-            "gflops_per_clip": graph.flops() as f64 / 1e9,
-            "input_size": spec.input_size(),
-            "clip_len": spec.clip_len(),
-            "inputs": graph.inputs.iter().map(|d| json!({"name": d.name, "layout": d.layout, "shape": d.shape})).collect::<Vec<_>>(),
-            "onnx_bytes": bytes.len(),
-            "latency": Value::Object(latency),
-        }));
+        rows.push(ZooRow {
+            arch,
+            params: graph.num_params(),
+            gflops_per_clip: graph.flops() as f64 / 1e9,
+            input_size: spec.input_size(),
+            clip_len: spec.clip_len(),
+            inputs: graph
+                .inputs
+                .iter()
+                .map(|d| ZooInput { name: d.name.clone(), layout: d.layout.clone(), shape: d.shape.clone() })
+                .collect(),
+            onnx_bytes: bytes.len(),
+            latency: ZooLatency { one_thread_ms: median_ms[0], two_threads_ms: median_ms[1] },
+        });
     }
-    let report = json!({"classes": args.classes, "reps": args.reps, "batch": 1, "runtime": "tract 0.23.9", "architectures": rows});
+    let report = ZooReport {
+        classes: args.classes,
+        reps: args.reps,
+        batch: 1,
+        runtime: motus_core::infer::ENGINE,
+        architectures: rows,
+    };
     if let Some(path) = &args.markdown {
         std::fs::write(path, markdown(&report))?;
     }
@@ -78,40 +88,67 @@ pub fn run(args: ZooBenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn markdown(r: &Value) -> String {
+/// `motus bench zoo`'s report (the `--json` contract).
+#[derive(Debug, Serialize)]
+struct ZooReport {
+    classes: usize,
+    reps: usize,
+    batch: usize,
+    runtime: &'static str,
+    architectures: Vec<ZooRow>,
+}
+
+/// One architecture's default configuration: size, cost and latency.
+#[derive(Debug, Serialize)]
+struct ZooRow {
+    arch: &'static str,
+    params: usize,
+    gflops_per_clip: f64,
+    input_size: usize,
+    clip_len: usize,
+    inputs: Vec<ZooInput>,
+    onnx_bytes: usize,
+    latency: ZooLatency,
+}
+
+#[derive(Debug, Serialize)]
+struct ZooInput {
+    name: String,
+    layout: String,
+    shape: Vec<usize>,
+}
+
+/// Median milliseconds per clip at 1 and 2 tract threads.
+#[derive(Debug, Serialize)]
+struct ZooLatency {
+    #[serde(rename = "1_threads_ms")]
+    one_thread_ms: f64,
+    #[serde(rename = "2_threads_ms")]
+    two_threads_ms: f64,
+}
+
+fn markdown(r: &ZooReport) -> String {
     let mut s = String::from(
         "# Model zoo: default configurations\n\nMade by `motus bench zoo --markdown docs/zoo.md` (random weights, batch 1, median of\n",
     );
     s += &format!(
-        "{} runs after a warm-up; {} classes). FLOPs count the multiply-adds of convolutions, linear\nlayers, matrix products and LSTMs, 2 per multiply-add. Latency is tract on this machine's\ncores (2, AVX2), per clip.\n\n",
-        r["reps"], r["classes"]
+        "{} runs after a warm-up; {} classes). FLOPs count the multiply-adds of convolutions, linear\nlayers, matrix products and LSTMs, 2 per multiply-add. Latency is {} on the {} cores of the\nmachine that ran it, per clip.\n\n",
+        r.reps,
+        r.classes,
+        r.runtime,
+        std::thread::available_parallelism().map_or(1, |n| n.get())
     );
     s += "| architecture | inputs | params | GFLOPs / clip | tract 1 thread (ms) | tract 2 threads (ms) |\n|---|---|---|---|---|---|\n";
-    for a in r["architectures"].as_array().into_iter().flatten() {
-        let inputs: Vec<String> = a["inputs"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|i| {
-                format!(
-                    "`{}` {} {:?}",
-                    i["name"].as_str().unwrap_or(""),
-                    i["layout"].as_str().unwrap_or(""),
-                    i["shape"]
-                        .as_array()
-                        .map(|v| v.iter().filter_map(Value::as_u64).collect::<Vec<_>>())
-                        .unwrap_or_default()
-                )
-            })
-            .collect();
+    for a in &r.architectures {
+        let inputs: Vec<String> = a.inputs.iter().map(|i| format!("`{}` {} {:?}", i.name, i.layout, i.shape)).collect();
         s += &format!(
             "| {} | {} | {:.2} M | {:.2} | {:.1} | {:.1} |\n",
-            a["arch"].as_str().unwrap_or(""),
+            a.arch,
             inputs.join(", "),
-            a["params"].as_f64().unwrap_or(0.0) / 1e6,
-            a["gflops_per_clip"].as_f64().unwrap_or(0.0),
-            a["latency"]["1_threads_ms"].as_f64().unwrap_or(f64::NAN),
-            a["latency"]["2_threads_ms"].as_f64().unwrap_or(f64::NAN),
+            a.params as f64 / 1e6,
+            a.gflops_per_clip,
+            a.latency.one_thread_ms,
+            a.latency.two_threads_ms,
         );
     }
     s

@@ -1,13 +1,14 @@
 //! `motus dataset check`: what a dataset holds, and whether every video in it decodes, before
 //! hours of training or evaluation find out the hard way.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::bail;
 use clap::{Args, Subcommand};
 use motus_core::media::VideoReader;
 use motus_lab::dataset::{self, Dataset};
-use serde_json::json;
+use serde::Serialize;
 
 use motus_core::progress::Progress;
 
@@ -45,34 +46,85 @@ fn decode(mut reader: Box<dyn VideoReader>) -> Result<(u64, u32, u32), motus_cor
     Ok((reader.count_frames()?, info.width, info.height))
 }
 
+/// `motus dataset check`'s report (the `--json` contract).
+#[derive(Debug, Serialize)]
+struct CheckReport {
+    data: PathBuf,
+    /// The class names, when a trimmed-video split was read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    classes: Option<Vec<String>>,
+    splits: BTreeMap<String, SplitCheck>,
+    /// Videos that could not be read, over all splits.
+    unreadable: usize,
+}
+
+/// What one split holds.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum SplitCheck {
+    Trimmed(TrimmedSplit),
+    Long(LongSplit),
+    Empty { videos: usize },
+}
+
+impl SplitCheck {
+    fn unreadable(&self) -> usize {
+        match self {
+            SplitCheck::Trimmed(t) => t.unreadable.len(),
+            SplitCheck::Long(l) => l.unreadable.len(),
+            SplitCheck::Empty { .. } => 0,
+        }
+    }
+}
+
+/// A split of trimmed, labelled videos.
+#[derive(Debug, Serialize)]
+struct TrimmedSplit {
+    videos: usize,
+    per_class: BTreeMap<String, usize>,
+    /// Frames decoded (0 with `--no-decode`).
+    frames: u64,
+    /// Frame sizes seen, `WxH`.
+    sizes: BTreeSet<String>,
+    unreadable: Vec<Unreadable>,
+}
+
+/// A split of long videos with ground-truth segments.
+#[derive(Debug, Serialize)]
+struct LongSplit {
+    long_videos: usize,
+    segments: usize,
+    frames: u64,
+    unreadable: Vec<Unreadable>,
+}
+
+/// A video that could not be read, and why.
+#[derive(Debug, Serialize)]
+struct Unreadable {
+    path: PathBuf,
+    error: String,
+}
+
 fn check(args: CheckArgs) -> anyhow::Result<()> {
-    let mut report = serde_json::Map::new();
-    let mut failures = 0usize;
-    let mut classes_json = None;
+    let mut report = CheckReport { data: args.data.clone(), classes: None, splits: BTreeMap::new(), unreadable: 0 };
     for split in args.splits.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let list = args.data.join(format!("{split}.txt"));
         if !list.exists() {
             bail!("{}: no such split list (expected {split}.txt next to classInd.txt)", list.display());
         }
-        let entry = if is_long_list(&list)? {
-            check_long(&args, split, &mut failures)?
+        let checked = if is_long_list(&list)? {
+            check_long(&args, split)?
         } else {
-            check_short(&args, split, &mut failures, &mut classes_json)?
+            check_short(&args, split, &mut report.classes)?
         };
-        report.insert(split.to_string(), entry);
+        report.unreadable += checked.unreadable();
+        report.splits.insert(split.to_string(), checked);
     }
-    let mut root = serde_json::Map::new();
-    root.insert("data".into(), json!(args.data));
-    if let Some(c) = classes_json {
-        root.insert("classes".into(), c);
-    }
-    root.insert("splits".into(), serde_json::Value::Object(report));
-    root.insert("unreadable".into(), json!(failures));
     if args.json {
-        super::print_json(&serde_json::Value::Object(root));
+        super::print_json(&report);
     }
-    if failures > 0 {
-        bail!("{failures} video(s) could not be read; see the list above");
+    if report.unreadable > 0 {
+        bail!("{} video(s) could not be read; see the list above", report.unreadable);
     }
     Ok(())
 }
@@ -83,28 +135,22 @@ pub(crate) fn is_long_list(list: &Path) -> anyhow::Result<bool> {
     Ok(text.lines().map(str::trim).find(|l| !l.is_empty()).is_some_and(|l| l.split_whitespace().count() == 1))
 }
 
-fn check_short(
-    args: &CheckArgs,
-    split: &str,
-    failures: &mut usize,
-    classes_json: &mut Option<serde_json::Value>,
-) -> anyhow::Result<serde_json::Value> {
+fn check_short(args: &CheckArgs, split: &str, classes: &mut Option<Vec<String>>) -> anyhow::Result<SplitCheck> {
     let ds = match Dataset::open_split(&args.data, split) {
         Ok(ds) => ds,
         Err(dataset::DatasetError::Empty { .. }) => {
             if !args.json {
                 println!("{split}: empty");
             }
-            return Ok(json!({"videos": 0}));
+            return Ok(SplitCheck::Empty { videos: 0 });
         }
         Err(e) => return Err(e.into()),
     };
     ds.check_files()?;
     let names: Vec<String> = (0..ds.classes.len()).map(|i| ds.classes.name(i).to_string()).collect();
-    *classes_json = Some(json!(names));
     let counts = ds.class_counts();
     let mut frames = 0u64;
-    let mut sizes = std::collections::BTreeSet::new();
+    let mut sizes = BTreeSet::new();
     let mut unreadable = Vec::new();
     if !args.no_decode {
         let mut progress = Progress::new(split);
@@ -116,13 +162,12 @@ fn check_short(
                 }
                 Err(e) => {
                     eprintln!("unreadable: {e}");
-                    unreadable.push(json!({"path": entry.path, "error": e.to_string()}));
+                    unreadable.push(Unreadable { path: entry.path.clone(), error: e.to_string() });
                 }
             }
             progress.update(i + 1, ds.entries.len());
         }
     }
-    *failures += unreadable.len();
     if !args.json {
         let per_class: Vec<String> = names.iter().zip(&counts).map(|(n, c)| format!("{n} {c}")).collect();
         println!("{split}: {} videos in {} classes ({})", ds.entries.len(), names.len(), per_class.join(", "));
@@ -134,18 +179,12 @@ fn check_short(
             );
         }
     }
-    let per_class: serde_json::Map<String, serde_json::Value> =
-        names.iter().cloned().zip(counts.iter().map(|c| json!(c))).collect();
-    Ok(json!({
-        "videos": ds.entries.len(),
-        "per_class": per_class,
-        "frames": frames,
-        "sizes": sizes,
-        "unreadable": unreadable,
-    }))
+    let per_class = names.iter().cloned().zip(counts.iter().copied()).collect();
+    *classes = Some(names);
+    Ok(SplitCheck::Trimmed(TrimmedSplit { videos: ds.entries.len(), per_class, frames, sizes, unreadable }))
 }
 
-fn check_long(args: &CheckArgs, split: &str, failures: &mut usize) -> anyhow::Result<serde_json::Value> {
+fn check_long(args: &CheckArgs, split: &str) -> anyhow::Result<SplitCheck> {
     let videos = dataset::load_long_split(&args.data, split)?;
     let mut segments = 0usize;
     let mut frames = 0u64;
@@ -155,18 +194,19 @@ fn check_long(args: &CheckArgs, split: &str, failures: &mut usize) -> anyhow::Re
         if args.no_decode {
             continue;
         }
-        match motus_core::media::open_video(&v.path).and_then(decode) {
-            Ok((n, _, _)) if n == v.ground_truth.frames => frames += n,
-            Ok((n, _, _)) => unreadable.push(json!({"path": v.path, "error": format!("decoded {n} frames, ground truth says {}", v.ground_truth.frames)})),
-            Err(e) => unreadable.push(json!({"path": v.path, "error": e.to_string()})),
-        }
+        let error = match motus_core::media::open_video(&v.path).and_then(decode) {
+            Ok((n, _, _)) if n == v.ground_truth.frames => {
+                frames += n;
+                continue;
+            }
+            Ok((n, _, _)) => format!("decoded {n} frames, ground truth says {}", v.ground_truth.frames),
+            Err(e) => e.to_string(),
+        };
+        eprintln!("unreadable: {}: {error}", v.path.display());
+        unreadable.push(Unreadable { path: v.path.clone(), error });
     }
-    for u in &unreadable {
-        eprintln!("unreadable: {}: {}", u["path"], u["error"]);
-    }
-    *failures += unreadable.len();
     if !args.json {
         println!("{split}: {} long videos, {segments} labelled actions, {frames} frames decoded", videos.len());
     }
-    Ok(json!({"long_videos": videos.len(), "segments": segments, "frames": frames, "unreadable": unreadable}))
+    Ok(SplitCheck::Long(LongSplit { long_videos: videos.len(), segments, frames, unreadable }))
 }

@@ -1,5 +1,6 @@
 //! `motus flow`: one pair, the Middlebury evaluation, and dataset extraction for training.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -7,7 +8,7 @@ use anyhow::{bail, Context};
 use clap::{Args, Subcommand, ValueEnum};
 use motus_core::flow::{self, store, Backend, FlowEngine, TvL1Params};
 use motus_lab::dataset::Dataset;
-use serde_json::json;
+use serde::Serialize;
 
 use motus_core::progress::Progress;
 
@@ -159,6 +160,54 @@ pub fn run(args: FlowArgs) -> anyhow::Result<()> {
     }
 }
 
+/// `motus flow pair`'s report (the `--json` contract).
+#[derive(Debug, Serialize)]
+struct PairReport<'a> {
+    out: &'a Path,
+    png: Option<&'a Path>,
+    width: u32,
+    height: u32,
+    max_magnitude: f32,
+    ms: f64,
+    engine: &'a str,
+    preset: String,
+}
+
+/// `motus flow eval`'s report (the `--json` contract): endpoint error per Middlebury sequence.
+#[derive(Debug, Serialize)]
+struct EvalReport<'a> {
+    mean_epe: f64,
+    per_sequence: BTreeMap<&'a str, f64>,
+    ms_per_pair: f64,
+    engine: &'a str,
+    preset: String,
+    sequences: usize,
+}
+
+/// `motus flow extract`'s report (the `--json` contract).
+#[derive(Debug, Serialize)]
+struct ExtractReport<'a> {
+    videos: usize,
+    extracted: usize,
+    /// Videos whose flow was already complete (kept, not recomputed).
+    skipped_complete: usize,
+    failed: Vec<Failed>,
+    pairs: u64,
+    seconds: f64,
+    pairs_per_s: f64,
+    engine: &'a str,
+    preset: String,
+    bound: f32,
+    out: &'a Path,
+}
+
+/// A video whose flow could not be extracted, and why.
+#[derive(Debug, Serialize)]
+struct Failed {
+    path: PathBuf,
+    error: String,
+}
+
 fn pair(args: FlowArgs) -> anyhow::Result<()> {
     let (a, b, out) = (args.a.expect("required"), args.b.expect("required"), args.out.expect("required"));
     let fa = flow::eval::load_frame(&a)?;
@@ -173,10 +222,16 @@ fn pair(args: FlowArgs) -> anyhow::Result<()> {
     }
     let max = field.max_magnitude();
     if args.json {
-        super::print_json(&json!({
-            "out": out, "png": args.png, "width": field.width, "height": field.height,
-            "max_magnitude": max, "ms": ms, "engine": engine.name(), "preset": args.engine.label(Preset::Accurate),
-        }));
+        super::print_json(&PairReport {
+            out: &out,
+            png: args.png.as_deref(),
+            width: field.width,
+            height: field.height,
+            max_magnitude: max,
+            ms,
+            engine: engine.name(),
+            preset: args.engine.label(Preset::Accurate),
+        });
     } else {
         println!(
             "{} -> {}: {}x{}, max |flow| {max:.2} px, {ms:.1} ms ({}), wrote {}",
@@ -196,12 +251,14 @@ fn eval(args: EvalArgs) -> anyhow::Result<()> {
     let report = flow::evaluate_middlebury(&args.middlebury, engine.as_mut())?;
     let preset = args.engine.label(Preset::Accurate);
     if args.json {
-        let per: serde_json::Map<String, serde_json::Value> =
-            report.per_sequence.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
-        super::print_json(&json!({
-            "mean_epe": report.mean_epe, "per_sequence": per, "ms_per_pair": report.ms_per_pair_median,
-            "engine": engine.name(), "preset": preset, "sequences": report.per_sequence.len(),
-        }));
+        super::print_json(&EvalReport {
+            mean_epe: report.mean_epe,
+            per_sequence: report.per_sequence.iter().map(|(k, v)| (k.as_str(), *v)).collect(),
+            ms_per_pair: report.ms_per_pair_median,
+            engine: engine.name(),
+            preset,
+            sequences: report.per_sequence.len(),
+        });
     } else {
         println!("{:<14} {:>8}", "sequence", "EPE");
         for (name, e) in &report.per_sequence {
@@ -261,30 +318,38 @@ fn extract(args: ExtractArgs) -> anyhow::Result<()> {
             }
             Err(e) => {
                 eprintln!("flow extract: {}: {e:#}", entry.path.display());
-                failed.push(json!({"path": entry.path, "error": format!("{e:#}")}));
+                failed.push(Failed { path: entry.path.clone(), error: format!("{e:#}") });
             }
         }
         progress.update(i + 1, ds.entries.len());
     }
     let secs = started.elapsed().as_secs_f64();
-    let summary = json!({
-        "videos": ds.entries.len(), "extracted": done, "skipped_complete": skipped, "failed": failed,
-        "pairs": pairs, "seconds": secs, "pairs_per_s": pairs as f64 / secs.max(1e-9),
-        "engine": engine.name(), "preset": preset, "bound": args.bound, "out": args.out,
-    });
+    let failures = failed.len();
     if args.json {
-        super::print_json(&summary);
+        super::print_json(&ExtractReport {
+            videos: ds.entries.len(),
+            extracted: done,
+            skipped_complete: skipped,
+            failed,
+            pairs,
+            seconds: secs,
+            pairs_per_s: pairs as f64 / secs.max(1e-9),
+            engine: engine.name(),
+            preset,
+            bound: args.bound,
+            out: &args.out,
+        });
     } else {
         println!(
             "flow extract: {done} videos extracted ({pairs} pairs, {:.1} pairs/s), {skipped} already complete, {} failed; {} preset {}",
             pairs as f64 / secs.max(1e-9),
-            failed.len(),
+            failures,
             engine.name(),
             preset
         );
     }
-    if !failed.is_empty() {
-        bail!("{} video(s) failed; rerun to retry them (finished ones are kept)", failed.len());
+    if failures > 0 {
+        bail!("{failures} video(s) failed; rerun to retry them (finished ones are kept)");
     }
     Ok(())
 }

@@ -4,9 +4,12 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use motus_models::card::{sidecar_path, ModelCard};
+use motus_models::card::{
+    sidecar_path, AlertBenchmark, Calibration, CardEvaluation, FlowSpec, ModelCard, QuantizationRecord, TensorDecl,
+};
 use motus_models::onnx;
-use serde_json::json;
+use motus_models::{ArchSpec, Normalization};
+use serde::Serialize;
 
 #[derive(Debug, Args)]
 pub struct InfoArgs {
@@ -49,41 +52,63 @@ fn read_toml(path: &std::path::Path) -> anyhow::Result<ModelCard> {
     ModelCard::from_toml(&text).with_context(|| format!("{}", path.display()))
 }
 
+/// `motus info`'s report (the `--json` contract): the card, flattened for scripts, and the
+/// file's own hash, size and opset.
+#[derive(Debug, Serialize)]
+struct InfoReport<'a> {
+    model: &'a std::path::Path,
+    /// Where the card came from (`embedded`, `sidecar`, `given`).
+    card: &'static str,
+    arch: &'a str,
+    spec: &'a ArchSpec,
+    labels: &'a [String],
+    inputs: &'a [TensorDecl],
+    clip_len: u32,
+    frame_stride: u32,
+    fps: Option<f64>,
+    input_size: u32,
+    resize_short: u32,
+    normalization: &'a Normalization,
+    flow: Option<&'a FlowSpec>,
+    weights_sha256: &'a str,
+    producer: &'a str,
+    evaluations: &'a [CardEvaluation],
+    quantization: Option<&'a QuantizationRecord>,
+    alert_benchmarks: &'a [AlertBenchmark],
+    calibration: Option<&'a Calibration>,
+    file_sha256: String,
+    file_bytes: usize,
+    opset: i64,
+}
+
 pub fn run(args: InfoArgs) -> anyhow::Result<()> {
     let (card, origin, parsed, bytes) = load_card(&args.model, args.card.as_deref())?;
     let file_sha256 = motus_core::digest::sha256_hex(&bytes);
     let opset = parsed.opset_import.iter().map(|o| o.version).max().unwrap_or(0);
-    let spec = serde_json::to_value(&card.arch)?;
-    let flow = match &card.flow {
-        Some(f) => {
-            json!({"algorithm": f.algorithm, "params": f.params, "bound": f.bound, "stack_len": f.stack_len, "mean_subtraction": f.mean_subtraction})
-        }
-        None => serde_json::Value::Null,
+    let report = InfoReport {
+        model: &args.model,
+        card: origin,
+        arch: card.arch.name(),
+        spec: &card.arch,
+        labels: &card.labels,
+        inputs: &card.inputs,
+        clip_len: card.input.clip.clip_len,
+        frame_stride: card.input.clip.frame_stride,
+        fps: card.input.fps,
+        input_size: card.input.input_size,
+        resize_short: card.input.resize_short,
+        normalization: &card.input.normalization,
+        flow: card.flow.as_ref(),
+        weights_sha256: &card.weights_sha256,
+        producer: &card.producer,
+        evaluations: &card.evaluations,
+        quantization: card.quantization.as_ref(),
+        alert_benchmarks: &card.alert_benchmarks,
+        calibration: card.calibration.as_ref(),
+        file_sha256,
+        file_bytes: bytes.len(),
+        opset,
     };
-    let report = json!({
-        "model": args.model,
-        "card": origin,
-        "arch": card.arch.name(),
-        "spec": spec,
-        "labels": card.labels,
-        "inputs": card.inputs,
-        "clip_len": card.input.clip.clip_len,
-        "frame_stride": card.input.clip.frame_stride,
-        "fps": card.input.fps,
-        "input_size": card.input.input_size,
-        "resize_short": card.input.resize_short,
-        "normalization": card.input.normalization,
-        "flow": flow,
-        "weights_sha256": card.weights_sha256,
-        "producer": card.producer,
-        "evaluations": card.evaluations,
-        "quantization": card.quantization,
-        "alert_benchmarks": card.alert_benchmarks,
-        "calibration": card.calibration,
-        "file_sha256": file_sha256,
-        "file_bytes": bytes.len(),
-        "opset": opset,
-    });
     if args.json {
         super::print_json(&report);
         return Ok(());

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use motus_core::synth::{self, StorageFormat, SynthConfig};
-use serde_json::json;
+use serde::Serialize;
 
 use motus_core::progress::Progress;
 
@@ -114,22 +114,12 @@ pub fn run(args: SynthArgs) -> anyhow::Result<()> {
     if args.out.is_none() && args.contact_sheet.is_none() {
         bail!("nothing to do: give --out DIR (a dataset) and/or --contact-sheet OUT.png");
     }
-    let mut report = serde_json::Map::new();
+    let mut report = SynthReport::default();
     if let Some(out) = &args.out {
         let mut progress = Progress::new("synth");
         let started = std::time::Instant::now();
         let summary = motus_lab::benchmark::write_dataset(&cfg, out, &mut |done, total| progress.update(done, total))?;
         let secs = started.elapsed().as_secs_f64();
-        report.insert("out".into(), json!(out));
-        report.insert("classes".into(), json!(summary.classes));
-        report.insert("videos".into(), json!(summary.videos));
-        report.insert("scene_windows".into(), json!(summary.scene_windows));
-        report.insert("frames".into(), json!(summary.frames));
-        report.insert("train".into(), json!(summary.per_split[0]));
-        report.insert("val".into(), json!(summary.per_split[1]));
-        report.insert("test".into(), json!(summary.per_split[2]));
-        report.insert("seconds".into(), json!(secs));
-        report.insert("frames_per_second".into(), json!(summary.frames as f64 / secs.max(1e-9)));
         if !args.json {
             println!(
                 "wrote {} videos{} ({} frames, {} classes) to {} in {:.1} s: train {}, val {}, test {}",
@@ -148,18 +138,55 @@ pub fn run(args: SynthArgs) -> anyhow::Result<()> {
                 summary.per_split[2]
             );
         }
+        report.dataset = Some(WrittenDataset {
+            out: out.clone(),
+            classes: summary.classes,
+            videos: summary.videos,
+            scene_windows: summary.scene_windows,
+            frames: summary.frames,
+            train: summary.per_split[0],
+            val: summary.per_split[1],
+            test: summary.per_split[2],
+            seconds: secs,
+            frames_per_second: summary.frames as f64 / secs.max(1e-9),
+        });
     }
     if let Some(sheet) = &args.contact_sheet {
         motus_lab::benchmark::contact_sheet(&cfg, 8, sheet)?;
-        report.insert("contact_sheet".into(), json!(sheet));
+        report.contact_sheet = Some(sheet.clone());
         if !args.json {
             println!("contact sheet: {} (one row per class: {})", sheet.display(), synth::class_names().join(", "));
         }
     }
     if args.json {
-        super::print_json(&serde_json::Value::Object(report));
+        super::print_json(&report);
     }
     Ok(())
+}
+
+/// `motus synth`'s report (the `--json` contract): the dataset written and/or the contact
+/// sheet, whichever was asked for.
+#[derive(Debug, Default, Serialize)]
+struct SynthReport {
+    #[serde(flatten)]
+    dataset: Option<WrittenDataset>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    contact_sheet: Option<PathBuf>,
+}
+
+/// What `--out` received: videos per split, frames, and the writing speed.
+#[derive(Debug, Serialize)]
+struct WrittenDataset {
+    out: PathBuf,
+    classes: usize,
+    videos: usize,
+    scene_windows: usize,
+    frames: u64,
+    train: usize,
+    val: usize,
+    test: usize,
+    seconds: f64,
+    frames_per_second: f64,
 }
 
 #[cfg(test)]
