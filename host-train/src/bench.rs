@@ -30,6 +30,16 @@ pub struct BenchArgs {
     threads: i32,
 }
 
+/// `motus-train bench`'s report (the `--json` contract).
+#[derive(Debug, Serialize)]
+struct TrainBenchReport {
+    device: String,
+    /// CPU threads (`null` on CUDA).
+    threads: Option<i32>,
+    torch: &'static str,
+    rows: Vec<Row>,
+}
+
 #[derive(Debug, Serialize)]
 struct Row {
     arch: String,
@@ -104,12 +114,12 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
             clips_per_s: a.batch as f64 / (median / 1e3),
         });
     }
-    let report = serde_json::json!({
-        "device": format!("{device:?}"),
-        "threads": if device == tch::Device::Cpu { Some(a.threads) } else { None },
-        "torch": "libtorch from the venv's PyTorch wheel",
-        "rows": rows,
-    });
+    let report = TrainBenchReport {
+        device: format!("{device:?}"),
+        threads: (device == tch::Device::Cpu).then_some(a.threads),
+        torch: "libtorch from the venv's PyTorch wheel",
+        rows,
+    };
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
 }

@@ -4,13 +4,14 @@
 //! the number of clips one epoch draws decide whether a training budget is sensible; this
 //! reports them from the same dataset and sampler code the trainer uses.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
 use motus_lab::dataset::{sampler, Dataset, VideoEntry};
 use motus_models::ClipSpec;
-use serde_json::json;
+use serde::Serialize;
 
 #[derive(Debug, Args)]
 pub struct InspectArgs {
@@ -50,6 +51,37 @@ fn frame_count(ds: &Dataset, entry: &VideoEntry) -> anyhow::Result<u64> {
     }
 }
 
+/// `motus-train inspect`'s report (the `--json` contract).
+#[derive(Debug, Serialize)]
+struct InspectReport<'a> {
+    data: &'a std::path::Path,
+    split: &'a str,
+    videos: usize,
+    classes: usize,
+    per_class: BTreeMap<&'a str, usize>,
+    empty_classes: &'a [&'a str],
+    /// Largest over smallest non-empty class (`null` without videos).
+    imbalance_ratio: Option<f64>,
+    frames: u64,
+    clip_span: u32,
+    /// Videos shorter than one clip (their last frame is repeated).
+    short_videos: &'a [ShortVideo],
+    clips_per_epoch: ClipsPerEpoch,
+}
+
+#[derive(Debug, Serialize)]
+struct ShortVideo {
+    path: PathBuf,
+    frames: u64,
+}
+
+/// Clips one epoch yields under each sampler.
+#[derive(Debug, Serialize)]
+struct ClipsPerEpoch {
+    tsn: usize,
+    dense: usize,
+}
+
 pub fn run(args: InspectArgs) -> anyhow::Result<()> {
     let clip = ClipSpec { clip_len: args.clip_len, frame_stride: args.frame_stride };
     clip.validate().context("clip settings")?;
@@ -69,27 +101,25 @@ pub fn run(args: InspectArgs) -> anyhow::Result<()> {
         let n = frame_count(&ds, entry).with_context(|| format!("reading {}", entry.path.display()))?;
         frames_total += n;
         if n < clip.span() as u64 {
-            short.push(json!({"path": entry.path, "frames": n}));
+            short.push(ShortVideo { path: entry.path.clone(), frames: n });
         }
         tsn_clips += sampler::tsn(n, args.segments, clip, sampler::SampleMode::Test)?.len();
         dense_clips += sampler::dense(n, clip, args.window_stride)?.len();
     }
 
-    let per_class: serde_json::Map<String, serde_json::Value> =
-        ds.classes.names().iter().cloned().zip(counts.iter().map(|&c| json!(c))).collect();
-    let report = json!({
-        "data": args.data,
-        "split": args.split,
-        "videos": ds.entries.len(),
-        "classes": ds.classes.len(),
-        "per_class": per_class,
-        "empty_classes": empty_classes,
-        "imbalance_ratio": if imbalance.is_finite() { json!(imbalance) } else { json!(null) },
-        "frames": frames_total,
-        "clip_span": clip.span(),
-        "short_videos": short,
-        "clips_per_epoch": {"tsn": tsn_clips, "dense": dense_clips},
-    });
+    let report = InspectReport {
+        data: &args.data,
+        split: &args.split,
+        videos: ds.entries.len(),
+        classes: ds.classes.len(),
+        per_class: ds.classes.names().iter().map(String::as_str).zip(counts.iter().copied()).collect(),
+        empty_classes: &empty_classes,
+        imbalance_ratio: imbalance.is_finite().then_some(imbalance),
+        frames: frames_total,
+        clip_span: clip.span(),
+        short_videos: &short,
+        clips_per_epoch: ClipsPerEpoch { tsn: tsn_clips, dense: dense_clips },
+    };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());
@@ -108,7 +138,7 @@ pub fn run(args: InspectArgs) -> anyhow::Result<()> {
     if !empty_classes.is_empty() {
         println!("classes with no videos: {}", empty_classes.join(", "));
     }
-    println!("videos shorter than one clip ({} frames, padded): {}", clip.span(), short.len());
+    println!("videos shorter than one clip ({} frames, padded): {}", clip.span(), report.short_videos.len());
     println!(
         "clips per epoch: TSN ({} segments) {tsn_clips}, dense (window stride {}) {dense_clips}",
         args.segments, args.window_stride

@@ -1,6 +1,7 @@
 //! `motus bench flow`: TV-L1 speed per preset, size, thread count and backend, side by side
 //! with OpenCV (DIS medium and fast, DualTVL1) on the same Middlebury frames in the same run.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -10,7 +11,8 @@ use clap::Args;
 use motus_core::flow::{self, Backend, FlowEngine, FlowField, TvL1Params};
 use motus_core::preprocess::Resampler;
 use motus_core::Frame;
-use serde_json::{json, Map, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::bench::median;
 
@@ -79,10 +81,66 @@ pub(super) fn resized(f: &Frame, side: u32) -> anyhow::Result<Frame> {
     Ok(out)
 }
 
+/// Results keyed by frame size (`128`, `224`, `native`).
+pub(super) type BySize<T> = BTreeMap<String, T>;
+
+/// One CPU configuration at one size: the median time per pair; at native size the endpoint
+/// error against the ground truth too.
+#[derive(Debug, Serialize)]
+struct FlowTiming {
+    ms_per_pair: f64,
+    pairs: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mean_epe: Option<f64>,
+    /// EPE per sequence (`null` for one whose ground truth has no valid pixel).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    per_sequence: Option<BTreeMap<String, Option<f64>>>,
+}
+
+/// `motus bench flow`'s report (the `--json` contract): CPU presets by thread count and size,
+/// the GPU backend, and the OpenCV peer's own report with the ratios against it.
+#[derive(Debug, Serialize)]
+struct FlowBenchReport {
+    cpu: BTreeMap<&'static str, BTreeMap<String, BySize<FlowTiming>>>,
+    pairs: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gpu: Option<super::bench_flow_gpu::GpuOutcome>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ratios: Option<PeerRatios>,
+    /// The peer's report as it printed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    peer: Option<Value>,
+}
+
+/// The part of the OpenCV peer's report the ratios read (`scripts/peers/opencv_flow.py`).
+#[derive(Debug, Deserialize)]
+struct PeerReport {
+    methods: BTreeMap<String, BySize<PeerTiming>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PeerTiming {
+    ms_per_pair: f64,
+    pairs: usize,
+    #[serde(default)]
+    per_sequence: Option<BTreeMap<String, f64>>,
+}
+
+/// Speed-ups and error ratios against the peer, one thread each (`null` where a side did not
+/// run that measurement).
+#[derive(Debug, Serialize)]
+struct PeerRatios {
+    accurate_speedup_vs_dual_tvl1_native: Option<f64>,
+    accurate_epe_over_dual_tvl1_epe: Option<f64>,
+    accurate_epe_over_dis_medium_epe: Option<f64>,
+    edge_128_ms_over_dis_fast_128_ms: Option<f64>,
+    dual_tvl1_native_pairs: Option<usize>,
+}
+
 /// Times `engine` on every pair at `size` (None = native); native runs also report EPE.
-fn measure(engine: &mut dyn FlowEngine, pairs: &[Pair], size: Option<u32>, reps: usize) -> anyhow::Result<Value> {
+fn measure(engine: &mut dyn FlowEngine, pairs: &[Pair], size: Option<u32>, reps: usize) -> anyhow::Result<FlowTiming> {
     let mut times = Vec::new();
-    let mut per_sequence = Map::new();
+    let mut per_sequence = BTreeMap::new();
     let mut field = FlowField::zeros(0, 0);
     for p in pairs {
         let (a, b) = match size {
@@ -96,56 +154,58 @@ fn measure(engine: &mut dyn FlowEngine, pairs: &[Pair], size: Option<u32>, reps:
             times.push(t.elapsed().as_secs_f64() * 1e3);
         }
         if size.is_none() {
-            per_sequence.insert(p.name.clone(), json!(field.epe(&p.truth)));
+            per_sequence.insert(p.name.clone(), field.epe(&p.truth));
         }
     }
-    let mut entry = json!({"ms_per_pair": median(times), "pairs": pairs.len()});
-    if size.is_none() {
-        let mean = per_sequence.values().filter_map(Value::as_f64).sum::<f64>() / per_sequence.len() as f64;
-        entry["mean_epe"] = json!(mean);
-        entry["per_sequence"] = Value::Object(per_sequence);
-    }
-    Ok(entry)
+    let native = size.is_none();
+    Ok(FlowTiming {
+        ms_per_pair: median(times),
+        pairs: pairs.len(),
+        mean_epe: native.then(|| mean(per_sequence.values().flatten().copied())).flatten(),
+        per_sequence: native.then_some(per_sequence),
+    })
 }
 
-fn size_key(size: Option<u32>) -> String {
+/// The mean of the values (`None` without any).
+fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
+    let (sum, n) = values.fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
+    (n > 0).then(|| sum / n as f64)
+}
+
+pub(super) fn size_key(size: Option<u32>) -> String {
     size.map_or("native".to_string(), |s| s.to_string())
 }
 
 pub fn run(args: FlowBenchArgs) -> anyhow::Result<()> {
     let pairs = load_pairs(&args.middlebury)?;
     let sizes = [Some(128u32), Some(224), None];
-    let mut cpu = Map::new();
+    let mut cpu = BTreeMap::new();
     for (preset, params) in [("accurate", TvL1Params::accurate()), ("edge", TvL1Params::edge())] {
-        let mut by_threads = Map::new();
+        let mut by_threads = BTreeMap::new();
         for threads in [1usize, 2] {
             let mut engine = flow::make_engine(Backend::Cpu, params.clone(), threads)?;
-            let mut by_size = Map::new();
+            let mut by_size = BTreeMap::new();
             for size in sizes {
                 let reps = if size.is_none() && preset == "accurate" { 1 } else { args.reps };
                 eprintln!("bench flow: cpu {preset} {threads} thread(s) {}", size_key(size));
                 by_size.insert(size_key(size), measure(engine.as_mut(), &pairs, size, reps)?);
             }
-            by_threads.insert(format!("{threads}_threads"), Value::Object(by_size));
+            by_threads.insert(format!("{threads}_threads"), by_size);
         }
-        cpu.insert(preset.to_string(), Value::Object(by_threads));
+        cpu.insert(preset, by_threads);
     }
-    let mut report = json!({"cpu": cpu, "pairs": pairs.len()});
-
+    let mut report = FlowBenchReport { cpu, pairs: pairs.len(), gpu: None, ratios: None, peer: None };
     if !args.no_gpu {
-        report["gpu"] = super::bench_flow_gpu::measure_gpu(
-            &pairs.iter().map(|p| (p.a.clone(), p.b.clone())).collect::<Vec<_>>(),
-            args.reps,
-            args.gpu_full,
-        )
-        .unwrap_or_else(|e| json!({"error": format!("{e:#}")}));
+        let frames: Vec<(Frame, Frame)> = pairs.iter().map(|p| (p.a.clone(), p.b.clone())).collect();
+        report.gpu = Some(super::bench_flow_gpu::measure_gpu(&frames, args.reps, args.gpu_full));
     }
-
     if !args.no_peer {
         let peer = run_peer(&args)
             .with_context(|| "the OpenCV peer failed (pass --no-peer to skip it, or run scripts/setup.sh)")?;
-        report["ratios"] = ratios(&report, &peer);
-        report["peer"] = peer;
+        let parsed: PeerReport = serde_json::from_value(peer.clone())
+            .context("the OpenCV peer's report lacks `methods.<name>.<size>.{ms_per_pair, pairs}`")?;
+        report.ratios = Some(ratios(&report, &parsed));
+        report.peer = Some(peer);
     }
     super::print_json(&report);
     Ok(())
@@ -172,30 +232,27 @@ fn run_peer(args: &FlowBenchArgs) -> anyhow::Result<Value> {
 
 /// Speed-ups and error ratios against the peer, one thread each. Errors are compared on the
 /// sequences both sides ran (DualTVL1 may have been timed on fewer).
-fn ratios(report: &Value, peer: &Value) -> Value {
-    let ours = |preset: &str, size: &str| &report["cpu"][preset]["1_threads"][size];
-    let theirs = |method: &str, size: &str| &peer["methods"][method][size];
-    let div = |a: Option<f64>, b: Option<f64>| match (a, b) {
-        (Some(a), Some(b)) if b > 0.0 => json!(a / b),
-        _ => Value::Null,
-    };
+fn ratios(report: &FlowBenchReport, peer: &PeerReport) -> PeerRatios {
+    let ours = |preset: &str, size: &str| report.cpu.get(preset)?.get("1_threads")?.get(size);
+    let theirs = |method: &str, size: &str| peer.methods.get(method)?.get(size);
+    let div = |a: Option<f64>, b: Option<f64>| a.zip(b).filter(|(_, b)| *b > 0.0).map(|(a, b)| a / b);
     let epe_ratio = |preset: &str, method: &str| {
-        let (Some(mine), Some(other)) =
-            (ours(preset, "native")["per_sequence"].as_object(), theirs(method, "native")["per_sequence"].as_object())
-        else {
-            return Value::Null;
-        };
-        let common: Vec<(f64, f64)> =
-            other.iter().filter_map(|(k, v)| Some((mine.get(k)?.as_f64()?, v.as_f64()?))).collect();
-        let n = common.len().max(1) as f64;
-        div(Some(common.iter().map(|c| c.0).sum::<f64>() / n), Some(common.iter().map(|c| c.1).sum::<f64>() / n))
+        let mine = ours(preset, "native")?.per_sequence.as_ref()?;
+        let other = theirs(method, "native")?.per_sequence.as_ref()?;
+        let common: Vec<(f64, f64)> = other.iter().filter_map(|(k, v)| Some(((*mine.get(k)?)?, *v))).collect();
+        div(mean(common.iter().map(|c| c.0)), mean(common.iter().map(|c| c.1)))
     };
-    let ms = |v: &Value| v["ms_per_pair"].as_f64();
-    json!({
-        "accurate_speedup_vs_dual_tvl1_native": div(ms(theirs("dual_tvl1", "native")), ms(ours("accurate", "native"))),
-        "accurate_epe_over_dual_tvl1_epe": epe_ratio("accurate", "dual_tvl1"),
-        "accurate_epe_over_dis_medium_epe": epe_ratio("accurate", "dis_medium"),
-        "edge_128_ms_over_dis_fast_128_ms": div(ms(ours("edge", "128")), ms(theirs("dis_fast", "128"))),
-        "dual_tvl1_native_pairs": theirs("dual_tvl1", "native")["pairs"],
-    })
+    PeerRatios {
+        accurate_speedup_vs_dual_tvl1_native: div(
+            theirs("dual_tvl1", "native").map(|t| t.ms_per_pair),
+            ours("accurate", "native").map(|t| t.ms_per_pair),
+        ),
+        accurate_epe_over_dual_tvl1_epe: epe_ratio("accurate", "dual_tvl1"),
+        accurate_epe_over_dis_medium_epe: epe_ratio("accurate", "dis_medium"),
+        edge_128_ms_over_dis_fast_128_ms: div(
+            ours("edge", "128").map(|t| t.ms_per_pair),
+            theirs("dis_fast", "128").map(|t| t.ms_per_pair),
+        ),
+        dual_tvl1_native_pairs: theirs("dual_tvl1", "native").map(|t| t.pairs),
+    }
 }

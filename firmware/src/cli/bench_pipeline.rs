@@ -3,6 +3,7 @@
 //! truth. Targets (GUIDE.md): real time with ≤ 1 % drops, alert latency within a clip plus
 //! 200 ms, ≤ 200 MB resident, no growth over 10 minutes (`--soak`), precision and recall ≥ 0.9.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -12,8 +13,9 @@ use anyhow::Context;
 use clap::Args;
 use motus_device::runtime::config::{CropMode, Pace, RunConfig, SinkConfig, SourceConfig};
 use motus_device::runtime::pipeline::{self, RunLimits, RunReport};
+use motus_lab::live::replay::Trace;
 use motus_lab::live::score::{self, RunScore};
-use serde_json::json;
+use serde::Serialize;
 
 #[derive(Debug, Args)]
 pub struct PipelineBenchArgs {
@@ -95,12 +97,19 @@ pub fn run(args: PipelineBenchArgs) -> anyhow::Result<()> {
     let truth = report.truth.clone().ok_or_else(|| anyhow::anyhow!("the synthetic source reported no ground truth"))?;
     let s = score::score_live_run(&report, &truth, span as u64);
     if let Some(path) = &args.trace {
-        let trace = json!({"labels": report.labels, "fps": truth.fps, "truth": truth.segments, "windows": report.window_scores, "frames_in": report.frames_in, "span": span});
+        let trace = Trace {
+            labels: report.labels.clone(),
+            fps: truth.fps,
+            truth: truth.segments.clone(),
+            windows: report.window_scores.clone(),
+            frames_in: Some(report.frames_in),
+            span: Some(span as u64),
+        };
         motus_core::atomic::write_atomic(path, serde_json::to_string(&trace)?.as_bytes())
             .with_context(|| format!("writing {}", path.display()))?;
     }
     let run = BenchRun { report: &report, score: &s, span, seconds, samples: &samples, towers_in_parallel, sha: &sha };
-    let out = report_json(&args, &cfg, &run);
+    let out = bench_report(&args, &cfg, &run);
     let _ = std::fs::remove_dir_all(&outbox);
     super::print_json(&out);
     Ok(())
@@ -195,66 +204,116 @@ fn rss_growth(samples: &[(f64, f64)], seconds: f64) -> Option<f64> {
     mean(60.0, 120.0).zip(mean(seconds - 60.0, seconds + 1.0)).map(|(a, b)| b - a)
 }
 
-/// The bench's JSON report.
-fn report_json(args: &PipelineBenchArgs, cfg: &RunConfig, run: &BenchRun<'_>) -> serde_json::Value {
-    let (report, s, span, seconds, samples, towers_in_parallel, sha) =
-        (run.report, run.score, run.span, run.seconds, run.samples, run.towers_in_parallel, run.sha);
+/// One class's actions, alerts and matches in the scene.
+#[derive(Debug, Serialize)]
+struct ClassCount {
+    actions: usize,
+    alerts: usize,
+    matched: usize,
+}
+
+/// One stage's latency percentiles.
+#[derive(Debug, Serialize)]
+struct StageMs {
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+/// `motus bench pipeline`'s report (the `--json` contract).
+#[derive(Debug, Serialize)]
+struct PipelineBenchReport<'a> {
+    seconds: f64,
+    fps_in: f64,
+    fps_processed: f64,
+    windows_per_s: f64,
+    drop_rate: f64,
+    /// Camera clock to alert (`null` offline: an unpaced run has no camera clock).
+    alert_latency_p95_ms: Option<f64>,
+    alert_latency_p50_ms: Option<f64>,
+    /// On the stream's clock (newest frame at emission − action start): what the window, the
+    /// smoothing and the model cost, without processing time; measured in both modes.
+    alert_latency_stream_p95_ms: Option<f64>,
+    alert_latency_stream_p50_ms: Option<f64>,
+    clip_ms: f64,
+    rss_peak_mb: f64,
+    rss_end_mb: f64,
+    rss_growth_mb: Option<f64>,
+    /// `null` without any alert (the detection scorer's convention of 1.0 would read as a
+    /// success).
+    alert_precision: Option<f64>,
+    alert_recall: f64,
+    true_actions: usize,
+    alerts: usize,
+    matched: usize,
+    min_iou: f64,
+    per_class: BTreeMap<String, ClassCount>,
+    false_alerts: &'a score::FalseAlerts,
+    stages: BTreeMap<&'static str, StageMs>,
+    scene_fps: f64,
+    scene_size: [u32; 2],
+    stride: usize,
+    crop: CropMode,
+    /// As given (an f32 widened as is would print 1.2999999523).
+    zoom: f64,
+    threshold: Option<f32>,
+    smoothing_s: f64,
+    threads: usize,
+    towers_in_parallel: bool,
+    model_sha256: &'a str,
+    soak: bool,
+    offline_frames: Option<u64>,
+}
+
+/// The bench's report.
+fn bench_report<'a>(args: &PipelineBenchArgs, cfg: &RunConfig, run: &BenchRun<'a>) -> PipelineBenchReport<'a> {
+    let (report, s) = (run.report, run.score);
     let offline = args.frames.is_some();
-    let (rss_peak, rss_now) = score::rss_mb();
-    let growth = rss_growth(samples, seconds);
-    let clip_ms = span as f64 / args.fps * 1000.0;
-    let per_class: serde_json::Map<String, serde_json::Value> = s
+    let (rss_peak_mb, rss_end_mb) = score::rss_mb();
+    let per_class = s
         .per_class
         .iter()
         .map(|c| {
             let name = report.labels.get(c.class_index).cloned().unwrap_or_else(|| format!("class {}", c.class_index));
-            (name, json!({"actions": c.actions, "alerts": c.alerts, "matched": c.matched}))
+            (name, ClassCount { actions: c.actions, alerts: c.alerts, matched: c.matched })
         })
         .collect();
-    let stages: serde_json::Map<String, serde_json::Value> =
-        report.stages.iter().map(|(k, p50, p99)| (k.to_string(), json!({"p50_ms": p50, "p99_ms": p99}))).collect();
-    json!({
-        "seconds": report.seconds,
-        "fps_in": report.frames_in as f64 / report.seconds,
-        "fps_processed": report.frames_processed as f64 / report.seconds,
-        "windows_per_s": report.windows as f64 / report.seconds,
-        "drop_rate": if report.frames_in > 0 { report.dropped as f64 / report.frames_in as f64 } else { 0.0 },
-        // Offline (unpaced) runs have no camera clock to measure alert latency against.
-        "alert_latency_p95_ms": if offline { None } else { s.latency_p95_ms },
-        "alert_latency_p50_ms": if offline { None } else { s.latency_p50_ms },
-        // On the stream's clock (newest frame at emission − action start): what the window,
-        // the smoothing and the model cost, without processing time; measured in both modes.
-        "alert_latency_stream_p95_ms": s.stream_latency_p95_ms,
-        "alert_latency_stream_p50_ms": s.stream_latency_p50_ms,
-        "clip_ms": clip_ms,
-        "rss_peak_mb": rss_peak,
-        "rss_end_mb": rss_now,
-        "rss_growth_mb": growth,
-        // No alert at all has no precision to speak of (the detection scorer's convention of
-        // 1.0 would read as a success).
-        "alert_precision": if s.alerts == 0 { None } else { Some(s.precision) },
-        "alert_recall": s.recall,
-        "true_actions": s.true_actions,
-        "alerts": s.alerts,
-        "matched": s.matched,
-        "min_iou": score::LIVE_MIN_IOU,
-        "per_class": per_class,
-        "false_alerts": s.false_alerts,
-        "stages": stages,
-        "scene_fps": args.fps,
-        "scene_size": [args.size.0, args.size.1],
-        "stride": args.stride,
-        "crop": cfg.window.crop,
-        // As given (an f32 widened as is would print 1.2999999523).
-        "zoom": (cfg.window.zoom as f64 * 1e4).round() / 1e4,
-        "threshold": cfg.alerts.default_threshold,
-        "smoothing_s": cfg.alerts.smoothing_s,
-        "threads": args.threads,
-        "towers_in_parallel": towers_in_parallel,
-        "model_sha256": sha,
-        "soak": args.soak,
-        "offline_frames": args.frames,
-    })
+    let per_s = |n: u64| n as f64 / report.seconds;
+    PipelineBenchReport {
+        seconds: report.seconds,
+        fps_in: per_s(report.frames_in),
+        fps_processed: per_s(report.frames_processed),
+        windows_per_s: per_s(report.windows),
+        drop_rate: if report.frames_in > 0 { report.dropped as f64 / report.frames_in as f64 } else { 0.0 },
+        alert_latency_p95_ms: if offline { None } else { s.latency_p95_ms },
+        alert_latency_p50_ms: if offline { None } else { s.latency_p50_ms },
+        alert_latency_stream_p95_ms: s.stream_latency_p95_ms,
+        alert_latency_stream_p50_ms: s.stream_latency_p50_ms,
+        clip_ms: run.span as f64 / args.fps * 1000.0,
+        rss_peak_mb,
+        rss_end_mb,
+        rss_growth_mb: rss_growth(run.samples, run.seconds),
+        alert_precision: if s.alerts == 0 { None } else { Some(s.precision) },
+        alert_recall: s.recall,
+        true_actions: s.true_actions,
+        alerts: s.alerts,
+        matched: s.matched,
+        min_iou: score::LIVE_MIN_IOU,
+        per_class,
+        false_alerts: &s.false_alerts,
+        stages: report.stages.iter().map(|&(k, p50_ms, p99_ms)| (k, StageMs { p50_ms, p99_ms })).collect(),
+        scene_fps: args.fps,
+        scene_size: [args.size.0, args.size.1],
+        stride: args.stride,
+        crop: cfg.window.crop,
+        zoom: (cfg.window.zoom as f64 * 1e4).round() / 1e4,
+        threshold: cfg.alerts.default_threshold,
+        smoothing_s: cfg.alerts.smoothing_s,
+        threads: args.threads,
+        towers_in_parallel: run.towers_in_parallel,
+        model_sha256: run.sha,
+        soak: args.soak,
+        offline_frames: args.frames,
+    }
 }
 
 /// `WxH` with both sides positive.

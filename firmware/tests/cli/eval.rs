@@ -511,3 +511,25 @@ fn bench_alerts_counts_false_alerts_and_names_bad_lists() {
     std::fs::write(&list, "path\tallowed\nnot-there.mp4\t-\n").unwrap();
     assert!(failure(&motus(&["bench", "alerts", "--clips", l, "--model", m])).contains("not-there.mp4"));
 }
+
+#[test]
+fn bench_pipeline_scores_a_scene_and_replaying_its_trace_gives_the_same_alerts() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("trace.json");
+    let t = trace.to_str().unwrap();
+    // The bundled model, which finds the scene's actions, so the alerts compared are not none.
+    let r = json(&motus(&["bench", "pipeline", "--frames", "300", "--size", "160x120", "--trace", t, "--json"]));
+    assert!(r["alerts"].as_u64().unwrap() > 0, "{r}");
+    // Class names key `per_class`: the scene's, not the report's shape.
+    crate::golden::assert_fields_except("bench-pipeline", &r, &["per_class"]);
+    assert_eq!(r["offline_frames"], 300);
+    assert!(r["alert_latency_p95_ms"].is_null(), "an unpaced run has no camera clock: {r}");
+    assert_eq!(r["drop_rate"], 0.0, "offline runs drop nothing");
+    let replay = json(&motus(&["bench", "replay", "--trace", t, "--json"]));
+    crate::golden::assert_fields("bench-replay", &replay);
+    let setting = &replay["settings"][0];
+    for k in ["alerts", "matched"] {
+        assert_eq!(setting[k], r[k], "{k}: the replay runs the run's own alert rules on its recorded scores");
+    }
+    assert_eq!(setting["actions"], r["true_actions"]);
+}

@@ -226,3 +226,55 @@ fn probing_for_a_gpu_prints_no_display_noise() {
     assert!(out.status.success(), "{stderr}");
     assert!(!stderr.contains("XDG_RUNTIME_DIR"), "{stderr}");
 }
+
+/// A Middlebury-style folder with one small sequence: a smooth texture moved by (2, 1) px.
+fn shifted_sequence(root: &Path) {
+    let (w, h, (dx, dy)) = (96u32, 64u32, (2u32, 1u32));
+    let seq = root.join("Shift");
+    std::fs::create_dir_all(&seq).unwrap();
+    let texture = |x: u32, y: u32| {
+        let (x, y) = (x as f32, y as f32);
+        (128.0 + 60.0 * (x * 0.31).sin() * (y * 0.23).cos() + 40.0 * ((x + 2.0 * y) * 0.11).sin()) as u8
+    };
+    let frame =
+        |sx: u32, sy: u32| image::GrayImage::from_fn(w, h, |x, y| image::Luma([texture(x + 8 - sx, y + 8 - sy)]));
+    frame(0, 0).save(seq.join("frame10.png")).unwrap();
+    frame(dx, dy).save(seq.join("frame11.png")).unwrap();
+    let n = (w * h) as usize;
+    let truth = motus_core::flow::FlowField { width: w, height: h, u: vec![dx as f32; n], v: vec![dy as f32; n] };
+    motus_core::flow::flo::write_flo(seq.join("flow10.flo"), &truth).unwrap();
+}
+
+#[test]
+fn bench_flow_reports_cpu_gpu_and_the_opencv_peer_side_by_side() {
+    let dir = tempfile::tempdir().unwrap();
+    shifted_sequence(dir.path());
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let r = json_of(&motus(&[
+        "bench",
+        "flow",
+        "--middlebury",
+        s(dir.path()),
+        "--reps",
+        "1",
+        "--peer-tvl1-pairs",
+        "1",
+        "--peer-python",
+        s(&repo.join(".venv/bin/python")),
+        "--peer-script",
+        s(&repo.join("scripts/peers/opencv_flow.py")),
+    ]));
+    // `gpu.accurate` holds a native size only on a hardware adapter; the peer prints its own fields.
+    crate::golden::assert_fields_except("bench-flow", &r, &["peer", "gpu.accurate"]);
+    let native = &r["cpu"]["accurate"]["1_threads"]["native"];
+    assert!(native["mean_epe"].as_f64().unwrap() < 0.5, "a plain shift is easy: {native}");
+    assert_eq!(native["per_sequence"]["Shift"], native["mean_epe"]);
+    assert!(r["gpu"]["edge"]["128"]["ms_per_pair"].as_f64().unwrap() > 0.0, "lavapipe measured: {}", r["gpu"]);
+    let ratios = &r["ratios"];
+    assert_eq!(ratios["dual_tvl1_native_pairs"], 1);
+    for k in
+        ["accurate_speedup_vs_dual_tvl1_native", "accurate_epe_over_dis_medium_epe", "edge_128_ms_over_dis_fast_128_ms"]
+    {
+        assert!(ratios[k].as_f64().is_some_and(|x| x > 0.0), "{k}: {ratios}");
+    }
+}

@@ -11,7 +11,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::score::{score_live_run, RunScore};
 use crate::dataset::{GroundTruth, Segment};
@@ -23,7 +23,7 @@ use motus_device::runtime::pipeline::{Emitted, RunReport, WindowScores};
 use motus_device::runtime::sink::Doorbell;
 
 /// A trace file: what `motus bench pipeline --trace` writes.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Trace {
     pub labels: Vec<String>,
     /// The scene's frame rate (ground truth is in frames).
