@@ -41,21 +41,34 @@ pub struct ExportArgs {
     json: bool,
 }
 
+/// `motus-train export`'s report (the `--json` contract).
+#[derive(Debug, serde::Serialize)]
+struct ExportReport<'a> {
+    out: &'a std::path::Path,
+    arch: &'a str,
+    params: usize,
+    gflops_per_clip: f64,
+    bytes: usize,
+    weights_sha256: &'a str,
+    /// Batch norms folded into the convolutions before them (`--no-fold-bn` keeps them).
+    batchnorm_folded: bool,
+}
+
 pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     let ckpt = Checkpoint::load(&args.checkpoint)?;
     let bytes = export_checkpoint(&ckpt, !args.no_fold_bn)?;
     motus_core::atomic::write_atomic(&args.out, &bytes).with_context(|| format!("writing {}", args.out.display()))?;
     let card = motus_models::onnx::model_card(&motus_models::onnx::read_model(&bytes)?)?;
     let graph = card.arch.lower()?;
-    let report = serde_json::json!({
-        "out": args.out,
-        "arch": card.arch.name(),
-        "params": graph.num_params(),
-        "gflops_per_clip": graph.flops() as f64 / 1e9,
-        "bytes": bytes.len(),
-        "weights_sha256": card.weights_sha256,
-        "batchnorm_folded": !args.no_fold_bn,
-    });
+    let report = ExportReport {
+        out: &args.out,
+        arch: card.arch.name(),
+        params: graph.num_params(),
+        gflops_per_clip: graph.flops() as f64 / 1e9,
+        bytes: bytes.len(),
+        weights_sha256: &card.weights_sha256,
+        batchnorm_folded: !args.no_fold_bn,
+    };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

@@ -8,9 +8,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use clap::Args;
 use motus_lab::eval::{self, RunOptions};
+use motus_lab::quantize::guard::GuardReport;
 use motus_lab::quantize::{self, clips, ClipSet, Described, QuantConfig};
+use motus_models::card::FloatNode;
 use motus_quant::{Format, ObserverKind};
-use serde_json::json;
+use serde::Serialize;
 
 use super::eval::{open_dataset, resolve_list, Model};
 use motus_core::progress::Progress;
@@ -147,21 +149,21 @@ pub fn run(args: QuantArgs) -> anyhow::Result<()> {
         .with_context(|| format!("writing {}", args.out.display()))?;
     let rec = out.card.quantization.as_ref().expect("quantize_model writes the record");
     let ratio = out.bytes.len() as f64 / float_bytes.len() as f64;
-    let report = json!({
-        "model": args.model,
-        "out": args.out,
-        "format": args.format.name(),
-        "observer": rec.observer,
-        "scheme": rec.scheme,
-        "calibration": rec.calibration,
-        "float_bytes": float_bytes.len(),
-        "int8_bytes": out.bytes.len(),
-        "size_ratio": ratio,
-        "quantized_nodes": rec.quantized_nodes,
-        "float_nodes": rec.float_nodes,
-        "unhandled_ops": out.analysis.unhandled_ops,
-        "guard": out.guard,
-    });
+    let report = QuantReport {
+        model: &args.model,
+        out: &args.out,
+        format: args.format.name(),
+        observer: &rec.observer,
+        scheme: &rec.scheme,
+        calibration: &rec.calibration,
+        float_bytes: float_bytes.len(),
+        int8_bytes: out.bytes.len(),
+        size_ratio: ratio,
+        quantized_nodes: &rec.quantized_nodes,
+        float_nodes: &rec.float_nodes,
+        unhandled_ops: &out.analysis.unhandled_ops,
+        guard: out.guard.as_ref(),
+    };
     if args.json {
         super::print_json(&report);
     } else {
@@ -173,6 +175,25 @@ pub fn run(args: QuantArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `motus quant`'s report (the `--json` contract): what was quantized, what stayed float and
+/// why, and the accuracy guard's measurements.
+#[derive(Debug, Serialize)]
+struct QuantReport<'a> {
+    model: &'a Path,
+    out: &'a Path,
+    format: &'static str,
+    observer: &'a str,
+    scheme: &'a str,
+    calibration: &'a str,
+    float_bytes: usize,
+    int8_bytes: usize,
+    size_ratio: f64,
+    quantized_nodes: &'a [String],
+    float_nodes: &'a [FloatNode],
+    unhandled_ops: &'a BTreeSet<String>,
+    guard: Option<&'a GuardReport>,
 }
 
 /// Refuses settings that cannot work before any clip is built.

@@ -211,9 +211,18 @@ fn load_data(
     let reports: Vec<&videos::LoadReport> = std::iter::once(&train_report).chain(val_report.as_ref()).collect();
     let fps = videos::training_rate(&reports)?;
     log::info!("clips are sampled at the videos' {fps} fps; the card records it");
-    let report = serde_json::json!({"train": train_report, "val": val_report, "fps": fps});
+    let report = DataReport { train: &train_report, val: val_report.as_ref(), fps };
     motus_core::atomic::write_atomic(&dir.data_report(), serde_json::to_string_pretty(&report)?.as_bytes())?;
     Ok(LoadedData { train, val, fps })
+}
+
+/// `data.json` in the run folder: what loading each split found, and the rate clips are
+/// sampled at.
+#[derive(Debug, serde::Serialize)]
+struct DataReport<'a> {
+    train: &'a videos::LoadReport,
+    val: Option<&'a videos::LoadReport>,
+    fps: f64,
 }
 
 /// The model, its optimiser and schedule, the data, and where the run stands: what one
