@@ -8,6 +8,7 @@ use super::{FlowEngine, FlowError, TvL1Cpu, TvL1Params};
 /// Which implementation computes flow. Both compute the same algorithm with the same
 /// parameters (their agreement is tested), so the choice is about speed only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Backend {
     /// Multi-threaded CPU code.

@@ -325,6 +325,7 @@ fn default_zoom() -> f32 {
 
 /// `window.crop`: a fixed crop, or one that follows the motion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "snake_case")]
 pub enum CropMode {
     /// Left (top) edge.
@@ -699,18 +700,40 @@ fn default_sinks() -> Vec<SinkConfig> {
     vec![SinkConfig::Stdout { name: None }]
 }
 
-/// Flags of `motus run` that override the file.
+/// What `motus run` and `motus demo` take from their flags over the config file. With the
+/// `cli` feature this struct *is* the flags (`clap::Args`): each field's doc is its --help.
 #[derive(Debug, Clone, Default)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
 pub struct Overrides {
+    /// Frame source: synthetic[:SEED], a file, rtsp://… or http://…, /dev/videoN, nokhwa:N.
+    #[cfg_attr(feature = "cli", arg(long))]
     pub source: Option<String>,
+    /// The ONNX model (default: the config's, else the bundled model).
+    #[cfg_attr(feature = "cli", arg(long))]
     pub model: Option<PathBuf>,
+    /// tract threads.
+    #[cfg_attr(feature = "cli", arg(long))]
     pub threads: Option<usize>,
+    /// Frames between two classifications.
+    #[cfg_attr(feature = "cli", arg(long))]
     pub stride: Option<usize>,
+    /// Flow backend.
+    #[cfg_attr(feature = "cli", arg(long))]
     pub flow_backend: Option<Backend>,
+    /// Read a file source as fast as possible instead of at its frame rate.
+    #[cfg_attr(feature = "cli", arg(long))]
     pub fast: bool,
+    /// Serve the MJPEG preview on this address (e.g. 127.0.0.1:8090).
+    #[cfg_attr(feature = "cli", arg(long))]
     pub preview: Option<SocketAddr>,
+    /// Serve Prometheus metrics on this address (e.g. 127.0.0.1:9109).
+    #[cfg_attr(feature = "cli", arg(long))]
     pub metrics: Option<SocketAddr>,
+    /// Save a PNG snapshot with each alert here.
+    #[cfg_attr(feature = "cli", arg(long))]
     pub snapshot_dir: Option<PathBuf>,
+    /// The durable alert outbox.
+    #[cfg_attr(feature = "cli", arg(long))]
     pub outbox_dir: Option<PathBuf>,
 }
 

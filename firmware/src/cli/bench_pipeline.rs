@@ -41,8 +41,7 @@ pub struct PipelineBenchArgs {
     /// (`model.parallel_streams = false`), to compare the two.
     #[arg(long)]
     serial_streams: bool,
-    /// Where the model's square crop is taken along the frame's width (`window.crop`): start,
-    /// center, end or follow.
+    /// Where the model's square crop is taken along the frame's width (`window.crop`).
     #[arg(long, default_value = "follow")]
     crop: CropMode,
     /// Magnification of the model's view (`window.zoom`).

@@ -12,59 +12,14 @@ use motus_device::runtime::config::{Overrides, RunConfig, SinkConfig};
 use motus_device::runtime::pipeline::{self, RunLimits};
 use motus_device::runtime::{model_path, tract_stage::TractStage};
 
-/// Flags shared by `run` and `demo`; each overrides the config file.
+/// Flags shared by `run` and `demo`: the config's [`Overrides`], and how long to run.
 #[derive(Debug, Args, Clone, Default)]
 pub struct RunFlags {
-    /// Frame source: synthetic[:SEED], a file, rtsp://… or http://…, /dev/videoN, nokhwa:N.
-    #[arg(long)]
-    source: Option<String>,
-    /// The ONNX model (default: the config's, else the bundled model).
-    #[arg(long)]
-    model: Option<PathBuf>,
-    /// tract threads.
-    #[arg(long)]
-    threads: Option<usize>,
-    /// Frames between two classifications.
-    #[arg(long)]
-    stride: Option<usize>,
-    /// Flow backend: cpu, gpu or auto.
-    #[arg(long)]
-    flow_backend: Option<motus_core::flow::Backend>,
-    /// Read a file source as fast as possible instead of at its frame rate.
-    #[arg(long)]
-    fast: bool,
-    /// Serve the MJPEG preview on this address (e.g. 127.0.0.1:8090).
-    #[arg(long)]
-    preview: Option<std::net::SocketAddr>,
-    /// Serve Prometheus metrics on this address (e.g. 127.0.0.1:9109).
-    #[arg(long)]
-    metrics: Option<std::net::SocketAddr>,
-    /// Save a PNG snapshot with each alert here.
-    #[arg(long)]
-    snapshot_dir: Option<PathBuf>,
-    /// The durable alert outbox.
-    #[arg(long)]
-    outbox_dir: Option<PathBuf>,
+    #[command(flatten)]
+    overrides: Overrides,
     /// Stop after this many seconds.
     #[arg(long)]
     seconds: Option<f64>,
-}
-
-impl RunFlags {
-    fn overrides(&self) -> Overrides {
-        Overrides {
-            source: self.source.clone(),
-            model: self.model.clone(),
-            threads: self.threads,
-            stride: self.stride,
-            flow_backend: self.flow_backend,
-            fast: self.fast,
-            preview: self.preview,
-            metrics: self.metrics,
-            snapshot_dir: self.snapshot_dir.clone(),
-            outbox_dir: self.outbox_dir.clone(),
-        }
-    }
 }
 
 #[derive(Debug, Args)]
@@ -123,7 +78,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         Some(p) => RunConfig::load(p)?,
         None => RunConfig::default(),
     };
-    cfg.apply(&args.flags.overrides())?;
+    cfg.apply(&args.flags.overrides)?;
     if args.check {
         return check(&cfg, args.config.as_deref());
     }
@@ -169,11 +124,11 @@ pub fn demo_config() -> RunConfig {
 
 pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
     let mut cfg = demo_config();
-    cfg.apply(&args.flags.overrides())?;
+    cfg.apply(&args.flags.overrides)?;
     let outbox = cfg.output.outbox_dir.clone();
     eprintln!("motus demo: synthetic camera 640x480 at 30 fps; alerts print below as JSON lines (Ctrl-C stops)");
     let r = execute(cfg, args.flags.seconds);
-    if args.flags.outbox_dir.is_none() {
+    if args.flags.overrides.outbox_dir.is_none() {
         let _ = std::fs::remove_dir_all(outbox);
     }
     r
