@@ -392,7 +392,7 @@ impl Builder {
         Ok(output)
     }
 
-    #[allow(clippy::too_many_arguments)]
+    #[allow(clippy::too_many_arguments)] // ONNX Conv's own attributes, one argument each
     pub fn conv(
         &mut self,
         name: &str,

@@ -4,8 +4,34 @@
 //! Arithmetic is written in the exact order documented on each function; the GPU port must
 //! keep it (no reassociation) to stay within 0.01 px of the CPU.
 
+use std::ops::Range;
+
+/// The rows `y0..y1` of a `w × h` image that one kernel call writes; its outputs are
+/// band-local (row 0 is image row `y0`), its inputs whole images.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Band {
+    pub w: usize,
+    pub h: usize,
+    pub y0: usize,
+    pub y1: usize,
+}
+
+impl Band {
+    /// The whole `w × h` image as one band.
+    pub(crate) fn whole(w: usize, h: usize) -> Band {
+        Band { w, h, y0: 0, y1: h }
+    }
+
+    /// Where image row `y` (in `y0..y1`) lies in a band-local output.
+    #[inline(always)]
+    fn out_row(self, y: usize) -> Range<usize> {
+        (y - self.y0) * self.w..(y - self.y0 + 1) * self.w
+    }
+}
+
 /// BT.601 luma on the 0..255 scale: `(0.299 * R + 0.587 * G) + 0.114 * B`.
-pub(crate) fn luma(rgb: &[u8], w: usize, y0: usize, y1: usize, out: &mut [f32]) {
+pub(crate) fn luma(rgb: &[u8], b: Band, out: &mut [f32]) {
+    let Band { w, y0, y1, .. } = b;
     let src = &rgb[y0 * w * 3..y1 * w * 3];
     for (o, p) in out[..(y1 - y0) * w].iter_mut().zip(src.chunks_exact(3)) {
         *o = (0.299 * p[0] as f32 + 0.587 * p[1] as f32) + 0.114 * p[2] as f32;
@@ -28,21 +54,11 @@ fn div_row(p1: &[f32], p2: &[f32], zeros: &[f32], w: usize, y: usize, out: &mut 
     }
 }
 
-/// ROF (Chambolle projection) step A: `d = div(p) - f * inv_theta`.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn rof_residual(
-    f: &[f32],
-    p1: &[f32],
-    p2: &[f32],
-    zeros: &[f32],
-    inv_theta: f32,
-    w: usize,
-    y0: usize,
-    y1: usize,
-    d: &mut [f32],
-) {
-    for y in y0..y1 {
-        let row = &mut d[(y - y0) * w..(y - y0 + 1) * w];
+/// ROF (Chambolle projection) step A: `d = div(p) - f * inv_theta`, with `p = [p1, p2]`.
+pub(crate) fn rof_residual(f: &[f32], p: [&[f32]; 2], zeros: &[f32], inv_theta: f32, b: Band, d: &mut [f32]) {
+    let ([p1, p2], w) = (p, b.w);
+    for y in b.y0..b.y1 {
+        let row = &mut d[b.out_row(y)];
         div_row(p1, p2, zeros, w, y, row);
         let fr = &f[y * w..y * w + w];
         for (o, &fv) in row.iter_mut().zip(fr) {
@@ -76,30 +92,26 @@ fn dual_row(a: &[f32], w: usize, h: usize, y: usize, step: f32, p1: &mut [f32], 
 }
 
 /// ROF step B: dual projection of `p` with the gradient of `d` (see `dual_row`), step `tau`.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn rof_dual(d: &[f32], tau: f32, w: usize, h: usize, y0: usize, y1: usize, p1: &mut [f32], p2: &mut [f32]) {
-    for y in y0..y1 {
-        let r = (y - y0) * w..(y - y0 + 1) * w;
-        dual_row(d, w, h, y, tau, &mut p1[r.clone()], &mut p2[r]);
+pub(crate) fn rof_dual(d: &[f32], tau: f32, b: Band, p1: &mut [f32], p2: &mut [f32]) {
+    for y in b.y0..b.y1 {
+        let r = b.out_row(y);
+        dual_row(d, b.w, b.h, y, tau, &mut p1[r.clone()], &mut p2[r]);
     }
 }
 
-/// ROF final step and texture: `s = f - theta * div(p)`, `out = f - alpha * s`.
-#[allow(clippy::too_many_arguments)]
+/// ROF final step and texture: `s = f - theta * div(p)`, `out = f - alpha * s`, with
+/// `p = [p1, p2]`.
 pub(crate) fn rof_texture(
     f: &[f32],
-    p1: &[f32],
-    p2: &[f32],
+    p: [&[f32]; 2],
     zeros: &[f32],
-    theta: f32,
-    alpha: f32,
-    w: usize,
-    y0: usize,
-    y1: usize,
+    (theta, alpha): (f32, f32),
+    b: Band,
     out: &mut [f32],
 ) {
-    for y in y0..y1 {
-        let row = &mut out[(y - y0) * w..(y - y0 + 1) * w];
+    let ([p1, p2], w) = (p, b.w);
+    for y in b.y0..b.y1 {
+        let row = &mut out[b.out_row(y)];
         div_row(p1, p2, zeros, w, y, row);
         let fr = &f[y * w..y * w + w];
         for (o, &fv) in row.iter_mut().zip(fr) {
@@ -111,11 +123,11 @@ pub(crate) fn rof_texture(
 
 /// Horizontal convolution with a symmetric kernel of `2r+1` taps, replicate boundary:
 /// `out[x] = sum_{j=0..2r} k[j] * src[clamp(x + j - r)]`, summed in increasing `j`.
-pub(crate) fn blur_h(src: &[f32], k: &[f32], w: usize, y0: usize, y1: usize, out: &mut [f32]) {
-    let r = k.len() / 2;
-    for y in y0..y1 {
+pub(crate) fn blur_h(src: &[f32], k: &[f32], b: Band, out: &mut [f32]) {
+    let (r, w) = (k.len() / 2, b.w);
+    for y in b.y0..b.y1 {
         let s = &src[y * w..y * w + w];
-        let o = &mut out[(y - y0) * w..(y - y0 + 1) * w];
+        let o = &mut out[b.out_row(y)];
         for (x, ov) in o.iter_mut().enumerate() {
             let mut acc = 0.0f32;
             for (j, &kj) in k.iter().enumerate() {
@@ -128,11 +140,10 @@ pub(crate) fn blur_h(src: &[f32], k: &[f32], w: usize, y0: usize, y1: usize, out
 }
 
 /// Vertical convolution, same rule as [`blur_h`] along columns.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn blur_v(src: &[f32], k: &[f32], w: usize, h: usize, y0: usize, y1: usize, out: &mut [f32]) {
-    let r = k.len() / 2;
-    for y in y0..y1 {
-        let o = &mut out[(y - y0) * w..(y - y0 + 1) * w];
+pub(crate) fn blur_v(src: &[f32], k: &[f32], b: Band, out: &mut [f32]) {
+    let (r, Band { w, h, .. }) = (k.len() / 2, b);
+    for y in b.y0..b.y1 {
+        let o = &mut out[b.out_row(y)];
         o.fill(0.0);
         for (j, &kj) in k.iter().enumerate() {
             let yy = (y + j).saturating_sub(r).min(h - 1);
@@ -149,27 +160,23 @@ pub(crate) fn blur_v(src: &[f32], k: &[f32], w: usize, h: usize, y0: usize, y1: 
 /// `x1 = min(x0 + 1, sw - 1)`, `fx = sx - x0`; `top = a + fx * (b - a)`,
 /// `bot = c + fx * (d - c)`, `out = mul * (top + fy * (bot - top))`. Used to build the pyramid
 /// (after the blur, `mul = 1`) and to upsample flow (`mul` = size ratio of the component).
-#[allow(clippy::too_many_arguments)]
+/// `src` is `sw × sh`; `b` is a band of the `dw × dh` output; `(rx, ry) = (sw / dw, sh / dh)`.
 pub(crate) fn resample(
     src: &[f32],
-    sw: usize,
-    sh: usize,
-    dw: usize,
+    (sw, sh): (usize, usize),
     mul: f32,
-    rx: f32,
-    ry: f32,
-    y0: usize,
-    y1: usize,
+    (rx, ry): (f32, f32),
+    b: Band,
     out: &mut [f32],
 ) {
-    for y in y0..y1 {
+    for y in b.y0..b.y1 {
         let sy = ((y as f32 + 0.5) * ry - 0.5).max(0.0).min((sh - 1) as f32);
         let yi = sy as usize;
         let yj = (yi + 1).min(sh - 1);
         let fy = sy - yi as f32;
         let r0 = &src[yi * sw..yi * sw + sw];
         let r1 = &src[yj * sw..yj * sw + sw];
-        let o = &mut out[(y - y0) * dw..(y - y0 + 1) * dw];
+        let o = &mut out[b.out_row(y)];
         for (x, ov) in o.iter_mut().enumerate() {
             let sx = ((x as f32 + 0.5) * rx - 0.5).max(0.0).min((sw - 1) as f32);
             let xi = sx as usize;
@@ -184,7 +191,8 @@ pub(crate) fn resample(
 
 /// Central-difference gradient with replicate boundary:
 /// `gx = 0.5 * (I[x+1] - I[x-1])`, indices clamped to the image (likewise `gy`).
-pub(crate) fn gradient(src: &[f32], w: usize, h: usize, y0: usize, y1: usize, gx: &mut [f32], gy: &mut [f32]) {
+pub(crate) fn gradient(src: &[f32], b: Band, gx: &mut [f32], gy: &mut [f32]) {
+    let Band { w, h, y0, y1 } = b;
     for y in y0..y1 {
         let r = &src[y * w..y * w + w];
         let up = &src[y.saturating_sub(1) * w..][..w];
@@ -232,8 +240,8 @@ pub(crate) struct WarpInputs<'a> {
 /// `inv_g2 = g2 > 1e-10 ? 1 / g2 : 0`. Bicubic: weights from [`cubic_weights`], each of the
 /// 4 rows interpolated horizontally (taps summed left to right), then the 4 row values
 /// vertically (top to bottom). Bilinear: same formulas as [`resample`].
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn warp(inp: &WarpInputs, w: usize, h: usize, y0: usize, y1: usize, outs: [&mut [f32]; 4]) {
+pub(crate) fn warp(inp: &WarpInputs, b: Band, outs: [&mut [f32]; 4]) {
+    let Band { w, h, y0, y1 } = b;
     let [gxo, gyo, rho, inv] = outs;
     let (wf, hf) = (w as f32, h as f32);
     for y in y0..y1 {
@@ -310,7 +318,8 @@ pub(crate) struct PrimalInputs<'a> {
 /// `f = f > lt ? lt : f` (the three-case threshold of Zach et al. as a clamp);
 /// `v1 = u1 + f*gx`, `v2 = u2 + f*gy`; `u1 = v1 + theta * div(p11, p12)`,
 /// `u2 = v2 + theta * div(p21, p22)` (divergence as in `div_row`).
-pub(crate) fn primal(inp: &PrimalInputs, w: usize, y0: usize, y1: usize, u1: &mut [f32], u2: &mut [f32]) {
+pub(crate) fn primal(inp: &PrimalInputs, b: Band, u1: &mut [f32], u2: &mut [f32]) {
+    let Band { w, y0, y1, .. } = b;
     let (lt, theta) = (inp.lt, inp.theta);
     for y in y0..y1 {
         let g = y * w..y * w + w;
@@ -329,20 +338,28 @@ pub(crate) fn primal(inp: &PrimalInputs, w: usize, y0: usize, y1: usize, u1: &mu
         // Column 0 has no left neighbour (p[-1] = 0); the rest runs branch-free.
         let d1 = p11[0] + (p12[0] - p12u[0]);
         let d2 = p21[0] + (p22[0] - p22u[0]);
-        (u1[0], u2[0]) = primal_px(u1[0], u2[0], gx[0], gy[0], rc[0], inv[0], d1, d2, lt, theta);
+        (u1[0], u2[0]) = primal_px([u1[0], u2[0]], [gx[0], gy[0]], rc[0], inv[0], [d1, d2], lt, theta);
         for x in 1..w {
             let d1 = (p11[x] - p11[x - 1]) + (p12[x] - p12u[x]);
             let d2 = (p21[x] - p21[x - 1]) + (p22[x] - p22u[x]);
-            (u1[x], u2[x]) = primal_px(u1[x], u2[x], gx[x], gy[x], rc[x], inv[x], d1, d2, lt, theta);
+            (u1[x], u2[x]) = primal_px([u1[x], u2[x]], [gx[x], gy[x]], rc[x], inv[x], [d1, d2], lt, theta);
         }
     }
 }
 
 /// One pixel of [`primal`]; the thresholding written as a clamp (equivalent to the three-case
-/// rule of Zach et al.: `|rho| > lt*g2` saturates the step at `±lt`).
+/// rule of Zach et al.: `|rho| > lt*g2` saturates the step at `±lt`). `[a, b]` is the flow
+/// `(u1, u2)`, `[gx, gy]` the warped gradient, `[d1, d2]` the divergences of the duals.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn primal_px(a: f32, b: f32, gx: f32, gy: f32, rc: f32, inv: f32, d1: f32, d2: f32, lt: f32, theta: f32) -> (f32, f32) {
+fn primal_px(
+    [a, b]: [f32; 2],
+    [gx, gy]: [f32; 2],
+    rc: f32,
+    inv: f32,
+    [d1, d2]: [f32; 2],
+    lt: f32,
+    theta: f32,
+) -> (f32, f32) {
     let rho = (rc + gx * a) + gy * b;
     let f = -rho * inv;
     let f = if f < -lt { -lt } else { f };
@@ -351,14 +368,13 @@ fn primal_px(a: f32, b: f32, gx: f32, gy: f32, rc: f32, inv: f32, d1: f32, d2: f
 }
 
 /// Dual kernel: projections of `(p11, p12)` with the gradient of `u1` and of `(p21, p22)`
-/// with the gradient of `u2`, step `tau / theta` (see `dual_row`).
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn dual(u1: &[f32], u2: &[f32], step: f32, w: usize, h: usize, y0: usize, y1: usize, outs: [&mut [f32]; 4]) {
+/// with the gradient of `u2`, step `tau / theta` (see `dual_row`); `u = [u1, u2]`.
+pub(crate) fn dual([u1, u2]: [&[f32]; 2], step: f32, b: Band, outs: [&mut [f32]; 4]) {
     let [p11, p12, p21, p22] = outs;
-    for y in y0..y1 {
-        let r = (y - y0) * w..(y - y0 + 1) * w;
-        dual_row(u1, w, h, y, step, &mut p11[r.clone()], &mut p12[r.clone()]);
-        dual_row(u2, w, h, y, step, &mut p21[r.clone()], &mut p22[r]);
+    for y in b.y0..b.y1 {
+        let r = b.out_row(y);
+        dual_row(u1, b.w, b.h, y, step, &mut p11[r.clone()], &mut p12[r.clone()]);
+        dual_row(u2, b.w, b.h, y, step, &mut p21[r.clone()], &mut p22[r]);
     }
 }
 
@@ -426,7 +442,8 @@ impl MedianNet {
 const LANES: usize = 8;
 
 /// Median filter, `size × size` window, replicate boundary, processed 8 pixels at a time.
-pub(crate) fn median(src: &[f32], net: &MedianNet, w: usize, h: usize, y0: usize, y1: usize, out: &mut [f32]) {
+pub(crate) fn median(src: &[f32], net: &MedianNet, b: Band, out: &mut [f32]) {
+    let Band { w, h, y0, y1 } = b;
     let r = net.size / 2;
     let k = net.size * net.size;
     let mut vals = [[f32::INFINITY; LANES]; 64];
@@ -504,7 +521,7 @@ mod tests {
             let (w, h) = (13, 9);
             let src: Vec<f32> = (0..w * h).map(|_| rng.random_range(-5.0..5.0)).collect();
             let mut out = vec![0.0; w * h];
-            median(&src, &net, w, h, 0, h, &mut out);
+            median(&src, &net, Band::whole(w, h), &mut out);
             let r = size as isize / 2;
             for y in 0..h as isize {
                 for x in 0..w as isize {

@@ -10,6 +10,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 
+use super::kernels::Band;
+
 /// Images smaller than this many pixels run on the calling thread: waking workers would cost
 /// more than the work (and the result is identical either way).
 pub(crate) const MIN_PARALLEL_PIXELS: usize = 16 * 1024;
@@ -162,18 +164,18 @@ impl Drop for Team {
     }
 }
 
-/// Runs `f(y0, y1, outs_band)` over row bands `[y0, y1)` of a `w × h` image on the team.
+/// Runs `f(band, outs_band)` over row bands `[y0, y1)` of a `w × h` image on the team.
 /// `outs` are the kernel's output images (at least `w * h` long); each call gets the rows
 /// `y0..y1` of each, indexed from 0. Which thread runs which band does not matter: a band's
 /// result depends only on its rows.
 pub(crate) fn for_bands<const N: usize, F>(team: &Team, w: usize, h: usize, outs: [&mut [f32]; N], f: F)
 where
-    F: Fn(usize, usize, [&mut [f32]; N]) + Sync,
+    F: Fn(Band, [&mut [f32]; N]) + Sync,
 {
     let n = w * h;
     let outs = outs.map(|o| o.split_at_mut(n).0);
     if team.threads() <= 1 || n < MIN_PARALLEL_PIXELS || h < 2 {
-        f(0, h, outs);
+        f(Band::whole(w, h), outs);
         return;
     }
     let nb = (team.threads() * BANDS_PER_THREAD).min(h).min(MAX_BANDS);
@@ -199,7 +201,7 @@ where
             break;
         }
         if let Some((y0, y1, band)) = slots[b].lock().unwrap().take() {
-            f(y0, y1, band);
+            f(Band { w, h, y0, y1 }, band);
         }
     };
     team.run(&job);
@@ -217,7 +219,7 @@ mod tests {
             let mut a = vec![0.0f32; w * h];
             let mut b = vec![0.0f32; w * h + 7];
             for _ in 0..3 {
-                for_bands(&team, w, h, [&mut a, &mut b], |y0, y1, [a, b]| {
+                for_bands(&team, w, h, [&mut a, &mut b], |Band { y0, y1, .. }, [a, b]| {
                     for y in y0..y1 {
                         for x in 0..w {
                             a[(y - y0) * w + x] += (y * w + x) as f32;

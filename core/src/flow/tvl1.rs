@@ -180,16 +180,16 @@ impl TvL1Cpu {
         ws.p12[..n].fill(0.0);
         let inv_theta = 1.0 / st.theta;
         for _ in 0..st.iterations {
-            for_bands(t, w, h, [&mut ws.rho_c], |y0, y1, [d]| {
-                kernels::rof_residual(&ws.tmp, &ws.p11, &ws.p12, &ws.zeros, inv_theta, w, y0, y1, d)
+            for_bands(t, w, h, [&mut ws.rho_c], |b, [d]| {
+                kernels::rof_residual(&ws.tmp, [&ws.p11, &ws.p12], &ws.zeros, inv_theta, b, d)
             });
-            for_bands(t, w, h, [&mut ws.p11, &mut ws.p12], |y0, y1, [a, b]| {
-                kernels::rof_dual(&ws.rho_c, 0.25, w, h, y0, y1, a, b)
+            for_bands(t, w, h, [&mut ws.p11, &mut ws.p12], |band, [a, b]| {
+                kernels::rof_dual(&ws.rho_c, 0.25, band, a, b)
             });
         }
         let out = if which == 0 { &mut ws.pyr0[0] } else { &mut ws.pyr1[0] };
-        for_bands(t, w, h, [out], |y0, y1, [o]| {
-            kernels::rof_texture(&ws.tmp, &ws.p11, &ws.p12, &ws.zeros, st.theta, st.alpha, w, y0, y1, o)
+        for_bands(t, w, h, [out], |b, [o]| {
+            kernels::rof_texture(&ws.tmp, [&ws.p11, &ws.p12], &ws.zeros, (st.theta, st.alpha), b, o)
         });
     }
 
@@ -198,11 +198,11 @@ impl TvL1Cpu {
         let (w, h) = (ws.w, ws.h);
         let rgb = &frame.data;
         if p.structure_texture.is_some() {
-            for_bands(t, w, h, [&mut ws.tmp], |y0, y1, [o]| kernels::luma(rgb, w, y0, y1, o));
+            for_bands(t, w, h, [&mut ws.tmp], |b, [o]| kernels::luma(rgb, b, o));
             Self::structure_texture(ws, t, p, which);
         } else {
             let out = if which == 0 { &mut ws.pyr0[0] } else { &mut ws.pyr1[0] };
-            for_bands(t, w, h, [out], |y0, y1, [o]| kernels::luma(rgb, w, y0, y1, o));
+            for_bands(t, w, h, [out], |b, [o]| kernels::luma(rgb, b, o));
         }
         for l in 1..ws.sizes.len() {
             let (sw, sh) = ws.sizes[l - 1];
@@ -210,12 +210,10 @@ impl TvL1Cpu {
             let pyr = if which == 0 { &mut ws.pyr0 } else { &mut ws.pyr1 };
             let (prev, next) = pyr.split_at_mut(l);
             let src = &prev[l - 1];
-            for_bands(t, sw, sh, [&mut ws.tmp], |y0, y1, [o]| kernels::blur_h(src, blur, sw, y0, y1, o));
-            for_bands(t, sw, sh, [&mut ws.tmp2], |y0, y1, [o]| kernels::blur_v(&ws.tmp, blur, sw, sh, y0, y1, o));
+            for_bands(t, sw, sh, [&mut ws.tmp], |b, [o]| kernels::blur_h(src, blur, b, o));
+            for_bands(t, sw, sh, [&mut ws.tmp2], |b, [o]| kernels::blur_v(&ws.tmp, blur, b, o));
             let (rx, ry) = (sw as f32 / dw as f32, sh as f32 / dh as f32);
-            for_bands(t, dw, dh, [&mut next[0]], |y0, y1, [o]| {
-                kernels::resample(&ws.tmp2, sw, sh, dw, 1.0, rx, ry, y0, y1, o)
-            });
+            for_bands(t, dw, dh, [&mut next[0]], |b, [o]| kernels::resample(&ws.tmp2, (sw, sh), 1.0, (rx, ry), b, o));
         }
     }
 
@@ -233,9 +231,7 @@ impl TvL1Cpu {
         for l in (0..nl).rev() {
             let (w, h) = ws.sizes[l];
             let n = w * h;
-            for_bands(t, w, h, [&mut ws.i1x, &mut ws.i1y], |y0, y1, [a, b]| {
-                kernels::gradient(&ws.pyr1[l], w, h, y0, y1, a, b)
-            });
+            for_bands(t, w, h, [&mut ws.i1x, &mut ws.i1y], |band, [a, b]| kernels::gradient(&ws.pyr1[l], band, a, b));
             for d in [&mut ws.p11, &mut ws.p12, &mut ws.p21, &mut ws.p22] {
                 d[..n].fill(0.0);
             }
@@ -249,8 +245,8 @@ impl TvL1Cpu {
                     u2: &ws.u2,
                     bicubic: p.interpolation == Interpolation::Bicubic,
                 };
-                for_bands(t, w, h, [&mut ws.gx, &mut ws.gy, &mut ws.rho_c, &mut ws.inv_g2], |y0, y1, o| {
-                    kernels::warp(&wi, w, h, y0, y1, o)
+                for_bands(t, w, h, [&mut ws.gx, &mut ws.gy, &mut ws.rho_c, &mut ws.inv_g2], |b, o| {
+                    kernels::warp(&wi, b, o)
                 });
                 for _ in 0..p.iterations {
                     let pi = PrimalInputs {
@@ -266,17 +262,15 @@ impl TvL1Cpu {
                         lt,
                         theta: p.theta,
                     };
-                    for_bands(t, w, h, [&mut ws.u1, &mut ws.u2], |y0, y1, [a, b]| {
-                        kernels::primal(&pi, w, y0, y1, a, b)
-                    });
-                    for_bands(t, w, h, [&mut ws.p11, &mut ws.p12, &mut ws.p21, &mut ws.p22], |y0, y1, o| {
-                        kernels::dual(&ws.u1, &ws.u2, dual_step, w, h, y0, y1, o)
+                    for_bands(t, w, h, [&mut ws.u1, &mut ws.u2], |band, [a, b]| kernels::primal(&pi, band, a, b));
+                    for_bands(t, w, h, [&mut ws.p11, &mut ws.p12, &mut ws.p21, &mut ws.p22], |b, o| {
+                        kernels::dual([&ws.u1, &ws.u2], dual_step, b, o)
                     });
                 }
                 if let Some(net) = &self.net {
-                    for_bands(t, w, h, [&mut ws.v1, &mut ws.v2], |y0, y1, [a, b]| {
-                        kernels::median(&ws.u1, net, w, h, y0, y1, a);
-                        kernels::median(&ws.u2, net, w, h, y0, y1, b);
+                    for_bands(t, w, h, [&mut ws.v1, &mut ws.v2], |band, [a, b]| {
+                        kernels::median(&ws.u1, net, band, a);
+                        kernels::median(&ws.u2, net, band, b);
                     });
                     std::mem::swap(&mut ws.u1, &mut ws.v1);
                     std::mem::swap(&mut ws.u2, &mut ws.v2);
@@ -286,9 +280,9 @@ impl TvL1Cpu {
                 let (fw, fh) = ws.sizes[l - 1];
                 let (rx, ry) = (w as f32 / fw as f32, h as f32 / fh as f32);
                 let (mx, my) = (fw as f32 / w as f32, fh as f32 / h as f32);
-                for_bands(t, fw, fh, [&mut ws.v1, &mut ws.v2], |y0, y1, [a, b]| {
-                    kernels::resample(&ws.u1, w, h, fw, mx, rx, ry, y0, y1, a);
-                    kernels::resample(&ws.u2, w, h, fw, my, rx, ry, y0, y1, b);
+                for_bands(t, fw, fh, [&mut ws.v1, &mut ws.v2], |band, [a, b]| {
+                    kernels::resample(&ws.u1, (w, h), mx, (rx, ry), band, a);
+                    kernels::resample(&ws.u2, (w, h), my, (rx, ry), band, b);
                 });
                 std::mem::swap(&mut ws.u1, &mut ws.v1);
                 std::mem::swap(&mut ws.u2, &mut ws.v2);

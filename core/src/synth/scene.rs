@@ -102,7 +102,7 @@ impl Scene {
         let grain = rng.random_range(0.0..0.35f32);
         let grain_cell = (rng.random_range(0.02..0.08) * short).max(2.0);
         let lattice_seed: u32 = rng.random();
-        let tile = make_tile(tw, th, texture, c1, c2, grain, grain_cell, lattice_seed);
+        let tile = make_tile((tw, th), texture, [c1, c2], (grain, grain_cell), lattice_seed);
         let mean = tile.iter().map(|&v| v as u64).sum::<u64>() as f32 / tile.len().max(1) as f32;
         let speed = if rng.random_bool(0.6) { rng.random_range(0.0..0.25) * short / 128.0 } else { 0.0 };
         let dir = rng.random_range(0.0..std::f32::consts::TAU);
@@ -242,15 +242,13 @@ impl Lattice {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The background tile: `texture` blended between the two colours, plus value-noise grain of
+/// `(strength, cell size)`.
 fn make_tile(
-    tw: usize,
-    th: usize,
+    (tw, th): (usize, usize),
     texture: Texture,
-    c1: [u8; 3],
-    c2: [u8; 3],
-    grain: f32,
-    grain_cell: f32,
+    [c1, c2]: [[u8; 3]; 2],
+    (grain, grain_cell): (f32, f32),
     seed: u32,
 ) -> Vec<u8> {
     let mut tile = vec![0u8; tw * th * 3];

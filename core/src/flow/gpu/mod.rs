@@ -105,7 +105,10 @@ struct PlanBuilder {
 }
 
 impl PlanBuilder {
-    #[allow(clippy::too_many_arguments)]
+    /// One step of the plan: kernel, dispatch size, source size, three groups of buffer
+    /// offsets and four scalars — the record's fields in the order the shader reads them, so
+    /// each call site reads as one row of the plan.
+    #[allow(clippy::too_many_arguments)] // one argument per record field (see above)
     fn push(
         &mut self,
         k: K,
