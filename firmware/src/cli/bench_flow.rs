@@ -90,11 +90,18 @@ pub(super) type BySize<T> = BTreeMap<String, T>;
 struct FlowTiming {
     ms_per_pair: f64,
     pairs: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The endpoint error (native size only).
+    #[serde(flatten)]
+    accuracy: Option<Accuracy>,
+}
+
+/// Endpoint error against the ground truth.
+#[derive(Debug, Serialize)]
+struct Accuracy {
+    /// Mean over the sequences with valid pixels (`null` without any).
     mean_epe: Option<f64>,
     /// EPE per sequence (`null` for one whose ground truth has no valid pixel).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    per_sequence: Option<BTreeMap<String, Option<f64>>>,
+    per_sequence: BTreeMap<String, Option<f64>>,
 }
 
 /// `motus bench flow`'s report (the `--json` contract): CPU presets by thread count and size,
@@ -157,12 +164,12 @@ fn measure(engine: &mut dyn FlowEngine, pairs: &[Pair], size: Option<u32>, reps:
             per_sequence.insert(p.name.clone(), field.epe(&p.truth));
         }
     }
-    let native = size.is_none();
     Ok(FlowTiming {
         ms_per_pair: median(times),
         pairs: pairs.len(),
-        mean_epe: native.then(|| mean(per_sequence.values().flatten().copied())).flatten(),
-        per_sequence: native.then_some(per_sequence),
+        accuracy: size
+            .is_none()
+            .then(|| Accuracy { mean_epe: mean(per_sequence.values().flatten().copied()), per_sequence }),
     })
 }
 
@@ -237,7 +244,7 @@ fn ratios(report: &FlowBenchReport, peer: &PeerReport) -> PeerRatios {
     let theirs = |method: &str, size: &str| peer.methods.get(method)?.get(size);
     let div = |a: Option<f64>, b: Option<f64>| a.zip(b).filter(|(_, b)| *b > 0.0).map(|(a, b)| a / b);
     let epe_ratio = |preset: &str, method: &str| {
-        let mine = ours(preset, "native")?.per_sequence.as_ref()?;
+        let mine = &ours(preset, "native")?.accuracy.as_ref()?.per_sequence;
         let other = theirs(method, "native")?.per_sequence.as_ref()?;
         let common: Vec<(f64, f64)> = other.iter().filter_map(|(k, v)| Some(((*mine.get(k)?)?, *v))).collect();
         div(mean(common.iter().map(|c| c.0)), mean(common.iter().map(|c| c.1)))

@@ -57,7 +57,7 @@ fn read_toml(path: &std::path::Path) -> anyhow::Result<ModelCard> {
 #[derive(Debug, Serialize)]
 struct InfoReport<'a> {
     model: &'a std::path::Path,
-    /// Where the card came from (`embedded`, `sidecar`, `given`).
+    /// Where the card came from (`embedded`, `sidecar`, or `file` for `--card`).
     card: &'static str,
     arch: &'a str,
     spec: &'a ArchSpec,

@@ -246,7 +246,7 @@ fn long_videos_are_scored_as_events() {
     assert!(r["video_top1"].is_null());
     let md = std::fs::read_to_string(report.join("report.md")).unwrap();
     assert!(md.contains("Detection on long videos"), "{md}");
-    assert!(md.contains("| recall | ") && md.contains("+0.0 pt"), "the comparison table: {md}");
+    assert!(md.contains("## Compared with") && md.contains("+0.0 pt"), "the comparison table: {md}");
 }
 
 #[test]

@@ -3,8 +3,9 @@
 //! disagree with another or read a field that is not there.
 //!
 //! A report is built by [`EvalReport::for_clips`] (trimmed videos: accuracy) or
-//! [`EvalReport::for_long`] (long videos: event detection); both kinds carry the same
-//! fields, and those a kind has no value for are `null` in the JSON.
+//! [`EvalReport::for_long`] (long videos: event detection). The headline fields are in both
+//! kinds (`null` where a kind has no value, e.g. video Hit@1 of long videos); the per-video
+//! outcomes and the window settings appear only in the kind that has them.
 
 mod build;
 mod markdown;
@@ -39,7 +40,7 @@ pub enum ReportKind {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RunHeader {
     pub model: PathBuf,
-    /// Where the card came from (`embedded`, `sidecar`, `given`).
+    /// Where the card came from (`embedded`, `sidecar`, or `file` for `--card`).
     pub card: String,
     pub arch: String,
     pub labels: Vec<String>,
