@@ -1,10 +1,14 @@
 //! A durable on-disk outbox: an alert accepted by the runtime is written to disk before any
-//! sink sees it, and removed for a sink only after that sink confirmed delivery. A broker that
-//! is down, a webhook that times out or a power cut loses nothing; delivery resumes on
-//! restart (at least once, in order per sink).
+//! sink sees it, and leaves a sink's queue only when that sink confirmed delivery, when the
+//! destination refused it for good (then it is kept as a dead letter), or when the queue is
+//! over its [`QueueCap`] (the oldest are evicted, and the caller counts them). A broker that is
+//! down, a webhook that times out or a power cut loses nothing within the cap; delivery
+//! resumes on restart (at least once, in order per sink).
 //!
 //! Layout: `DIR/<sink>/<sequence:020>.json`, one file per alert per sink, each written to a
-//! temporary name, fsynced, renamed, and the directory fsynced.
+//! temporary name, fsynced, renamed, and the directory fsynced. A record the sink refused for
+//! good goes to `DIR/<sink>/dead/` (the dead letters); one that cannot be parsed to
+//! `DIR/<sink>/corrupt/`. Each sink's queue and dead letters are bounded by a [`QueueCap`].
 
 use std::fs::File;
 use std::io::Write;
@@ -40,6 +44,34 @@ pub struct Pending {
     pub record: AlertRecord,
 }
 
+/// How much one sink's queue may hold on disk: the newest `keep` records and at most
+/// `max_bytes` of them. Beyond either, the oldest are evicted undelivered, so a sink that
+/// stays down for weeks cannot fill the disk; its dead letters are bounded the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueCap {
+    pub keep: usize,
+    pub max_bytes: u64,
+}
+
+/// Records kept per sink by default (`output.outbox_keep`).
+pub const DEFAULT_QUEUE_KEEP: usize = 10_000;
+/// Megabytes kept per sink by default (`output.outbox_max_mb`).
+pub const DEFAULT_QUEUE_MAX_MB: u64 = 256;
+
+impl Default for QueueCap {
+    /// The config's defaults: 10000 records, 256 MB per sink.
+    fn default() -> Self {
+        QueueCap { keep: DEFAULT_QUEUE_KEEP, max_bytes: DEFAULT_QUEUE_MAX_MB << 20 }
+    }
+}
+
+/// What an eviction removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Evicted {
+    pub files: u64,
+    pub bytes: u64,
+}
+
 fn sync_dir(dir: &Path) -> Result<(), OutboxError> {
     File::open(dir).and_then(|d| d.sync_all()).map_err(|e| io(dir, e))
 }
@@ -58,6 +90,36 @@ fn entries(dir: &Path) -> Result<Vec<(u64, PathBuf)>, OutboxError> {
     Ok(out)
 }
 
+/// Removes the oldest records in `dir` until at most `cap.keep` remain holding at most
+/// `cap.max_bytes`; a record removed meanwhile by someone else is skipped.
+fn evict_beyond(dir: &Path, cap: QueueCap) -> Result<Evicted, OutboxError> {
+    let mut sized = Vec::new();
+    for (_, path) in entries(dir)? {
+        match std::fs::metadata(&path) {
+            Ok(m) => sized.push((path, m.len())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io(&path, e)),
+        }
+    }
+    let (mut count, mut total) = (sized.len(), sized.iter().map(|(_, len)| len).sum::<u64>());
+    let mut evicted = Evicted::default();
+    for (path, len) in sized {
+        if count <= cap.keep && total <= cap.max_bytes {
+            break;
+        }
+        match std::fs::remove_file(&path) {
+            Ok(()) => (evicted.files, evicted.bytes) = (evicted.files + 1, evicted.bytes + len),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io(&path, e)),
+        }
+        (count, total) = (count - 1, total - len);
+    }
+    if evicted.files > 0 {
+        sync_dir(dir)?;
+    }
+    Ok(evicted)
+}
+
 impl Outbox {
     /// Opens (creating) the outbox for `sinks`; the sequence continues after what is on disk.
     pub fn open(dir: &Path, sinks: &[&str]) -> Result<Self, OutboxError> {
@@ -68,8 +130,15 @@ impl Outbox {
             }
             let d = dir.join(s);
             std::fs::create_dir_all(&d).map_err(|e| io(&d, e))?;
-            if let Some((seq, _)) = entries(&d)?.last() {
-                next_seq = next_seq.max(seq + 1);
+            // Dead letters and set-aside records keep their numbers, so the sequence must pass
+            // them too: a new record never takes the name of one moved back into the queue.
+            for folder in [d.clone(), d.join("dead"), d.join("corrupt")] {
+                if !folder.is_dir() {
+                    continue;
+                }
+                if let Some((seq, _)) = entries(&folder)?.last() {
+                    next_seq = next_seq.max(seq + 1);
+                }
             }
         }
         Ok(Outbox { dir: dir.to_path_buf(), sinks: sinks.iter().map(|s| s.to_string()).collect(), next_seq })
@@ -123,6 +192,31 @@ impl Outbox {
             }
         }
         Ok(out)
+    }
+
+    /// Evicts `sink`'s oldest queued records beyond `cap`: alerts that sink will never get,
+    /// for the caller to count and report.
+    pub fn evict_oldest(&self, sink: &str, cap: QueueCap) -> Result<Evicted, OutboxError> {
+        evict_beyond(&self.dir.join(sink), cap)
+    }
+
+    /// Moves a record its sink refused for good into `<sink>/dead/` and returns where it went.
+    /// It leaves the queue, so the alerts behind it are not held up, and stays on disk for a
+    /// person to read; moving it back into `<sink>/` redelivers it in its place (sequence
+    /// numbers are never reused). The dead letters are bounded by `cap` like the queue (the
+    /// oldest go first). An error means the record is still queued; once it has moved, a
+    /// failure to sync or to bound the folder is only logged.
+    pub fn dead_letter(&self, pending: &Pending, cap: QueueCap) -> Result<PathBuf, OutboxError> {
+        let sink_dir = pending.path.parent().expect("entry is inside a sink folder");
+        let dead = sink_dir.join("dead");
+        std::fs::create_dir_all(&dead).map_err(|e| io(&dead, e))?;
+        let target = dead.join(pending.path.file_name().expect("entry has a name"));
+        std::fs::rename(&pending.path, &target).map_err(|e| io(&pending.path, e))?;
+        let settle = sync_dir(&dead).and_then(|_| sync_dir(sink_dir)).and_then(|_| evict_beyond(&dead, cap));
+        if let Err(e) = settle {
+            log::warn!("outbox: {} set aside, but {e}", target.display());
+        }
+        Ok(target)
     }
 
     /// Marks an alert delivered to its sink.
@@ -180,6 +274,58 @@ mod tests {
         assert_eq!(p.len(), 1);
         assert!(dir.path().join("file/corrupt/00000000000000000007.json").exists());
         assert!(matches!(Outbox::open(dir.path(), &["../x"]), Err(OutboxError::BadSinkName(_))));
+    }
+
+    #[test]
+    fn the_queue_keeps_its_newest_records_within_count_and_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ob = Outbox::open(dir.path(), &["hook"]).unwrap();
+        for i in 0..6 {
+            ob.enqueue(&record(i)).unwrap();
+        }
+        let one = std::fs::metadata(&ob.pending("hook").unwrap()[0].path).unwrap().len();
+        let e = ob.evict_oldest("hook", QueueCap { keep: 4, max_bytes: u64::MAX }).unwrap();
+        assert_eq!(e, Evicted { files: 2, bytes: 2 * one });
+        let seqs = |ob: &Outbox| ob.pending("hook").unwrap().iter().map(|p| p.seq).collect::<Vec<_>>();
+        assert_eq!(seqs(&ob), [2, 3, 4, 5], "the oldest go first");
+        let e = ob.evict_oldest("hook", QueueCap { keep: 100, max_bytes: 2 * one }).unwrap();
+        assert_eq!(e.files, 2);
+        assert_eq!(seqs(&ob), [4, 5]);
+        assert_eq!(ob.evict_oldest("hook", QueueCap::default()).unwrap(), Evicted::default());
+    }
+
+    #[test]
+    fn a_dead_letter_leaves_the_queue_and_the_dead_letters_are_capped() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ob = Outbox::open(dir.path(), &["hook"]).unwrap();
+        for i in 0..4 {
+            ob.enqueue(&record(i)).unwrap();
+        }
+        let cap = QueueCap { keep: 2, max_bytes: u64::MAX };
+        for p in ob.pending("hook").unwrap().into_iter().take(3) {
+            let to = ob.dead_letter(&p, cap).unwrap();
+            assert_eq!(to, dir.path().join("hook/dead").join(p.path.file_name().unwrap()));
+        }
+        assert_eq!(ob.pending("hook").unwrap().iter().map(|p| p.seq).collect::<Vec<_>>(), [3]);
+        let mut dead: Vec<String> = std::fs::read_dir(dir.path().join("hook/dead"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        dead.sort();
+        assert_eq!(dead, ["00000000000000000001.json", "00000000000000000002.json"]);
+        // A dead letter moved back is queued again, in its place.
+        std::fs::rename(dir.path().join("hook/dead").join(&dead[0]), dir.path().join("hook").join(&dead[0])).unwrap();
+        assert_eq!(ob.pending("hook").unwrap().iter().map(|p| p.seq).collect::<Vec<_>>(), [1, 3]);
+        // After a restart with an empty queue, numbering goes on past the dead letters: a new
+        // record never overwrites one of them.
+        for p in ob.pending("hook").unwrap() {
+            ob.ack(&p).unwrap();
+        }
+        let mut ob = Outbox::open(dir.path(), &["hook"]).unwrap();
+        assert_eq!(ob.enqueue(&record(9)).unwrap(), 3);
+        let p = ob.pending("hook").unwrap().remove(0);
+        ob.dead_letter(&p, QueueCap::default()).unwrap();
+        assert!(dir.path().join("hook/dead/00000000000000000002.json").exists(), "the older dead letter is kept");
     }
 
     #[test]

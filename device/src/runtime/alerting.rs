@@ -1,6 +1,7 @@
 //! From window scores to durable alert records: smoothing, the per-class rules, the record
 //! (with its snapshot) and the outbox. An alert that cannot be written to the outbox (disk
-//! full) is kept in memory and retried with the next window, never dropped silently.
+//! full) is held in memory and retried with every window; at stop, one that still cannot be
+//! stored is written whole to the log, so none is dropped silently.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -40,7 +41,10 @@ pub struct AlertEngine {
     smoothed: Vec<f32>,
     outbox: Outbox,
     bell: Arc<Doorbell>,
+    /// Records the outbox refused, oldest first, retried with every window.
     backlog: Vec<AlertRecord>,
+    /// Failed attempts to store the backlog since it last emptied (for sparse logging).
+    held_failures: u64,
     source: String,
     model_sha256: String,
     snapshot_dir: Option<PathBuf>,
@@ -83,6 +87,7 @@ impl AlertEngine {
             outbox: s.outbox,
             bell: s.bell,
             backlog: Vec::new(),
+            held_failures: 0,
             source: s.source,
             model_sha256: s.model_sha256,
             snapshot_dir: s.snapshot_dir,
@@ -131,22 +136,52 @@ impl AlertEngine {
 
     fn enqueue(&mut self, record: AlertRecord) {
         self.backlog.push(record);
+        self.store_held();
+    }
+
+    /// Stores the held records, oldest first, until the outbox refuses one; wakes the sinks.
+    fn store_held(&mut self) {
+        let mut stored = false;
         while !self.backlog.is_empty() {
             match self.outbox.enqueue(&self.backlog[0]) {
                 Ok(_) => {
                     self.backlog.remove(0);
+                    stored = true;
                 }
                 Err(e) => {
-                    log::error!(
-                        "alerts: cannot store alert {} in the outbox: {e}; {} held in memory, retrying",
-                        self.backlog[0].id,
-                        self.backlog.len()
-                    );
+                    self.held_failures += 1;
+                    if self.held_failures.is_power_of_two() {
+                        log::error!(
+                            "alerts: cannot store alert {} in the outbox: {e}; {} held in memory, retrying with every window",
+                            self.backlog[0].id,
+                            self.backlog.len()
+                        );
+                    }
                     break;
                 }
             }
         }
-        self.bell.ring();
+        if self.backlog.is_empty() {
+            if self.held_failures > 0 {
+                log::info!("alerts: the outbox takes alerts again; every held alert is stored");
+            }
+            self.held_failures = 0;
+        }
+        self.metrics.alerts_held.store(self.backlog.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        if stored {
+            self.bell.ring();
+        }
+    }
+
+    /// At stop: a last attempt to store the held alerts. Each that still cannot be stored is
+    /// written whole to the log (the journal keeps it); returns how many.
+    pub fn flush_held(&mut self) -> usize {
+        self.store_held();
+        for r in &self.backlog {
+            let json = serde_json::to_string(r).unwrap_or_else(|e| format!("(unserialisable: {e})"));
+            log::error!("alerts: {} could not be stored in the outbox before stopping; the record: {json}", r.id);
+        }
+        self.backlog.len()
     }
 
     /// Feeds one window's probabilities at stream time `t_s`. `snapshot` draws the frame to
@@ -161,6 +196,9 @@ impl AlertEngine {
         if probs.len() != self.labels.len() {
             log::error!("alerts: {} scores for {} classes; window ignored", probs.len(), self.labels.len());
             return fired;
+        }
+        if !self.backlog.is_empty() {
+            self.store_held();
         }
         self.smoothed.copy_from_slice(self.smoother.update(t_s, probs));
         let unix = self.unix_at(t_s);
@@ -304,6 +342,38 @@ mod tests {
         // Every alert reached the outbox whatever happened to its picture.
         let ob = Outbox::open(&dir.path().join("ob"), &["file"]).unwrap();
         assert_eq!(ob.pending("file").unwrap().len(), 8);
+    }
+
+    #[test]
+    fn alerts_the_disk_refuses_are_held_retried_with_each_window_and_logged_at_stop() {
+        let dir = tempfile::tempdir().unwrap();
+        let ob = dir.path().join("ob");
+        let mut e = engine(&ob, None);
+        let queue = ob.join("file");
+        let break_disk = || {
+            std::fs::remove_dir_all(&queue).unwrap();
+            std::fs::write(&queue, b"not a folder").unwrap();
+        };
+        let mend_disk = || {
+            std::fs::remove_file(&queue).unwrap();
+            std::fs::create_dir(&queue).unwrap();
+        };
+        let held = |e: &AlertEngine| e.metrics.alerts_held.load(std::sync::atomic::Ordering::Relaxed);
+        break_disk();
+        assert_eq!(e.update(0.0, &[0.1, 0.9], |_, _| None).len(), 1, "the alert starts");
+        assert_eq!(held(&e), 1);
+        e.update(0.5, &[0.1, 0.9], |_, _| None);
+        assert_eq!(held(&e), 1, "still refused");
+        mend_disk();
+        e.update(1.0, &[0.1, 0.9], |_, _| None);
+        assert_eq!(held(&e), 0, "stored with the next window, no new alert needed");
+        let stored = Outbox::open(&ob, &["file"]).unwrap().pending("file").unwrap();
+        assert_eq!(stored.len(), 1);
+        break_disk();
+        assert_eq!(e.update(2.0, &[0.9, 0.1], |_, _| None).len(), 1, "the alert ends");
+        assert_eq!(e.flush_held(), 1, "the end record could not be stored: logged whole");
+        mend_disk();
+        assert_eq!(e.flush_held(), 0);
     }
 
     #[test]

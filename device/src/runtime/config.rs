@@ -618,6 +618,13 @@ pub struct OutputConfig {
     /// The durable alert outbox.
     #[serde(default = "default_outbox")]
     pub outbox_dir: PathBuf,
+    /// Alerts each sink's queue keeps while its destination is away: the oldest are removed
+    /// undelivered beyond this many (its dead letters are bounded the same way).
+    #[serde(default = "default_outbox_keep")]
+    pub outbox_keep: usize,
+    /// Megabytes each sink's queue keeps: the oldest are removed undelivered beyond this.
+    #[serde(default = "default_outbox_max_mb")]
+    pub outbox_max_mb: u64,
     /// PNG snapshots with the overlay, one per alert; absent = none.
     #[serde(default)]
     pub snapshot_dir: Option<PathBuf>,
@@ -644,6 +651,12 @@ pub struct OutputConfig {
 fn default_outbox() -> PathBuf {
     PathBuf::from("motus-outbox")
 }
+fn default_outbox_keep() -> usize {
+    crate::alert::outbox::DEFAULT_QUEUE_KEEP
+}
+fn default_outbox_max_mb() -> u64 {
+    crate::alert::outbox::DEFAULT_QUEUE_MAX_MB
+}
 fn default_snapshot_keep() -> usize {
     super::display::snapshot::DEFAULT_KEEP
 }
@@ -658,6 +671,8 @@ impl Default for OutputConfig {
     fn default() -> Self {
         OutputConfig {
             outbox_dir: default_outbox(),
+            outbox_keep: default_outbox_keep(),
+            outbox_max_mb: default_outbox_max_mb(),
             snapshot_dir: None,
             snapshot_keep: default_snapshot_keep(),
             snapshot_max_mb: default_snapshot_max_mb(),
@@ -864,11 +879,15 @@ impl RunConfig {
             return Err(invalid("window.ring_slots", format!("{} must be in 2..=256", w.ring_slots)));
         }
         let o = &self.output;
-        if !(1..=1_000_000).contains(&o.snapshot_keep) {
-            return Err(invalid("output.snapshot_keep", format!("{} must be in 1..=1000000", o.snapshot_keep)));
-        }
-        if !(1..=1_000_000).contains(&o.snapshot_max_mb) {
-            return Err(invalid("output.snapshot_max_mb", format!("{} must be in 1..=1000000", o.snapshot_max_mb)));
+        for (key, value) in [
+            ("output.snapshot_keep", o.snapshot_keep as u64),
+            ("output.snapshot_max_mb", o.snapshot_max_mb),
+            ("output.outbox_keep", o.outbox_keep as u64),
+            ("output.outbox_max_mb", o.outbox_max_mb),
+        ] {
+            if !(1..=1_000_000).contains(&value) {
+                return Err(invalid(key, format!("{value} must be in 1..=1000000")));
+            }
         }
         if !(w.zoom.is_finite() && (1.0..=motus_core::infer::clip::MAX_ZOOM).contains(&w.zoom)) {
             return Err(invalid(
@@ -1042,6 +1061,8 @@ preview = "127.0.0.1:8090"
             ("[[sinks]]\nkind = \"stdout\"\n[[sinks]]\nkind = \"stdout\"\n", "used twice"),
             ("[[sinks]]\nkind = \"file\"\npath = \"a\"\nkeep = 0\n", "sinks[0].keep"),
             ("[output]\nsnapshot_keep = 0\n", "output.snapshot_keep"),
+            ("[output]\noutbox_keep = 0\n", "output.outbox_keep"),
+            ("[output]\noutbox_max_mb = 2000000\n", "output.outbox_max_mb"),
             ("[output]\nsnapshot_max_mb = 0\n", "output.snapshot_max_mb"),
             ("[output]\npreview = \"localhost\"\n", "\"localhost\" is not an address like 127.0.0.1:8090"),
             ("[source]\nkind = \"synthetic\"\nfps = 0\n", "source.fps"),

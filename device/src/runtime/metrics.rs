@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use super::capture::CaptureStats;
 use super::ring::RingStats;
+use super::sink::SinkStats;
 
 /// The stages whose latency is tracked.
 pub const STAGES: [&str; 6] = ["prepare", "preprocess", "flow", "infer", "alert", "window"];
@@ -44,6 +45,9 @@ impl Latency {
     }
 }
 
+/// One per-sink metric family: name, type, help, and the counter it reads.
+type SinkFamily = (&'static str, &'static str, &'static str, fn(&SinkStats) -> &AtomicU64);
+
 /// Everything the endpoint and the status line report.
 #[derive(Default)]
 pub struct Metrics {
@@ -59,8 +63,11 @@ pub struct Metrics {
     pub snapshot_errors: AtomicU64,
     /// Old snapshots removed to keep within `output.snapshot_keep` / `snapshot_max_mb`.
     pub snapshots_evicted: AtomicU64,
+    /// Alerts the outbox refused (a full disk), held in memory and retried with every window.
+    pub alerts_held: AtomicU64,
     latency: Mutex<BTreeMap<&'static str, Latency>>,
     alerts: Mutex<BTreeMap<String, u64>>,
+    sinks: Mutex<Vec<(String, Arc<SinkStats>)>>,
     rates: Mutex<(f64, f64)>,
 }
 
@@ -85,6 +92,41 @@ impl Metrics {
     /// Counts an alert of `class`.
     pub fn alert(&self, class: &str) {
         *self.alerts.lock().unwrap_or_else(|p| p.into_inner()).entry(class.to_string()).or_default() += 1;
+    }
+
+    /// Reports `stats` under `sink` (its delivery counters and queue depth).
+    pub fn add_sink(&self, sink: &str, stats: Arc<SinkStats>) {
+        self.sinks.lock().unwrap_or_else(|p| p.into_inner()).push((sink.to_string(), stats));
+    }
+
+    /// The per-sink families of the exposition.
+    fn sink_lines(&self, s: &mut String) {
+        use std::fmt::Write;
+        let sinks = self.sinks.lock().unwrap_or_else(|p| p.into_inner());
+        let r = Ordering::Relaxed;
+        let families: [SinkFamily; 5] = [
+            ("motus_sink_delivered_total", "counter", "Alerts a sink delivered.", |t| &t.delivered),
+            ("motus_sink_failures_total", "counter", "Failed deliveries, each retried.", |t| &t.failures),
+            (
+                "motus_sink_dead_letters_total",
+                "counter",
+                "Alerts a destination refused for good, set aside in the sink's dead/ folder.",
+                |t| &t.dead_letters,
+            ),
+            (
+                "motus_sink_evicted_total",
+                "counter",
+                "Alerts removed undelivered to keep a sink's queue within output.outbox_keep / outbox_max_mb.",
+                |t| &t.evicted,
+            ),
+            ("motus_sink_queue_depth", "gauge", "Alerts waiting in a sink's queue.", |t| &t.queued),
+        ];
+        for (name, kind, help, field) in families {
+            let _ = write!(s, "# HELP {name} {help}\n# TYPE {name} {kind}\n");
+            for (sink, stats) in sinks.iter() {
+                let _ = writeln!(s, "{name}{{sink=\"{sink}\"}} {}", field(stats).load(r));
+            }
+        }
     }
 
     /// Alert counts per class.
@@ -127,6 +169,9 @@ impl Metrics {
             "Old alert snapshots removed to stay within the configured count and size.",
             self.snapshots_evicted.load(r),
         );
+        let held = self.alerts_held.load(r);
+        let _ = write!(s, "# HELP motus_alerts_held Alerts the outbox refused (a full disk), held in memory and retried.\n# TYPE motus_alerts_held gauge\nmotus_alerts_held {held}\n");
+        self.sink_lines(&mut s);
         let (fin, fout) = self.rates();
         let _ = write!(s, "# HELP motus_fps Frame rate.\n# TYPE motus_fps gauge\nmotus_fps{{direction=\"in\"}} {fin:.3}\nmotus_fps{{direction=\"out\"}} {fout:.3}\n");
         let _ = write!(s, "# HELP motus_stage_latency_ms Per-stage latency over recent frames.\n# TYPE motus_stage_latency_ms gauge\n");

@@ -222,6 +222,7 @@ impl<'a> Pipeline<'a> {
         let cap_stop = Arc::new(AtomicBool::new(false));
         let (handle, stats) = capture::spawn(opener, cap, cap_stop.clone(), limits.backoff.unwrap_or_default());
         let metrics = Arc::new(Metrics::new(ring_stats.clone(), stats.clone()));
+        sinks.register(&metrics);
         let outputs = Outputs::start(cfg, &metrics)?;
         if let Some(dir) = &cfg.output.snapshot_dir {
             match snapshot::remove_stale_temporaries(dir) {
@@ -426,6 +427,12 @@ impl<'a> Pipeline<'a> {
             left_queued += 1;
         }
         self.history.clear();
+        let held = self.alerts.flush_held();
+        if held > 0 {
+            log::error!(
+                "shutdown: {held} alerts could not be stored in the outbox; their records are in the log above"
+            );
+        }
         let undelivered = self.sinks.stop(self.cfg);
         if capture_died {
             return Err(PipelineError::CaptureDied);

@@ -3,8 +3,9 @@
 
 use std::sync::Arc;
 
-use crate::alert::Outbox;
+use crate::alert::{Outbox, QueueCap};
 use crate::runtime::config::RunConfig;
+use crate::runtime::metrics::Metrics;
 use crate::runtime::sink::{self, Dispatcher, Doorbell};
 
 use super::{PipelineError, RunLimits};
@@ -31,15 +32,23 @@ impl Sinks {
             Ok(n) => log::info!("outbox: removed {n} half-written records left in {}", cfg.output.outbox_dir.display()),
             Err(e) => log::warn!("outbox: cleaning half-written records: {e}"),
         }
+        let cap = QueueCap { keep: cfg.output.outbox_keep, max_bytes: cfg.output.outbox_max_mb << 20 };
         let mut dispatchers = Vec::new();
         for s in &cfg.sinks {
             let sink = sink::build(s).map_err(PipelineError::Sink)?;
             let retry = limits.retry.unwrap_or_default();
-            let d =
-                Dispatcher::start(&cfg.output.outbox_dir, sink, bell.clone(), retry).map_err(PipelineError::Outbox)?;
+            let d = Dispatcher::start(&cfg.output.outbox_dir, sink, bell.clone(), retry, cap)
+                .map_err(PipelineError::Outbox)?;
             dispatchers.push(d);
         }
         Ok((Sinks { names, dispatchers }, outbox))
+    }
+
+    /// Shows each sink's counters on the metrics endpoint.
+    pub(super) fn register(&self, metrics: &Metrics) {
+        for d in &self.dispatchers {
+            metrics.add_sink(&d.name, d.stats.clone());
+        }
     }
 
     /// Flushes the sinks (bounded), then counts what stays queued for the next start, per sink.

@@ -1,7 +1,9 @@
 //! One delivery thread per sink: it drains that sink's outbox queue in order, acknowledges
-//! each entry after a confirmed delivery, and on failure logs and retries with exponential
-//! backoff. On stop it makes a last attempt to flush what is queued (bounded in time); what
-//! is still undelivered stays on disk for the next start.
+//! each entry after a confirmed delivery, and on a transient failure logs and retries with
+//! exponential backoff; a record the destination refused for good goes to the dead letters
+//! and the queue moves on. It keeps the queue within its [`QueueCap`], evicting the oldest.
+//! On stop it makes a last attempt to flush what is queued (bounded in time); what is still
+//! undelivered stays on disk for the next start.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -9,8 +11,8 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::AlertSink;
-use crate::alert::Outbox;
+use super::{AlertSink, FailureKind};
+use crate::alert::{Outbox, Pending, QueueCap};
 
 /// Wakes delivery threads when the outbox gains an entry.
 #[derive(Default)]
@@ -33,11 +35,18 @@ impl Doorbell {
     }
 }
 
-/// Counters of one sink.
+/// Counters of one sink (exported per sink by the metrics endpoint).
 #[derive(Debug, Default)]
 pub struct SinkStats {
     pub delivered: AtomicU64,
+    /// Transient failures (each retried).
     pub failures: AtomicU64,
+    /// Records the destination refused for good, moved to the dead letters.
+    pub dead_letters: AtomicU64,
+    /// Records evicted undelivered to keep the queue within its cap.
+    pub evicted: AtomicU64,
+    /// Records waiting in the queue when it was last read.
+    pub queued: AtomicU64,
 }
 
 /// A running delivery thread.
@@ -67,52 +76,106 @@ impl Default for Retry {
     }
 }
 
-/// Delivers what is pending; returns false on the first failure.
-fn drain(outbox: &Outbox, sink: &mut dyn AlertSink, stats: &SinkStats, quiet: &mut bool) -> bool {
-    let pending = match outbox.pending(sink.name()) {
-        Ok(p) => p,
-        Err(e) => {
-            log::error!("sink {}: reading the outbox: {e}", sink.name());
-            return false;
+/// Where one sink's dispatcher stands: its queue, its sink and its counters.
+struct Lane<'a> {
+    outbox: &'a Outbox,
+    sink: &'a mut dyn AlertSink,
+    stats: &'a SinkStats,
+    cap: QueueCap,
+    /// Failing since the last success (later failures are logged sparsely).
+    quiet: bool,
+}
+
+impl Lane<'_> {
+    /// Evicts what is over the cap, counting and logging it.
+    fn enforce_cap(&mut self) {
+        match self.outbox.evict_oldest(self.sink.name(), self.cap) {
+            Ok(e) if e.files > 0 => {
+                self.stats.evicted.fetch_add(e.files, Ordering::Relaxed);
+                log::warn!(
+                    "sink {}: its queue is over the outbox cap ({} alerts, {} MB): the {} oldest were removed undelivered",
+                    self.sink.name(),
+                    self.cap.keep,
+                    self.cap.max_bytes >> 20,
+                    e.files
+                );
+            }
+            Ok(_) => {}
+            Err(e) => log::error!("sink {}: keeping the queue within its cap: {e}", self.sink.name()),
         }
-    };
-    for p in pending {
-        match sink.deliver(&p.record) {
+    }
+
+    /// Delivers what is pending; returns false on the first transient failure.
+    fn drain(&mut self) -> bool {
+        let pending = match self.outbox.pending(self.sink.name()) {
+            Ok(p) => p,
+            Err(e) => {
+                log::error!("sink {}: reading the outbox: {e}", self.sink.name());
+                return false;
+            }
+        };
+        self.stats.queued.store(pending.len() as u64, Ordering::Relaxed);
+        for p in pending {
+            if !self.deliver(&p) {
+                return false;
+            }
+            self.stats.queued.fetch_sub(1, Ordering::Relaxed);
+        }
+        true
+    }
+
+    /// Delivers one record and takes it off the queue (acknowledged, or dead-lettered when
+    /// refused for good); false when it stays queued.
+    fn deliver(&mut self, p: &Pending) -> bool {
+        let name = self.sink.name().to_string();
+        match self.sink.deliver(&p.record) {
             Ok(()) => {
-                if let Err(e) = outbox.ack(&p) {
-                    log::error!(
-                        "sink {}: delivered {} but could not remove it from the outbox: {e}",
-                        sink.name(),
-                        p.record.id
-                    );
+                if let Err(e) = self.outbox.ack(p) {
+                    log::error!("sink {name}: delivered {} but could not remove it from the outbox: {e}", p.record.id);
                     return false;
                 }
-                stats.delivered.fetch_add(1, Ordering::Relaxed);
-                if *quiet {
-                    log::info!("sink {}: delivering again", sink.name());
-                    *quiet = false;
+                self.stats.delivered.fetch_add(1, Ordering::Relaxed);
+                if self.quiet {
+                    log::info!("sink {name}: delivering again");
+                    self.quiet = false;
                 }
+                true
             }
+            Err(e) if e.kind == FailureKind::Rejected => match self.outbox.dead_letter(p, self.cap) {
+                Ok(to) => {
+                    self.stats.dead_letters.fetch_add(1, Ordering::Relaxed);
+                    log::error!("{e}; {} refused for good, set aside in {}", p.record.id, to.display());
+                    true
+                }
+                Err(err) => {
+                    let n = self.stats.failures.fetch_add(1, Ordering::Relaxed) + 1;
+                    if !self.quiet || n.is_power_of_two() {
+                        log::error!("{e}; {} could not be set aside ({err}), will retry", p.record.id);
+                    }
+                    self.quiet = true;
+                    false
+                }
+            },
             Err(e) => {
-                let n = stats.failures.fetch_add(1, Ordering::Relaxed) + 1;
-                if !*quiet || n.is_power_of_two() {
+                let n = self.stats.failures.fetch_add(1, Ordering::Relaxed) + 1;
+                if !self.quiet || n.is_power_of_two() {
                     log::warn!("{e}; {} kept in the outbox, will retry", p.record.id);
                 }
-                *quiet = true;
-                return false;
+                self.quiet = true;
+                false
             }
         }
     }
-    true
 }
 
 impl Dispatcher {
-    /// Starts delivering `sink`'s queue from the outbox in `dir`.
+    /// Starts delivering `sink`'s queue from the outbox in `dir`, keeping the queue within `cap`.
     pub fn start(
         dir: &Path,
         mut sink: Box<dyn AlertSink>,
         bell: Arc<Doorbell>,
         retry: Retry,
+        cap: QueueCap,
     ) -> Result<Self, crate::alert::OutboxError> {
         let name = sink.name().to_string();
         let outbox = Outbox::open(dir, &[&name])?;
@@ -122,33 +185,8 @@ impl Dispatcher {
         let handle = std::thread::Builder::new()
             .name(format!("motus-sink-{name}"))
             .spawn(move || {
-                let mut seen = 0;
-                let mut delay = retry.initial;
-                let mut quiet = false;
-                while !stp.load(Ordering::Relaxed) {
-                    if drain(&outbox, sink.as_mut(), &st, &mut quiet) {
-                        delay = retry.initial;
-                        b.wait(&mut seen, Duration::from_millis(500));
-                    } else {
-                        let until = Instant::now() + delay;
-                        while Instant::now() < until && !stp.load(Ordering::Relaxed) {
-                            std::thread::sleep(Duration::from_millis(20));
-                        }
-                        delay = (delay * 2).min(retry.max);
-                    }
-                }
-                // Flush: keep trying within the budget, then leave the rest on disk.
-                let end = Instant::now() + retry.flush_budget;
-                while Instant::now() < end {
-                    if drain(&outbox, sink.as_mut(), &st, &mut quiet) {
-                        return;
-                    }
-                    std::thread::sleep(Duration::from_millis(100));
-                }
-                let left = outbox.pending(sink.name()).map(|p| p.len()).unwrap_or(0);
-                if left > 0 {
-                    log::warn!("sink {}: {left} alerts stay in the outbox for the next start", sink.name());
-                }
+                let mut lane = Lane { outbox: &outbox, sink: sink.as_mut(), stats: &st, cap, quiet: false };
+                run(&mut lane, &b, &stp, retry);
             })
             .expect("spawning a sink thread");
         Ok(Dispatcher { name, stats, stop, bell, handle: Some(handle) })
@@ -171,6 +209,37 @@ impl Dispatcher {
 impl Drop for Dispatcher {
     fn drop(&mut self) {
         self.shutdown();
+    }
+}
+
+/// The delivery loop: drain, back off after a transient failure, wait for the bell when the
+/// queue is empty; at stop, flush within the budget and leave the rest on disk.
+fn run(lane: &mut Lane<'_>, bell: &Doorbell, stop: &AtomicBool, retry: Retry) {
+    let mut seen = 0;
+    let mut delay = retry.initial;
+    while !stop.load(Ordering::Relaxed) {
+        lane.enforce_cap();
+        if lane.drain() {
+            delay = retry.initial;
+            bell.wait(&mut seen, Duration::from_millis(500));
+        } else {
+            let until = Instant::now() + delay;
+            while Instant::now() < until && !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            delay = (delay * 2).min(retry.max);
+        }
+    }
+    let end = Instant::now() + retry.flush_budget;
+    while Instant::now() < end {
+        if lane.drain() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let left = lane.outbox.pending(lane.sink.name()).map(|p| p.len()).unwrap_or(0);
+    if left > 0 {
+        log::warn!("sink {}: {left} alerts stay in the outbox for the next start", lane.sink.name());
     }
 }
 

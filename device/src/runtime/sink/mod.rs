@@ -1,7 +1,8 @@
 //! Alert sinks behind the durable outbox: every alert is on disk before any sink sees it, and
 //! one dispatcher thread per sink delivers its queue in order, acknowledging (deleting) each
 //! entry only after the sink confirmed it. A sink that is down keeps its alerts queued — also
-//! across a restart — and gets them, oldest first, when it comes back.
+//! across a restart, up to the queue's cap — and gets them, oldest first, when it comes back;
+//! a record its destination refused for good is set aside as a dead letter.
 
 pub mod dispatch;
 pub mod file;
@@ -15,20 +16,38 @@ pub(crate) mod tests;
 use super::config::SinkConfig;
 use crate::alert::AlertRecord;
 
-pub use dispatch::{Dispatcher, Doorbell};
+pub use dispatch::{Dispatcher, Doorbell, SinkStats};
 
-/// Why a delivery failed; the dispatcher retries with backoff.
+/// Whether a failed delivery is worth retrying.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// The destination is unreachable, slow, busy or failing: the record stays queued and is
+    /// retried with backoff, and the records behind it wait (delivery stays in order).
+    Transient,
+    /// The destination answered and refused this record (an HTTP 4xx other than 408, 425
+    /// and 429): retrying cannot succeed, so the record goes to the dead letters and the
+    /// queue moves on.
+    Rejected,
+}
+
+/// Why a delivery failed, and whether to retry it.
 #[derive(Debug, thiserror::Error)]
 #[error("sink {sink}: {msg}")]
 pub struct SinkError {
     pub sink: String,
     pub msg: String,
+    pub kind: FailureKind,
 }
 
 impl SinkError {
-    /// Builds an error naming the sink.
+    /// A transient failure of the named sink (retried).
     pub fn new(sink: &str, msg: impl Into<String>) -> Self {
-        SinkError { sink: sink.to_string(), msg: msg.into() }
+        SinkError { sink: sink.to_string(), msg: msg.into(), kind: FailureKind::Transient }
+    }
+
+    /// The named sink's destination refused the record for good (dead-lettered).
+    pub fn rejected(sink: &str, msg: impl Into<String>) -> Self {
+        SinkError { kind: FailureKind::Rejected, ..SinkError::new(sink, msg) }
     }
 }
 

@@ -46,11 +46,12 @@ fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
     f()
 }
 
-/// A minimal HTTP/1.1 server on a real socket: records POST bodies, answers 200, or 503
-/// while `fail` is set.
+/// A minimal HTTP/1.1 server on a real socket: records POST bodies, answers 200, 503 while
+/// `fail` is set, and 422 (refused for good) to the alert whose id is in `refuse`.
 struct HttpServer {
     bodies: Arc<Mutex<Vec<String>>>,
     fail: Arc<AtomicBool>,
+    refuse: Arc<Mutex<Option<String>>>,
     stop: Arc<AtomicBool>,
     handle: Option<std::thread::JoinHandle<()>>,
 }
@@ -61,20 +62,21 @@ impl HttpServer {
         listener.set_nonblocking(true).unwrap();
         let bodies = Arc::new(Mutex::new(Vec::new()));
         let fail = Arc::new(AtomicBool::new(false));
+        let refuse = Arc::new(Mutex::new(None));
         let stop = Arc::new(AtomicBool::new(false));
-        let (b, f, s) = (bodies.clone(), fail.clone(), stop.clone());
+        let (b, f, rf, s) = (bodies.clone(), fail.clone(), refuse.clone(), stop.clone());
         let handle = std::thread::spawn(move || {
             while !s.load(Ordering::Relaxed) {
                 match listener.accept() {
-                    Ok((conn, _)) => Self::serve(conn, &b, &f),
+                    Ok((conn, _)) => Self::serve(conn, &b, &f, &rf),
                     Err(_) => std::thread::sleep(Duration::from_millis(5)),
                 }
             }
         });
-        HttpServer { bodies, fail, stop, handle: Some(handle) }
+        HttpServer { bodies, fail, refuse, stop, handle: Some(handle) }
     }
 
-    fn serve(conn: TcpStream, bodies: &Mutex<Vec<String>>, fail: &AtomicBool) {
+    fn serve(conn: TcpStream, bodies: &Mutex<Vec<String>>, fail: &AtomicBool, refuse: &Mutex<Option<String>>) {
         conn.set_nonblocking(false).unwrap();
         conn.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
         let mut r = BufReader::new(conn.try_clone().unwrap());
@@ -97,7 +99,11 @@ impl HttpServer {
             return;
         }
         let mut w = conn;
-        if fail.load(Ordering::Relaxed) {
+        let id = serde_json::from_slice::<AlertRecord>(&body).map(|r| r.id).ok();
+        if id.is_some() && *refuse.lock().unwrap() == id {
+            let _ =
+                w.write_all(b"HTTP/1.1 422 Unprocessable Content\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        } else if fail.load(Ordering::Relaxed) {
             let _ = w.write_all(b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
         } else {
             bodies.lock().unwrap().push(String::from_utf8(body).unwrap());
@@ -139,7 +145,7 @@ fn webhook_down_then_up_delivers_everything_in_order_across_a_restart() {
     let bell = Arc::new(Doorbell::default());
     // Phase 1: nothing listens. Alerts stay queued; the sink keeps failing.
     let sink = Box::new(webhook::WebhookSink::new("webhook", &url, Duration::from_millis(500)));
-    let d = Dispatcher::start(dir.path(), sink, bell.clone(), fast_retry()).unwrap();
+    let d = Dispatcher::start(dir.path(), sink, bell.clone(), fast_retry(), crate::alert::QueueCap::default()).unwrap();
     enqueue(dir.path(), &["webhook"], 0..3, &bell);
     assert!(wait_until(Duration::from_secs(5), || d.stats.failures.load(Ordering::Relaxed) >= 2));
     assert_eq!(pending_count(dir.path(), "webhook"), 3);
@@ -149,7 +155,7 @@ fn webhook_down_then_up_delivers_everything_in_order_across_a_restart() {
     let server = HttpServer::start(port);
     server.fail.store(true, Ordering::Relaxed);
     let sink = Box::new(webhook::WebhookSink::new("webhook", &url, Duration::from_millis(500)));
-    let d = Dispatcher::start(dir.path(), sink, bell.clone(), fast_retry()).unwrap();
+    let d = Dispatcher::start(dir.path(), sink, bell.clone(), fast_retry(), crate::alert::QueueCap::default()).unwrap();
     assert!(wait_until(Duration::from_secs(5), || d.stats.failures.load(Ordering::Relaxed) >= 1));
     assert_eq!(pending_count(dir.path(), "webhook"), 3);
     assert!(server.ids().is_empty());
@@ -212,7 +218,7 @@ fn mqtt_broker_down_then_up_delivers_queued_alerts_at_qos1_across_a_restart() {
         Box::new(mqtt::MqttSink::new("mqtt", "127.0.0.1", port, "motus/test", "motus-test", Duration::from_millis(800)))
     };
     // Broker down: deliveries fail, alerts stay.
-    let d = Dispatcher::start(dir.path(), mk(), bell.clone(), fast_retry()).unwrap();
+    let d = Dispatcher::start(dir.path(), mk(), bell.clone(), fast_retry(), crate::alert::QueueCap::default()).unwrap();
     enqueue(dir.path(), &["mqtt"], 0..3, &bell);
     assert!(wait_until(Duration::from_secs(5), || d.stats.failures.load(Ordering::Relaxed) >= 2));
     assert_eq!(pending_count(dir.path(), "mqtt"), 3);
@@ -222,7 +228,7 @@ fn mqtt_broker_down_then_up_delivers_queued_alerts_at_qos1_across_a_restart() {
     let mut broker = mosquitto(port);
     let (mut sub, got) = subscribe(port, "motus/test");
     std::thread::sleep(Duration::from_millis(400)); // let the subscription reach the broker
-    let d = Dispatcher::start(dir.path(), mk(), bell.clone(), fast_retry()).unwrap();
+    let d = Dispatcher::start(dir.path(), mk(), bell.clone(), fast_retry(), crate::alert::QueueCap::default()).unwrap();
     let ok = wait_until(Duration::from_secs(10), || got.lock().unwrap().len() >= 3);
     enqueue(dir.path(), &["mqtt"], 3..4, &bell);
     let ok = ok && wait_until(Duration::from_secs(10), || got.lock().unwrap().len() >= 4);
@@ -268,4 +274,49 @@ fn a_webhooks_credentials_never_reach_its_errors() {
     let e = sink.deliver(&record(1)).unwrap_err().to_string();
     assert!(!e.contains("s3cret") && !e.contains("t0ken"), "{e}");
     assert!(e.contains("http://alerts:***@127.0.0.1"), "{e}");
+}
+
+#[test]
+fn a_record_the_webhook_refuses_is_set_aside_and_the_queue_moves_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = HttpServer::start(port);
+    *server.refuse.lock().unwrap() = Some(record(1).id);
+    let bell = Arc::new(Doorbell::default());
+    let url = format!("http://127.0.0.1:{port}/hook");
+    let sink = Box::new(webhook::WebhookSink::new("webhook", &url, Duration::from_millis(500)));
+    let d = Dispatcher::start(dir.path(), sink, bell.clone(), fast_retry(), crate::alert::QueueCap::default()).unwrap();
+    enqueue(dir.path(), &["webhook"], 0..4, &bell);
+    assert!(wait_until(Duration::from_secs(10), || server.ids().len() == 3), "{:?}", server.ids());
+    assert_eq!(server.ids(), [0, 2, 3].map(|i| record(i).id), "in order, without the refused one");
+    assert_eq!(d.stats.dead_letters.load(Ordering::Relaxed), 1);
+    assert_eq!(d.stats.failures.load(Ordering::Relaxed), 0, "a refusal is not retried");
+    let dead = dir.path().join("webhook/dead/00000000000000000001.json");
+    assert_eq!(serde_json::from_slice::<AlertRecord>(&std::fs::read(dead).unwrap()).unwrap(), record(1));
+    assert_eq!(pending_count(dir.path(), "webhook"), 0);
+    d.stop();
+}
+
+#[test]
+fn a_sink_that_stays_down_keeps_only_its_newest_alerts_and_reports_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let bell = Arc::new(Doorbell::default());
+    let url = format!("http://127.0.0.1:{}/hook", free_port()); // nothing listens
+    let sink = Box::new(webhook::WebhookSink::new("webhook", &url, Duration::from_millis(200)));
+    let cap = crate::alert::QueueCap { keep: 2, max_bytes: u64::MAX };
+    let d = Dispatcher::start(dir.path(), sink, bell.clone(), fast_retry(), cap).unwrap();
+    enqueue(dir.path(), &["webhook"], 0..5, &bell);
+    assert!(wait_until(Duration::from_secs(5), || d.stats.evicted.load(Ordering::Relaxed) == 3));
+    let left: Vec<u64> =
+        Outbox::open(dir.path(), &["webhook"]).unwrap().pending("webhook").unwrap().iter().map(|p| p.seq).collect();
+    assert_eq!(left, [3, 4], "the newest stay");
+    assert!(wait_until(Duration::from_secs(5), || d.stats.queued.load(Ordering::Relaxed) == 2));
+    let metrics = crate::runtime::metrics::Metrics::default();
+    metrics.add_sink(&d.name, d.stats.clone());
+    let text = metrics.prometheus();
+    for line in ["motus_sink_evicted_total{sink=\"webhook\"} 3", "motus_sink_queue_depth{sink=\"webhook\"} 2"] {
+        assert!(text.contains(line), "{line} in:\n{text}");
+    }
+    assert!(text.contains("# TYPE motus_sink_queue_depth gauge"));
+    d.stop();
 }

@@ -1,6 +1,8 @@
 //! Alerts POSTed as JSON to an HTTP endpoint with `ureq` (plain HTTP, global timeout). A
-//! non-2xx answer, a refused connection or a timeout is a failed delivery, retried by the
-//! dispatcher with backoff.
+//! refused connection, a timeout or a 5xx is a transient failure, retried by the dispatcher
+//! with backoff, and so is a 4xx that speaks of the endpoint rather than the record (wrong
+//! credentials or path, or "later"). Any other 4xx means the endpoint refused this record,
+//! which then goes to the dead letters instead of blocking the alerts behind it.
 
 use std::time::Duration;
 
@@ -41,14 +43,36 @@ impl AlertSink for WebhookSink {
             .send(&body[..])
             .map(|_| ())
             .map_err(|e| {
-                SinkError::new(
-                    &self.name,
-                    format!(
-                        "POST {}: {}",
-                        motus_core::redact::url(&self.url),
-                        motus_core::redact::text(&e.to_string())
-                    ),
-                )
+                let msg = format!(
+                    "POST {}: {}",
+                    motus_core::redact::url(&self.url),
+                    motus_core::redact::text(&e.to_string())
+                );
+                match e {
+                    ureq::Error::StatusCode(code) if refuses_for_good(code) => SinkError::rejected(&self.name, msg),
+                    _ => SinkError::new(&self.name, msg),
+                }
             })
+    }
+}
+
+/// Whether an HTTP status says the server will never take this record: a 4xx, except those
+/// about the endpoint, which a person or time fixes and after which every queued alert must
+/// still arrive: 401, 403 and 407 (credentials), 404, 405 and 421 (the URL), 408, 425 and 429
+/// ("later").
+fn refuses_for_good(status: u16) -> bool {
+    (400..500).contains(&status) && !matches!(status, 401 | 403 | 404 | 405 | 407 | 408 | 421 | 425 | 429)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn client_errors_are_final_except_the_ones_that_mean_later() {
+        for code in [400, 409, 410, 413, 415, 422] {
+            assert!(super::refuses_for_good(code), "{code}");
+        }
+        for code in [200, 301, 401, 403, 404, 405, 407, 408, 421, 425, 429, 500, 502, 503] {
+            assert!(!super::refuses_for_good(code), "{code}");
+        }
     }
 }
