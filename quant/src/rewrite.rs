@@ -21,9 +21,11 @@ use crate::{QuantParams, QuantizeError};
 
 /// The output forms of `motus quant --format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Format {
     /// `QLinearConv` / `MatMulInteger` / `QLinearMatMul` with `QuantizeLinear` /
     /// `DequantizeLinear` at the boundaries: int8 kernels in tract and onnxruntime.
+    #[cfg_attr(feature = "cli", value(name = "qoperator"))]
     QOperator,
     /// Float ops between `DequantizeLinear` and `QuantizeLinear` pairs (weights stored int8),
     /// for runtimes that fuse the pattern (onnxruntime, TensorRT). tract runs these in f32.

@@ -29,8 +29,7 @@ pub struct QuantArgs {
     /// Where to write the int8 model.
     #[arg(long)]
     out: PathBuf,
-    /// `qoperator` (int8 kernels in tract and onnxruntime), `qdq` (Q/DQ pairs for runtimes that
-    /// fuse them) or `weights` (weight-only, float compute).
+    /// The int8 form.
     #[arg(long, default_value = "qoperator")]
     format: Format,
     /// Activation observer: `minmax`, `percentile[=P]` (default P 99.99) or `entropy`. The
