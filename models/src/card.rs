@@ -404,6 +404,9 @@ impl ModelCard {
                 });
             }
         }
+        if let Some(reason) = label_problem(&self.labels) {
+            return Err(CardError::BadValue { key: "motus.labels", reason });
+        }
         if self.labels.len() != self.arch.num_classes() {
             return contra(format!(
                 "{} labels but the architecture has {} classes",
@@ -465,6 +468,30 @@ impl ModelCard {
         }
         Ok(())
     }
+}
+
+/// The longest class name a card may hold, in characters.
+pub const MAX_LABEL_CHARS: usize = 200;
+
+/// What is wrong with a card's class names, if anything: each is shown in logs and alerts,
+/// names config rules and metric series and is part of alert ids, so it must be non-empty,
+/// at most [`MAX_LABEL_CHARS`] long, free of control characters, and unique.
+fn label_problem(labels: &[String]) -> Option<String> {
+    for (i, l) in labels.iter().enumerate() {
+        let problem = if l.trim().is_empty() {
+            "is empty"
+        } else if l.chars().count() > MAX_LABEL_CHARS {
+            "is longer than 200 characters"
+        } else if l.chars().any(char::is_control) {
+            "contains a control character"
+        } else if labels[..i].contains(l) {
+            "appears twice"
+        } else {
+            continue;
+        };
+        return Some(format!("label {i} {l:?} {problem}"));
+    }
+    None
 }
 
 /// Small helper so `to_metadata` can serialise heterogeneous values in one table.

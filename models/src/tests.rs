@@ -265,6 +265,20 @@ fn card_errors() {
     assert!(e.to_string().contains("flow"), "{e}");
     let e = ModelCard::from_metadata(&with(&m, "motus.input_size", Some("224"))).unwrap_err();
     assert!(matches!(e, CardError::Contradiction(_)), "{e}");
+    // Class names reach logs, file names and metric series: hostile ones are refused.
+    let long = format!("[\"a\", \"b\", \"{}\"]", "x".repeat(201));
+    for (labels, why) in [
+        ("[\"a\", \"\", \"c\"]", "is empty"),
+        ("[\"a\", \"b\\nc\", \"d\"]", "control character"),
+        ("[\"a\", \"b\", \"a\"]", "appears twice"),
+        (long.as_str(), "longer than 200"),
+    ] {
+        let e = ModelCard::from_metadata(&with(&m, "motus.labels", Some(labels))).unwrap_err();
+        assert!(matches!(e, CardError::BadValue { key: "motus.labels", .. }) && e.to_string().contains(why), "{e}");
+    }
+    // Spaces, punctuation and non-ASCII letters are ordinary class names.
+    let fine = "[\"passing American football (in game)\", \"Pretending to put [something] on/into it\", \"café\"]";
+    assert!(ModelCard::from_metadata(&with(&m, "motus.labels", Some(fine))).is_ok());
 }
 
 #[test]

@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 /// body, an MQTT payload).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AlertRecord {
-    /// Unique and sortable: `<unix ms of start>-<class>-<sequence>`.
+    /// Unique and sortable: `<unix ms of start>-<class>-<sequence>`, the class written with
+    /// ASCII letters, digits, `_` and `-` only (any other character becomes `_`), so an id is
+    /// always a safe file name and HTTP header value whatever the model calls its classes.
     pub id: String,
     pub class: String,
     /// Peak smoothed score while the alert ran (so far, for a start record).
@@ -27,6 +29,22 @@ pub struct AlertRecord {
 impl AlertRecord {
     /// Builds the id from the start time, class and a per-process sequence number.
     pub fn make_id(start_unix_s: f64, class: &str, seq: u64) -> String {
+        let class: String =
+            class.chars().take(64).map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
         format!("{}-{class}-{seq}", (start_unix_s * 1000.0).round() as i64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AlertRecord;
+
+    #[test]
+    fn an_id_is_a_safe_file_name_whatever_the_class_is_called() {
+        assert_eq!(AlertRecord::make_id(1.5, "fall_down", 7), "1500-fall_down-7");
+        assert_eq!(AlertRecord::make_id(1.5, "../../etc/cron.d/x", 8), "1500-______etc_cron_d_x-8");
+        assert_eq!(AlertRecord::make_id(1.5, "playing \"drums\"\r\nX: 1", 9), "1500-playing__drums___X__1-9");
+        let long = AlertRecord::make_id(0.0, &"é".repeat(300), 1);
+        assert_eq!(long.len(), "0--1".len() + 64);
     }
 }

@@ -45,6 +45,11 @@ impl Latency {
     }
 }
 
+/// A label value as the exposition format writes it: `\`, `"` and line feeds escaped.
+fn label_value(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
 /// One per-sink metric family: name, type, help, and the counter it reads.
 type SinkFamily = (&'static str, &'static str, &'static str, fn(&SinkStats) -> &AtomicU64);
 
@@ -183,7 +188,7 @@ impl Metrics {
         }
         let _ = write!(s, "# HELP motus_alerts_total Alerts raised per class.\n# TYPE motus_alerts_total counter\n");
         for (class, n) in self.alert_counts() {
-            let _ = writeln!(s, "motus_alerts_total{{class=\"{class}\"}} {n}");
+            let _ = writeln!(s, "motus_alerts_total{{class=\"{}\"}} {n}", label_value(&class));
         }
         s
     }
@@ -253,5 +258,13 @@ mod tests {
             assert!(body.contains(needle), "{needle} missing from\n{body}");
         }
         assert!(get("/other").starts_with("HTTP/1.1 404"));
+    }
+
+    #[test]
+    fn class_names_are_escaped_as_label_values() {
+        let m = Metrics::default();
+        m.alert("say \"hi\" \\ wave");
+        let text = m.prometheus();
+        assert!(text.contains("motus_alerts_total{class=\"say \\\"hi\\\" \\\\ wave\"} 1"), "{text}");
     }
 }
