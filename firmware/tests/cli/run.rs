@@ -184,3 +184,125 @@ fn a_service_manager_hears_ready_then_watchdog_pings_while_windows_complete_then
     assert!(messages.iter().any(|m| m == "WATCHDOG=1"), "{messages:?}");
     assert_eq!(messages.last().map(String::as_str), Some("STOPPING=1"), "{messages:?}");
 }
+
+/// A local HTTP server for the credentials test: GET answers `video` (a camera stream),
+/// POST answers 200 and keeps the body (a webhook). Serves until the returned flag is set.
+fn camera_and_webhook_server(
+    video: Vec<u8>,
+) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>, std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    listener.set_nonblocking(true).unwrap();
+    let (bodies, stop) = (Arc::new(Mutex::new(Vec::new())), Arc::new(AtomicBool::new(false)));
+    let (b, s) = (bodies.clone(), stop.clone());
+    std::thread::spawn(move || {
+        while !s.load(Ordering::Relaxed) {
+            let Ok((conn, _)) = listener.accept() else {
+                std::thread::sleep(Duration::from_millis(5));
+                continue;
+            };
+            conn.set_nonblocking(false).unwrap();
+            conn.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+            let mut r = BufReader::new(conn.try_clone().unwrap());
+            let (mut head, mut line, mut len) = (String::new(), String::new(), 0usize);
+            while r.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+                head.push_str(&line);
+                line.clear();
+            }
+            let mut w = conn;
+            if head.starts_with("POST") {
+                let mut body = vec![0; len];
+                if r.read_exact(&mut body).is_ok() {
+                    b.lock().unwrap().push(String::from_utf8_lossy(&body).into_owned());
+                }
+                let _ = w.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            } else if head.starts_with("GET") {
+                let _ = write!(w, "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", video.len());
+                let _ = w.write_all(&video);
+            }
+        }
+    });
+    (port, bodies, stop)
+}
+
+/// Every byte a run leaves behind: its files (outbox, dead letters, snapshots, the alert log)
+/// and what it printed.
+fn everything_written(dir: &Path, printed: &[&[u8]]) -> Vec<(String, Vec<u8>)> {
+    let mut all: Vec<(String, Vec<u8>)> =
+        printed.iter().enumerate().map(|(i, p)| (format!("output {i}"), p.to_vec())).collect();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(d) = folders.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                folders.push(p);
+            } else {
+                all.push((p.display().to_string(), std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    all
+}
+
+#[test]
+fn credentials_in_the_camera_and_webhook_urls_appear_in_nothing_a_run_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.onnx");
+    write_model(&model);
+    // A camera: a short synthetic clip served over HTTP (ffmpeg reads it as a stream).
+    let clip = dir.path().join("clip.y4m");
+    let cfg = motus_core::synth::SynthConfig { width: 96, height: 64, frames: 48, ..Default::default() };
+    let frames =
+        motus_core::media::VideoReader::read_all(&mut motus_core::synth::SynthVideo::new(&cfg, 9, 0).unwrap()).unwrap();
+    let mut w = motus_core::media::create_video(&clip, 96, 64, 25.0).unwrap();
+    for f in &frames {
+        w.write_frame(f).unwrap();
+    }
+    w.finish().unwrap();
+    let video = std::fs::read(&clip).unwrap();
+    std::fs::remove_file(&clip).unwrap();
+    let (port, hook_bodies, stop) = camera_and_webhook_server(video);
+    let camera = format!("http://viewer:s3cretpass@127.0.0.1:{port}/cam.y4m?token=t0kenvalue");
+    let hook = format!("http://alerts:s3cretpass@127.0.0.1:{port}/hook?key=t0kenvalue");
+    let run_dir = dir.path().join("run");
+    std::fs::create_dir(&run_dir).unwrap();
+    let config = run_dir.join("run.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[source]\nkind = \"stream\"\nurl = \"{camera}\"\n[alerts]\ndefault_threshold = 0.01\n\
+             [[sinks]]\nkind = \"stdout\"\n[[sinks]]\nkind = \"file\"\npath = \"alerts.jsonl\"\n\
+             [[sinks]]\nkind = \"webhook\"\nurl = \"{hook}\"\n\
+             [output]\noutbox_dir = \"ob\"\nsnapshot_dir = \"snaps\"\n"
+        ),
+    )
+    .unwrap();
+    let (m, c) = (model.to_str().unwrap(), config.to_str().unwrap());
+    let check = motus().args(["run", "--check", "--config", c, "--model", m]).output().unwrap();
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+    let run =
+        motus().args(["run", "--config", c, "--model", m, "--seconds", "6"]).env("RUST_LOG", "debug").output().unwrap();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    std::fs::remove_file(&config).unwrap(); // the one file that holds them on purpose
+    let hooks = hook_bodies.lock().unwrap().join("\n");
+    let written =
+        everything_written(&run_dir, &[&check.stdout, &check.stderr, &run.stdout, &run.stderr, hooks.as_bytes()]);
+    // Not vacuous: alerts were raised, logged, delivered and pictured, naming the camera.
+    let log = std::fs::read_to_string(run_dir.join("alerts.jsonl")).unwrap();
+    assert!(log.lines().count() >= 1 && !hooks.is_empty(), "no alerts: {}", String::from_utf8_lossy(&run.stderr));
+    assert!(log.contains(&format!("http://viewer:***@127.0.0.1:{port}/cam.y4m?token=***")), "{log}");
+    assert!(std::fs::read_dir(run_dir.join("snaps")).unwrap().count() >= 1);
+    for (name, bytes) in &written {
+        for secret in ["s3cretpass", "t0kenvalue"] {
+            let found = bytes.windows(secret.len()).any(|w| w == secret.as_bytes());
+            assert!(!found, "{secret} in {name}:\n{}", String::from_utf8_lossy(bytes));
+        }
+    }
+}
