@@ -156,21 +156,39 @@ impl Outbox {
         Ok(removed)
     }
 
-    /// Stores `record` for every sink; returns once it is durable on disk.
+    /// Stores `record` for every sink; returns once it is durable on disk. On an error some
+    /// sinks may hold it already: a caller that retries uses [`Outbox::reserve`] and
+    /// [`Outbox::store`] instead, which never write a record twice to one sink.
     pub fn enqueue(&mut self, record: &AlertRecord) -> Result<u64, OutboxError> {
+        let (seq, mut missing) = self.reserve();
+        self.store(seq, record, &mut missing)?;
+        Ok(seq)
+    }
+
+    /// A new sequence number, and the sinks a record stored under it must reach.
+    pub fn reserve(&mut self) -> (u64, Vec<String>) {
         let seq = self.next_seq;
+        self.next_seq += 1;
+        (seq, self.sinks.clone())
+    }
+
+    /// Writes `record` as number `seq` for each sink in `missing`, in order, taking each one
+    /// out of `missing` once the record is durable there; stops at the first failure, leaving
+    /// in `missing` the sinks that still need it. Retrying with the same `seq` and `missing`
+    /// never gives a sink the record twice, even if that sink delivered it meanwhile.
+    pub fn store(&self, seq: u64, record: &AlertRecord, missing: &mut Vec<String>) -> Result<(), OutboxError> {
         let body = serde_json::to_vec(record).expect("alert records serialise");
-        for s in &self.sinks {
-            let d = self.dir.join(s);
+        while let Some(sink) = missing.first() {
+            let d = self.dir.join(sink);
             let tmp = d.join(format!(".{seq:020}.tmp"));
             let path = d.join(format!("{seq:020}.json"));
             let mut f = File::create(&tmp).map_err(|e| io(&tmp, e))?;
             f.write_all(&body).and_then(|_| f.sync_all()).map_err(|e| io(&tmp, e))?;
             std::fs::rename(&tmp, &path).map_err(|e| io(&path, e))?;
             sync_dir(&d)?;
+            missing.remove(0);
         }
-        self.next_seq += 1;
-        Ok(seq)
+        Ok(())
     }
 
     /// Alerts still to deliver to `sink`, oldest first. A file that cannot be parsed (a disk
@@ -200,23 +218,25 @@ impl Outbox {
         evict_beyond(&self.dir.join(sink), cap)
     }
 
-    /// Moves a record its sink refused for good into `<sink>/dead/` and returns where it went.
-    /// It leaves the queue, so the alerts behind it are not held up, and stays on disk for a
-    /// person to read; moving it back into `<sink>/` redelivers it in its place (sequence
-    /// numbers are never reused). The dead letters are bounded by `cap` like the queue (the
-    /// oldest go first). An error means the record is still queued; once it has moved, a
-    /// failure to sync or to bound the folder is only logged.
-    pub fn dead_letter(&self, pending: &Pending, cap: QueueCap) -> Result<PathBuf, OutboxError> {
+    /// Moves a record its sink refused for good into `<sink>/dead/`; returns where it went and
+    /// the older dead letters removed to stay within `cap` (the oldest go first). The record
+    /// leaves the queue, so the alerts behind it are not held up, and stays on disk for a
+    /// person to read; moving it back into `<sink>/` redelivers it in its place (a new record
+    /// never takes the number of one still on disk, queued, dead or set aside). An error means
+    /// the record is still queued; once it has moved, a failure to sync or to bound the
+    /// folder is only logged.
+    pub fn dead_letter(&self, pending: &Pending, cap: QueueCap) -> Result<(PathBuf, Evicted), OutboxError> {
         let sink_dir = pending.path.parent().expect("entry is inside a sink folder");
         let dead = sink_dir.join("dead");
         std::fs::create_dir_all(&dead).map_err(|e| io(&dead, e))?;
         let target = dead.join(pending.path.file_name().expect("entry has a name"));
         std::fs::rename(&pending.path, &target).map_err(|e| io(&pending.path, e))?;
         let settle = sync_dir(&dead).and_then(|_| sync_dir(sink_dir)).and_then(|_| evict_beyond(&dead, cap));
-        if let Err(e) = settle {
+        let evicted = settle.unwrap_or_else(|e| {
             log::warn!("outbox: {} set aside, but {e}", target.display());
-        }
-        Ok(target)
+            Evicted::default()
+        });
+        Ok((target, evicted))
     }
 
     /// Marks an alert delivered to its sink.
@@ -302,10 +322,13 @@ mod tests {
             ob.enqueue(&record(i)).unwrap();
         }
         let cap = QueueCap { keep: 2, max_bytes: u64::MAX };
+        let mut evicted = 0;
         for p in ob.pending("hook").unwrap().into_iter().take(3) {
-            let to = ob.dead_letter(&p, cap).unwrap();
+            let (to, e) = ob.dead_letter(&p, cap).unwrap();
             assert_eq!(to, dir.path().join("hook/dead").join(p.path.file_name().unwrap()));
+            evicted += e.files;
         }
+        assert_eq!(evicted, 1, "the third dead letter pushed out the first");
         assert_eq!(ob.pending("hook").unwrap().iter().map(|p| p.seq).collect::<Vec<_>>(), [3]);
         let mut dead: Vec<String> = std::fs::read_dir(dir.path().join("hook/dead"))
             .unwrap()
@@ -326,6 +349,26 @@ mod tests {
         let p = ob.pending("hook").unwrap().remove(0);
         ob.dead_letter(&p, QueueCap::default()).unwrap();
         assert!(dir.path().join("hook/dead/00000000000000000002.json").exists(), "the older dead letter is kept");
+    }
+
+    #[test]
+    fn a_record_stored_for_some_sinks_is_retried_only_for_the_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ob = Outbox::open(dir.path(), &["a", "b"]).unwrap();
+        let b = dir.path().join("b");
+        std::fs::remove_dir(&b).unwrap();
+        std::fs::write(&b, b"not a folder").unwrap();
+        let (seq, mut missing) = ob.reserve();
+        assert!(ob.store(seq, &record(1), &mut missing).is_err());
+        assert_eq!(missing, ["b"], "a has it");
+        // Sink a delivers it meanwhile.
+        let delivered = ob.pending("a").unwrap().remove(0);
+        ob.ack(&delivered).unwrap();
+        std::fs::remove_file(&b).unwrap();
+        std::fs::create_dir(&b).unwrap();
+        ob.store(seq, &record(1), &mut missing).unwrap();
+        assert!(missing.is_empty());
+        assert_eq!((ob.pending("a").unwrap().len(), ob.pending("b").unwrap().len()), (0, 1), "a is not given it twice");
     }
 
     #[test]

@@ -26,6 +26,18 @@ pub struct Fired {
     pub record: AlertRecord,
 }
 
+/// A record the outbox has not taken for every sink yet: its number, and the sinks still
+/// missing it (so a retry never gives a sink the same alert twice).
+struct Held {
+    record: AlertRecord,
+    seq: u64,
+    missing: Vec<String>,
+}
+
+/// Records held in memory at most; beyond, the oldest is written whole to the log and dropped
+/// (a disk refusing writes for days must not exhaust the memory too).
+const MAX_HELD: usize = 10_000;
+
 struct Running {
     id: String,
     start_unix: f64,
@@ -42,7 +54,7 @@ pub struct AlertEngine {
     outbox: Outbox,
     bell: Arc<Doorbell>,
     /// Records the outbox refused, oldest first, retried with every window.
-    backlog: Vec<AlertRecord>,
+    backlog: Vec<Held>,
     /// Failed attempts to store the backlog since it last emptied (for sparse logging).
     held_failures: u64,
     source: String,
@@ -68,6 +80,12 @@ pub struct AlertSetup {
     /// How many snapshots stay on disk.
     pub snapshot_retention: snapshot::Retention,
     pub metrics: Arc<Metrics>,
+}
+
+/// Writes a record the outbox could not take to the log in full, so the journal keeps it.
+fn log_whole(record: &AlertRecord, why: &str) {
+    let json = serde_json::to_string(record).unwrap_or_else(|e| format!("(unserialisable: {e})"));
+    log::error!("alerts: {} {why}; the record: {json}", record.id);
 }
 
 fn now_unix() -> f64 {
@@ -135,16 +153,22 @@ impl AlertEngine {
     }
 
     fn enqueue(&mut self, record: AlertRecord) {
-        self.backlog.push(record);
+        let (seq, missing) = self.outbox.reserve();
+        self.backlog.push(Held { record, seq, missing });
+        if self.backlog.len() > MAX_HELD {
+            let dropped = self.backlog.remove(0);
+            log_whole(&dropped.record, "dropped: more alerts held than the memory allows");
+        }
         self.store_held();
     }
 
     /// Stores the held records, oldest first, until the outbox refuses one; wakes the sinks.
     fn store_held(&mut self) {
         let mut stored = false;
-        while !self.backlog.is_empty() {
-            match self.outbox.enqueue(&self.backlog[0]) {
-                Ok(_) => {
+        let held = self.backlog.len();
+        while let Some(h) = self.backlog.first_mut() {
+            match self.outbox.store(h.seq, &h.record, &mut h.missing) {
+                Ok(()) => {
                     self.backlog.remove(0);
                     stored = true;
                 }
@@ -153,8 +177,8 @@ impl AlertEngine {
                     if self.held_failures.is_power_of_two() {
                         log::error!(
                             "alerts: cannot store alert {} in the outbox: {e}; {} held in memory, retrying with every window",
-                            self.backlog[0].id,
-                            self.backlog.len()
+                            h.record.id,
+                            held
                         );
                     }
                     break;
@@ -177,9 +201,8 @@ impl AlertEngine {
     /// written whole to the log (the journal keeps it); returns how many.
     pub fn flush_held(&mut self) -> usize {
         self.store_held();
-        for r in &self.backlog {
-            let json = serde_json::to_string(r).unwrap_or_else(|e| format!("(unserialisable: {e})"));
-            log::error!("alerts: {} could not be stored in the outbox before stopping; the record: {json}", r.id);
+        for h in &self.backlog {
+            log_whole(&h.record, &format!("not stored for sink(s) {} before stopping", h.missing.join(", ")));
         }
         self.backlog.len()
     }

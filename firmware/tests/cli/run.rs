@@ -186,7 +186,8 @@ fn a_service_manager_hears_ready_then_watchdog_pings_while_windows_complete_then
 }
 
 /// A local HTTP server for the credentials test: GET answers `video` (a camera stream),
-/// POST answers 200 and keeps the body (a webhook). Serves until the returned flag is set.
+/// POST answers 503 the first time (so the webhook's error, with its URL, is logged) and then
+/// 200, keeping the body. Serves until the returned flag is set.
 fn camera_and_webhook_server(
     video: Vec<u8>,
 ) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>, std::sync::Arc<std::sync::atomic::AtomicBool>) {
@@ -198,6 +199,7 @@ fn camera_and_webhook_server(
     listener.set_nonblocking(true).unwrap();
     let (bodies, stop) = (Arc::new(Mutex::new(Vec::new())), Arc::new(AtomicBool::new(false)));
     let (b, s) = (bodies.clone(), stop.clone());
+    let mut refused_once = false;
     std::thread::spawn(move || {
         while !s.load(Ordering::Relaxed) {
             let Ok((conn, _)) = listener.accept() else {
@@ -218,9 +220,15 @@ fn camera_and_webhook_server(
             let mut w = conn;
             if head.starts_with("POST") {
                 let mut body = vec![0; len];
-                if r.read_exact(&mut body).is_ok() {
-                    b.lock().unwrap().push(String::from_utf8_lossy(&body).into_owned());
+                if r.read_exact(&mut body).is_err() {
+                    continue;
                 }
+                if !refused_once {
+                    refused_once = true;
+                    let _ = w.write_all(b"HTTP/1.1 503 Busy\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+                    continue;
+                }
+                b.lock().unwrap().push(String::from_utf8_lossy(&body).into_owned());
                 let _ = w.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
             } else if head.starts_with("GET") {
                 let _ = write!(w, "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", video.len());
@@ -299,6 +307,9 @@ fn credentials_in_the_camera_and_webhook_urls_appear_in_nothing_a_run_writes() {
     assert!(log.lines().count() >= 1 && !hooks.is_empty(), "no alerts: {}", String::from_utf8_lossy(&run.stderr));
     assert!(log.contains(&format!("http://viewer:***@127.0.0.1:{port}/cam.y4m?token=***")), "{log}");
     assert!(std::fs::read_dir(run_dir.join("snaps")).unwrap().count() >= 1);
+    let (check_out, run_err) = (String::from_utf8_lossy(&check.stdout), String::from_utf8_lossy(&run.stderr));
+    assert!(check_out.contains(&format!("http://viewer:***@127.0.0.1:{port}/cam.y4m?token=***")), "{check_out}");
+    assert!(run_err.contains(&format!("POST http://alerts:***@127.0.0.1:{port}/hook?key=***")), "{run_err}");
     for (name, bytes) in &written {
         for secret in ["s3cretpass", "t0kenvalue"] {
             let found = bytes.windows(secret.len()).any(|w| w == secret.as_bytes());

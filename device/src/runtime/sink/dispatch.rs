@@ -105,14 +105,22 @@ impl Lane<'_> {
         }
     }
 
+    /// Counts a failed attempt and logs it (the first of a run of failures, then sparsely);
+    /// false, for the caller to back off.
+    fn failed(&mut self, what: &str) -> bool {
+        let n = self.stats.failures.fetch_add(1, Ordering::Relaxed) + 1;
+        if !self.quiet || n.is_power_of_two() {
+            log::warn!("{what}");
+        }
+        self.quiet = true;
+        false
+    }
+
     /// Delivers what is pending; returns false on the first transient failure.
     fn drain(&mut self) -> bool {
         let pending = match self.outbox.pending(self.sink.name()) {
             Ok(p) => p,
-            Err(e) => {
-                log::error!("sink {}: reading the outbox: {e}", self.sink.name());
-                return false;
-            }
+            Err(e) => return self.failed(&format!("sink {}: reading the outbox: {e}", self.sink.name())),
         };
         self.stats.queued.store(pending.len() as u64, Ordering::Relaxed);
         for p in pending {
@@ -142,28 +150,18 @@ impl Lane<'_> {
                 true
             }
             Err(e) if e.kind == FailureKind::Rejected => match self.outbox.dead_letter(p, self.cap) {
-                Ok(to) => {
+                Ok((to, older)) => {
                     self.stats.dead_letters.fetch_add(1, Ordering::Relaxed);
+                    self.stats.evicted.fetch_add(older.files, Ordering::Relaxed);
                     log::error!("{e}; {} refused for good, set aside in {}", p.record.id, to.display());
+                    if older.files > 0 {
+                        log::warn!("sink {name}: {} older dead letters removed to stay within the cap", older.files);
+                    }
                     true
                 }
-                Err(err) => {
-                    let n = self.stats.failures.fetch_add(1, Ordering::Relaxed) + 1;
-                    if !self.quiet || n.is_power_of_two() {
-                        log::error!("{e}; {} could not be set aside ({err}), will retry", p.record.id);
-                    }
-                    self.quiet = true;
-                    false
-                }
+                Err(err) => self.failed(&format!("{e}; {} could not be set aside ({err}), will retry", p.record.id)),
             },
-            Err(e) => {
-                let n = self.stats.failures.fetch_add(1, Ordering::Relaxed) + 1;
-                if !self.quiet || n.is_power_of_two() {
-                    log::warn!("{e}; {} kept in the outbox, will retry", p.record.id);
-                }
-                self.quiet = true;
-                false
-            }
+            Err(e) => self.failed(&format!("{e}; {} kept in the outbox, will retry", p.record.id)),
         }
     }
 }

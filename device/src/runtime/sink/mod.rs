@@ -24,9 +24,9 @@ pub enum FailureKind {
     /// The destination is unreachable, slow, busy or failing: the record stays queued and is
     /// retried with backoff, and the records behind it wait (delivery stays in order).
     Transient,
-    /// The destination answered and refused this record (an HTTP 4xx other than 408, 425
-    /// and 429): retrying cannot succeed, so the record goes to the dead letters and the
-    /// queue moves on.
+    /// The destination answered and refused this record (for a webhook, a 4xx about the
+    /// record rather than the credentials, the URL or "later"): retrying cannot succeed, so
+    /// the record goes to the dead letters and the queue moves on.
     Rejected,
 }
 

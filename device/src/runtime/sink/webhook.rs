@@ -58,20 +58,20 @@ impl AlertSink for WebhookSink {
 
 /// Whether an HTTP status says the server will never take this record: a 4xx, except those
 /// about the endpoint, which a person or time fixes and after which every queued alert must
-/// still arrive: 401, 403 and 407 (credentials), 404, 405 and 421 (the URL), 408, 425 and 429
-/// ("later").
+/// still arrive: 401, 403 and 407 (credentials), 404, 405, 410 and 421 (the URL), 408, 425
+/// and 429 ("later").
 fn refuses_for_good(status: u16) -> bool {
-    (400..500).contains(&status) && !matches!(status, 401 | 403 | 404 | 405 | 407 | 408 | 421 | 425 | 429)
+    (400..500).contains(&status) && !matches!(status, 401 | 403 | 404 | 405 | 407 | 408 | 410 | 421 | 425 | 429)
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn client_errors_are_final_except_the_ones_that_mean_later() {
-        for code in [400, 409, 410, 413, 415, 422] {
+        for code in [400, 409, 413, 415, 422] {
             assert!(super::refuses_for_good(code), "{code}");
         }
-        for code in [200, 301, 401, 403, 404, 405, 407, 408, 421, 425, 429, 500, 502, 503] {
+        for code in [200, 301, 401, 403, 404, 405, 407, 408, 410, 421, 425, 429, 500, 502, 503] {
             assert!(!super::refuses_for_good(code), "{code}");
         }
     }
