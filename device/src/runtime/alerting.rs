@@ -162,39 +162,40 @@ impl AlertEngine {
         self.store_held();
     }
 
-    /// Stores the held records, oldest first, until the outbox refuses one; wakes the sinks.
+    /// Stores the held records, oldest first, until the outbox refuses one; wakes the sinks
+    /// (a record stored for only some of them is theirs to deliver already).
     fn store_held(&mut self) {
-        let mut stored = false;
-        let held = self.backlog.len();
+        let mut refused = None;
         while let Some(h) = self.backlog.first_mut() {
             match self.outbox.store(h.seq, &h.record, &mut h.missing) {
                 Ok(()) => {
                     self.backlog.remove(0);
-                    stored = true;
                 }
                 Err(e) => {
-                    self.held_failures += 1;
-                    if self.held_failures.is_power_of_two() {
-                        log::error!(
-                            "alerts: cannot store alert {} in the outbox: {e}; {} held in memory, retrying with every window",
-                            h.record.id,
-                            held
-                        );
-                    }
+                    refused = Some((h.record.id.clone(), e));
                     break;
                 }
             }
         }
-        if self.backlog.is_empty() {
-            if self.held_failures > 0 {
-                log::info!("alerts: the outbox takes alerts again; every held alert is stored");
+        match refused {
+            Some((id, e)) => {
+                self.held_failures += 1;
+                if self.held_failures.is_power_of_two() {
+                    log::error!(
+                        "alerts: cannot store alert {id} in the outbox: {e}; {} held in memory, retrying with every window",
+                        self.backlog.len()
+                    );
+                }
             }
-            self.held_failures = 0;
+            None => {
+                if self.held_failures > 0 {
+                    log::info!("alerts: the outbox takes alerts again; every held alert is stored");
+                }
+                self.held_failures = 0;
+            }
         }
         self.metrics.alerts_held.store(self.backlog.len() as u64, std::sync::atomic::Ordering::Relaxed);
-        if stored {
-            self.bell.ring();
-        }
+        self.bell.ring();
     }
 
     /// At stop: a last attempt to store the held alerts. Each that still cannot be stored is
