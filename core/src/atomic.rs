@@ -54,6 +54,42 @@ pub fn remove_stale_temporaries(dir: &Path, suffix: &str) -> std::io::Result<usi
     Ok(removed)
 }
 
+/// What [`remove_oldest`] removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Removed {
+    pub files: u64,
+    pub bytes: u64,
+}
+
+/// Removes files from the front of `files` (`(path, length)`, oldest first) until at most
+/// `keep` remain holding at most `max_bytes`; `spare`, when given, counts but is never
+/// removed. A file someone else removed meanwhile is skipped; an error names the file. The
+/// one retention rule behind the snapshot folder and each outbox queue.
+pub fn remove_oldest(
+    files: Vec<(PathBuf, u64)>,
+    keep: usize,
+    max_bytes: u64,
+    spare: Option<&Path>,
+) -> std::io::Result<Removed> {
+    let (mut count, mut total) = (files.len(), files.iter().map(|(_, len)| len).sum::<u64>());
+    let mut removed = Removed::default();
+    for (path, len) in files {
+        if count <= keep && total <= max_bytes {
+            break;
+        }
+        if spare == Some(path.as_path()) {
+            continue;
+        }
+        match std::fs::remove_file(&path) {
+            Ok(()) => (removed.files, removed.bytes) = (removed.files + 1, removed.bytes + len),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(std::io::Error::new(e.kind(), format!("removing {}: {e}", path.display()))),
+        }
+        (count, total) = (count - 1, total - len);
+    }
+    Ok(removed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

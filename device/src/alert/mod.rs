@@ -7,7 +7,7 @@ pub mod record;
 pub mod rules;
 pub mod smoothing;
 
-pub use outbox::{Evicted, Outbox, OutboxError, Pending, QueueCap};
+pub use outbox::{Outbox, OutboxError, Pending, QueueCap};
 pub use record::AlertRecord;
 pub use rules::{ActiveHours, Rule, RuleError, RuleState, Transition};
 pub use smoothing::Smoother;

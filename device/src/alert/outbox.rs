@@ -14,6 +14,8 @@ use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use motus_core::atomic::{remove_oldest, Removed};
+
 use super::record::AlertRecord;
 
 /// Why the outbox could not store or read an alert.
@@ -65,13 +67,6 @@ impl Default for QueueCap {
     }
 }
 
-/// What an eviction removed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Evicted {
-    pub files: u64,
-    pub bytes: u64,
-}
-
 fn sync_dir(dir: &Path) -> Result<(), OutboxError> {
     File::open(dir).and_then(|d| d.sync_all()).map_err(|e| io(dir, e))
 }
@@ -92,7 +87,7 @@ fn entries(dir: &Path) -> Result<Vec<(u64, PathBuf)>, OutboxError> {
 
 /// Removes the oldest records in `dir` until at most `cap.keep` remain holding at most
 /// `cap.max_bytes`; a record removed meanwhile by someone else is skipped.
-fn evict_beyond(dir: &Path, cap: QueueCap) -> Result<Evicted, OutboxError> {
+fn evict_beyond(dir: &Path, cap: QueueCap) -> Result<Removed, OutboxError> {
     let mut sized = Vec::new();
     for (_, path) in entries(dir)? {
         match std::fs::metadata(&path) {
@@ -101,19 +96,7 @@ fn evict_beyond(dir: &Path, cap: QueueCap) -> Result<Evicted, OutboxError> {
             Err(e) => return Err(io(&path, e)),
         }
     }
-    let (mut count, mut total) = (sized.len(), sized.iter().map(|(_, len)| len).sum::<u64>());
-    let mut evicted = Evicted::default();
-    for (path, len) in sized {
-        if count <= cap.keep && total <= cap.max_bytes {
-            break;
-        }
-        match std::fs::remove_file(&path) {
-            Ok(()) => (evicted.files, evicted.bytes) = (evicted.files + 1, evicted.bytes + len),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io(&path, e)),
-        }
-        (count, total) = (count - 1, total - len);
-    }
+    let evicted = remove_oldest(sized, cap.keep, cap.max_bytes, None).map_err(|e| io(dir, e))?;
     if evicted.files > 0 {
         sync_dir(dir)?;
     }
@@ -214,7 +197,7 @@ impl Outbox {
 
     /// Evicts `sink`'s oldest queued records beyond `cap`: alerts that sink will never get,
     /// for the caller to count and report.
-    pub fn evict_oldest(&self, sink: &str, cap: QueueCap) -> Result<Evicted, OutboxError> {
+    pub fn evict_oldest(&self, sink: &str, cap: QueueCap) -> Result<Removed, OutboxError> {
         evict_beyond(&self.dir.join(sink), cap)
     }
 
@@ -225,7 +208,7 @@ impl Outbox {
     /// never takes the number of one still on disk, queued, dead or set aside). An error means
     /// the record is still queued; once it has moved, a failure to sync or to bound the
     /// folder is only logged.
-    pub fn dead_letter(&self, pending: &Pending, cap: QueueCap) -> Result<(PathBuf, Evicted), OutboxError> {
+    pub fn dead_letter(&self, pending: &Pending, cap: QueueCap) -> Result<(PathBuf, Removed), OutboxError> {
         let sink_dir = pending.path.parent().expect("entry is inside a sink folder");
         let dead = sink_dir.join("dead");
         std::fs::create_dir_all(&dead).map_err(|e| io(&dead, e))?;
@@ -234,7 +217,7 @@ impl Outbox {
         let settle = sync_dir(&dead).and_then(|_| sync_dir(sink_dir)).and_then(|_| evict_beyond(&dead, cap));
         let evicted = settle.unwrap_or_else(|e| {
             log::warn!("outbox: {} set aside, but {e}", target.display());
-            Evicted::default()
+            Removed::default()
         });
         Ok((target, evicted))
     }
@@ -305,13 +288,13 @@ mod tests {
         }
         let one = std::fs::metadata(&ob.pending("hook").unwrap()[0].path).unwrap().len();
         let e = ob.evict_oldest("hook", QueueCap { keep: 4, max_bytes: u64::MAX }).unwrap();
-        assert_eq!(e, Evicted { files: 2, bytes: 2 * one });
+        assert_eq!(e, Removed { files: 2, bytes: 2 * one });
         let seqs = |ob: &Outbox| ob.pending("hook").unwrap().iter().map(|p| p.seq).collect::<Vec<_>>();
         assert_eq!(seqs(&ob), [2, 3, 4, 5], "the oldest go first");
         let e = ob.evict_oldest("hook", QueueCap { keep: 100, max_bytes: 2 * one }).unwrap();
         assert_eq!(e.files, 2);
         assert_eq!(seqs(&ob), [4, 5]);
-        assert_eq!(ob.evict_oldest("hook", QueueCap::default()).unwrap(), Evicted::default());
+        assert_eq!(ob.evict_oldest("hook", QueueCap::default()).unwrap(), Removed::default());
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use image::codecs::png::PngEncoder;
 use image::{ExtendedColorType, ImageEncoder};
 
+use motus_core::atomic::{remove_oldest, Removed};
 use motus_core::frame::Frame;
 
 /// Why a snapshot was not saved.
@@ -75,20 +76,13 @@ pub const DEFAULT_KEEP: usize = 1000;
 /// Megabytes of snapshots kept by default (`output.snapshot_max_mb`).
 pub const DEFAULT_MAX_MB: u64 = 512;
 
-/// What [`prune`] removed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Pruned {
-    pub files: u64,
-    pub bytes: u64,
-}
-
 /// Removes the oldest snapshots in `dir` (by modification time, then name) until at most
 /// `retention.keep` remain and they hold at most `retention.max_bytes`; `newest`, the
 /// snapshot just saved, counts but is never removed (a clock that stepped back, or one
 /// picture over the byte cap, must not cost the alert its own snapshot). Only finished
 /// snapshots (`*.png`, not dot files) are counted or removed; a file another process removed
 /// meanwhile is skipped.
-pub fn prune(dir: &Path, retention: Retention, newest: &Path) -> std::io::Result<Pruned> {
+pub fn prune(dir: &Path, retention: Retention, newest: &Path) -> std::io::Result<Removed> {
     let mut files = Vec::new();
     for e in std::fs::read_dir(dir)? {
         let e = e?;
@@ -107,27 +101,8 @@ pub fn prune(dir: &Path, retention: Retention, newest: &Path) -> std::io::Result
         }
     }
     files.sort();
-    let mut total: u64 = files.iter().map(|f| f.2).sum();
-    let mut count = files.len();
-    let mut pruned = Pruned::default();
-    for (_, path, len) in files {
-        if count <= retention.keep && total <= retention.max_bytes {
-            break;
-        }
-        if path == newest {
-            continue;
-        }
-        match std::fs::remove_file(&path) {
-            Ok(()) => {
-                pruned.files += 1;
-                pruned.bytes += len;
-            }
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
-            Err(err) => return Err(err),
-        }
-        (count, total) = (count - 1, total - len);
-    }
-    Ok(pruned)
+    let oldest_first = files.into_iter().map(|(_, path, len)| (path, len)).collect();
+    remove_oldest(oldest_first, retention.keep, retention.max_bytes, Some(newest))
 }
 
 /// Removes snapshots left half-written by a process that stopped while saving one
@@ -179,7 +154,7 @@ mod tests {
         let one = std::fs::metadata(dir.path().join("1000-wave-0.png")).unwrap().len();
         let newest = dir.path().join("1004-wave-4.png");
         let p = prune(dir.path(), Retention { keep: 3, max_bytes: u64::MAX }, &newest).unwrap();
-        assert_eq!(p, Pruned { files: 2, bytes: 2 * one });
+        assert_eq!(p, Removed { files: 2, bytes: 2 * one });
         let left = |d: &Path| {
             let mut v: Vec<String> =
                 std::fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
