@@ -41,6 +41,20 @@ pub struct LatencySummary {
     pub total: Percentiles,
 }
 
+impl LatencySummary {
+    /// Each stage with its name, in pipeline order, then the total: the rows every report
+    /// renders.
+    pub fn stages(&self) -> [(&'static str, &Percentiles); 5] {
+        [
+            ("decode", &self.decode),
+            ("preprocess", &self.preprocess),
+            ("flow", &self.flow),
+            ("inference", &self.inference),
+            ("total", &self.total),
+        ]
+    }
+}
+
 pub use motus_core::stats::nearest_rank;
 
 fn percentiles(mut ms: Vec<f64>) -> Percentiles {

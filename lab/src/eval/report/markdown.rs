@@ -3,7 +3,6 @@
 use std::fmt::Write as _;
 
 use super::{ClipsComparison, Compared, EvalReport, LongComparison};
-use crate::eval::latency::Percentiles;
 
 fn pct(v: Option<f64>) -> String {
     v.map_or("–".into(), |x| format!("{:.1} %", 100.0 * x))
@@ -61,16 +60,8 @@ fn summary(md: &mut String, r: &EvalReport) {
 
 /// Per-stage latency percentiles.
 fn latency(md: &mut String, r: &EvalReport) {
-    let l = &r.latency_ms;
     let _ = writeln!(md, "## Latency per clip (ms, one worker)\n\n| stage | p50 | p95 | mean |\n|---|---|---|---|");
-    let stages: [(&str, &Percentiles); 5] = [
-        ("decode", &l.decode),
-        ("preprocess", &l.preprocess),
-        ("flow", &l.flow),
-        ("inference", &l.inference),
-        ("total", &l.total),
-    ];
-    for (stage, s) in stages {
+    for (stage, s) in r.latency_ms.stages() {
         let _ = writeln!(md, "| {stage} | {:.2} | {:.2} | {:.2} |", s.p50, s.p95, s.mean);
     }
     md.push('\n');

@@ -25,14 +25,7 @@ pub fn table(r: &EvalReport) -> String {
     );
     headline(&mut t, r);
     let _ = writeln!(t, "  latency per clip (ms)   p50      p95");
-    let l = &r.latency_ms;
-    for (stage, s) in [
-        ("decode", &l.decode),
-        ("preprocess", &l.preprocess),
-        ("flow", &l.flow),
-        ("inference", &l.inference),
-        ("total", &l.total),
-    ] {
+    for (stage, s) in r.latency_ms.stages() {
         let _ = writeln!(t, "    {stage:<12} {:>10.2} {:>8.2}", s.p50, s.p95);
     }
     if !r.per_class.is_empty() {
